@@ -1,0 +1,59 @@
+from django.db import models
+
+from itsm.models import Work, WorkKind
+
+
+class ChangeState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted to CAB"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    IMPLEMENTING = "implementing", "Implementing"
+    REVIEW = "review", "Post-implementation review"
+    CLOSED = "closed", "Closed"
+
+
+class ChangeType(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    NORMAL = "normal", "Normal"
+    EMERGENCY = "emergency", "Emergency"
+
+
+class CabDecision(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Change(Work):
+    """A planned change to a service, approved by the CAB unless standard."""
+
+    KIND = WorkKind.CHANGE
+    NUMBER_PREFIX = "CHG"
+
+    work_ptr = models.OneToOneField(
+        Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_change"
+    )
+
+
+    change_type = models.CharField(max_length=10, choices=ChangeType.choices, default=ChangeType.NORMAL)
+    cab_decision = models.CharField(max_length=10, choices=CabDecision.choices, blank=True)
+    cab_notes = models.TextField(blank=True)
+    risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.short_description}"
+
+
+class ChangeTask(Work):
+
+    KIND = WorkKind.CHANGE_TASK
+    NUMBER_PREFIX = "TASK"
+
+    work_ptr = models.OneToOneField(
+        Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_change_task"
+    )
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="tasks")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.short_description}"

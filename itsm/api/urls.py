@@ -1,0 +1,21 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from itsm.api import views
+
+router = DefaultRouter()
+router.register("work", views.WorkViewSet, basename="work")
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("assignment-groups", views.AssignmentGroupViewSet, basename="assignment-group")
+router.register("sla-definitions", views.SlaDefinitionViewSet, basename="sla-definition")
+router.register("hosts", views.HostViewSet, basename="host")
+router.register("host-groups", views.HostGroupViewSet, basename="host-group")
+router.register("host-group-dependencies", views.HostGroupDependencyViewSet, basename="host-group-dependency")
+router.register("me", views.MeViewSet, basename="me")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

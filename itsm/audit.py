@@ -1,0 +1,86 @@
+"""The audit journal: written by services in the same transaction, read through the policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from itsm import policy
+from itsm.models import AuditEntry
+
+SYSTEM_LABEL = "system"
+
+
+def _actor(actor) -> tuple[object | None, str]:
+    if actor is None:
+        return None, SYSTEM_LABEL
+    return actor, actor.get_username()
+
+
+def display(value) -> str:
+    """How a value is written into the journal."""
+    if value is None:
+        return ""
+    if isinstance(value, models.Model):
+        return f"{value} (#{value.pk})"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(sorted(display(v) for v in value))
+    if isinstance(value, models.QuerySet):
+        return display(list(value))
+    return str(value)
+
+
+def _entry(obj, actor, action, **values) -> AuditEntry:
+    user, label = _actor(actor)
+    return AuditEntry(
+        actor=user,
+        actor_label=label,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        action=action,
+        **values,
+    )
+
+
+def log_create(obj, actor) -> None:
+    _entry(obj, actor, AuditEntry.Action.CREATE).save()
+
+
+def log_changes(obj, actor, changes: Iterable[tuple[str, object, object]]) -> None:
+    AuditEntry.objects.bulk_create(
+        [
+            _entry(obj, actor, AuditEntry.Action.UPDATE, field=name,
+                   old_value=display(old), new_value=display(new))
+            for name, old, new in changes
+        ]
+    )
+
+
+def log_transition(obj, actor, *, transition: str, old_state: str, new_state: str, note: str = "") -> None:
+    _entry(
+        obj, actor, AuditEntry.Action.TRANSITION, field="state", transition=transition,
+        old_value=old_state, new_value=new_state, note=note,
+    ).save()
+
+
+def log_delete(obj, actor) -> None:
+    _entry(obj, actor, AuditEntry.Action.DELETE).save()
+
+
+def entries_for(user, obj) -> models.QuerySet:
+    """The journal of one record as ``user`` may see it: nothing if it may not read the record,
+    and no entry about a field hidden from it (neither old nor new value)."""
+    if not policy.is_readable(user, obj):
+        return AuditEntry.objects.none()
+    hidden = policy.hidden_fields(user, obj)
+    return (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
+        )
+        .exclude(field__in=hidden)
+        .select_related("actor")
+    )

@@ -1,0 +1,23 @@
+from .audit import AuditEntry
+from .cmdb import Host, HostGroup, HostGroupDependency, ServiceTier
+from .organisation import AssignmentGroup, GroupMembership, Organisation, SlaDefinition
+from .users import User, UserRole
+from .work import NumberSequence, Priority, Work, WorkKind
+
+__all__ = [
+    "AssignmentGroup",
+    "AuditEntry",
+    "GroupMembership",
+    "Host",
+    "HostGroup",
+    "HostGroupDependency",
+    "NumberSequence",
+    "Organisation",
+    "Priority",
+    "ServiceTier",
+    "SlaDefinition",
+    "User",
+    "UserRole",
+    "Work",
+    "WorkKind",
+]

@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.db import models
+
+
+class WorkKind(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    INCIDENT_TASK = "incident_task", "Incident task"
+    REQUEST = "request", "Request"
+    REQUEST_TASK = "request_task", "Request task"
+    PROBLEM = "problem", "Problem"
+    PROBLEM_TASK = "problem_task", "Problem task"
+    CHANGE = "change", "Change"
+    CHANGE_TASK = "change_task", "Change task"
+
+
+class Priority(models.TextChoices):
+    P1 = "P1", "P1 — critical"
+    P2 = "P2", "P2 — high"
+    P3 = "P3", "P3 — moderate"
+    P4 = "P4", "P4 — low"
+
+
+class Work(models.Model):
+    """ITSM Work: the parent row of every incident, request, problem, change and task.
+
+    One table holds what every queue filters and sorts on, so the agents' queue over all work
+    is one indexed table; each domain adds its own columns in a child table (multi-table
+    inheritance) and sets ``kind``. ``state`` is written only by the domains' workflows.
+    """
+
+    number = models.CharField(max_length=16, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=WorkKind.choices, editable=False, db_index=False)
+    short_description = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    state = models.CharField(max_length=20, editable=False)
+    priority = models.CharField(max_length=2, choices=Priority.choices, blank=True)
+    assignment_group = models.ForeignKey(
+        "itsm.AssignmentGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="work"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_work"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="requested_work"
+    )
+    requested_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="work_for_me"
+    )
+    organisation = models.ForeignKey(
+        "itsm.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="work"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    # Set by each child model: its kind and the prefix of its human number.
+    KIND: str = ""
+    NUMBER_PREFIX: str = ""
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = "ITSM work"
+        verbose_name_plural = "ITSM work"
+        indexes = [
+            models.Index(fields=["kind", "state", "-opened_at"], name="work_kind_state_opened"),
+            models.Index(fields=["state", "priority", "-opened_at"], name="work_state_priority_opened"),
+            models.Index(fields=["assignment_group", "state"], name="work_group_state"),
+            models.Index(fields=["assignee", "state"], name="work_assignee_state"),
+            models.Index(fields=["requester", "-opened_at"], name="work_requester_opened"),
+            models.Index(fields=["requested_for", "-opened_at"], name="work_requested_for_opened"),
+            models.Index(fields=["-opened_at", "-id"], name="work_opened"),
+            models.Index(fields=["-updated_at"], name="work_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.short_description}"
+
+
+class NumberSequence(models.Model):
+    """The last number handed out per prefix (INC, REQ, PRB, CHG, TASK)."""
+
+    prefix = models.CharField(max_length=8, primary_key=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last}"

@@ -1,0 +1,163 @@
+"""Generic record writes: create, update, delete under the policy, atomic and audited.
+
+Domain services call these for plain field edits; transitions live in each domain's
+``workflows.py`` and use ``audit.log_transition``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F
+
+from itsm import audit, policy
+from itsm.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from itsm.models import Work
+from itsm.numbering import next_number
+
+NOT_ACCEPTED = "This field is not accepted."
+READ_ONLY = "This field cannot be changed here."
+STATE_READ_ONLY = "The state changes only through the record's actions (resolve, cancel, …)."
+
+
+def check_fields(user, target, data: Mapping[str, Any]) -> None:
+    """Refuse (400) any named field the user may not write, before anything is written.
+
+    A hidden field gets the same answer as a field that does not exist, so the answer
+    reveals nothing about it.
+    """
+    writable = policy.writable_fields(user, target)
+    readable = policy.model_field_names(target) - policy.hidden_fields(user, target)
+    errors: dict[str, list[str]] = {}
+    for name in data:
+        if name in writable:
+            continue
+        if name == "state" and name in readable:
+            errors[name] = [STATE_READ_ONLY]
+        elif name in readable:
+            errors[name] = [READ_ONLY]
+        else:
+            errors[name] = [NOT_ACCEPTED]
+    if errors:
+        raise InvalidInput("Some fields cannot be written.", fields=errors)
+
+
+def _split_m2m(model, data: Mapping[str, Any]) -> tuple[dict, dict]:
+    m2m_names = {f.name for f in model._meta.many_to_many}
+    plain = {k: v for k, v in data.items() if k not in m2m_names}
+    m2m = {k: v for k, v in data.items() if k in m2m_names}
+    return plain, m2m
+
+
+def _validate(obj, exclude=None) -> None:
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)
+    except ValidationError as exc:
+        raise InvalidInput("The record is not valid.", fields=exc.message_dict) from exc
+
+
+@transaction.atomic
+def record_create(*, model: type[models.Model], actor, data: Mapping[str, Any], **system: Any):
+    """Create a record the actor may create, with only fields it may write.
+
+    ``system`` carries values set by the calling service (requester, organisation, …),
+    not by the user. Work records get their kind, number and initial state here.
+    """
+    if not policy.can(actor, "create", model):
+        raise NotAllowed(f"You may not create {model._meta.verbose_name_plural}.")
+    check_fields(actor, model, data)
+    plain, m2m = _split_m2m(model, data)
+    obj = model(**plain, **system)
+    if issubclass(model, Work):
+        rules = policy.rules_for(model)
+        obj.kind = model.KIND
+        obj.state = system.get("state", rules.initial_state)
+        obj.number = next_number(model.NUMBER_PREFIX)
+    _validate(obj)
+    obj.save()
+    for name, values in m2m.items():
+        getattr(obj, name).set(values)
+    audit.log_create(obj, actor)
+    return obj
+
+
+def lock(obj):
+    """Reload ``obj`` with its row locked for the rest of the transaction."""
+    try:
+        return type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    except type(obj).DoesNotExist:
+        raise NotFound() from None
+
+
+def _current(obj, name):
+    value = getattr(obj, name)
+    if isinstance(obj._meta.get_field(name), models.ManyToManyField):
+        return frozenset(value.all())
+    return value
+
+
+@transaction.atomic
+def record_update(*, obj, actor, data: Mapping[str, Any], expected_version: int | None = None):
+    """Change fields the actor may write; one journal row per changed field.
+
+    With ``expected_version`` (a Work record's ``version`` as the editor last saw it) a
+    concurrent edit is refused (409) instead of silently overwritten.
+    """
+    obj = lock(obj)
+    if not policy.is_readable(actor, obj):
+        raise NotFound()
+    if not policy.can(actor, "update", obj):
+        raise NotAllowed("You may not change this record in its current state.")
+    check_fields(actor, obj, data)
+    if expected_version is not None and getattr(obj, "version", None) != expected_version:
+        raise Conflict(
+            "Someone else changed this record after you opened it. Reload it and apply your "
+            "change again.",
+            fields={"version": [f"The current version is {obj.version}."]},
+        )
+    plain, m2m = _split_m2m(type(obj), data)
+    changes = []
+    for name, value in plain.items():
+        old = getattr(obj, name)
+        if old != value:
+            setattr(obj, name, value)
+            changes.append((name, old, value))
+    for name, values in m2m.items():
+        old = _current(obj, name)
+        new = frozenset(values)
+        if old != new:
+            changes.append((name, old, new))
+    if not changes:
+        return obj
+    _validate(obj)
+    update_fields = [name for name in plain if any(c[0] == name for c in changes)]
+    if isinstance(obj, Work):
+        obj.version = F("version") + 1
+        update_fields += ["version", "updated_at"]
+    if update_fields:
+        obj.save(update_fields=update_fields)
+    for name, values in m2m.items():
+        getattr(obj, name).set(values)
+    audit.log_changes(obj, actor, changes)
+    obj.refresh_from_db()
+    return obj
+
+
+@transaction.atomic
+def record_delete(*, obj, actor) -> None:
+    obj = lock(obj)
+    if not policy.is_readable(actor, obj):
+        raise NotFound()
+    if not policy.can(actor, "delete", obj):
+        raise NotAllowed("You may not delete this record.")
+    audit.log_delete(obj, actor)
+    try:
+        obj.delete()
+    except models.ProtectedError as exc:
+        names = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
+        raise Conflict(
+            f"This record is still used by {', '.join(names)}; remove those links first."
+        ) from exc
