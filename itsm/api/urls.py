@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from incidents.api.views import IncidentViewSet
 from itsm.api import views
 
 router = DefaultRouter()
@@ -12,6 +13,7 @@ router.register("sla-definitions", views.SlaDefinitionViewSet, basename="sla-def
 router.register("hosts", views.HostViewSet, basename="host")
 router.register("host-groups", views.HostGroupViewSet, basename="host-group")
 router.register("host-group-dependencies", views.HostGroupDependencyViewSet, basename="host-group-dependency")
+router.register("incidents", IncidentViewSet, basename="incident")
 router.register("me", views.MeViewSet, basename="me")
 
 urlpatterns = [
