@@ -1,0 +1,195 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from itsm import access, policy
+from itsm.admin_base import PolicyModelAdmin
+from itsm.models import (
+    AssignmentGroup,
+    AuditEntry,
+    GroupMembership,
+    Host,
+    HostGroup,
+    HostGroupDependency,
+    Organisation,
+    SlaDefinition,
+    User,
+    UserRole,
+    Work,
+)
+from itsm.roles import Persona, effective_roles
+
+
+class UserRoleInline(admin.TabularInline):
+    model = UserRole
+    extra = 1
+    fields = ["role", "granted_at"]
+    readonly_fields = ["granted_at"]
+
+
+def _persona_action(persona: str, label: str):
+    def apply(modeladmin, request, queryset):
+        for user in queryset:
+            access.persona_grant(user=user, persona=persona, actor=request.user)
+        modeladmin.message_user(request, f"Gave {queryset.count()} user(s) the {label} roles.", messages.SUCCESS)
+
+    apply.short_description = f"Give the “{label}” persona roles"
+    apply.__name__ = f"give_persona_{persona}"
+    return apply
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Users and their roles. Granting roles needs the ``itsm.grant_roles`` permission."""
+
+    inlines = [UserRoleInline]
+    list_display = ["username", "email", "first_name", "last_name", "organisation", "is_active"]
+    list_filter = ["is_active", "is_superuser", "organisation", "role_grants__role"]
+    list_select_related = ["organisation"]
+    readonly_fields = ["effective_roles", "last_login", "date_joined"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets[:2],
+        ("Organisation and roles", {"fields": ["organisation", "effective_roles"]}),
+        ("Status", {"fields": ["is_active", "is_superuser", "last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["username", "usable_password", "password1", "password2"]}),
+        ("Organisation", {"fields": ["organisation", "email", "first_name", "last_name"]}),
+    ]
+    actions = [_persona_action(p.value, p.label) for p in Persona]
+
+    @admin.display(description="Effective roles (held and included)")
+    def effective_roles(self, obj):
+        return ", ".join(sorted(effective_roles(obj))) or "—"
+
+    def _may_manage(self, request):
+        return policy.has_permission(request.user, "itsm.grant_roles")
+
+    def has_module_permission(self, request):
+        return self._may_manage(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_manage(request)
+
+    def has_add_permission(self, request):
+        return self._may_manage(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_manage(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("is_superuser")  # only the platform administrator makes administrators
+        return fields
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not UserRole:
+            return super().save_formset(request, form, formset, change)
+        user = form.instance
+        formset.save(commit=False)
+        granted = [f.cleaned_data["role"] for f in formset.forms
+                   if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.instance.pk is None]
+        revoked = [obj.role for obj in formset.deleted_objects]
+        if granted:
+            access.roles_grant(user=user, roles=granted, actor=request.user)
+        if revoked:
+            access.roles_revoke(user=user, roles=revoked, actor=request.user)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(PolicyModelAdmin):
+    list_display = ["name", "is_active", "default_sla", "created_at"]
+    list_filter = ["is_active"]
+    list_select_related = ["default_sla"]
+    search_fields = ["name"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = GroupMembership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(AssignmentGroup)
+class AssignmentGroupAdmin(PolicyModelAdmin):
+    list_display = ["name", "organisation", "email", "is_active"]
+    list_filter = ["is_active", "organisation"]
+    list_select_related = ["organisation"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(SlaDefinition)
+class SlaDefinitionAdmin(PolicyModelAdmin):
+    list_display = ["name", "is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(HostGroup)
+class HostGroupAdmin(PolicyModelAdmin):
+    list_display = ["name", "service_tier", "sla", "organisation"]
+    list_filter = ["service_tier", "organisation"]
+    list_select_related = ["sla", "organisation"]
+    search_fields = ["name"]
+
+
+@admin.register(Host)
+class HostAdmin(PolicyModelAdmin):
+    list_display = ["hostname", "ip_address", "host_group", "organisation", "is_active"]
+    list_filter = ["is_active", "host_group", "organisation"]
+    list_select_related = ["host_group", "organisation"]
+    search_fields = ["hostname", "description"]
+
+
+@admin.register(HostGroupDependency)
+class HostGroupDependencyAdmin(PolicyModelAdmin):
+    list_display = ["dependent", "depends_on", "description"]
+    list_select_related = ["dependent", "depends_on"]
+
+
+@admin.register(Work)
+class WorkAdmin(PolicyModelAdmin):
+    """The whole ITSM Work queue, for reporting; records are edited in their own sections."""
+
+    list_display = ["number", "kind", "short_description", "state", "priority", "assignment_group",
+                    "assignee", "opened_at"]
+    list_filter = ["kind", "state", "priority"]
+    list_select_related = ["assignment_group", "assignee"]
+    search_fields = ["number", "short_description"]
+    date_hierarchy = "opened_at"
+    show_full_result_count = False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit journal: read-only for those the policy lets read it; nobody adds, edits or
+    deletes an entry through any door."""
+
+    list_display = ["at", "actor_label", "action", "object_repr", "field", "old_value", "new_value"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "actor_label"]
+    list_select_related = ["content_type"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return policy.readable(request.user, AuditEntry, super().get_queryset(request))
+
+    def has_module_permission(self, request):
+        return policy.can(request.user, "read", AuditEntry)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can(request.user, "read", AuditEntry)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+

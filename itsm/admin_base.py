@@ -1,0 +1,83 @@
+"""A ModelAdmin that reads the policy for every permission and writes through the services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from itsm import policy, services
+from itsm.errors import ItsmError
+
+
+class PolicyModelAdmin(admin.ModelAdmin):
+    """Admin pages for a record type declared in ``itsm.policy``.
+
+    The queryset is the policy's readable rows; add/change/delete follow ``policy.can``;
+    fields the user may not write are shown read-only and hidden fields not at all; saving and
+    deleting go through ``itsm.services`` so the journal records every change.
+    """
+
+    system_values: tuple[str, ...] = ()  # fields the add form may set although not "editable"
+
+    def get_queryset(self, request):
+        return policy.readable(request.user, self.model, super().get_queryset(request))
+
+    def has_module_permission(self, request):
+        return policy.is_declared(self.model) and policy.can(request.user, "read", self.model)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can(request.user, "read", obj if obj is not None else self.model)
+
+    def has_add_permission(self, request):
+        return policy.can(request.user, "create", self.model)
+
+    def has_change_permission(self, request, obj=None):
+        return policy.can(request.user, "update", obj if obj is not None else self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        return policy.can(request.user, "delete", obj if obj is not None else self.model)
+
+    def get_exclude(self, request, obj=None):
+        hidden = policy.hidden_fields(request.user, self.model)
+        return [*(super().get_exclude(request, obj) or ()), *sorted(hidden)]
+
+    def get_readonly_fields(self, request, obj=None):
+        declared = list(super().get_readonly_fields(request, obj))
+        if obj is None and not self.has_add_permission(request):
+            return declared
+        writable = policy.writable_fields(request.user, obj if obj is not None else self.model)
+        names = [f.name for f in self.model._meta.get_fields() if (f.concrete or f.many_to_many)
+                 and getattr(f, "editable", True) and f.name not in ("id", "work_ptr")]
+        hidden = policy.hidden_fields(request.user, self.model)
+        return declared + [n for n in names if n not in writable and n not in hidden and n not in declared]
+
+    def save_model(self, request, obj, form, change):
+        fields = set(form.cleaned_data) & set(form.changed_data if change else form.cleaned_data)
+        data = {name: form.cleaned_data[name] for name in fields}
+        try:
+            if change:
+                saved = services.record_update(obj=obj, actor=request.user, data=data)
+            else:
+                saved = services.record_create(
+                    model=self.model, actor=request.user, data=data, **self.creation_values(request)
+                )
+        except ItsmError as exc:
+            messages.error(request, exc.message + " " + "; ".join(
+                f"{name}: {' '.join(errs)}" for name, errs in exc.fields.items()))
+            raise
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # Many-to-many fields were written by the service; inlines are saved as usual.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def creation_values(self, request) -> dict:
+        return {}
+
+    def delete_model(self, request, obj):
+        services.record_delete(obj=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.record_delete(obj=obj, actor=request.user)

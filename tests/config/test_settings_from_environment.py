@@ -1,0 +1,57 @@
+"""Start-up refuses bad configuration with a message naming the setting; production is hardened."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k3y-" + "x9Q!zR7#wL2@" * 6
+
+
+def manage(*args, **env):
+    base = {k: v for k, v in os.environ.items()
+            if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "ALLOWED_HOSTS",
+                         "SECURE_SSL_REDIRECT", "EMAIL_BACKEND"}}
+    base.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_missing_secret_key_stops_startup_naming_the_setting():
+    result = manage("check", DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_gives_a_development_secret_key():
+    result = manage("check", DEBUG="true")
+    assert result.returncode == 0, result.stderr
+
+
+def test_malformed_database_url_stops_startup_naming_the_setting():
+    result = manage("check", DEBUG="true", DATABASE_URL="nonsense://")
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_database_url_without_a_database_name_is_refused():
+    result = manage("check", DEBUG="true", DATABASE_URL="postgres://user@localhost:5432")
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_bad_debug_value_names_the_setting():
+    result = manage("check", DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+@pytest.mark.parametrize("database_url", ["sqlite:///var/deploy-check.sqlite3"])
+def test_deploy_check_is_clean_with_debug_off(database_url):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="false",
+                    SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="itsm.example.com", DATABASE_URL=database_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,132 @@
+"""Django admin reads the policy: who enters, what they see, and that saves are audited."""
+
+import pytest
+
+from conftest import make_user
+from incidents.models import Incident
+from itsm.models import AuditEntry, Host, User
+from itsm.roles import PERSONAS, Persona, Role, effective_roles
+
+pytestmark = pytest.mark.django_db
+
+
+def incident(**values):
+    values.setdefault("state", "new")
+    return Incident.objects.create(kind=Incident.KIND, number=values.pop("number", "INC0000001"), **values)
+
+
+def test_customer_cannot_enter_admin_even_with_password(client, customer):
+    response = client.post("/admin/login/", {"username": "customer", "password": "pw"})
+    assert response.status_code == 200
+    assert "may not use the administration pages" in response.content.decode()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_itsm_administrator_enters_admin_without_is_staff(client):
+    user = make_user("itsmadmin", Role.ITSM_ADMINISTRATOR)
+    assert not user.is_staff
+    client.force_login(user)
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert "Incidents" in page.content.decode()
+
+
+def test_cmdb_manager_sees_hosts_but_not_incidents_or_users(client):
+    client.force_login(make_user("cmdb", Role.CMDB_MANAGER))
+    page = client.get("/admin/").content.decode()
+    assert "Hosts" in page
+    assert "/admin/incidents/" not in page
+    assert client.get("/admin/incidents/incident/").status_code == 403
+    assert client.get("/admin/itsm/user/").status_code == 403
+
+
+def test_admin_change_goes_through_the_service_and_is_audited(client, admin_user, customer):
+    record = incident(short_description="Old text", requester=customer)
+    client.force_login(admin_user)
+    url = f"/admin/incidents/incident/{record.pk}/change/"
+    form = client.get(url)
+    assert form.status_code == 200
+    response = client.post(url, {
+        "short_description": "New text", "description": "", "priority": "P2", "impact": 3, "urgency": 3,
+        "classification": "", "category": "", "subcategory": "", "service": "", "requester": customer.pk,
+        "major_incident_review": "",
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    record.refresh_from_db()
+    assert record.short_description == "New text"
+    assert record.version == 2
+    changed = set(AuditEntry.objects.filter(object_id=str(record.pk), action="update").values_list("field", flat=True))
+    assert {"short_description", "priority"} <= changed
+
+
+def test_only_itsm_administrator_may_delete_incidents_in_admin(client, agent, admin_user, customer):
+    record = incident(short_description="Delete me", requester=customer)
+    itsm_admin = make_user("itsmadmin", Role.ITSM_ADMINISTRATOR, Role.CMDB_MANAGER)
+    client.force_login(agent)  # L2 persona holds cmdb_manager, so it enters admin
+    assert client.get(f"/admin/incidents/incident/{record.pk}/delete/").status_code == 403
+    client.force_login(itsm_admin)
+    response = client.post(f"/admin/incidents/incident/{record.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Incident.objects.filter(pk=record.pk).exists()
+    assert AuditEntry.objects.filter(object_id=str(record.pk), action="delete", actor=itsm_admin).exists()
+
+
+def test_audit_journal_is_read_only_in_admin(client, admin_user, customer):
+    incident(short_description="x", requester=customer)
+    from itsm import audit
+
+    audit.log_create(Incident.objects.get(), admin_user)
+    entry = AuditEntry.objects.get()
+    client.force_login(admin_user)
+    assert client.get("/admin/itsm/auditentry/").status_code == 200
+    assert client.get("/admin/itsm/auditentry/add/").status_code == 403
+    assert client.post(f"/admin/itsm/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    client.post(f"/admin/itsm/auditentry/{entry.pk}/change/", {"note": "rewritten"})
+    entry.refresh_from_db()
+    assert entry.note == ""
+
+
+def test_persona_action_grants_the_bundle(client, admin_user):
+    user = make_user("newhire")
+    client.force_login(admin_user)
+    response = client.post("/admin/itsm/user/", {
+        "action": f"give_persona_{Persona.L1_AGENT.value}", "_selected_action": [user.pk]})
+    assert response.status_code == 302
+    user = User.objects.get(pk=user.pk)
+    assert PERSONAS[Persona.L1_AGENT] <= effective_roles(user)
+
+
+def test_role_granted_in_admin_inline_is_held(client, admin_user):
+    user = make_user("newhire")
+    client.force_login(admin_user)
+    url = f"/admin/itsm/user/{user.pk}/change/"
+    response = client.post(url, {
+        "username": "newhire", "first_name": "", "last_name": "", "email": "", "organisation": "",
+        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "role_grants-TOTAL_FORMS": "1", "role_grants-INITIAL_FORMS": "0",
+        "role_grants-MIN_NUM_FORMS": "0", "role_grants-MAX_NUM_FORMS": "1000",
+        "role_grants-0-role": Role.ITSM_MANAGER, "role_grants-0-user": user.pk,
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = User.objects.get(pk=user.pk)
+    assert {Role.ITSM_MANAGER, Role.ITSM_AGENT, Role.PLATFORM_SELFSERVICE} <= effective_roles(user)
+
+
+def test_admin_host_list_query_count_is_fixed(client, admin_user, django_assert_max_num_queries):
+    client.force_login(admin_user)
+    for i in range(30):
+        Host.objects.create(hostname=f"h{i}")
+    with django_assert_max_num_queries(12):
+        assert client.get("/admin/itsm/host/").status_code == 200
+
+
+def test_grant_role_command_grants_and_reports(customer):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("grant_role", "customer", "cmdb_viewer", stdout=out)
+    assert "cmdb_viewer" in out.getvalue()
+    customer = User.objects.get(pk=customer.pk)
+    assert Role.CMDB_VIEWER in effective_roles(customer)

@@ -1,0 +1,32 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from itsm.models import AuditEntry, User, Work, WorkKind
+from itsm.roles import PERSONAS, Persona, effective_roles
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_makes_the_demo_users_and_records_of_each_kind():
+    out = StringIO()
+    call_command("seed_demo", "--password", "s3cret", stdout=out)
+    for username in ["customer", "customer2", "l1", "agent", "lead", "manager", "admin"]:
+        assert authenticate(username=username, password="s3cret"), username
+        assert username in out.getvalue()
+    assert User.objects.get(username="admin").is_superuser
+    assert PERSONAS[Persona.L1_AGENT] <= effective_roles(User.objects.get(username="l1"))
+    assert PERSONAS[Persona.IT_SERVICE_MANAGER] <= effective_roles(User.objects.get(username="manager"))
+    assert effective_roles(User.objects.get(username="customer")) == PERSONAS[Persona.EVERYONE]
+    assert set(Work.objects.values_list("kind", flat=True)) == set(WorkKind.values)
+    assert AuditEntry.objects.filter(action="create").count() == Work.objects.count()
+
+
+def test_seed_demo_twice_is_harmless():
+    call_command("seed_demo", stdout=StringIO())
+    counts = (User.objects.count(), Work.objects.count(), AuditEntry.objects.count())
+    call_command("seed_demo", stdout=StringIO())
+    assert (User.objects.count(), Work.objects.count(), AuditEntry.objects.count()) == counts
+    assert authenticate(username="agent", password="demo")
