@@ -9,8 +9,12 @@ from itsm.roles import PERSONAS, Persona
 
 def make_user(username: str, *roles: str, organisation=None, superuser: bool = False) -> User:
     user = User.objects.create_user(
-        username=username, password="pw", email=f"{username}@example.com",
-        organisation=organisation, is_superuser=superuser, is_staff=superuser,
+        username=username,
+        password="pw",
+        email=f"{username}@example.com",
+        organisation=organisation,
+        is_superuser=superuser,
+        is_staff=superuser,
     )
     UserRole.objects.bulk_create([UserRole(user=user, role=role) for role in roles])
     return user

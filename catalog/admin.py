@@ -6,7 +6,15 @@ from itsm.admin_base import PolicyModelAdmin
 
 @admin.register(Request)
 class RequestAdmin(PolicyModelAdmin):
-    list_display = ["number", "short_description", "state", "priority", "assignment_group", "assignee", "opened_at"]
+    list_display = [
+        "number",
+        "short_description",
+        "state",
+        "priority",
+        "assignment_group",
+        "assignee",
+        "opened_at",
+    ]
     list_filter = ["state", "priority", "assignment_group"]
     list_select_related = ["assignment_group", "assignee"]
     search_fields = ["number", "short_description"]

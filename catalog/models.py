@@ -25,7 +25,6 @@ class Request(Work):
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_request"
     )
 
-
     classification = models.CharField(max_length=40, blank=True)
     service = models.CharField(max_length=120, blank=True)
     completion_notes = models.TextField(blank=True)
@@ -39,7 +38,6 @@ class Request(Work):
 
 
 class RequestTask(Work):
-
     KIND = WorkKind.REQUEST_TASK
     NUMBER_PREFIX = "TASK"
 

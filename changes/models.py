@@ -34,7 +34,6 @@ class Change(Work):
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_change"
     )
 
-
     change_type = models.CharField(max_length=10, choices=ChangeType.choices, default=ChangeType.NORMAL)
     cab_decision = models.CharField(max_length=10, choices=CabDecision.choices, blank=True)
     cab_notes = models.TextField(blank=True)
@@ -45,7 +44,6 @@ class Change(Work):
 
 
 class ChangeTask(Work):
-
     KIND = WorkKind.CHANGE_TASK
     NUMBER_PREFIX = "TASK"
 

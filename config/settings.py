@@ -110,8 +110,7 @@ except (ValueError, KeyError) as exc:
     ) from exc
 if not _db.get("ENGINE") or (_db["ENGINE"] != "django.db.backends.sqlite3" and not _db.get("NAME")):
     raise ImproperlyConfigured(
-        "DATABASE_URL is malformed: it names no database. "
-        "Use e.g. postgres://user:password@host:5432/name."
+        "DATABASE_URL is malformed: it names no database. Use e.g. postgres://user:password@host:5432/name."
     )
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)

@@ -6,8 +6,16 @@ from itsm.admin_base import PolicyModelAdmin
 
 @admin.register(Incident)
 class IncidentAdmin(PolicyModelAdmin):
-    list_display = ["number", "short_description", "state", "priority", "assignment_group", "assignee",
-                    "requester", "opened_at"]
+    list_display = [
+        "number",
+        "short_description",
+        "state",
+        "priority",
+        "assignment_group",
+        "assignee",
+        "requester",
+        "opened_at",
+    ]
     list_filter = ["state", "priority", "major_incident", "assignment_group"]
     list_select_related = ["assignment_group", "assignee", "requester"]
     search_fields = ["number", "short_description"]

@@ -37,7 +37,6 @@ class Incident(Work):
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_incident"
     )
 
-
     impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
     urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
     classification = models.CharField(max_length=40, blank=True)
@@ -63,7 +62,6 @@ class Incident(Work):
 
 
 class IncidentTask(Work):
-
     KIND = WorkKind.INCIDENT_TASK
     NUMBER_PREFIX = "TASK"
 

@@ -19,7 +19,9 @@ def _check(roles: Iterable[str]) -> list[str]:
     roles = list(roles)
     unknown = sorted(set(roles) - ALL_ROLES)
     if unknown:
-        raise UnknownRole(f"Unknown role(s): {', '.join(unknown)}. Known roles: {', '.join(sorted(ALL_ROLES))}.")
+        raise UnknownRole(
+            f"Unknown role(s): {', '.join(unknown)}. Known roles: {', '.join(sorted(ALL_ROLES))}."
+        )
     return roles
 
 
@@ -31,7 +33,9 @@ def roles_grant(*, user, roles: Iterable[str], actor=None) -> list[str]:
     new = [r for r in dict.fromkeys(roles) if r not in held]
     UserRole.objects.bulk_create([UserRole(user=user, role=r) for r in new])
     if new:
-        audit.log_changes(user, actor, [("roles", ", ".join(sorted(held)), ", ".join(sorted(held | set(new))))])
+        audit.log_changes(
+            user, actor, [("roles", ", ".join(sorted(held)), ", ".join(sorted(held | set(new))))]
+        )
     forget_roles(user)
     return new
 
@@ -43,7 +47,9 @@ def roles_revoke(*, user, roles: Iterable[str], actor=None) -> list[str]:
     gone = [r for r in roles if r in held]
     user.role_grants.filter(role__in=gone).delete()
     if gone:
-        audit.log_changes(user, actor, [("roles", ", ".join(sorted(held)), ", ".join(sorted(held - set(gone))))])
+        audit.log_changes(
+            user, actor, [("roles", ", ".join(sorted(held)), ", ".join(sorted(held - set(gone))))]
+        )
     forget_roles(user)
     return gone
 

@@ -30,7 +30,9 @@ def _persona_action(persona: str, label: str):
     def apply(modeladmin, request, queryset):
         for user in queryset:
             access.persona_grant(user=user, persona=persona, actor=request.user)
-        modeladmin.message_user(request, f"Gave {queryset.count()} user(s) the {label} roles.", messages.SUCCESS)
+        modeladmin.message_user(
+            request, f"Gave {queryset.count()} user(s) the {label} roles.", messages.SUCCESS
+        )
 
     apply.short_description = f"Give the “{label}” persona roles"
     apply.__name__ = f"give_persona_{persona}"
@@ -90,8 +92,11 @@ class UserAdmin(DjangoUserAdmin):
             return super().save_formset(request, form, formset, change)
         user = form.instance
         formset.save(commit=False)
-        granted = [f.cleaned_data["role"] for f in formset.forms
-                   if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.instance.pk is None]
+        granted = [
+            f.cleaned_data["role"]
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.instance.pk is None
+        ]
         revoked = [obj.role for obj in formset.deleted_objects]
         if granted:
             access.roles_grant(user=user, roles=granted, actor=request.user)
@@ -154,8 +159,16 @@ class HostGroupDependencyAdmin(PolicyModelAdmin):
 class WorkAdmin(PolicyModelAdmin):
     """The whole ITSM Work queue, for reporting; records are edited in their own sections."""
 
-    list_display = ["number", "kind", "short_description", "state", "priority", "assignment_group",
-                    "assignee", "opened_at"]
+    list_display = [
+        "number",
+        "kind",
+        "short_description",
+        "state",
+        "priority",
+        "assignment_group",
+        "assignee",
+        "opened_at",
+    ]
     list_filter = ["kind", "state", "priority"]
     list_select_related = ["assignment_group", "assignee"]
     search_fields = ["number", "short_description"]
@@ -191,5 +204,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-

@@ -45,8 +45,13 @@ class PolicyModelAdmin(admin.ModelAdmin):
         if obj is None and not self.has_add_permission(request):
             return declared
         writable = policy.writable_fields(request.user, obj if obj is not None else self.model)
-        names = [f.name for f in self.model._meta.get_fields() if (f.concrete or f.many_to_many)
-                 and getattr(f, "editable", True) and f.name not in ("id", "work_ptr")]
+        names = [
+            f.name
+            for f in self.model._meta.get_fields()
+            if (f.concrete or f.many_to_many)
+            and getattr(f, "editable", True)
+            and f.name not in ("id", "work_ptr")
+        ]
         hidden = policy.hidden_fields(request.user, self.model)
         return declared + [n for n in names if n not in writable and n not in hidden and n not in declared]
 
@@ -61,8 +66,12 @@ class PolicyModelAdmin(admin.ModelAdmin):
                     model=self.model, actor=request.user, data=data, **self.creation_values(request)
                 )
         except ItsmError as exc:
-            messages.error(request, exc.message + " " + "; ".join(
-                f"{name}: {' '.join(errs)}" for name, errs in exc.fields.items()))
+            messages.error(
+                request,
+                exc.message
+                + " "
+                + "; ".join(f"{name}: {' '.join(errs)}" for name, errs in exc.fields.items()),
+            )
             raise
         obj.pk = saved.pk
         obj.refresh_from_db()

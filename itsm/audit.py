@@ -52,8 +52,14 @@ def log_create(obj, actor) -> None:
 def log_changes(obj, actor, changes: Iterable[tuple[str, object, object]]) -> None:
     AuditEntry.objects.bulk_create(
         [
-            _entry(obj, actor, AuditEntry.Action.UPDATE, field=name,
-                   old_value=display(old), new_value=display(new))
+            _entry(
+                obj,
+                actor,
+                AuditEntry.Action.UPDATE,
+                field=name,
+                old_value=display(old),
+                new_value=display(new),
+            )
             for name, old, new in changes
         ]
     )
@@ -61,8 +67,14 @@ def log_changes(obj, actor, changes: Iterable[tuple[str, object, object]]) -> No
 
 def log_transition(obj, actor, *, transition: str, old_state: str, new_state: str, note: str = "") -> None:
     _entry(
-        obj, actor, AuditEntry.Action.TRANSITION, field="state", transition=transition,
-        old_value=old_state, new_value=new_state, note=note,
+        obj,
+        actor,
+        AuditEntry.Action.TRANSITION,
+        field="state",
+        transition=transition,
+        old_value=old_state,
+        new_value=new_state,
+        note=note,
     ).save()
 
 

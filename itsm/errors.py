@@ -53,6 +53,10 @@ class TransitionNotAllowed(ItsmError):
         allowed = sorted(allowed)
         super().__init__(
             f"Cannot {action.replace('_', ' ')} a record that is {state.replace('_', ' ')}. "
-            + (f"From {state} it can: {', '.join(allowed)}." if allowed else f"Nothing can be done from {state}."),
+            + (
+                f"From {state} it can: {', '.join(allowed)}."
+                if allowed
+                else f"Nothing can be done from {state}."
+            ),
             fields={"state": [state], "allowed": allowed},
         )

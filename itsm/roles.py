@@ -49,22 +49,38 @@ class Persona(models.TextChoices):
 PERSONAS: dict[str, frozenset[str]] = {
     Persona.IT_SERVICE_MANAGER: frozenset(
         {
-            Role.KNOWLEDGE_MANAGER, Role.KNOWLEDGE_EDITOR, Role.ITSM_ADMINISTRATOR,
-            Role.ITSM_MANAGER, Role.ITSM_AGENT, Role.APPLICATION_ADMINISTRATOR,
-            Role.CMDB_ADMINISTRATOR, Role.CMDB_MANAGER, Role.CMDB_VIEWER,
-            Role.PLATFORM_SELFSERVICE, Role.PLATFORM_AGENT,
+            Role.KNOWLEDGE_MANAGER,
+            Role.KNOWLEDGE_EDITOR,
+            Role.ITSM_ADMINISTRATOR,
+            Role.ITSM_MANAGER,
+            Role.ITSM_AGENT,
+            Role.APPLICATION_ADMINISTRATOR,
+            Role.CMDB_ADMINISTRATOR,
+            Role.CMDB_MANAGER,
+            Role.CMDB_VIEWER,
+            Role.PLATFORM_SELFSERVICE,
+            Role.PLATFORM_AGENT,
         }
     ),
     Persona.TEAM_LEADER: frozenset(
         {
-            Role.KNOWLEDGE_EDITOR, Role.PLATFORM_SELFSERVICE, Role.PLATFORM_AGENT,
-            Role.ITSM_MANAGER, Role.ITSM_AGENT, Role.CMDB_MANAGER, Role.CMDB_VIEWER,
+            Role.KNOWLEDGE_EDITOR,
+            Role.PLATFORM_SELFSERVICE,
+            Role.PLATFORM_AGENT,
+            Role.ITSM_MANAGER,
+            Role.ITSM_AGENT,
+            Role.CMDB_MANAGER,
+            Role.CMDB_VIEWER,
         }
     ),
     Persona.L2_AGENT: frozenset(
         {
-            Role.KNOWLEDGE_EDITOR, Role.PLATFORM_AGENT, Role.PLATFORM_SELFSERVICE,
-            Role.CMDB_MANAGER, Role.CMDB_VIEWER, Role.ITSM_AGENT,
+            Role.KNOWLEDGE_EDITOR,
+            Role.PLATFORM_AGENT,
+            Role.PLATFORM_SELFSERVICE,
+            Role.CMDB_MANAGER,
+            Role.CMDB_VIEWER,
+            Role.ITSM_AGENT,
         }
     ),
     Persona.L1_AGENT: frozenset(

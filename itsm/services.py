@@ -114,8 +114,7 @@ def record_update(*, obj, actor, data: Mapping[str, Any], expected_version: int 
     check_fields(actor, obj, data)
     if expected_version is not None and getattr(obj, "version", None) != expected_version:
         raise Conflict(
-            "Someone else changed this record after you opened it. Reload it and apply your "
-            "change again.",
+            "Someone else changed this record after you opened it. Reload it and apply your change again.",
             fields={"version": [f"The current version is {obj.version}."]},
         )
     plain, m2m = _split_m2m(type(obj), data)
@@ -158,6 +157,4 @@ def record_delete(*, obj, actor) -> None:
         obj.delete()
     except models.ProtectedError as exc:
         names = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
-        raise Conflict(
-            f"This record is still used by {', '.join(names)}; remove those links first."
-        ) from exc
+        raise Conflict(f"This record is still used by {', '.join(names)}; remove those links first.") from exc

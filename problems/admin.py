@@ -1,12 +1,20 @@
 from django.contrib import admin
 
-from problems.models import Problem, ProblemTask
 from itsm.admin_base import PolicyModelAdmin
+from problems.models import Problem, ProblemTask
 
 
 @admin.register(Problem)
 class ProblemAdmin(PolicyModelAdmin):
-    list_display = ["number", "short_description", "state", "priority", "assignment_group", "assignee", "opened_at"]
+    list_display = [
+        "number",
+        "short_description",
+        "state",
+        "priority",
+        "assignment_group",
+        "assignee",
+        "opened_at",
+    ]
     list_filter = ["state", "priority", "assignment_group"]
     list_select_related = ["assignment_group", "assignee"]
     search_fields = ["number", "short_description"]

@@ -22,7 +22,6 @@ class Problem(Work):
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_problem"
     )
 
-
     is_known_error = models.BooleanField(default=False)
     workaround = models.TextField(blank=True)
 
@@ -31,7 +30,6 @@ class Problem(Work):
 
 
 class ProblemTask(Work):
-
     KIND = WorkKind.PROBLEM_TASK
     NUMBER_PREFIX = "TASK"
 

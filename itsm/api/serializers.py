@@ -3,15 +3,57 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import connection, models
 from rest_framework import serializers
 
 from itsm import policy, services
 from itsm.errors import InvalidInput
 
 
+def is_possible_pk(model, value) -> bool:
+    """Whether ``value`` can be a primary key of ``model`` at all.
+
+    Looking up an integer beyond the column's range crashes the database driver (SQLite
+    raises ``OverflowError``, PostgreSQL ``DataError``) instead of matching nothing; Django
+    guards only plain integer primary keys, not a child model's parent link (an incident's
+    ``work_ptr``). Callers answer "not found" instead.
+    """
+    field = model._meta.pk
+    while field.remote_field is not None:
+        field = field.target_field
+    try:
+        value = field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    if isinstance(field, models.IntegerField) and value is not None:
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        return (low is None or value >= low) and (high is None or value <= high)
+    return True
+
+
+class PolicyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related record by id; an id no record can have is "does not exist", not a crash."""
+
+    def to_internal_value(self, data):
+        queryset = self.get_queryset()
+        if (
+            self.pk_field is None
+            and queryset is not None
+            and not isinstance(data, bool)
+            and not is_possible_pk(queryset.model, data)
+        ):
+            if isinstance(data, int | str):
+                self.fail("does_not_exist", pk_value=data)
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class PolicySerializer(serializers.ModelSerializer):
     """Drops fields hidden from the requesting user, marks non-editable fields read-only, and
     refuses (400) input naming a field the user may not write on this record."""
+
+    serializer_related_field = PolicyRelatedField
 
     def _user(self):
         request = self.context.get("request")
@@ -57,7 +99,21 @@ class PolicySerializer(serializers.ModelSerializer):
         )
 
     def update(self, instance, validated_data):
-        return services.record_update(obj=instance, actor=self._user(), data=validated_data)
+        return services.record_update(
+            obj=instance, actor=self._user(), data=validated_data, expected_version=self._if_match()
+        )
+
+    def _if_match(self) -> int | None:
+        """``If-Match: <version>`` makes an edit fail (409) if someone changed the record since."""
+        request = self.context.get("request")
+        header = (request.headers.get("If-Match", "") if request is not None else "").strip().strip('"')
+        if not header or header == "*":
+            return None
+        if not header.isdigit():
+            raise serializers.ValidationError(
+                {"If-Match": ["Send the record's version number, e.g. If-Match: 3."]}
+            )
+        return int(header)
 
     def system_values(self) -> dict:
         """Values the server sets on creation (e.g. the requester); override per resource."""

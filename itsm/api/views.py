@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -10,7 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from itsm import audit, policy, services
-from itsm.api.serializers import PolicySerializer
+from itsm.api.schema import PolicyAutoSchema, SingleObjectAutoSchema
+from itsm.api.serializers import PolicySerializer, is_possible_pk
 from itsm.models import (
     AssignmentGroup,
     AuditEntry,
@@ -29,6 +31,7 @@ class PolicyViewSetMixin:
     """Lists and details start from the policy's readable queryset (others are 404); writes go
     through the generic services, which check the policy again inside the transaction."""
 
+    schema = PolicyAutoSchema()  # documents the 400/401/403/404/409 refusals of every operation
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
 
@@ -42,6 +45,12 @@ class PolicyViewSetMixin:
         if self.prefetch_related:
             qs = qs.prefetch_related(*self.prefetch_related)
         return qs
+
+    def get_object(self):
+        value = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        if self.lookup_field == "pk" and not is_possible_pk(self.get_policy_model(), value):
+            raise Http404  # e.g. /incidents/99999999999999999999/ would crash the driver
+        return super().get_object()
 
     def perform_destroy(self, instance):
         services.record_delete(obj=instance, actor=self.request.user)
@@ -79,9 +88,22 @@ class WorkSerializer(PolicySerializer):
     class Meta:
         model = Work
         fields = [
-            "id", "number", "kind", "short_description", "description", "state", "priority",
-            "assignment_group", "assignee", "requester", "requested_for", "organisation",
-            "opened_at", "updated_at", "closed_at", "version",
+            "id",
+            "number",
+            "kind",
+            "short_description",
+            "description",
+            "state",
+            "priority",
+            "assignment_group",
+            "assignee",
+            "requester",
+            "requested_for",
+            "organisation",
+            "opened_at",
+            "updated_at",
+            "closed_at",
+            "version",
         ]
 
 
@@ -231,6 +253,7 @@ class MeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """``GET /api/v1/me/``: the signed-in user and its effective roles."""
 
     serializer_class = MeSerializer
+    schema = SingleObjectAutoSchema()
     pagination_class = None
     filter_backends = []
     permission_classes = []

@@ -34,7 +34,9 @@ class Host(models.Model):
     hostname = models.CharField(max_length=255, unique=True)
     description = models.TextField(blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
-    host_group = models.ForeignKey(HostGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="hosts")
+    host_group = models.ForeignKey(
+        HostGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="hosts"
+    )
     organisation = models.ForeignKey(
         "itsm.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="hosts"
     )

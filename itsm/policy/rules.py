@@ -112,23 +112,58 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 # SPEC §4: what a self-service user never reads.
 INCIDENT_HIDDEN = frozenset(
     {
-        "major_incident", "major_incident_review", "major_incident_journal",
-        "major_incident_manager", "major_incident_followers", "sla_status", "work_journal",
-        "priority", "assignment_group", "assignee", "classification", "impact", "urgency",
-        "resolution_notes", "collaborators", "service", "related_configuration_items",
-        "related_incidents", "changes_required", "related_problems", "related_slas", "subtasks",
+        "major_incident",
+        "major_incident_review",
+        "major_incident_journal",
+        "major_incident_manager",
+        "major_incident_followers",
+        "sla_status",
+        "work_journal",
+        "priority",
+        "assignment_group",
+        "assignee",
+        "classification",
+        "impact",
+        "urgency",
+        "resolution_notes",
+        "collaborators",
+        "service",
+        "related_configuration_items",
+        "related_incidents",
+        "changes_required",
+        "related_problems",
+        "related_slas",
+        "subtasks",
     }
 )
 REQUEST_HIDDEN = frozenset(
     {
-        "sla_status", "work_journal", "priority", "assignment_group", "assignee",
-        "classification", "completion_notes", "collaborators", "subtasks",
-        "related_configuration_items", "service", "related_slas", "changes_required",
+        "sla_status",
+        "work_journal",
+        "priority",
+        "assignment_group",
+        "assignee",
+        "classification",
+        "completion_notes",
+        "collaborators",
+        "subtasks",
+        "related_configuration_items",
+        "service",
+        "related_slas",
+        "changes_required",
     }
 )
 
-WORK_EDITABLE = ("short_description", "description", "priority", "assignment_group", "assignee",
-                 "requester", "requested_for", "organisation")
+WORK_EDITABLE = (
+    "short_description",
+    "description",
+    "priority",
+    "assignment_group",
+    "assignee",
+    "requester",
+    "requested_for",
+    "organisation",
+)
 TASK_EDITABLE = ("short_description", "description", "priority", "assignment_group", "assignee")
 
 # SPEC §4: what a self-service user may write on its own records, and in which states.
@@ -139,13 +174,22 @@ SELF_SERVICE_WRITES = {
 }
 
 INCIDENT_STATES = ("new", "in_progress", "on_hold", "resolved", "closed", "cancelled")
-REQUEST_STATES = ("new", "pending_approval", "approved", "rejected", "in_fulfilment",
-                  "completed", "closed", "cancelled")
+REQUEST_STATES = (
+    "new",
+    "pending_approval",
+    "approved",
+    "rejected",
+    "in_fulfilment",
+    "completed",
+    "closed",
+    "cancelled",
+)
 PROBLEM_STATES = ("new", "in_progress", "rca_submitted", "change_created", "verified", "closed")
 CHANGE_STATES = ("draft", "submitted", "approved", "rejected", "implementing", "review", "closed")
 TASK_STATES = ("open", "in_progress", "closed", "cancelled")
-WORK_STATES = tuple(dict.fromkeys(INCIDENT_STATES + REQUEST_STATES + PROBLEM_STATES
-                                  + CHANGE_STATES + TASK_STATES))
+WORK_STATES = tuple(
+    dict.fromkeys(INCIDENT_STATES + REQUEST_STATES + PROBLEM_STATES + CHANGE_STATES + TASK_STATES)
+)
 
 CLOSED_OR_CANCELLED = frozenset({"closed", "cancelled"})
 CLOSED = frozenset({"closed"})
@@ -185,15 +229,29 @@ RECORDS: dict[str, RecordRules] = {
             create=frozenset({SS}),
             read=(
                 Read(AGENT),
-                Read(SS, scope=OWN, via=("requester", "requested_for"),
-                     grant="follow_incident", hidden=INCIDENT_HIDDEN),
+                Read(
+                    SS,
+                    scope=OWN,
+                    via=("requester", "requested_for"),
+                    grant="follow_incident",
+                    hidden=INCIDENT_HIDDEN,
+                ),
             ),
             update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),
             delete=frozenset({ADMIN}),
-            editable=WORK_EDITABLE + (
-                "impact", "urgency", "classification", "category", "subcategory", "service",
-                "major_incident", "major_incident_review", "major_incident_manager",
-                "collaborators", "related_incidents",
+            editable=WORK_EDITABLE
+            + (
+                "impact",
+                "urgency",
+                "classification",
+                "category",
+                "subcategory",
+                "service",
+                "major_incident",
+                "major_incident_review",
+                "major_incident_manager",
+                "collaborators",
+                "related_incidents",
             ),
             actions={
                 "cancel": (
@@ -211,8 +269,13 @@ RECORDS: dict[str, RecordRules] = {
             create=frozenset({SS}),
             read=(
                 Read(AGENT),
-                Read(SS, scope=OWN, via=("requester", "requested_for"),
-                     grant="approve_request", hidden=REQUEST_HIDDEN),
+                Read(
+                    SS,
+                    scope=OWN,
+                    via=("requester", "requested_for"),
+                    grant="approve_request",
+                    hidden=REQUEST_HIDDEN,
+                ),
             ),
             update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),
             delete=frozenset({ADMIN}),
@@ -239,8 +302,7 @@ RECORDS: dict[str, RecordRules] = {
                 Update(
                     AGENT,
                     unless_states=CLOSED,
-                    gates={"change_type": Gate(frozenset({"draft", "submitted"}),
-                                               unset=("cab_decision",))},
+                    gates={"change_type": Gate(frozenset({"draft", "submitted"}), unset=("cab_decision",))},
                 ),
             ),
             delete=frozenset({ADMIN}),
@@ -266,47 +328,74 @@ REFERENCE: dict[str, RecordRules] = {
     rules.label: rules
     for rules in (
         RecordRules(
-            label="itsm.organisation", states=(), initial_state="",
-            create=frozenset({ADMIN}), read=(Read(Role.PLATFORM_AGENT),),
-            update=(Update(ADMIN),), delete=frozenset({ADMIN}),
+            label="itsm.organisation",
+            states=(),
+            initial_state="",
+            create=frozenset({ADMIN}),
+            read=(Read(Role.PLATFORM_AGENT),),
+            update=(Update(ADMIN),),
+            delete=frozenset({ADMIN}),
             editable=("name", "is_active", "default_sla"),
         ),
         RecordRules(
-            label="itsm.assignmentgroup", states=(), initial_state="",
-            create=frozenset({ADMIN}), read=(Read(Role.PLATFORM_AGENT),),
-            update=(Update(MANAGER),), delete=frozenset({ADMIN}),
+            label="itsm.assignmentgroup",
+            states=(),
+            initial_state="",
+            create=frozenset({ADMIN}),
+            read=(Read(Role.PLATFORM_AGENT),),
+            update=(Update(MANAGER),),
+            delete=frozenset({ADMIN}),
             editable=("name", "description", "email", "organisation", "is_active"),
         ),
         RecordRules(
-            label="itsm.host", states=(), initial_state="",
-            create=frozenset({Role.CMDB_MANAGER}), read=(Read(Role.CMDB_VIEWER),),
-            update=(Update(Role.CMDB_MANAGER),), delete=frozenset({Role.CMDB_ADMINISTRATOR}),
-            editable=("hostname", "description", "ip_address", "host_group", "organisation",
-                      "is_active"),
+            label="itsm.host",
+            states=(),
+            initial_state="",
+            create=frozenset({Role.CMDB_MANAGER}),
+            read=(Read(Role.CMDB_VIEWER),),
+            update=(Update(Role.CMDB_MANAGER),),
+            delete=frozenset({Role.CMDB_ADMINISTRATOR}),
+            editable=("hostname", "description", "ip_address", "host_group", "organisation", "is_active"),
         ),
         RecordRules(
-            label="itsm.hostgroup", states=(), initial_state="",
-            create=frozenset({Role.CMDB_MANAGER}), read=(Read(Role.CMDB_VIEWER),),
-            update=(Update(Role.CMDB_MANAGER),), delete=frozenset({Role.CMDB_ADMINISTRATOR}),
+            label="itsm.hostgroup",
+            states=(),
+            initial_state="",
+            create=frozenset({Role.CMDB_MANAGER}),
+            read=(Read(Role.CMDB_VIEWER),),
+            update=(Update(Role.CMDB_MANAGER),),
+            delete=frozenset({Role.CMDB_ADMINISTRATOR}),
             editable=("name", "description", "service_tier", "sla", "organisation"),
         ),
         RecordRules(
-            label="itsm.hostgroupdependency", states=(), initial_state="",
-            create=frozenset({Role.CMDB_MANAGER}), read=(Read(Role.CMDB_VIEWER),),
-            update=(Update(Role.CMDB_MANAGER),), delete=frozenset({Role.CMDB_ADMINISTRATOR}),
+            label="itsm.hostgroupdependency",
+            states=(),
+            initial_state="",
+            create=frozenset({Role.CMDB_MANAGER}),
+            read=(Read(Role.CMDB_VIEWER),),
+            update=(Update(Role.CMDB_MANAGER),),
+            delete=frozenset({Role.CMDB_ADMINISTRATOR}),
             editable=("dependent", "depends_on", "description"),
         ),
         RecordRules(
-            label="itsm.sladefinition", states=(), initial_state="",
-            create=frozenset({ADMIN}), read=(Read(AGENT),),
-            update=(Update(ADMIN),), delete=frozenset({ADMIN}),
+            label="itsm.sladefinition",
+            states=(),
+            initial_state="",
+            create=frozenset({ADMIN}),
+            read=(Read(AGENT),),
+            update=(Update(ADMIN),),
+            delete=frozenset({ADMIN}),
             editable=("name", "description", "is_active"),
         ),
         # The journal is written by services only; no role creates, updates or deletes it.
         RecordRules(
-            label="itsm.auditentry", states=(), initial_state="",
-            create=frozenset(), read=(Read(AGENT),),
-            update=(), delete=frozenset(),
+            label="itsm.auditentry",
+            states=(),
+            initial_state="",
+            create=frozenset(),
+            read=(Read(AGENT),),
+            update=(),
+            delete=frozenset(),
         ),
     )
 }

@@ -1,13 +1,21 @@
+"""The doors' front pages: sign in and out, the desk's Work queue and the portal's home."""
+
+from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
+from incidents.models import Incident
 from itsm import policy
 from itsm.models import Work, WorkKind
 from itsm.views.base import DeskMixin, PortalMixin
 
 PAGE_SIZE = 25
+# What the portal lists of a customer's incidents; anything the policy hides is dropped.
+PORTAL_INCIDENT_COLUMNS = ("number", "short_description", "state", "opened_at")
 
 
 def home(request):
@@ -19,13 +27,35 @@ def home(request):
     return redirect("portal:home")
 
 
+def display_name(user) -> str:
+    return user.first_name or user.get_username()
+
+
+class AuthenticationForm(auth_forms.AuthenticationForm):
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": "Your username and password didn't match. Please try again.",
+    }
+
+
 class LoginView(auth_views.LoginView):
     template_name = "itsm/login.html"
+    authentication_form = AuthenticationForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, f"Welcome back, {display_name(form.get_user())}.")
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """Sign out (POST only, as Django 5 requires) and say so on the sign-in page."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You have signed out.")
+        return response
 
 
 class DeskHomeView(DeskMixin, TemplateView):
@@ -35,17 +65,47 @@ class DeskHomeView(DeskMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        queue = policy.readable(self.request.user, Work).select_related("assignee", "assignment_group")
+        user = self.request.user
+        queue = policy.readable(user, Work).select_related("assignee", "assignment_group")
         kind = self.request.GET.get("kind", "")
         if kind in WorkKind.values:
             queue = queue.filter(kind=kind)
-        if self.request.GET.get("mine"):
-            queue = queue.filter(assignee=self.request.user)
-        page = Paginator(queue.order_by("-opened_at", "-id"), PAGE_SIZE).get_page(self.request.GET.get("page"))
-        context.update(page=page, kinds=WorkKind.choices, kind=kind, mine=bool(self.request.GET.get("mine")),
-                       can_read_work=policy.can(self.request.user, "read", Work))
+        else:
+            kind = ""
+        mine = bool(self.request.GET.get("mine"))
+        if mine:
+            queue = queue.filter(assignee=user)
+        page = Paginator(queue.order_by("-opened_at", "-id"), PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
+        context.update(
+            page=page,
+            kinds=WorkKind.choices,
+            kind=kind,
+            mine=mine,
+            filtered=bool(kind or mine),
+            can_read_work=policy.can(user, "read", Work),
+            hidden=policy.hidden_fields(user, Work),
+        )
         return context
 
 
 class PortalHomeView(PortalMixin, TemplateView):
+    """The customer's home: its own incidents, as requester or as the person served."""
+
     template_name = "itsm/portal/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        hidden = policy.hidden_fields(user, Incident)
+        columns = [name for name in PORTAL_INCIDENT_COLUMNS if name not in hidden]
+        incidents = (
+            policy.readable(user, Incident)
+            .filter(Q(requester=user) | Q(requested_for=user))
+            .only(*columns)
+            .order_by("-opened_at", "-id")
+        )
+        page = Paginator(incidents, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(page=page, columns=columns, greeting_name=display_name(user))
+        return context

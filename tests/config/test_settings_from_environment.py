@@ -12,12 +12,24 @@ STRONG_KEY = "k3y-" + "x9Q!zR7#wL2@" * 6
 
 
 def manage(*args, **env):
-    base = {k: v for k, v in os.environ.items()
-            if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "ALLOWED_HOSTS",
-                         "SECURE_SSL_REDIRECT", "EMAIL_BACKEND"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "SECRET_KEY",
+            "DEBUG",
+            "DATABASE_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "ALLOWED_HOSTS",
+            "SECURE_SSL_REDIRECT",
+            "EMAIL_BACKEND",
+        }
+    }
     base.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_missing_secret_key_stops_startup_naming_the_setting():
@@ -51,7 +63,15 @@ def test_bad_debug_value_names_the_setting():
 
 @pytest.mark.parametrize("database_url", ["sqlite:///var/deploy-check.sqlite3"])
 def test_deploy_check_is_clean_with_debug_off(database_url):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="false",
-                    SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="itsm.example.com", DATABASE_URL=database_url)
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="itsm.example.com",
+        DATABASE_URL=database_url,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

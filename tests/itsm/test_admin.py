@@ -46,16 +46,29 @@ def test_admin_change_goes_through_the_service_and_is_audited(client, admin_user
     url = f"/admin/incidents/incident/{record.pk}/change/"
     form = client.get(url)
     assert form.status_code == 200
-    response = client.post(url, {
-        "short_description": "New text", "description": "", "priority": "P2", "impact": 3, "urgency": 3,
-        "classification": "", "category": "", "subcategory": "", "service": "", "requester": customer.pk,
-        "major_incident_review": "",
-    })
+    response = client.post(
+        url,
+        {
+            "short_description": "New text",
+            "description": "",
+            "priority": "P2",
+            "impact": 3,
+            "urgency": 3,
+            "classification": "",
+            "category": "",
+            "subcategory": "",
+            "service": "",
+            "requester": customer.pk,
+            "major_incident_review": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     record.refresh_from_db()
     assert record.short_description == "New text"
     assert record.version == 2
-    changed = set(AuditEntry.objects.filter(object_id=str(record.pk), action="update").values_list("field", flat=True))
+    changed = set(
+        AuditEntry.objects.filter(object_id=str(record.pk), action="update").values_list("field", flat=True)
+    )
     assert {"short_description", "priority"} <= changed
 
 
@@ -89,8 +102,10 @@ def test_audit_journal_is_read_only_in_admin(client, admin_user, customer):
 def test_persona_action_grants_the_bundle(client, admin_user):
     user = make_user("newhire")
     client.force_login(admin_user)
-    response = client.post("/admin/itsm/user/", {
-        "action": f"give_persona_{Persona.L1_AGENT.value}", "_selected_action": [user.pk]})
+    response = client.post(
+        "/admin/itsm/user/",
+        {"action": f"give_persona_{Persona.L1_AGENT.value}", "_selected_action": [user.pk]},
+    )
     assert response.status_code == 302
     user = User.objects.get(pk=user.pk)
     assert PERSONAS[Persona.L1_AGENT] <= effective_roles(user)
@@ -100,13 +115,25 @@ def test_role_granted_in_admin_inline_is_held(client, admin_user):
     user = make_user("newhire")
     client.force_login(admin_user)
     url = f"/admin/itsm/user/{user.pk}/change/"
-    response = client.post(url, {
-        "username": "newhire", "first_name": "", "last_name": "", "email": "", "organisation": "",
-        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-        "role_grants-TOTAL_FORMS": "1", "role_grants-INITIAL_FORMS": "0",
-        "role_grants-MIN_NUM_FORMS": "0", "role_grants-MAX_NUM_FORMS": "1000",
-        "role_grants-0-role": Role.ITSM_MANAGER, "role_grants-0-user": user.pk,
-    })
+    response = client.post(
+        url,
+        {
+            "username": "newhire",
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "organisation": "",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "role_grants-TOTAL_FORMS": "1",
+            "role_grants-INITIAL_FORMS": "0",
+            "role_grants-MIN_NUM_FORMS": "0",
+            "role_grants-MAX_NUM_FORMS": "1000",
+            "role_grants-0-role": Role.ITSM_MANAGER,
+            "role_grants-0-user": user.pk,
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     user = User.objects.get(pk=user.pk)
     assert {Role.ITSM_MANAGER, Role.ITSM_AGENT, Role.PLATFORM_SELFSERVICE} <= effective_roles(user)

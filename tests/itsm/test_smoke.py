@@ -7,8 +7,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_customer_creates_incident_and_reads_only_own(customer, customer2, agent, api):
-    inc = services.record_create(model=Incident, actor=customer, data={"short_description": "Printer"},
-                                 requester=customer, organisation=customer.organisation)
+    inc = services.record_create(
+        model=Incident,
+        actor=customer,
+        data={"short_description": "Printer"},
+        requester=customer,
+        organisation=customer.organisation,
+    )
     assert inc.number == "INC0000001"
     assert policy.is_readable(customer, inc)
     assert not policy.is_readable(customer2, inc)

@@ -1,0 +1,826 @@
+"""The whole access-policy matrix of SPEC §3 and §4, walked cell by cell.
+
+Every expected value below is written out from the specification (SPEC §3 roles, inclusion and
+named permissions; SPEC §4 record-level rules and the self-service hidden-field lists). Nothing
+here reads ``itsm.policy.rules``: the policy is the code under test, the tables below are the
+spec. Each parametrized id reads as the rule it checks, e.g.
+``itsm_agent-cannot-update-closed-incident_task-unrelated``.
+
+Actors are users granted exactly ONE role (inclusion per SPEC §3 applies), plus a Django
+superuser, who "may do everything an itsm_administrator may".
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.db import transaction
+from guardian.shortcuts import assign_perm
+
+from catalog.models import Request, RequestTask
+from changes.models import Change, ChangeTask
+from conftest import make_user
+from incidents.models import Incident, IncidentTask
+from itsm import policy
+from itsm.models import Organisation, Work
+from problems.models import Problem, ProblemTask
+
+# Every test only ASKS the policy about the records of ``world`` (built once, see below) and
+# never writes; so no per-test transaction is needed, which keeps ~1,300 cases fast.
+pytestmark = pytest.mark.usefixtures("world")
+
+
+# =============================================================================================
+# SPEC §3 — the roles, and what each of them held ALONE effectively is
+# =============================================================================================
+
+SUPERUSER = "superuser"  # a Django superuser: "may do everything an itsm_administrator may"
+
+ACTORS = (
+    "platform_selfservice",
+    "platform_agent",
+    "itsm_agent",
+    "itsm_manager",
+    "itsm_administrator",
+    "knowledge_editor",
+    "knowledge_manager",
+    "cmdb_viewer",
+    "cmdb_manager",
+    "cmdb_administrator",
+    "application_administrator",
+    SUPERUSER,
+)
+
+# "itsm_administrator ⊃ itsm_manager ⊃ itsm_agent ⊃ platform_agent ⊃ platform_selfservice".
+# knowledge_*, cmdb_* and application_administrator include none of these.
+SELF_SERVICE_OR_ABOVE = frozenset(
+    {"platform_selfservice", "platform_agent", "itsm_agent", "itsm_manager", "itsm_administrator", SUPERUSER}
+)
+AGENT_OR_ABOVE = frozenset({"itsm_agent", "itsm_manager", "itsm_administrator", SUPERUSER})
+MANAGER_OR_ABOVE = frozenset({"itsm_manager", "itsm_administrator", SUPERUSER})
+ADMIN_OR_ABOVE = frozenset({"itsm_administrator", SUPERUSER})
+# Held alone, these reach platform_selfservice but not itsm_agent: "basic visibility".
+SELF_SERVICE_ONLY = frozenset({"platform_selfservice", "platform_agent"})
+
+# SPEC §3 named permissions and who holds them by default.
+NAMED_PERMISSIONS = {
+    "incidents.manage": AGENT_OR_ABOVE,
+    "problems.manage": AGENT_OR_ABOVE,
+    "service_requests.manage": AGENT_OR_ABOVE,
+    "problems.approve_rca": MANAGER_OR_ABOVE,
+    "changes.approve": MANAGER_OR_ABOVE,
+    "service_catalog.manage": MANAGER_OR_ABOVE,
+}
+
+
+# =============================================================================================
+# SPEC §4 — record types, their states, and the record-level rules
+# =============================================================================================
+
+INCIDENT_STATES = ("new", "in_progress", "on_hold", "resolved", "closed", "cancelled")
+REQUEST_STATES = (
+    "new",
+    "pending_approval",
+    "approved",
+    "rejected",
+    "in_fulfilment",
+    "completed",
+    "closed",
+    "cancelled",
+)
+PROBLEM_STATES = ("new", "in_progress", "rca_submitted", "change_created", "verified", "closed")
+CHANGE_STATES = ("draft", "submitted", "approved", "rejected", "implementing", "review", "closed")
+TASK_STATES = ("open", "in_progress", "closed", "cancelled")
+# ITSM Work is the parent of all: its rows carry any of its children's states.
+WORK_STATES = (
+    "new",
+    "in_progress",
+    "on_hold",
+    "resolved",
+    "closed",
+    "cancelled",
+    "pending_approval",
+    "approved",
+    "rejected",
+    "in_fulfilment",
+    "completed",
+    "rca_submitted",
+    "change_created",
+    "verified",
+    "draft",
+    "submitted",
+    "implementing",
+    "review",
+    "open",
+)
+
+STATES = {
+    "work": WORK_STATES,
+    "incident": INCIDENT_STATES,
+    "incident_task": TASK_STATES,
+    "request": REQUEST_STATES,
+    "request_task": TASK_STATES,
+    "change": CHANGE_STATES,
+    "change_task": TASK_STATES,
+    "problem": PROBLEM_STATES,
+    "problem_task": TASK_STATES,
+}
+RECORDS = tuple(STATES)
+
+# How a record relates to the acting user. "shared" is the single-user django-guardian grant
+# (an incident's follower, a request's approver); only incidents and requests have one.
+RELATIONS = {
+    "work": ("unrelated", "requester", "requested_for"),
+    "incident": ("unrelated", "requester", "requested_for", "shared"),
+    "incident_task": ("unrelated", "requester", "requested_for"),
+    "request": ("unrelated", "requester", "requested_for", "shared"),
+    "request_task": ("unrelated", "requester", "requested_for"),
+    "change": ("unrelated", "requester", "requested_for"),
+    "change_task": ("unrelated", "requester", "requested_for"),
+    "problem": ("unrelated", "requester", "requested_for"),
+    "problem_task": ("unrelated", "requester", "requested_for"),
+}
+
+# --- create (SPEC §4 "create" column) ---------------------------------------------------------
+CREATE = {
+    "work": ADMIN_OR_ABOVE,  # ITSM Work: itsm_administrator
+    "incident": SELF_SERVICE_OR_ABOVE,  # Incident: platform_selfservice
+    "incident_task": AGENT_OR_ABOVE,  # Incident task: itsm_agent
+    "request": SELF_SERVICE_OR_ABOVE,  # ITSM Request: platform_selfservice
+    "request_task": AGENT_OR_ABOVE,  # Request task: itsm_agent
+    "change": AGENT_OR_ABOVE,  # Change: itsm_agent
+    "change_task": AGENT_OR_ABOVE,  # Change task: itsm_agent
+    "problem": AGENT_OR_ABOVE,  # Problem: itsm_agent
+    "problem_task": AGENT_OR_ABOVE,  # Problem task: itsm_agent
+}
+
+# --- read (SPEC §4 "read" column), by relation -------------------------------------------------
+# "Incident: itsm_agent: all; self-service: where requester or requested_for" (+ followers,
+# SPEC §1/§4 single-user shares); "ITSM Request: ... self-service: where requester,
+# requested_for or approver"; every other record: itsm_agent.
+_OWN_READ = {
+    "unrelated": AGENT_OR_ABOVE,
+    "requester": SELF_SERVICE_OR_ABOVE,
+    "requested_for": SELF_SERVICE_OR_ABOVE,
+    "shared": SELF_SERVICE_OR_ABOVE,
+}
+_AGENT_READ = {
+    "unrelated": AGENT_OR_ABOVE,
+    "requester": AGENT_OR_ABOVE,
+    "requested_for": AGENT_OR_ABOVE,
+}
+READ = {
+    "work": _AGENT_READ,
+    "incident": _OWN_READ,
+    "incident_task": _AGENT_READ,
+    "request": _OWN_READ,
+    "request_task": _AGENT_READ,
+    "change": _AGENT_READ,
+    "change_task": _AGENT_READ,
+    "problem": _AGENT_READ,
+    "problem_task": _AGENT_READ,
+}
+
+# --- update (SPEC §4 "update" column), by state, on a record the actor is unrelated to --------
+# Tasks: "itsm_administrator: always; itsm_agent: unless closed or cancelled".
+_TASK_UPDATE = {
+    "open": AGENT_OR_ABOVE,
+    "in_progress": AGENT_OR_ABOVE,
+    "closed": ADMIN_OR_ABOVE,
+    "cancelled": ADMIN_OR_ABOVE,
+}
+# Incident / Request: "whoever may read it" — an unrelated record is read by itsm_agent up.
+UPDATE_UNRELATED = {
+    # ITSM Work: itsm_administrator, in any state.
+    "work": {state: ADMIN_OR_ABOVE for state in WORK_STATES},
+    "incident": {
+        "new": AGENT_OR_ABOVE,
+        "in_progress": AGENT_OR_ABOVE,
+        "on_hold": AGENT_OR_ABOVE,
+        "resolved": AGENT_OR_ABOVE,
+        "closed": AGENT_OR_ABOVE,
+        "cancelled": AGENT_OR_ABOVE,
+    },
+    "incident_task": _TASK_UPDATE,
+    "request": {
+        "new": AGENT_OR_ABOVE,
+        "pending_approval": AGENT_OR_ABOVE,
+        "approved": AGENT_OR_ABOVE,
+        "rejected": AGENT_OR_ABOVE,
+        "in_fulfilment": AGENT_OR_ABOVE,
+        "completed": AGENT_OR_ABOVE,
+        "closed": AGENT_OR_ABOVE,
+        "cancelled": AGENT_OR_ABOVE,
+    },
+    "request_task": _TASK_UPDATE,
+    # Change: "itsm_administrator: always; itsm_agent: unless closed".
+    "change": {
+        "draft": AGENT_OR_ABOVE,
+        "submitted": AGENT_OR_ABOVE,
+        "approved": AGENT_OR_ABOVE,
+        "rejected": AGENT_OR_ABOVE,
+        "implementing": AGENT_OR_ABOVE,
+        "review": AGENT_OR_ABOVE,
+        "closed": ADMIN_OR_ABOVE,
+    },
+    "change_task": _TASK_UPDATE,
+    # Problem: "itsm_administrator: always; itsm_agent: unless closed".
+    "problem": {
+        "new": AGENT_OR_ABOVE,
+        "in_progress": AGENT_OR_ABOVE,
+        "rca_submitted": AGENT_OR_ABOVE,
+        "change_created": AGENT_OR_ABOVE,
+        "verified": AGENT_OR_ABOVE,
+        "closed": ADMIN_OR_ABOVE,
+    },
+    "problem_task": _TASK_UPDATE,
+}
+# Incident / Request the self-service user owns (requester or requested_for): it may update
+# them in every state (requested_for is writable in any state). A record merely shared with a
+# self-service user (follower / approver) is read, not updated ("on its own records").
+UPDATE_OWN_RECORD = {
+    "requester": SELF_SERVICE_OR_ABOVE,
+    "requested_for": SELF_SERVICE_OR_ABOVE,
+    "shared": AGENT_OR_ABOVE,
+}
+
+# --- delete (SPEC §4 "delete" column): itsm_administrator for every record ------------------
+DELETE = {record: ADMIN_OR_ABOVE for record in RECORDS}
+
+# --- what a self-service user writes on its own incident / request (SPEC §4) -----------------
+# "the short description and description while the record is new, the requested_for person".
+SELF_SERVICE_WRITABLE_WHEN_NEW = frozenset({"short_description", "description", "requested_for"})
+SELF_SERVICE_WRITABLE_OTHERWISE = frozenset({"requested_for"})
+
+# --- change_type on a change (SPEC §4) ----------------------------------------------------------
+# itsm_agent: "change_type only in draft or submitted (before any CAB decision)";
+# itsm_administrator: "always".
+CHANGE_TYPE_WRITABLE_FOR_AGENT_IN = frozenset({"draft", "submitted"})
+
+# --- self-service named actions (SPEC §4) -------------------------------------------------------
+# "the cancel transition before resolution" on its own incident.
+INCIDENT_CANCEL_ALLOWED_IN = frozenset({"new", "in_progress", "on_hold"})
+INCIDENT_CANCEL_REFUSED_IN = frozenset({"resolved", "closed", "cancelled"})
+# "on a request it approves, the approve and reject decision" — while awaiting approval.
+REQUEST_DECISION_ALLOWED_IN = frozenset({"pending_approval"})
+
+# --- SPEC §4 "A self-service user never reads these fields" (snake_case per SPEC §7) ----------
+INCIDENT_HIDDEN_FOR_SELF_SERVICE = [
+    "major_incident",
+    "major_incident_review",
+    "major_incident_journal",
+    "major_incident_manager",
+    "major_incident_followers",
+    "sla_status",
+    "work_journal",
+    "priority",
+    "assignment_group",
+    "assignee",
+    "classification",
+    "impact",
+    "urgency",
+    "resolution_notes",
+    "collaborators",
+    "service",
+    "related_configuration_items",
+    "related_incidents",
+    "changes_required",
+    "related_problems",
+    "related_slas",
+    "subtasks",
+]
+REQUEST_HIDDEN_FOR_SELF_SERVICE = [
+    "sla_status",
+    "work_journal",
+    "priority",
+    "assignment_group",
+    "assignee",
+    "classification",
+    "completion_notes",
+    "collaborators",
+    "subtasks",
+    "related_configuration_items",
+    "service",
+    "related_slas",
+    "changes_required",
+]
+
+
+# =============================================================================================
+# Building actors and records
+# =============================================================================================
+
+MODELS = {
+    "work": Work,
+    "incident": Incident,
+    "incident_task": IncidentTask,
+    "request": Request,
+    "request_task": RequestTask,
+    "change": Change,
+    "change_task": ChangeTask,
+    "problem": Problem,
+    "problem_task": ProblemTask,
+}
+SHARE_GRANT = {"incident": "follow_incident", "request": "approve_request"}
+_PARENT = {
+    "incident_task": ("incident", "in_progress"),
+    "request_task": ("request", "in_fulfilment"),
+    "change_task": ("change", "implementing"),
+    "problem_task": ("problem", "in_progress"),
+}
+_numbers = itertools.count(1)
+
+
+# The L2/3 agent persona of seed 004 ("knowledge_editor, platform_agent, platform_selfservice,
+# cmdb_manager, cmdb_viewer, itsm_agent"): an agent who also holds self-service explicitly.
+L2_AGENT_PERSONA = (
+    "knowledge_editor",
+    "platform_agent",
+    "platform_selfservice",
+    "cmdb_manager",
+    "cmdb_viewer",
+    "itsm_agent",
+)
+
+
+def make_actor(actor: str, username: str, organisation=None):
+    if actor == SUPERUSER:
+        return make_user(username, superuser=True, organisation=organisation)
+    return make_user(username, actor, organisation=organisation)
+
+
+def make_record(record: str, state: str, *, requester=None, requested_for=None, **extra):
+    model = MODELS[record]
+    if record in _PARENT and _PARENT[record][0] not in extra:
+        parent_record, parent_state = _PARENT[record]
+        extra[parent_record] = make_record(parent_record, parent_state, requester=requester)
+    kind = "incident" if model is Work else model.KIND
+    return model.objects.create(
+        number=f"T{next(_numbers):09d}",
+        kind=kind,
+        state=state,
+        short_description=f"{record} in {state}",
+        requester=requester,
+        requested_for=requested_for,
+        **extra,
+    )
+
+
+class World:
+    """Every actor, and every record in every state in every relation to every actor.
+
+    Built once per module inside a transaction that is rolled back at the end, so each test
+    only asks the policy (the records are never modified by the tests).
+    """
+
+    def __init__(self):
+        self.org = Organisation.objects.create(name="Matrix org")
+        self.stranger = make_user("m_stranger", "platform_selfservice", organisation=self.org)
+        self.users = {a: make_actor(a, f"m_{a}", organisation=self.org) for a in ACTORS}
+        self.l2_agent = make_user("m_l2_agent", *L2_AGENT_PERSONA)
+        stranger = self.stranger
+        parents = {
+            task: {parent: make_record(parent, parent_state, requester=stranger)}
+            for task, (parent, parent_state) in _PARENT.items()
+        }
+
+        def make(record, state, requester, requested_for, **extra):
+            return make_record(
+                record,
+                state,
+                requester=requester,
+                requested_for=requested_for,
+                **parents.get(record, {}),
+                **extra,
+            )
+
+        # Records nobody of the actors is related to (the stranger's own).
+        self.unrelated = {
+            (record, state): make(record, state, stranger, stranger)
+            for record in RECORDS
+            for state in STATES[record]
+        }
+        # Changes after a CAB decision (the undecided ones are in ``unrelated``).
+        self.decided_changes = {
+            (state, decision): make("change", state, stranger, stranger, cab_decision=decision)
+            for state in CHANGE_STATES
+            for decision in ("approved", "rejected")
+        }
+        # Records related to one actor as requester, requested_for or share holder.
+        self.related = {}
+        for actor, user in self.users.items():
+            for record in RECORDS:
+                for state in STATES[record]:
+                    for relation in RELATIONS[record]:
+                        if relation == "requester":
+                            obj = make(record, state, user, stranger)
+                        elif relation == "requested_for":
+                            obj = make(record, state, stranger, user)
+                        elif relation == "shared":
+                            obj = make(record, state, stranger, stranger)
+                            assign_perm(SHARE_GRANT[record], user, obj)
+                        else:
+                            continue
+                        self.related[(actor, record, state, relation)] = obj
+
+    def record(self, actor, record, state, relation):
+        if relation == "unrelated":
+            return self.unrelated[(record, state)]
+        return self.related[(actor, record, state, relation)]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The module's data, in one transaction rolled back after the module's last test.
+
+    Database access stays open for the module's tests (read-only: they only call the policy).
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        try:
+            yield World()
+        finally:
+            transaction.set_rollback(True)
+
+
+def _verb(allowed: bool) -> str:
+    return "can" if allowed else "cannot"
+
+
+def _states_rule(expected: dict[str, bool]) -> str:
+    """How a per-state expectation reads in a test id: in every state, in no state,
+    only in some states, or except in some states."""
+    allowed = [state for state, ok in expected.items() if ok]
+    refused = [state for state, ok in expected.items() if not ok]
+    if not refused:
+        return "in-every-state"
+    if not allowed:
+        return "in-no-state"
+    if len(allowed) <= len(refused):
+        return "only-when-" + "+".join(allowed)
+    return "except-when-" + "+".join(refused)
+
+
+def _rule_id(actor: str, action: str, record: str, relation: str, expected: dict) -> str:
+    if not any(expected.values()):
+        return f"{actor}-cannot-{action}-{record}-{relation}"
+    return f"{actor}-can-{action}-{record}-{relation}-{_states_rule(expected)}"
+
+
+# =============================================================================================
+# 1. role × record × action × state
+# =============================================================================================
+
+CREATE_CASES = [
+    pytest.param(
+        actor, record, actor in CREATE[record], id=f"{actor}-{_verb(actor in CREATE[record])}-create-{record}"
+    )
+    for actor in ACTORS
+    for record in RECORDS
+]
+
+
+@pytest.mark.parametrize(("actor", "record", "expected"), CREATE_CASES)
+def test_create(actor, record, expected, world):
+    assert policy.can(world.users[actor], "create", MODELS[record]) is expected
+
+
+READ_CASES = [
+    pytest.param(
+        actor,
+        record,
+        relation,
+        actor in READ[record][relation],
+        id=f"{actor}-{_verb(actor in READ[record][relation])}-read-{record}-{relation}",
+    )
+    for actor in ACTORS
+    for record in RECORDS
+    for relation in RELATIONS[record]
+]
+
+
+@pytest.mark.parametrize(("actor", "record", "relation", "expected"), READ_CASES)
+def test_read(actor, record, relation, expected, world):
+    """Reading does not depend on the state: checked in every state."""
+    user = world.users[actor]
+    actual = {
+        state: policy.can(user, "read", world.record(actor, record, state, relation))
+        for state in STATES[record]
+    }
+    assert actual == dict.fromkeys(STATES[record], expected)
+    obj = world.record(actor, record, STATES[record][0], relation)
+    assert policy.readable(user, MODELS[record]).filter(pk=obj.pk).exists() is expected
+    if not expected:
+        assert policy.readable_fields(user, obj) == frozenset()
+
+
+def _expected_update(actor, record, state, relation) -> bool:
+    if relation != "unrelated" and record in ("incident", "request"):
+        return actor in UPDATE_OWN_RECORD[relation]
+    # Unrelated records; and agent-only records, where being requester changes nothing.
+    return actor in UPDATE_UNRELATED[record][state]
+
+
+UPDATE_CASES = []
+for _actor in ACTORS:
+    for _record in RECORDS:
+        for _relation in RELATIONS[_record]:
+            _expected = {
+                state: _expected_update(_actor, _record, state, _relation) for state in STATES[_record]
+            }
+            UPDATE_CASES.append(
+                pytest.param(
+                    _actor,
+                    _record,
+                    _relation,
+                    _expected,
+                    id=_rule_id(_actor, "update", _record, _relation, _expected),
+                )
+            )
+
+
+@pytest.mark.parametrize(("actor", "record", "relation", "expected"), UPDATE_CASES)
+def test_update(actor, record, relation, expected, world):
+    """``expected`` maps every state of the record to whether the actor may update it."""
+    user = world.users[actor]
+    can_update, writes_something = {}, {}
+    for state in STATES[record]:
+        obj = world.record(actor, record, state, relation)
+        can_update[state] = policy.can(user, "update", obj)
+        writable = policy.writable_fields(user, obj)
+        writes_something[state] = bool(writable)
+        # "state is never written directly by anyone: it changes only through transitions."
+        assert "state" not in writable, state
+    assert can_update == expected
+    # Whoever may update writes some field; whoever may not writes none.
+    assert writes_something == expected
+
+
+DELETE_CASES = [
+    pytest.param(
+        actor, record, actor in DELETE[record], id=f"{actor}-{_verb(actor in DELETE[record])}-delete-{record}"
+    )
+    for actor in ACTORS
+    for record in RECORDS
+]
+
+
+@pytest.mark.parametrize(("actor", "record", "expected"), DELETE_CASES)
+def test_delete(actor, record, expected, world):
+    """Deleting depends neither on the state nor on being requester / requested_for / shared."""
+    user = world.users[actor]
+    actual = {
+        (relation, state): policy.can(user, "delete", world.record(actor, record, state, relation))
+        for relation in RELATIONS[record]
+        for state in STATES[record]
+    }
+    assert actual == dict.fromkeys(actual, expected)
+    assert policy.can(user, "delete", MODELS[record]) is expected
+
+
+# --- the exact fields a self-service user writes on its own incident / request ---------------
+
+
+def _self_service_writable_cases():
+    for actor in sorted(SELF_SERVICE_ONLY):
+        for record in ("incident", "request"):
+            for relation in RELATIONS[record]:
+                if relation in ("requester", "requested_for"):
+                    expected = {
+                        state: (
+                            SELF_SERVICE_WRITABLE_WHEN_NEW
+                            if state == "new"
+                            else SELF_SERVICE_WRITABLE_OTHERWISE
+                        )
+                        for state in STATES[record]
+                    }
+                    rule = (
+                        "writes-short_description+description+requested_for-when-new-else-only-requested_for"
+                    )
+                else:  # unrelated, or only a follower / approver
+                    expected = dict.fromkeys(STATES[record], frozenset())
+                    rule = "writes-nothing"
+                yield pytest.param(
+                    actor, record, relation, expected, id=f"{actor}-{rule}-on-{record}-{relation}"
+                )
+
+
+@pytest.mark.parametrize(("actor", "record", "relation", "expected"), list(_self_service_writable_cases()))
+def test_self_service_writable_fields(actor, record, relation, expected, world):
+    user = world.users[actor]
+    actual = {
+        state: policy.writable_fields(user, world.record(actor, record, state, relation))
+        for state in STATES[record]
+    }
+    assert actual == expected
+
+
+# --- change_type on a change ------------------------------------------------------------------
+
+
+def _change_type_cases():
+    for actor in sorted(AGENT_OR_ABOVE):
+        for cab_decision in ("", "approved", "rejected"):
+            if actor in ADMIN_OR_ABOVE:  # itsm_administrator: "always"
+                expected = dict.fromkeys(CHANGE_STATES, True)
+            else:
+                expected = {
+                    state: state in CHANGE_TYPE_WRITABLE_FOR_AGENT_IN and not cab_decision
+                    for state in CHANGE_STATES
+                }
+            decided = f"after-cab-{cab_decision}" if cab_decision else "before-cab-decision"
+            verb = _verb(any(expected.values()))
+            rule = f"-{_states_rule(expected)}" if any(expected.values()) else ""
+            yield pytest.param(
+                actor, cab_decision, expected, id=f"{actor}-{verb}-write-change_type-{decided}{rule}"
+            )
+
+
+@pytest.mark.parametrize(("actor", "cab_decision", "expected"), list(_change_type_cases()))
+def test_change_type_writable(actor, cab_decision, expected, world):
+    user = world.users[actor]
+    actual = {}
+    for state in CHANGE_STATES:
+        if cab_decision:
+            change = world.decided_changes[(state, cab_decision)]
+        else:
+            change = world.unrelated[("change", state)]
+        assert change.cab_decision == cab_decision
+        actual[state] = "change_type" in policy.writable_fields(user, change)
+    assert actual == expected
+
+
+# =============================================================================================
+# 2. Every field a self-service user never reads
+# =============================================================================================
+
+HIDDEN_CASES = [
+    pytest.param(actor, "incident", name, id=f"{actor}-never-reads-incident-{name}")
+    for actor in sorted(SELF_SERVICE_ONLY)
+    for name in INCIDENT_HIDDEN_FOR_SELF_SERVICE
+] + [
+    pytest.param(actor, "request", name, id=f"{actor}-never-reads-request-{name}")
+    for actor in sorted(SELF_SERVICE_ONLY)
+    for name in REQUEST_HIDDEN_FOR_SELF_SERVICE
+]
+
+
+def test_hidden_field_lists_are_the_spec_lists():
+    assert len(INCIDENT_HIDDEN_FOR_SELF_SERVICE) == len(set(INCIDENT_HIDDEN_FOR_SELF_SERVICE)) == 22
+    assert len(REQUEST_HIDDEN_FOR_SELF_SERVICE) == len(set(REQUEST_HIDDEN_FOR_SELF_SERVICE)) == 13
+
+
+@pytest.mark.parametrize(("actor", "record", "name"), HIDDEN_CASES)
+def test_self_service_never_reads_field(actor, record, name, world):
+    model = MODELS[record]
+    customer = world.users[actor]
+    agents = (world.users["itsm_agent"], world.l2_agent)  # agent alone; agent + self-service
+
+    assert name in policy.hidden_fields(customer, model)
+    for agent in agents:
+        assert name not in policy.hidden_fields(agent, model)
+
+    if name in {f.name for f in model._meta.get_fields()}:
+        for state in STATES[record]:
+            for relation in ("requester", "requested_for", "shared"):
+                own = world.record(actor, record, state, relation)
+                assert policy.can(customer, "read", own)
+                assert name not in policy.readable_fields(customer, own)
+                assert name not in policy.writable_fields(customer, own)
+                for agent in agents:
+                    assert name in policy.readable_fields(agent, own)
+        assert name not in policy.writable_fields(customer, model)  # not when creating either
+
+
+# =============================================================================================
+# 3. readable(): the right rows, in one SQL query
+# =============================================================================================
+
+
+@pytest.mark.parametrize("record", ["incident", "request"])
+@pytest.mark.parametrize("actor", sorted(SELF_SERVICE_ONLY))
+def test_self_service_lists_only_own_and_shared_rows_in_one_query(
+    actor, record, world, django_assert_num_queries
+):
+    customer = world.users[actor]
+    # Its own as requester and as requested_for, and the ones shared with it (one guardian
+    # grant per state: several grants); never the stranger's, never another actor's share.
+    expected = {
+        world.record(actor, record, state, relation).pk
+        for state in STATES[record]
+        for relation in ("requester", "requested_for", "shared")
+    }
+    assert len(expected) == 3 * len(STATES[record])
+
+    qs = policy.readable(customer, MODELS[record])
+    with django_assert_num_queries(1):
+        rows = list(qs)
+    assert {r.pk for r in rows} == expected
+
+
+@pytest.mark.parametrize(
+    "record", ["work", "incident_task", "request_task", "change", "change_task", "problem", "problem_task"]
+)
+@pytest.mark.parametrize("actor", sorted(SELF_SERVICE_ONLY))
+def test_self_service_lists_no_agent_only_rows_even_its_own(actor, record, world):
+    customer = world.users[actor]
+    assert world.record(actor, record, STATES[record][0], "requester").requester == customer
+    assert list(policy.readable(customer, MODELS[record])) == []
+
+
+@pytest.mark.parametrize("record", RECORDS)
+@pytest.mark.parametrize("actor", sorted(AGENT_OR_ABOVE))
+def test_agent_lists_every_row_in_one_query(actor, record, world, django_assert_num_queries):
+    model = MODELS[record]
+    qs = policy.readable(world.users[actor], model)
+    with django_assert_num_queries(1):
+        rows = list(qs)
+    every = {o.pk for o in model.objects.all()}
+    assert len(every) >= len(STATES[record]) * 2
+    assert {r.pk for r in rows} == every
+
+
+@pytest.mark.parametrize("record", RECORDS)
+@pytest.mark.parametrize("actor", sorted(set(ACTORS) - SELF_SERVICE_OR_ABOVE))
+def test_roles_outside_itsm_list_no_rows(actor, record, world):
+    assert list(policy.readable(world.users[actor], MODELS[record])) == []
+
+
+# =============================================================================================
+# 4. Named permissions (SPEC §3)
+# =============================================================================================
+
+PERMISSION_CASES = [
+    pytest.param(
+        actor,
+        permission,
+        actor in holders,
+        id=f"{actor}-{'holds' if actor in holders else 'lacks'}-{permission}",
+    )
+    for permission, holders in NAMED_PERMISSIONS.items()
+    for actor in ACTORS
+]
+
+
+@pytest.mark.parametrize(("actor", "permission", "expected"), PERMISSION_CASES)
+def test_named_permission(actor, permission, expected, world):
+    user = world.users[actor]
+    assert policy.has_permission(user, permission) is expected
+    assert user.has_perm(permission) is expected
+
+
+# =============================================================================================
+# 5. Self-service named actions
+# =============================================================================================
+
+
+def test_cancel_states_cover_every_incident_state():
+    assert set(INCIDENT_STATES) == INCIDENT_CANCEL_ALLOWED_IN | INCIDENT_CANCEL_REFUSED_IN
+    assert not INCIDENT_CANCEL_ALLOWED_IN & INCIDENT_CANCEL_REFUSED_IN
+
+
+def _cancel_cases():
+    for actor in sorted(SELF_SERVICE_ONLY):
+        for relation in ("requester", "requested_for", "shared", "unrelated"):
+            own = relation in ("requester", "requested_for")
+            expected = {state: own and state in INCIDENT_CANCEL_ALLOWED_IN for state in INCIDENT_STATES}
+            yield pytest.param(
+                actor, relation, expected, id=_rule_id(actor, "cancel", "incident", relation, expected)
+            )
+
+
+@pytest.mark.parametrize(("actor", "relation", "expected"), list(_cancel_cases()))
+def test_self_service_cancel_incident(actor, relation, expected, world):
+    user = world.users[actor]
+    actual = {
+        state: policy.can(user, "cancel", world.record(actor, "incident", state, relation))
+        for state in INCIDENT_STATES
+    }
+    assert actual == expected
+
+
+def _decision_cases():
+    for action in ("approve", "reject"):
+        for actor in ACTORS:
+            for relation in ("shared", "requester", "requested_for", "unrelated"):
+                approver = relation == "shared"
+                expected = {
+                    state: (
+                        approver and actor in SELF_SERVICE_OR_ABOVE and state in REQUEST_DECISION_ALLOWED_IN
+                    )
+                    for state in REQUEST_STATES
+                }
+                who = "approver" if approver else f"{relation}-not-approver"
+                yield pytest.param(
+                    action, actor, relation, expected, id=_rule_id(actor, action, "request", who, expected)
+                )
+
+
+@pytest.mark.parametrize(("action", "actor", "relation", "expected"), list(_decision_cases()))
+def test_request_approve_reject_only_by_approver(action, actor, relation, expected, world):
+    user = world.users[actor]
+    actual = {
+        state: policy.can(user, action, world.record(actor, "request", state, relation))
+        for state in REQUEST_STATES
+    }
+    assert actual == expected
