@@ -1,8 +1,9 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from itsm.models import Work, WorkKind
+from itsm.models import Priority, Work, WorkKind
 
 
 class IncidentState(models.TextChoices):
@@ -19,6 +20,21 @@ class TaskState(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     CLOSED = "closed", "Closed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", "Raised by hand"
+    ALERT = "alert", "Metric alert"
+    EVENT = "event", "Event"
+    STORM = "storm", "Cross-host storm"
+
+
+class ResolutionCode(models.TextChoices):
+    RESOLVED = "resolved", "Resolved"
+    WORKAROUND = "workaround", "Workaround"
+    DUPLICATE = "duplicate", "Duplicate"
+    NOT_REPRODUCIBLE = "not_reproducible", "Not reproducible"
+    BY_DESIGN = "by_design", "By design"
 
 
 class Level(models.IntegerChoices):
@@ -48,14 +64,22 @@ class Incident(Work):
     major_incident_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    resolution_code = models.CharField(max_length=20, blank=True)
+    resolution_code = models.CharField(max_length=20, choices=ResolutionCode.choices, blank=True)
     resolution_notes = models.TextField(blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
     collaborators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    hosts = models.ManyToManyField("itsm.Host", blank=True, related_name="incidents")
+    related_configuration_items = models.ManyToManyField("itsm.Host", blank=True, related_name="+")
     related_incidents = models.ManyToManyField("self", blank=True)
+    related_problems = models.ManyToManyField("problems.Problem", blank=True, related_name="incidents")
+    changes_required = models.ManyToManyField("changes.Change", blank=True, related_name="incidents")
 
     class Meta:
         permissions = [("follow_incident", "Follows this incident (single-user share)")]
+        indexes = [models.Index(fields=["resolved_at"], name="incident_resolved_at")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.short_description}"
@@ -83,3 +107,86 @@ class IncidentUserObjectPermission(UserObjectPermissionBase):
 
 class IncidentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
+
+
+class PriorityMatrix(models.Model):
+    """Priority for each impact × urgency pair; administrators edit it in admin."""
+
+    impact = models.PositiveSmallIntegerField(choices=Level.choices)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices)
+    priority = models.CharField(max_length=2, choices=Priority.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["impact", "urgency"], name="unique_priority_cell")]
+        ordering = ["impact", "urgency"]
+        verbose_name = "priority matrix cell"
+        verbose_name_plural = "priority matrix"
+
+    def __str__(self) -> str:
+        return f"impact {self.impact} × urgency {self.urgency} → {self.priority}"
+
+
+class IncidentNote(models.Model):
+    """A comment (the customer-visible conversation) or a work note (the agents' work journal)."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "Comment"
+        WORK_NOTE = "work_note", "Work note"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "kind", "created_at"], name="note_incident_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.incident_id} by {self.author_id}"
+
+
+class TimeEntry(models.Model):
+    """Technician effort logged on an incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="time_entries")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    minutes = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(24 * 60)])
+    billable = models.BooleanField(default=True)
+    date = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name_plural = "time entries"
+        indexes = [models.Index(fields=["date", "author"], name="time_date_author")]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on {self.incident_id}"
+
+
+class CsatResponse(models.Model):
+    """Customer satisfaction: one response per person per incident (a new one replaces it)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="csat_responses")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "actor"], name="one_csat_per_actor"),
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="csat_rating_1_5"),
+        ]
+        ordering = ["-updated_at"]
+        verbose_name = "CSAT response"
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 on {self.incident_id}"

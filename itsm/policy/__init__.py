@@ -268,3 +268,12 @@ def limit_choices(user, field_name: str, queryset: models.QuerySet) -> models.Qu
         org_id = getattr(user, "organisation_id", None)
         return queryset.filter(organisation_id=org_id) if org_id else queryset.filter(pk=user.pk)
     return readable(user, queryset.model, queryset)
+
+
+def can_edit_note(user, note) -> bool:
+    """Only a note's author, or an ITSM administrator, edits or deletes it."""
+    from .rules import NOTE_EDITORS
+
+    if note.author_id is not None and note.author_id == user.pk:
+        return True
+    return bool(NOTE_EDITORS & effective_roles(user))

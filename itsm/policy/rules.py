@@ -192,6 +192,8 @@ WORK_STATES = tuple(
 )
 
 CLOSED_OR_CANCELLED = frozenset({"closed", "cancelled"})
+OPEN_INCIDENT = frozenset({"new", "in_progress", "on_hold"})
+MANAGE_INCIDENTS = "incidents.manage"
 CLOSED = frozenset({"closed"})
 
 
@@ -251,14 +253,32 @@ RECORDS: dict[str, RecordRules] = {
                 "major_incident_review",
                 "major_incident_manager",
                 "collaborators",
+                "hosts",
+                "related_configuration_items",
                 "related_incidents",
+                "related_problems",
+                "changes_required",
             ),
             actions={
                 "cancel": (
-                    Act(AGENT, states=frozenset({"new", "in_progress", "on_hold"})),
-                    Act(SS, own=True, states=frozenset({"new", "in_progress", "on_hold"})),
+                    Act(AGENT, states=OPEN_INCIDENT),
+                    Act(SS, own=True, states=OPEN_INCIDENT),
                 ),
                 "comment": (Act(AGENT), Act(SS, own=True)),
+                "work_note": (Act(AGENT),),
+                "acknowledge": (Act(MANAGE_INCIDENTS, states=OPEN_INCIDENT),),
+                "assign": (Act(MANAGE_INCIDENTS),),
+                "start": (Act(MANAGE_INCIDENTS),),
+                "hold": (Act(MANAGE_INCIDENTS),),
+                "resume": (Act(MANAGE_INCIDENTS),),
+                "resolve": (Act(MANAGE_INCIDENTS),),
+                "reopen": (Act(MANAGE_INCIDENTS),),
+                "close": (Act(MANAGE_INCIDENTS),),
+                "escalate": (Act(MANAGE_INCIDENTS),),
+                "log_time": (Act(MANAGE_INCIDENTS),),
+                "read_time": (Act(AGENT),),
+                "csat": (Act(SS, own=True, states=frozenset({"resolved", "closed"})),),
+                "read_csat": (Act(AGENT), Act(SS, own=True)),
             },
         ),
         _task("incidents.incidenttask"),
@@ -401,3 +421,9 @@ REFERENCE: dict[str, RecordRules] = {
 }
 
 ALL_RULES: dict[str, RecordRules] = {**RECORDS, **REFERENCE}
+
+# Notes (comments and work notes): besides their author, these roles may edit or delete them.
+NOTE_EDITORS: frozenset[str] = frozenset({ADMIN})
+
+# Incident fields whose change is derived, not typed: editing impact or urgency re-derives the
+# priority from the matrix unless the same edit sets priority itself.

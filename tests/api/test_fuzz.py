@@ -134,8 +134,23 @@ def records(customer, agent):
     KNOWN_IDS.clear()
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Calling the WSGI app fires request_started/finished, whose close_old_connections would
+    close the test's PostgreSQL connection mid-transaction (Django's test client disconnects
+    it the same way)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(params=["agent", "customer"])
-def persona(request, records):
+def persona(request, records, keep_test_connection):
     """The headers of a signed-in agent or customer (a token, as an API client would use)."""
     user = request.getfixturevalue(request.param)
     token, _ = Token.objects.get_or_create(user=user)

@@ -1,0 +1,108 @@
+"""Reads that join several things: the timeline, time roll-ups and reports, CSAT summaries."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Avg, Count, Q, Sum
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+
+from incidents.models import CsatResponse, Incident, IncidentNote, TimeEntry
+from itsm import audit, policy
+
+
+def notes_for(user, incident: Incident, kind: str):
+    """Comments for every reader; work notes only for those who may read the work journal."""
+    if kind == IncidentNote.Kind.WORK_NOTE and "work_journal" in policy.hidden_fields(user, Incident):
+        return IncidentNote.objects.none()
+    return incident.notes.filter(kind=kind).select_related("author")
+
+
+def timeline(user, incident: Incident) -> list[dict]:
+    """Everything that happened, oldest first, each item only if the reader may see it:
+    comments, work notes (agents), transitions and field changes (not of hidden fields)."""
+    items = []
+    hidden = policy.hidden_fields(user, Incident)
+    for note in incident.notes.select_related("author"):
+        if note.kind == IncidentNote.Kind.WORK_NOTE and "work_journal" in hidden:
+            continue
+        items.append({
+            "at": note.created_at, "type": note.kind, "actor": note.author.get_username() if note.author else "system",
+            "text": note.body, "field": "", "old_value": "", "new_value": "",
+        })  # fmt: skip
+    for entry in audit.entries_for(user, incident):
+        items.append({
+            "at": entry.at, "type": entry.action, "actor": entry.actor_label,
+            "text": entry.transition, "field": entry.field, "old_value": entry.old_value,
+            "new_value": entry.new_value,
+        })  # fmt: skip
+    items.sort(key=lambda item: item["at"])
+    return items
+
+
+def time_totals(incident: Incident) -> dict:
+    totals = incident.time_entries.aggregate(
+        total=Sum("minutes"),
+        billable=Sum("minutes", filter=Q(billable=True)),
+        non_billable=Sum("minutes", filter=Q(billable=False)),
+        entries=Count("id"),
+    )
+    return {k: v or 0 for k, v in totals.items()}
+
+
+PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def time_report(user, *, start: date, end: date, period: str = "month", group_by: str = "user") -> list[dict]:
+    """Minutes logged between two dates, by period and by user or organisation, over the
+    incidents the user may read."""
+    readable = policy.readable(user, Incident).values("pk")
+    key = {"user": "author__username", "organisation": "incident__organisation__name"}[group_by]
+    rows = (
+        TimeEntry.objects.filter(incident__in=readable, date__gte=start, date__lte=end)
+        .annotate(period=PERIODS[period]("date"))
+        .values("period", key)
+        .annotate(
+            minutes=Sum("minutes"),
+            billable=Sum("minutes", filter=Q(billable=True)),
+            non_billable=Sum("minutes", filter=Q(billable=False)),
+        )
+        .order_by("period", key)
+    )
+    return [
+        {"period": r["period"], group_by: r[key] or "—", "minutes": r["minutes"],
+         "billable": r["billable"] or 0, "non_billable": r["non_billable"] or 0}
+        for r in rows
+    ]  # fmt: skip
+
+
+def csat_summary(queryset) -> dict:
+    """Average, count and a 1–5 breakdown of CSAT responses."""
+    stats = queryset.aggregate(
+        average=Avg("rating"),
+        count=Count("id"),
+        **{f"r{i}": Count("id", filter=Q(rating=i)) for i in range(1, 6)},
+    )
+    return {
+        "average": round(stats["average"], 2) if stats["average"] is not None else None,
+        "count": stats["count"],
+        "breakdown": {str(i): stats[f"r{i}"] for i in range(1, 6)},
+    }
+
+
+def csat_report(user, *, start: date, end: date, period: str = "month") -> list[dict]:
+    readable = policy.readable(user, Incident).values("pk")
+    rows = (
+        CsatResponse.objects.filter(
+            incident__in=readable, updated_at__date__gte=start, updated_at__date__lte=end
+        )
+        .annotate(period=PERIODS[period]("updated_at"))
+        .values("period", "incident__organisation__name")
+        .annotate(average=Avg("rating"), count=Count("id"))
+        .order_by("period", "incident__organisation__name")
+    )
+    return [
+        {"period": r["period"], "organisation": r["incident__organisation__name"] or "—",
+         "average": round(r["average"], 2), "count": r["count"]}
+        for r in rows
+    ]  # fmt: skip

@@ -1,0 +1,60 @@
+"""Background entry points (django-q2 and management commands): load, call the sweep, repeatable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.models import Incident, IncidentState
+from incidents.workflows import incident_close
+from itsm.errors import TransitionNotAllowed
+
+DEFAULT_STALE_HOURS = 48
+BATCH = 500
+
+
+def auto_close_eligible(stale_hours: int = DEFAULT_STALE_HOURS):
+    cutoff = timezone.now() - timedelta(hours=stale_hours)
+    return Incident.objects.filter(state=IncidentState.RESOLVED, resolved_at__lte=cutoff)
+
+
+def validate_stale_hours(stale_hours) -> int:
+    from itsm.errors import InvalidInput
+
+    if isinstance(stale_hours, bool) or not isinstance(stale_hours, int) or not 1 <= stale_hours <= 720:
+        raise InvalidInput("Invalid window.", fields={"stale_hours": ["Give whole hours from 1 to 720."]})
+    return stale_hours
+
+
+def auto_close(stale_hours: int = DEFAULT_STALE_HOURS, dry_run: bool = False) -> dict:
+    """Close incidents resolved for ``stale_hours`` with no reopen, as the system actor.
+
+    Only eligible rows are read, in batches of locked rows skipping those another sweep holds,
+    so two sweeps at once never close the same incident twice. ``dry_run`` changes nothing.
+    """
+    stale_hours = validate_stale_hours(stale_hours)
+    eligible = auto_close_eligible(stale_hours).order_by("pk")
+    if dry_run:
+        return {
+            "dry_run": True,
+            "stale_hours": stale_hours,
+            "eligible": list(eligible.values_list("pk", flat=True)),
+        }
+    closed: list[int] = []
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(eligible.filter(pk__gt=last_pk).select_for_update(skip_locked=True)[:BATCH])
+            if not batch:
+                break
+            for incident in batch:
+                try:
+                    with transaction.atomic():
+                        incident_close(incident=incident, actor=None)
+                except TransitionNotAllowed:
+                    continue  # reopened or closed since it was read
+                closed.append(incident.pk)
+            last_pk = batch[-1].pk
+    return {"dry_run": False, "stale_hours": stale_hours, "closed": closed}

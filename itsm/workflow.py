@@ -1,0 +1,89 @@
+"""The shape every domain's state machine takes: a table of transitions and one way to apply one.
+
+A domain declares ``TRANSITIONS`` (name → from-states and to-state) in its ``workflows.py``; each
+transition function calls ``transition`` to check the table and the policy, set the state, bump
+the version and write the journal, all inside the caller's transaction on a locked row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from itsm import audit, policy
+from itsm.errors import NotAllowed, NotFound, TransitionNotAllowed
+from itsm.services import lock
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[str]
+    target: str | None  # None: the state does not change (e.g. acknowledge while in progress)
+
+
+def allowed_from(table: Mapping[str, Transition], state: str) -> list[str]:
+    return sorted(name for name, t in table.items() if state in t.sources)
+
+
+def check(table: Mapping[str, Transition], obj, name: str) -> Transition:
+    """Refuse (400) a transition the record's current state does not allow."""
+    step = table[name]
+    if obj.state not in step.sources:
+        raise TransitionNotAllowed(action=name, state=obj.state, allowed=allowed_from(table, obj.state))
+    return step
+
+
+def locked_for(obj, actor, action: str):
+    """Lock the row and check the actor may take ``action`` on it (404 if it may not read it)."""
+    obj = lock(obj)
+    if not policy.is_readable(actor, obj):
+        raise NotFound()
+    if not policy.can(actor, action, obj):
+        raise NotAllowed(f"You may not {action.replace('_', ' ')} this record.")
+    return obj
+
+
+def transition(
+    table: Mapping[str, Transition],
+    obj,
+    actor,
+    name: str,
+    *,
+    note: str = "",
+    changes: Mapping[str, Any] | None = None,
+    policy_action: str | None = None,
+    skip_policy: bool = False,
+):
+    """Apply transition ``name`` to ``obj``: lock, check the policy and table, set the state and
+    ``changes``, save, journal. ``actor=None`` is the system (sweeps), which skips the policy."""
+    if skip_policy or actor is None:
+        obj = lock(obj)
+    else:
+        obj = locked_for(obj, actor, policy_action or name)
+    step = check(table, obj, name)
+    old_state = obj.state
+    field_changes = []
+    for field, value in (changes or {}).items():
+        old = getattr(obj, field)
+        if old != value:
+            setattr(obj, field, value)
+            field_changes.append((field, old, value))
+    update_fields = [f for f, _, _ in field_changes]
+    if step.target is not None and step.target != old_state:
+        obj.state = step.target
+        if step.target in ("closed", "cancelled") and hasattr(obj, "closed_at"):
+            obj.closed_at = timezone.now()
+            update_fields.append("closed_at")
+        update_fields.append("state")
+    obj.version = F("version") + 1
+    obj.save(update_fields=[*update_fields, "version", "updated_at"])
+    obj.refresh_from_db()
+    if step.target is not None and step.target != old_state:
+        audit.log_transition(obj, actor, transition=name, old_state=old_state, new_state=obj.state, note=note)
+    if field_changes:
+        audit.log_changes(obj, actor, field_changes)
+    return obj
