@@ -42,12 +42,17 @@ def timeline(user, incident: Incident) -> list[dict]:
 
 def time_totals(incident: Incident) -> dict:
     totals = incident.time_entries.aggregate(
-        total=Sum("minutes"),
-        billable=Sum("minutes", filter=Q(billable=True)),
-        non_billable=Sum("minutes", filter=Q(billable=False)),
-        entries=Count("id"),
+        total_minutes=Sum("minutes"),
+        billable_minutes=Sum("minutes", filter=Q(billable=True)),
+        non_billable_minutes=Sum("minutes", filter=Q(billable=False)),
+        entry_count=Count("id"),
     )
-    return {k: v or 0 for k, v in totals.items()}
+    return {
+        "total": totals["total_minutes"] or 0,
+        "billable": totals["billable_minutes"] or 0,
+        "non_billable": totals["non_billable_minutes"] or 0,
+        "entries": totals["entry_count"],
+    }
 
 
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
@@ -63,15 +68,15 @@ def time_report(user, *, start: date, end: date, period: str = "month", group_by
         .annotate(period=PERIODS[period]("date"))
         .values("period", key)
         .annotate(
-            minutes=Sum("minutes"),
-            billable=Sum("minutes", filter=Q(billable=True)),
-            non_billable=Sum("minutes", filter=Q(billable=False)),
+            total_minutes=Sum("minutes"),
+            billable_minutes=Sum("minutes", filter=Q(billable=True)),
+            non_billable_minutes=Sum("minutes", filter=Q(billable=False)),
         )
         .order_by("period", key)
     )
     return [
-        {"period": r["period"], group_by: r[key] or "—", "minutes": r["minutes"],
-         "billable": r["billable"] or 0, "non_billable": r["non_billable"] or 0}
+        {"period": r["period"], group_by: r[key] or "—", "minutes": r["total_minutes"],
+         "billable": r["billable_minutes"] or 0, "non_billable": r["non_billable_minutes"] or 0}
         for r in rows
     ]  # fmt: skip
 

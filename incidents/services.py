@@ -27,8 +27,10 @@ def incident_create(
     """Raise an incident. The requester is the actor unless the caller says otherwise; impact,
     urgency, priority and category get sensible defaults an agent may change."""
     data = dict(data)
-    system.setdefault("requester", actor)
-    system.setdefault("organisation", getattr(actor, "organisation", None))
+    defaults = {"requester": actor, "organisation": getattr(actor, "organisation", None)}
+    for name, value in defaults.items():
+        if name not in data:
+            system.setdefault(name, value)
     system["source"] = source
     category, subcategory = enrichment.category_for(source, system.pop("category_detail", ""))
     for name, value in (("category", category), ("subcategory", subcategory)):
@@ -231,3 +233,29 @@ def follower_add(*, incident: Incident, actor, user) -> None:
     locked_for(incident, actor, "assign")
     assign_perm("follow_incident", user, incident)
     audit.log_changes(incident, actor, [("major_incident_followers", "", str(user))])
+
+
+def auto_close_run(*, actor, stale_hours: int, dry_run: bool) -> dict:
+    """Run the auto-close sweep on demand (incidents.manage)."""
+    from incidents.tasks import auto_close
+
+    if not policy.has_permission(actor, "incidents.manage"):
+        raise NotAllowed("Running the auto-close sweep needs the incidents.manage permission.")
+    return auto_close(stale_hours=stale_hours, dry_run=dry_run)
+
+
+@transaction.atomic
+def task_create(*, incident: Incident, actor, data: Mapping[str, Any]):
+    """Add a task under an incident (agents)."""
+    from incidents.models import IncidentTask
+
+    if not policy.is_readable(actor, incident):
+        raise NotFound()
+    return services.record_create(
+        model=IncidentTask,
+        actor=actor,
+        data=data,
+        incident=incident,
+        organisation=incident.organisation,
+        requester=actor,
+    )

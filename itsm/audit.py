@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -29,6 +30,8 @@ def display(value) -> str:
         return ", ".join(sorted(display(v) for v in value))
     if isinstance(value, models.QuerySet):
         return display(list(value))
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
     return str(value)
 
 

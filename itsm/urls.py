@@ -1,9 +1,17 @@
 from django.urls import include, path
 
+from incidents import urls_desk as incident_desk_urls
+from incidents import urls_portal as incident_portal_urls
 from itsm.views import pages
 
-desk_patterns = ([path("", pages.DeskHomeView.as_view(), name="home")], "desk")
-portal_patterns = ([path("", pages.PortalHomeView.as_view(), name="home")], "portal")
+desk_patterns = (
+    [path("", pages.DeskHomeView.as_view(), name="home"), *incident_desk_urls.urlpatterns],
+    "desk",
+)
+portal_patterns = (
+    [path("", pages.PortalHomeView.as_view(), name="home"), *incident_portal_urls.urlpatterns],
+    "portal",
+)
 
 urlpatterns = [
     path("", pages.home, name="home"),

@@ -1,42 +1,185 @@
-from incidents.models import Incident
+from rest_framework import serializers
+
+from incidents import services
+from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, ResolutionCode, TimeEntry
 from itsm.api.serializers import PolicySerializer
+from itsm.models import AssignmentGroup, User
 
 
 class IncidentSerializer(PolicySerializer):
     class Meta:
         model = Incident
         fields = [
-            "id",
-            "number",
-            "short_description",
-            "description",
-            "state",
-            "priority",
-            "impact",
-            "urgency",
-            "classification",
-            "category",
-            "subcategory",
-            "service",
-            "assignment_group",
-            "assignee",
-            "requester",
-            "requested_for",
-            "organisation",
-            "major_incident",
-            "major_incident_review",
-            "major_incident_manager",
-            "resolution_code",
-            "resolution_notes",
-            "escalation_level",
-            "collaborators",
-            "related_incidents",
-            "opened_at",
-            "updated_at",
-            "closed_at",
-            "version",
-        ]
+            "id", "number", "short_description", "description", "state", "priority", "impact", "urgency",
+            "classification", "category", "subcategory", "service", "source", "assignment_group", "assignee",
+            "requester", "requested_for", "organisation", "major_incident", "major_incident_review",
+            "major_incident_manager", "resolution_code", "resolution_notes", "escalation_level", "collaborators",
+            "hosts", "related_configuration_items", "related_incidents", "related_problems", "changes_required",
+            "opened_at", "acknowledged_at", "resolved_at", "updated_at", "closed_at", "version",
+        ]  # fmt: skip
 
-    def system_values(self) -> dict:
-        user = self._user()
-        return {"requester": user, "organisation": getattr(user, "organisation", None)}
+    def create(self, validated_data):
+        return services.incident_create(actor=self._user(), data=validated_data)
+
+    def update(self, instance, validated_data):
+        return services.incident_update(
+            incident=instance, actor=self._user(), data=validated_data, expected_version=self._if_match()
+        )
+
+
+class IncidentTaskSerializer(PolicySerializer):
+    class Meta:
+        model = IncidentTask
+        fields = [
+            "id", "number", "incident", "short_description", "description", "state", "priority",
+            "assignment_group", "assignee", "opened_at", "updated_at", "closed_at", "version",
+        ]  # fmt: skip
+
+    def create(self, validated_data):
+        return services.task_create(
+            incident=self.context["incident"], actor=self._user(), data=validated_data
+        )
+
+
+# --- Action inputs (validated here, ruled on by the workflows) --------------------------------
+
+
+class CommentInput(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+
+
+class ResolveInput(serializers.Serializer):
+    resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
+    resolution_notes = serializers.CharField(max_length=8000)
+
+
+class ReopenInput(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+
+
+class AssignInput(serializers.Serializer):
+    """Both given: assign to the user within the group; one null: clear that part; both null: unassign."""
+
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), allow_null=True, required=False, default=None
+    )
+    assignment_group = serializers.PrimaryKeyRelatedField(
+        queryset=AssignmentGroup.objects.all(), allow_null=True, required=False, default=None
+    )
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = IncidentNote
+        fields = ["id", "kind", "author", "body", "created_at", "updated_at"]
+        read_only_fields = ["id", "author", "created_at", "updated_at"]
+        extra_kwargs = {"body": {"max_length": 8000}}
+
+
+class NoteEditInput(serializers.Serializer):
+    body = serializers.CharField(max_length=8000)
+
+
+class TimeEntrySerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    minutes = serializers.IntegerField(min_value=1, max_value=1440)
+    date = serializers.DateField(required=False)
+
+    class Meta:
+        model = TimeEntry
+        fields = ["id", "author", "minutes", "billable", "date", "note", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class TimeTotalsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    billable = serializers.IntegerField()
+    non_billable = serializers.IntegerField()
+    entries = serializers.IntegerField()
+
+
+class TimeOverviewSerializer(serializers.Serializer):
+    totals = TimeTotalsSerializer()
+    entries = TimeEntrySerializer(many=True)
+
+
+class CsatSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+
+    class Meta:
+        model = CsatResponse
+        fields = ["id", "actor", "rating", "comment", "created_at", "updated_at"]
+        read_only_fields = ["id", "actor", "created_at", "updated_at"]
+        extra_kwargs = {"comment": {"max_length": 4000}}
+
+
+class CsatSummarySerializer(serializers.Serializer):
+    average = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField()
+    breakdown = serializers.DictField(child=serializers.IntegerField())
+    responses = CsatSerializer(many=True)
+
+
+class TimelineItemSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    type = serializers.CharField()
+    actor = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    field = serializers.CharField(allow_blank=True)
+    old_value = serializers.CharField(allow_blank=True)
+    new_value = serializers.CharField(allow_blank=True)
+
+
+class BulkInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=services.BULK_ACTIONS)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=services.BULK_MAX,
+    )
+    comment = serializers.CharField(max_length=4000)
+    resolution_code = serializers.ChoiceField(
+        choices=ResolutionCode.choices, required=False, default="resolved"
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    requested = serializers.IntegerField()
+    affected = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class AutoCloseInput(serializers.Serializer):
+    stale_hours = serializers.IntegerField(min_value=1, max_value=720, default=48)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class AutoCloseResultSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    stale_hours = serializers.IntegerField()
+    eligible = serializers.ListField(child=serializers.IntegerField(), required=False)
+    closed = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class ReportInput(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    period = serializers.ChoiceField(choices=["day", "week", "month"], default="month")
+
+    def validate(self, attrs):
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": ["The end date is before the start date."]})
+        if (attrs["end"] - attrs["start"]).days > 366:
+            raise serializers.ValidationError({"end": ["A report covers at most 366 days."]})
+        return attrs
+
+
+class TimeReportInput(ReportInput):
+    group_by = serializers.ChoiceField(choices=["user", "organisation"], default="user")

@@ -1,11 +1,28 @@
-from django_filters import rest_framework as filters
+"""The incidents API: the record, its transitions, notes, time, CSAT, timeline and tasks.
 
-from incidents.api.serializers import IncidentSerializer
-from incidents.models import Incident
-from itsm.api.views import JournalMixin, PolicyViewSet
+Views only parse input and call a workflow or service; every rule lives there or in the policy.
+"""
+
+from django.http import Http404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from incidents import selectors, services, workflows
+from incidents.api import serializers as s
+from incidents.models import Incident, IncidentNote, IncidentTask
+from itsm import policy
+from itsm.api.serializers import is_possible_pk
+from itsm.api.views import JournalMixin, PolicyViewSet, PolicyViewSetMixin
+from itsm.errors import NotAllowed
 
 
 class IncidentFilter(filters.FilterSet):
+    mine = filters.BooleanFilter(method="filter_mine", label="Assigned to me")
+    unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned")
+
     class Meta:
         model = Incident
         fields = {
@@ -13,6 +30,7 @@ class IncidentFilter(filters.FilterSet):
             "priority": ["exact", "in"],
             "impact": ["exact"],
             "urgency": ["exact"],
+            "source": ["exact"],
             "assignment_group": ["exact"],
             "assignee": ["exact"],
             "requester": ["exact"],
@@ -21,16 +39,296 @@ class IncidentFilter(filters.FilterSet):
             "opened_at": ["gte", "lte"],
         }
 
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(assignee=self.request.user) if value else queryset
+
+
+def _respond(view, incident, code=status.HTTP_200_OK):
+    return Response(view.get_serializer(incident).data, status=code)
+
 
 class IncidentViewSet(JournalMixin, PolicyViewSet):
     """Incidents. Customers see their own (as requester or requested-for), without the fields
-    SPEC §4 hides from them; agents see all."""
+    SPEC §4 hides from them; agents see all. Transitions are actions on the record."""
 
     queryset = Incident.objects.all()
-    serializer_class = IncidentSerializer
+    serializer_class = s.IncidentSerializer
     filterset_class = IncidentFilter
     select_related = ("assignee", "assignment_group", "requester", "requested_for", "organisation")
-    prefetch_related = ("collaborators", "related_incidents")
+    prefetch_related = (
+        "collaborators", "hosts", "related_configuration_items", "related_incidents", "related_problems",
+        "changes_required",
+    )  # fmt: skip
     search_fields = ["number", "short_description", "description", "resolution_notes", "service"]
     ordering_fields = ["number", "opened_at", "updated_at", "priority", "state", "impact", "urgency"]
     ordering = ["-opened_at", "-id"]
+
+    # --- transitions ---------------------------------------------------------------------
+
+    def _transition(self, request, func, input_class=None, **extra):
+        incident = self.get_object()
+        params = {}
+        if input_class is not None:
+            data = input_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            params = data.validated_data
+        return _respond(self, func(incident=incident, actor=request.user, **params, **extra))
+
+    @extend_schema(request=None, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._transition(request, workflows.incident_start)
+
+    @extend_schema(request=s.CommentInput, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._transition(request, workflows.incident_acknowledge, s.CommentInput)
+
+    @extend_schema(request=s.ReasonInput, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def hold(self, request, pk=None):
+        return self._transition(request, workflows.incident_hold, s.ReasonInput)
+
+    @extend_schema(request=None, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._transition(request, workflows.incident_resume)
+
+    @extend_schema(request=s.ResolveInput, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._transition(request, workflows.incident_resolve, s.ResolveInput)
+
+    @extend_schema(request=s.ReopenInput, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._transition(request, workflows.incident_reopen, s.ReopenInput)
+
+    @extend_schema(request=None, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._transition(request, workflows.incident_close)
+
+    @extend_schema(request=s.ReasonInput, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._transition(request, workflows.incident_cancel, s.ReasonInput)
+
+    @extend_schema(request=s.AssignInput, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        return self._transition(request, services.incident_assign, s.AssignInput)
+
+    # --- notes ---------------------------------------------------------------------------
+
+    @extend_schema(
+        methods=["get"],
+        parameters=[OpenApiParameter("kind", enum=IncidentNote.Kind.values, required=False)],
+        responses=s.NoteSerializer(many=True),
+    )
+    @extend_schema(methods=["post"], request=s.NoteSerializer, responses={201: s.NoteSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def notes(self, request, pk=None):
+        """The conversation (comments, for the customer too) and the work journal (agents)."""
+        incident = self.get_object()
+        if request.method == "POST":
+            data = s.NoteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            note = services.note_add(incident=incident, actor=request.user, **data.validated_data)
+            return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        kinds = (
+            [request.query_params["kind"]] if request.query_params.get("kind") else IncidentNote.Kind.values
+        )
+        notes = [
+            n
+            for kind in kinds
+            if kind in IncidentNote.Kind.values
+            for n in selectors.notes_for(request.user, incident, kind)
+        ]
+        notes.sort(key=lambda n: (n.created_at, n.pk))
+        return Response(s.NoteSerializer(notes, many=True).data)
+
+    def _note(self, request, note_id):
+        incident = self.get_object()
+        if not is_possible_pk(IncidentNote, note_id):
+            raise Http404
+        try:
+            return incident.notes.get(pk=note_id)
+        except IncidentNote.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(methods=["patch"], request=s.NoteEditInput, responses=s.NoteSerializer)
+    @extend_schema(methods=["delete"], request=None, responses={204: None})
+    @action(
+        detail=True, methods=["patch", "delete"], url_path=r"notes/(?P<note_id>[0-9]+)", filter_backends=[]
+    )
+    def note(self, request, pk=None, note_id=None):
+        """Only the author, or an ITSM administrator, edits or deletes a note."""
+        note = self._note(request, note_id)
+        if request.method == "DELETE":
+            services.note_delete(note=note, actor=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        data = s.NoteEditInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = services.note_edit(note=note, actor=request.user, body=data.validated_data["body"])
+        return Response(s.NoteSerializer(note).data)
+
+    # --- time, CSAT, timeline ------------------------------------------------------------
+
+    @extend_schema(methods=["get"], responses=s.TimeOverviewSerializer)
+    @extend_schema(methods=["post"], request=s.TimeEntrySerializer, responses={201: s.TimeEntrySerializer})
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="time-entries",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def time_entries(self, request, pk=None):
+        """Effort logged on the incident, with billable and non-billable totals."""
+        incident = self.get_object()
+        if request.method == "POST":
+            data = s.TimeEntrySerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+            entry = services.time_entry_add(
+                incident=incident, actor=request.user, minutes=values["minutes"],
+                billable=values.get("billable", True), on=values.get("date"), note=values.get("note", ""),
+            )  # fmt: skip
+            return Response(s.TimeEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        if not policy.can(request.user, "read_time", incident):
+            raise NotAllowed("Time entries are for the service desk.")
+        entries = incident.time_entries.select_related("author")
+        return Response(
+            {
+                "totals": selectors.time_totals(incident),
+                "entries": s.TimeEntrySerializer(entries, many=True).data,
+            }
+        )
+
+    @extend_schema(methods=["get"], responses=s.CsatSummarySerializer)
+    @extend_schema(methods=["post"], request=s.CsatSerializer, responses={200: s.CsatSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def csat(self, request, pk=None):
+        """Satisfaction: rate a resolved or closed incident (once per person; again updates it)."""
+        incident = self.get_object()
+        if request.method == "POST":
+            data = s.CsatSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            response = services.csat_submit(incident=incident, actor=request.user, **data.validated_data)
+            return Response(s.CsatSerializer(response).data)
+        if not policy.can(request.user, "read_csat", incident):
+            raise NotAllowed("You may not read this incident's satisfaction responses.")
+        responses = incident.csat_responses.select_related("actor")
+        return Response(
+            {**selectors.csat_summary(responses), "responses": s.CsatSerializer(responses, many=True).data}
+        )
+
+    @extend_schema(responses=s.TimelineItemSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def timeline(self, request, pk=None):
+        """Comments, work notes, transitions and field changes, as far as you may see them."""
+        incident = self.get_object()
+        return Response(s.TimelineItemSerializer(selectors.timeline(request.user, incident), many=True).data)
+
+    @extend_schema(methods=["get"], responses=s.IncidentTaskSerializer(many=True))
+    @extend_schema(
+        methods=["post"], request=s.IncidentTaskSerializer, responses={201: s.IncidentTaskSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def tasks(self, request, pk=None):
+        """The incident's subtasks (agents)."""
+        incident = self.get_object()
+        context = {**self.get_serializer_context(), "incident": incident}
+        if request.method == "POST":
+            data = s.IncidentTaskSerializer(data=request.data, context=context)
+            data.is_valid(raise_exception=True)
+            task = data.save()
+            return Response(
+                s.IncidentTaskSerializer(task, context=context).data, status=status.HTTP_201_CREATED
+            )
+        if not policy.can(request.user, "read", IncidentTask):
+            raise NotAllowed("Incident tasks are for the service desk.")
+        tasks = (
+            policy.readable(request.user, IncidentTask)
+            .filter(incident=incident)
+            .select_related("assignee", "assignment_group")
+        )
+        return Response(s.IncidentTaskSerializer(tasks, many=True, context=context).data)
+
+    # --- collection actions --------------------------------------------------------------
+
+    @extend_schema(request=s.BulkInput, responses=s.BulkResultSerializer)
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def bulk(self, request):
+        """Acknowledge or resolve up to 100 incidents with one comment; answers how many changed."""
+        data = s.BulkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.incident_bulk(actor=request.user, **data.validated_data))
+
+    @extend_schema(request=s.AutoCloseInput, responses=s.AutoCloseResultSerializer)
+    @action(detail=False, methods=["post"], url_path="auto-close", filter_backends=[], pagination_class=None)
+    def auto_close(self, request):
+        """Close incidents resolved for ``stale_hours`` (default 48); ``dry_run`` only lists them."""
+        data = s.AutoCloseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.auto_close_run(actor=request.user, **data.validated_data))
+
+    @extend_schema(parameters=[s.TimeReportInput], responses=None)
+    @action(detail=False, methods=["get"], url_path="time-report", filter_backends=[], pagination_class=None)
+    def time_report(self, request):
+        """Minutes logged by user or organisation and period, billable and not."""
+        data = s.TimeReportInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        if not policy.has_permission(request.user, "incidents.manage"):
+            raise NotAllowed("Time reports are for the service desk.")
+        return Response(selectors.time_report(request.user, **data.validated_data))
+
+    @extend_schema(parameters=[s.ReportInput], responses=None)
+    @action(detail=False, methods=["get"], url_path="csat-report", filter_backends=[], pagination_class=None)
+    def csat_report(self, request):
+        """Average rating and response count by organisation and period."""
+        data = s.ReportInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        if not policy.has_permission(request.user, "incidents.manage"):
+            raise NotAllowed("Satisfaction reports are for the service desk.")
+        return Response(selectors.csat_report(request.user, **data.validated_data))
+
+
+class IncidentTaskViewSet(
+    PolicyViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incident tasks: created under an incident (``POST /incidents/{id}/tasks/``), read and worked
+    by agents, updated unless closed or cancelled (ITSM administrators always)."""
+
+    queryset = IncidentTask.objects.all()
+    serializer_class = s.IncidentTaskSerializer
+    select_related = ("assignee", "assignment_group", "incident")
+    filterset_fields = ["state", "incident", "assignee", "assignment_group"]
+    search_fields = ["number", "short_description"]
+    ordering_fields = ["number", "opened_at", "state"]
+    ordering = ["-opened_at", "-id"]
+
+    def _task_transition(self, request, name):
+        task = workflows.task_transition(task=self.get_object(), actor=request.user, name=name)
+        return Response(self.get_serializer(task).data)
+
+    @extend_schema(request=None, responses=s.IncidentTaskSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._task_transition(request, "start")
+
+    @extend_schema(request=None, responses=s.IncidentTaskSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._task_transition(request, "close")
+
+    @extend_schema(request=None, responses=s.IncidentTaskSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._task_transition(request, "cancel")

@@ -62,11 +62,9 @@ class PolicyAutoSchema(AutoSchema):
         return component.ref
 
     def _error_codes(self) -> list[str]:
-        codes = ["401", "403"]
+        codes = ["400", "401", "403"]  # 400: bad input, or bad query parameters on any read
         if "{" in self.path or (self.method == "GET" and self._get_paginator()):
             codes.append("404")  # an unreadable record, or a page past the last
-        if self.method in ("POST", "PUT", "PATCH") or self._get_filter_parameters():
-            codes.append("400")  # invalid input, or an invalid filter value on a list
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append("409")
         return sorted(codes)

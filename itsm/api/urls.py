@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from incidents.api.views import IncidentViewSet
+from incidents.api.views import IncidentTaskViewSet, IncidentViewSet
 from itsm.api import views
 
 router = DefaultRouter()
@@ -14,6 +14,7 @@ router.register("hosts", views.HostViewSet, basename="host")
 router.register("host-groups", views.HostGroupViewSet, basename="host-group")
 router.register("host-group-dependencies", views.HostGroupDependencyViewSet, basename="host-group-dependency")
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("incident-tasks", IncidentTaskViewSet, basename="incident-task")
 router.register("me", views.MeViewSet, basename="me")
 
 urlpatterns = [

@@ -1,0 +1,3 @@
+"""Desk pages for incidents (mounted under /desk/ with the ``desk`` namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Portal pages for incidents (mounted under /portal/ with the ``portal`` namespace)."""
+
+urlpatterns: list = []
