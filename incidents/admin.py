@@ -1,11 +1,142 @@
-from django.contrib import admin
+"""Incident admin pages. Every permission comes from the policy; actions call the workflows;
+notes, time and CSAT are shown read-only because they are written through the services."""
 
-from incidents.models import Incident, IncidentTask
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.db import transaction
+
+from incidents import workflows
+from incidents.models import (
+    CsatResponse,
+    Incident,
+    IncidentNote,
+    IncidentState,
+    IncidentTask,
+    PriorityMatrix,
+    TimeEntry,
+)
+from itsm import audit, policy
 from itsm.admin_base import PolicyModelAdmin
+from itsm.errors import ItsmError
+
+REFUSALS_SHOWN = 10
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An incident's child rows, for reading: they are written by the incident services, which
+    the admin's inline formsets would bypass. ``read_action`` is the policy action that shows them."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    read_action = "read"
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can(request.user, self.read_action, obj if obj is not None else Incident)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+class NoteInline(ReadOnlyInline):
+    model = IncidentNote
+    fields = ["created_at", "kind", "author", "body"]
+    verbose_name = "note"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("author")
+        if "work_journal" in policy.hidden_fields(request.user, Incident):
+            queryset = queryset.exclude(kind=IncidentNote.Kind.WORK_NOTE)
+        return queryset
+
+
+class TimeEntryInline(ReadOnlyInline):
+    model = TimeEntry
+    fields = ["date", "author", "minutes", "billable", "note"]
+    read_action = "read_time"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+
+class CsatInline(ReadOnlyInline):
+    model = CsatResponse
+    fields = ["updated_at", "actor", "rating", "comment"]
+    read_action = "read_csat"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+def _run_workflow(
+    modeladmin, request, queryset, *, call: Callable[[Incident], object], done: str, action: str
+) -> None:
+    """Apply one workflow to each selected incident; count successes and report each refusal
+    with the workflow's own message (never a 500)."""
+    succeeded = 0
+    refusals: list[str] = []
+    for incident in queryset.order_by("pk"):
+        try:
+            with transaction.atomic():
+                call(incident)
+        except ItsmError as exc:
+            refusals.append(f"{incident.number}: {exc.message}")
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done} {succeeded} incident(s).", messages.SUCCESS)
+    if refusals:
+        shown = "; ".join(refusals[:REFUSALS_SHOWN])
+        more = len(refusals) - REFUSALS_SHOWN
+        modeladmin.message_user(
+            request,
+            f"Could not {action} {len(refusals)} incident(s): {shown}"
+            + (f"; and {more} more." if more > 0 else ""),
+            messages.WARNING,
+        )
+
+
+def _field_of(entry) -> str | None:
+    """The field a list_display / list_filter / search_fields entry shows or filters on."""
+    if isinstance(entry, str):
+        return entry.split("__", 1)[0].lstrip("^=@")
+    if isinstance(entry, (tuple, list)):
+        return _field_of(entry[0])
+    return getattr(entry, "parameter_name", None)
+
+
+class StateFilter(admin.SimpleListFilter):
+    """Every incident state with its label, not only the values present in the table."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return IncidentState.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in IncidentState.values:
+            return queryset.filter(state=self.value())
+        return queryset
 
 
 @admin.register(Incident)
 class IncidentAdmin(PolicyModelAdmin):
+    """Incidents: list, search and filters over the rows and fields the user may read; delete
+    only where the policy allows (ITSM administrators); close and acknowledge as actions."""
+
     list_display = [
         "number",
         "short_description",
@@ -16,16 +147,87 @@ class IncidentAdmin(PolicyModelAdmin):
         "requester",
         "opened_at",
     ]
-    list_filter = ["state", "priority", "major_incident", "assignment_group"]
+    list_filter = [StateFilter, "priority", "major_incident", "assignment_group"]
     list_select_related = ["assignment_group", "assignee", "requester"]
     search_fields = ["number", "short_description"]
     date_hierarchy = "opened_at"
     show_full_result_count = False
     filter_horizontal = ["collaborators"]
     raw_id_fields = ["related_incidents"]
+    inlines = [NoteInline, TimeEntryInline, CsatInline]
+    actions = ["close_resolved", "acknowledge"]
+
+    # Hidden fields are dropped from columns, filters and search, so none of them leaks
+    # through a column, a filter's choices or a search match.
+    def _visible(self, request, entries):
+        hidden = policy.hidden_fields(request.user, Incident)
+        return [entry for entry in entries if _field_of(entry) not in hidden]
+
+    def get_list_display(self, request):
+        return self._visible(request, super().get_list_display(request))
+
+    def get_list_filter(self, request):
+        return self._visible(request, super().get_list_filter(request))
+
+    def get_search_fields(self, request):
+        return self._visible(request, super().get_search_fields(request))
+
+    def get_inline_instances(self, request, obj=None):
+        # The inlines are read-only: a save has nothing in them to bind or validate.
+        if request.method == "POST":
+            return []
+        return super().get_inline_instances(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
+        return field
+
+    def lookup_allowed(self, lookup, value, request):
+        # Django allows any local-field lookup in the query string; a hidden field is refused.
+        if lookup.split("__", 1)[0] in policy.hidden_fields(request.user, Incident):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def creation_values(self, request):
         return {"requester": request.user}
+
+    def has_close_permission(self, request):
+        return policy.can(request.user, "close", Incident)
+
+    def has_acknowledge_permission(self, request):
+        return policy.can(request.user, "acknowledge", Incident)
+
+    @admin.action(description="Close selected resolved incidents", permissions=["close"])
+    def close_resolved(self, request, queryset):
+        _run_workflow(
+            self,
+            request,
+            queryset,
+            call=lambda incident: workflows.incident_close(incident=incident, actor=request.user),
+            done="Closed",
+            action="close",
+        )
+
+    @admin.action(
+        description="Acknowledge selected incidents (assign them to me)", permissions=["acknowledge"]
+    )
+    def acknowledge(self, request, queryset):
+        _run_workflow(
+            self,
+            request,
+            queryset,
+            call=lambda incident: workflows.incident_acknowledge(incident=incident, actor=request.user),
+            done="Acknowledged",
+            action="acknowledge",
+        )
 
 
 @admin.register(IncidentTask)
@@ -35,3 +237,55 @@ class IncidentTaskAdmin(PolicyModelAdmin):
     list_select_related = ["incident", "assignee"]
     search_fields = ["number", "short_description"]
     raw_id_fields = ["incident"]
+
+
+@admin.register(PriorityMatrix)
+class PriorityMatrixAdmin(admin.ModelAdmin):
+    """The impact × urgency → priority matrix: configuration, for holders of ``itsm.configure``.
+    Every edit is journaled."""
+
+    list_display = ["impact", "urgency", "priority"]
+    list_editable = ["priority"]
+    list_display_links = ["impact"]
+    list_filter = ["impact", "urgency", "priority"]
+
+    def _may_configure(self, request) -> bool:
+        return policy.has_permission(request.user, "itsm.configure")
+
+    def has_module_permission(self, request):
+        return self._may_configure(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_configure(request)
+
+    def has_add_permission(self, request):
+        return self._may_configure(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_configure(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_configure(request)
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            audit.log_changes(
+                obj,
+                request.user,
+                [(name, form.initial.get(name), getattr(obj, name)) for name in form.changed_data],
+            )
+        else:
+            audit.log_create(obj, request.user)
+
+    @transaction.atomic
+    def delete_model(self, request, obj):
+        audit.log_delete(obj, request.user)
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            audit.log_delete(obj, request.user)
+        super().delete_queryset(request, queryset)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from itsm.models import Priority, Work, WorkKind
@@ -190,3 +191,81 @@ class CsatResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}/5 on {self.incident_id}"
+
+
+# --- Alerts (events) --------------------------------------------------------------------------
+
+
+def severity_choices() -> list[tuple[str, str]]:
+    """The severities of ``incidents.enrichment.Severity`` (imported late: enrichment imports
+    this module)."""
+    from incidents.enrichment import Severity
+
+    return [(severity, severity.capitalize()) for severity in Severity.ALL]
+
+
+class AlertKind(models.TextChoices):
+    """What the monitoring service saw; the incident's ``source`` follows it."""
+
+    ALERT = "alert", "Metric alert"  # Source.ALERT
+    EVENT = "event", "Event"  # Source.EVENT
+
+
+class AlertOutcome(models.TextChoices):
+    """What receiving the alert did (``duplicate`` is never stored: a duplicate stores nothing)."""
+
+    CREATED = "created", "Created an incident"
+    ATTACHED = "attached", "Attached to the open incident of its fingerprint"
+    STORM = "storm", "Created or joined a cross-host storm incident"
+
+
+class Alert(models.Model):
+    """One alert or event posted by a monitoring service, and the incident it is part of.
+
+    Every accepted post is one row (a repeat of a fingerprint too), so the rows are the history
+    of what the monitoring service said; ``event_key`` makes the same post answer once.
+    """
+
+    source = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=AlertKind.choices, default=AlertKind.ALERT)
+    rule = models.CharField(max_length=200)
+    host = models.ForeignKey("itsm.Host", on_delete=models.PROTECT, related_name="alerts")
+    severity = models.CharField(max_length=10, choices=severity_choices)
+    message = models.TextField()
+    fingerprint = models.CharField(max_length=200)
+    event_id = models.CharField(max_length=200, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    # A hash of the whole cleaned payload; cleared when an identical payload without event_id or
+    # occurred_at arrives after the identical-payload window (then it is a new occurrence).
+    event_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
+    outcome = models.CharField(max_length=10, choices=AlertOutcome.choices, editable=False)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            # The open incident of a fingerprint: the newest alert with it.
+            models.Index(fields=["source", "fingerprint", "-received_at"], name="alert_fingerprint"),
+            # The storm window: a rule's alerts received in the last minutes.
+            models.Index(fields=["source", "rule", "received_at"], name="alert_rule_received"),
+            models.Index(fields=["-received_at", "-id"], name="alert_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.host_id} ({self.severity})"
+
+
+class AlertLock(models.Model):
+    """Lock stripes for receiving alerts: a post locks the stripes of its fingerprint and its rule
+    (``SELECT … FOR UPDATE``, in stripe order), so posts that could touch the same incident queue
+    behind each other while unrelated ones run side by side. A fixed number of rows, made on
+    first use; nothing else is stored here."""
+
+    stripe = models.PositiveIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"alert lock stripe {self.stripe}"

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import enrichment, workflows
+from incidents import enrichment, notifications, workflows
 from incidents.models import CsatResponse, Incident, IncidentNote, Source, TimeEntry
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
@@ -106,7 +106,10 @@ def note_add(*, incident: Incident, actor, kind: str, body: str) -> IncidentNote
     if not (body or "").strip():
         raise InvalidInput("The note is empty.", fields={"body": ["Write something."]})
     incident = locked_for(incident, actor, NOTE_ACTION[kind])
-    return IncidentNote.objects.create(incident=incident, kind=kind, author=actor, body=body.strip())
+    note = IncidentNote.objects.create(incident=incident, kind=kind, author=actor, body=body.strip())
+    if kind == IncidentNote.Kind.COMMENT:
+        transaction.on_commit(lambda: notifications.agent_commented(note.pk))
+    return note
 
 
 def _note_for_edit(note: IncidentNote, actor) -> IncidentNote:
@@ -156,7 +159,12 @@ def time_entry_add(
 @transaction.atomic
 def csat_submit(*, incident: Incident, actor, rating: int, comment: str = "") -> CsatResponse:
     """Rate a resolved or closed incident; a second submission by the same person updates it."""
-    incident = locked_for(incident, actor, "csat")
+    incident = services.lock(incident)
+    if not policy.is_readable(actor, incident):
+        raise NotFound()
+    refusal = csat_refusal(incident, actor)
+    if refusal is not None:
+        raise NotAllowed(refusal)
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput("Invalid rating.", fields={"rating": ["Rate from 1 (poor) to 5 (excellent)."]})
     response, _ = CsatResponse.objects.update_or_create(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import notifications
 from incidents.models import Incident, IncidentNote, IncidentState, IncidentTask, ResolutionCode, TaskState
 from itsm.errors import InvalidInput
 from itsm.workflow import Transition, transition
@@ -76,11 +77,13 @@ def incident_resolve(*, incident: Incident, actor, resolution_code: str, resolut
         errors["resolution_notes"] = ["Say what was done to resolve the incident."]
     if errors:
         raise InvalidInput("The incident cannot be resolved as asked.", fields=errors)
-    return transition(
+    incident = transition(
         TRANSITIONS, incident, actor, "resolve",
         changes={"resolution_code": resolution_code, "resolution_notes": resolution_notes.strip(),
                  "resolved_at": timezone.now()},
     )  # fmt: skip
+    transaction.on_commit(lambda: notifications.incident_resolved(incident.pk))
+    return incident
 
 
 @transaction.atomic

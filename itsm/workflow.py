@@ -60,11 +60,15 @@ def transition(
 ):
     """Apply transition ``name`` to ``obj``: lock, check the policy and table, set the state and
     ``changes``, save, journal. ``actor=None`` is the system (sweeps), which skips the policy."""
-    if skip_policy or actor is None:
-        obj = lock(obj)
-    else:
-        obj = locked_for(obj, actor, policy_action or name)
+    obj = lock(obj)
+    checked = not (skip_policy or actor is None)
+    if checked and not policy.is_readable(actor, obj):
+        raise NotFound()
+    # The state is checked before the policy: a transition the state forbids is a 400 naming
+    # the current and allowed states, even where the policy also limits the action by state.
     step = check(table, obj, name)
+    if checked and not policy.can(actor, policy_action or name, obj):
+        raise NotAllowed(f"You may not {(policy_action or name).replace('_', ' ')} this record.")
     old_state = obj.state
     field_changes = []
     for field, value in (changes or {}).items():

@@ -14,13 +14,15 @@ from incidents import selectors, services, workflows
 from incidents.api import serializers as s
 from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm import policy
+from itsm.api.filters import PolicyFilterSet
 from itsm.api.serializers import is_possible_pk
 from itsm.api.views import JournalMixin, PolicyViewSet, PolicyViewSetMixin
 from itsm.errors import NotAllowed
 
 
-class IncidentFilter(filters.FilterSet):
-    mine = filters.BooleanFilter(method="filter_mine", label="Assigned to me")
+class IncidentFilter(PolicyFilterSet):
+    # field_name names the field the filter reads, so the policy drops it where assignee is hidden.
+    mine = filters.BooleanFilter(field_name="assignee", method="filter_mine", label="Assigned to me")
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned")
 
     class Meta:
@@ -241,6 +243,8 @@ class IncidentViewSet(JournalMixin, PolicyViewSet):
         incident = self.get_object()
         context = {**self.get_serializer_context(), "incident": incident}
         if request.method == "POST":
+            if not policy.can(request.user, "create", IncidentTask):
+                raise NotAllowed("Incident tasks are for the service desk.")
             data = s.IncidentTaskSerializer(data=request.data, context=context)
             data.is_valid(raise_exception=True)
             task = data.save()

@@ -2,8 +2,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from incidents.api.events import EventViewSet
 from incidents.api.views import IncidentTaskViewSet, IncidentViewSet
 from itsm.api import views
+from oncall.api.views import ScheduleViewSet
 
 router = DefaultRouter()
 router.register("work", views.WorkViewSet, basename="work")
@@ -15,6 +17,8 @@ router.register("host-groups", views.HostGroupViewSet, basename="host-group")
 router.register("host-group-dependencies", views.HostGroupDependencyViewSet, basename="host-group-dependency")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("incident-tasks", IncidentTaskViewSet, basename="incident-task")
+router.register("events", EventViewSet, basename="event")
+router.register("oncall-schedules", ScheduleViewSet, basename="oncall-schedule")
 router.register("me", views.MeViewSet, basename="me")
 
 urlpatterns = [

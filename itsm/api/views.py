@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from itsm import audit, policy, services
+from itsm.api.filters import PolicyFilterSet
 from itsm.api.schema import PolicyAutoSchema, SingleObjectAutoSchema
 from itsm.api.serializers import PolicySerializer, is_possible_pk
 from itsm.models import (
@@ -107,7 +108,7 @@ class WorkSerializer(PolicySerializer):
         ]
 
 
-class WorkFilter(filters.FilterSet):
+class WorkFilter(PolicyFilterSet):
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
 
     class Meta:

@@ -104,6 +104,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cmdb.delete": frozenset({Role.CMDB_ADMINISTRATOR}),
     "desk.access": frozenset({Role.PLATFORM_AGENT}),
     "admin.access": frozenset({ADMIN, Role.APPLICATION_ADMINISTRATOR, Role.CMDB_MANAGER}),
+    # Posting monitoring alerts (POST /api/v1/events/): service accounts are given itsm_agent.
+    "events.ingest": frozenset({AGENT}),
 }
 
 
@@ -407,6 +409,17 @@ REFERENCE: dict[str, RecordRules] = {
             delete=frozenset({ADMIN}),
             editable=("name", "description", "is_active"),
         ),
+        # Alerts from monitoring: written only by incidents.events.event_ingest (named permission
+        # events.ingest), read by agents, removed with their incident.
+        RecordRules(
+            label="incidents.alert",
+            states=(),
+            initial_state="",
+            create=frozenset(),
+            read=(Read(AGENT),),
+            update=(),
+            delete=frozenset(),
+        ),
         # The journal is written by services only; no role creates, updates or deletes it.
         RecordRules(
             label="itsm.auditentry",
@@ -416,6 +429,62 @@ REFERENCE: dict[str, RecordRules] = {
             read=(Read(AGENT),),
             update=(),
             delete=frozenset(),
+        ),
+        # On-call (seed 000): agents read schedules; managing them (participants, overrides,
+        # group routing, feed links) takes whoever holds incidents.manage.
+        RecordRules(
+            label="oncall.schedule",
+            states=(),
+            initial_state="",
+            create=PERMISSIONS[MANAGE_INCIDENTS],
+            read=(Read(AGENT),),
+            update=tuple(Update(role) for role in sorted(PERMISSIONS[MANAGE_INCIDENTS])),
+            delete=PERMISSIONS[MANAGE_INCIDENTS],
+            editable=(
+                "name",
+                "description",
+                "time_zone",
+                "rotation",
+                "handoff_day",
+                "handoff_time",
+                "custom_rotation_hours",
+                "start",
+                "participants",
+                "assignment_groups",
+            ),
+            actions={"override": (Act(MANAGE_INCIDENTS),), "reset_feed": (Act(MANAGE_INCIDENTS),)},
+        ),
+        RecordRules(
+            label="oncall.override",
+            states=(),
+            initial_state="",
+            create=PERMISSIONS[MANAGE_INCIDENTS],
+            read=(Read(AGENT),),
+            update=tuple(Update(role) for role in sorted(PERMISSIONS[MANAGE_INCIDENTS])),
+            delete=PERMISSIONS[MANAGE_INCIDENTS],
+            editable=("schedule", "user", "start", "end", "reason"),
+        ),
+        RecordRules(
+            label="oncall.groupschedule",
+            states=(),
+            initial_state="",
+            create=PERMISSIONS[MANAGE_INCIDENTS],
+            read=(Read(AGENT),),
+            update=tuple(Update(role) for role in sorted(PERMISSIONS[MANAGE_INCIDENTS])),
+            delete=PERMISSIONS[MANAGE_INCIDENTS],
+            editable=("group", "schedule"),
+        ),
+        # A person's feed link is its own secret: nobody reads it through a door; its owner
+        # resets it, and so may a manager (e.g. when the link leaked).
+        RecordRules(
+            label="oncall.feedtoken",
+            states=(),
+            initial_state="",
+            create=frozenset(),
+            read=(),
+            update=(),
+            delete=frozenset(),
+            actions={"reset_any": (Act(MANAGER),)},
         ),
     )
 }

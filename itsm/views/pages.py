@@ -107,5 +107,10 @@ class PortalHomeView(PortalMixin, TemplateView):
             .order_by("-opened_at", "-id")
         )
         page = Paginator(incidents, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        context.update(page=page, columns=columns, greeting_name=display_name(user))
+        context.update(
+            page=page,
+            columns=columns,
+            greeting_name=display_name(user),
+            can_create_incident=policy.can(user, "create", Incident),
+        )
         return context

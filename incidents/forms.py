@@ -1,0 +1,297 @@
+"""Forms of the desk's incident pages: the queue's filters and one small form per action.
+
+They only shape input. Who may see a filter or write a field comes from the policy; the writes
+themselves, and every rule about them, are the workflows' and services'.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.forms.models import fields_for_model, model_to_dict
+
+from incidents.models import Incident, IncidentState, IncidentTask, ResolutionCode
+from itsm import policy
+from itsm.errors import ItsmError
+from itsm.models import AssignmentGroup, Organisation, Priority, User
+from itsm.roles import Role, closure
+
+OPEN_STATES = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
+# The queue's sortable columns (parameter value → model field); "-" in front sorts descending.
+SORTS = {
+    "number": ("Number", "number"),
+    "opened_at": ("Opened", "opened_at"),
+    "updated_at": ("Updated", "updated_at"),
+    "priority": ("Priority", "priority"),
+    "state": ("State", "state"),
+}
+DEFAULT_SORT = "-opened_at"
+# Fields the overview's edit form offers, in this order, when the policy lets the user write
+# them. Assignee and assignment group are left to the assign action (its rules: agents only,
+# group members only); the many-to-many relations are shown, not edited, here.
+EDIT_FIELDS = (
+    "short_description",
+    "description",
+    "impact",
+    "urgency",
+    "priority",
+    "category",
+    "subcategory",
+    "classification",
+    "service",
+    "requester",
+    "requested_for",
+    "organisation",
+    "major_incident",
+    "major_incident_manager",
+    "major_incident_review",
+)
+PERSON_FIELDS = frozenset({"requester", "requested_for", "major_incident_manager"})
+TASK_FIELDS = ("short_description", "description", "priority", "assignment_group", "assignee")
+
+
+def agents():
+    """People who may be assigned incidents: holders of ``incidents.manage`` (through any role
+    that includes one holding it) and superusers. No policy function lists people by
+    permission, so the role closure is read here rather than a role being named."""
+    holders = policy.PERMISSIONS["incidents.manage"]
+    granting = [role for role in Role.values if closure([role]) & holders]
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(role_grants__role__in=granting))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def active_groups(user):
+    return policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class ServiceErrorsMixin:
+    """Put a service's field messages on the form's fields (the page shows its main message)."""
+
+    def add_service_error(self, exc: ItsmError) -> None:
+        for name, problems in exc.fields.items():
+            if name in self.fields:
+                self.add_error(name, problems)
+
+
+# --- The queue ------------------------------------------------------------------------------
+
+
+class QueueFilter(django_filters.FilterSet):
+    """State, priority, group, assignee, mine, unassigned, and the sort order. Filters and sorts
+    on fields the policy hides from the user are removed, as if they did not exist."""
+
+    state = django_filters.ChoiceFilter(
+        choices=[("open", "Open (new, in progress, on hold)"), *IncidentState.choices],
+        method="filter_state",
+        empty_label="Any state",
+    )
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
+    assignment_group = django_filters.ModelChoiceFilter(
+        queryset=AssignmentGroup.objects.none(), label="Group", empty_label="Any group"
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        queryset=User.objects.none(), empty_label="Anyone", label="Assignee"
+    )
+    mine = django_filters.BooleanFilter(
+        field_name="assignee", method="filter_mine", widget=forms.CheckboxInput, label="Assigned to me"
+    )
+    unassigned = django_filters.BooleanFilter(
+        field_name="assignee", method="filter_unassigned", widget=forms.CheckboxInput, label="Unassigned"
+    )
+    sort = django_filters.ChoiceFilter(
+        field_name="sort", choices=[], method="sort_by", empty_label="Newest first", label="Sort by"
+    )
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        user = request.user
+        hidden = policy.hidden_fields(user, Incident)
+        for name in [n for n, f in self.filters.items() if f.field_name in hidden]:
+            del self.filters[name]
+        if "assignment_group" in self.filters:
+            self.filters["assignment_group"].queryset = active_groups(user)
+        if "assignee" in self.filters:
+            self.filters["assignee"].queryset = agents()
+        self.sorts = {param: spec for param, spec in SORTS.items() if spec[1] not in hidden}
+        choices = []
+        for param, (label, _field) in self.sorts.items():
+            choices += [(param, f"{label} (ascending)"), (f"-{param}", f"{label} (descending)")]
+        self.filters["sort"].extra["choices"] = choices
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(state__in=OPEN_STATES)
+        return queryset.filter(state=value)
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(assignee=self.request.user) if value else queryset
+
+    def filter_unassigned(self, queryset, name, value):
+        return queryset.filter(assignee__isnull=True) if value else queryset
+
+    def sort_by(self, queryset, name, value):
+        descending = value.startswith("-")
+        field = self.sorts[value.lstrip("-")][1]
+        return queryset.order_by(f"-{field}" if descending else field, "-pk" if descending else "pk")
+
+    def current_sort(self) -> str:
+        if self.is_bound and self.is_valid() and self.form.cleaned_data.get("sort"):
+            return self.form.cleaned_data["sort"]
+        return DEFAULT_SORT
+
+    def is_filtered(self) -> bool:
+        if not (self.is_bound and self.is_valid()):
+            return bool(self.data)
+        return any(v not in (None, "", False) for k, v in self.form.cleaned_data.items() if k != "sort")
+
+
+# --- The overview's edit form ---------------------------------------------------------------
+
+
+class IncidentEditForm(ServiceErrorsMixin, forms.Form):
+    """The fields of ``EDIT_FIELDS`` the user may write on this incident, and the version it saw."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, incident: Incident, user, writable):
+        names = [name for name in EDIT_FIELDS if name in writable]
+        initial = {**model_to_dict(incident, fields=names), "version": incident.version}
+        for name in PERSON_FIELDS & set(names):
+            person = getattr(incident, name)
+            initial[name] = person.get_username() if person else ""
+        super().__init__(data, initial=initial)
+        self.fields.update(fields_for_model(Incident, fields=names))
+        people = User.objects.filter(is_active=True)
+        for name, field in list(self.fields.items()):
+            if name in PERSON_FIELDS:
+                # A username, not a list of every person: installations have thousands.
+                current = User.objects.filter(pk=getattr(incident, f"{name}_id"))
+                self.fields[name] = forms.ModelChoiceField(
+                    queryset=policy.limit_choices(user, name, people) | current,
+                    to_field_name="username",
+                    required=False,
+                    label=f"{field.label} (username)",
+                    widget=forms.TextInput(attrs={"autocomplete": "off"}),
+                    error_messages={"invalid_choice": "No active user has this username."},
+                )
+            elif name == "organisation":
+                field.queryset = policy.readable(user, Organisation).order_by("name")
+            elif isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 4
+        self.order_fields(["version", *names])
+
+    def changes(self) -> dict:
+        """Only what the user changed: an untouched priority is re-derived from impact × urgency."""
+        return {name: self.cleaned_data[name] for name in self.changed_data if name != "version"}
+
+    def expected_version(self) -> int:
+        return self.cleaned_data["version"]
+
+
+# --- Actions on the incident ----------------------------------------------------------------
+
+
+class NoInputForm(ServiceErrorsMixin, forms.Form):
+    """Start, resume, close: the button is the whole form."""
+
+
+class AcknowledgeForm(ServiceErrorsMixin, forms.Form):
+    comment = forms.CharField(
+        label="Comment", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Added to the work journal.",
+    )  # fmt: skip
+
+
+class ReasonForm(ServiceErrorsMixin, forms.Form):
+    """Hold and cancel: an optional reason (hold: work journal; cancel: the conversation)."""
+
+    reason = forms.CharField(
+        label="Reason", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ResolveForm(ServiceErrorsMixin, forms.Form):
+    resolution_code = forms.ChoiceField(label="Resolution code", choices=ResolutionCode.choices)
+    resolution_notes = forms.CharField(
+        label="Resolution notes", max_length=8000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What was done to resolve the incident.",
+    )  # fmt: skip
+
+
+class ReopenForm(ServiceErrorsMixin, forms.Form):
+    notes = forms.CharField(
+        label="Why reopen", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Added to the work journal as “[Reopened] …”.",
+    )  # fmt: skip
+
+
+class AssignForm(ServiceErrorsMixin, forms.Form):
+    """A user, a group, or both; leaving both empty unassigns."""
+
+    assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
+    assignment_group = forms.ModelChoiceField(
+        queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
+    )
+
+    def __init__(self, *args, user, incident: Incident, **kwargs):
+        kwargs.setdefault(
+            "initial", {"assignee": incident.assignee_id, "assignment_group": incident.assignment_group_id}
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents()
+        self.fields["assignment_group"].queryset = active_groups(user)
+
+
+# --- Notes, tasks, time ---------------------------------------------------------------------
+
+
+class NoteForm(ServiceErrorsMixin, forms.Form):
+    body = forms.CharField(label="Note", max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class TaskForm(ServiceErrorsMixin, forms.Form):
+    """A new task under the incident: the task fields the user may write when creating one."""
+
+    def __init__(self, data=None, *, user):
+        super().__init__(data)
+        writable = policy.writable_fields(user, IncidentTask)
+        names = [name for name in TASK_FIELDS if name in writable]
+        self.fields.update(fields_for_model(IncidentTask, fields=names))
+        if "description" in self.fields:
+            self.fields["description"].widget.attrs["rows"] = 3
+        if "assignee" in self.fields:
+            self.fields["assignee"] = PersonChoiceField(
+                queryset=agents(), required=False, empty_label="Nobody", label="Assignee"
+            )
+        if "assignment_group" in self.fields:
+            self.fields["assignment_group"].queryset = active_groups(user)
+            self.fields["assignment_group"].label = "Group"
+
+    def service_data(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class TimeEntryForm(ServiceErrorsMixin, forms.Form):
+    minutes = forms.IntegerField(
+        label="Minutes", min_value=1, max_value=24 * 60, help_text="Whole minutes, 1 to 1440."
+    )
+    billable = forms.BooleanField(label="Billable", required=False, initial=True)
+    date = forms.DateField(
+        label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Today if left empty.",
+    )  # fmt: skip
+    note = forms.CharField(label="Note", required=False, max_length=500)

@@ -1,0 +1,328 @@
+"""Self-service portal pages for incidents: my incidents, raise one, its page (visible fields
+and the conversation), edit while allowed, comment, rate (CSAT) and cancel.
+
+Thin views: the policy says what the customer may read and do, a form shapes the input, a
+service or workflow does the write, and a refusal (``ItsmError``) comes back on the page.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+
+from incidents import selectors, services, workflows
+from incidents.forms_portal import (
+    CancelForm,
+    CommentForm,
+    CsatForm,
+    IncidentEditForm,
+    IncidentFilterForm,
+    IncidentNewForm,
+)
+from incidents.models import CsatResponse, Incident, IncidentNote
+from itsm import policy
+from itsm.errors import ItsmError, NotAllowed, NotFound, TransitionNotAllowed
+from itsm.templatetags.itsm_ui import state_label
+from itsm.views.base import PortalMixin
+
+PAGE_SIZE = 25
+# What the list shows, in order; anything the policy hides from the reader is dropped.
+LIST_COLUMNS = ("number", "short_description", "state", "opened_at", "updated_at")
+# What the incident page shows at most; again minus anything the policy hides.
+DETAIL_FIELDS = (
+    "number",
+    "short_description",
+    "description",
+    "state",
+    "opened_at",
+    "resolution_code",
+    "requester",
+    "requested_for",
+)
+# The fields the portal's edit page offers, when the policy lets the user write them.
+EDIT_FIELDS = frozenset({"short_description", "description", "requested_for"})
+
+
+def incident_or_404(user, pk) -> Incident:
+    """The incident if the user may read it; otherwise, as if it did not exist."""
+    queryset = Incident.objects.select_related("requester", "requested_for")
+    try:
+        return policy.readable(user, Incident, queryset).get(pk=pk)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
+
+
+def detail_url(incident: Incident, anchor: str = "") -> str:
+    url = reverse("portal:incident-detail", args=[incident.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def speaker(note: IncidentNote, user, incident: Incident) -> str:
+    """Who said it, as the customer sees it: itself, the people the incident is about, or the
+    service desk (agents speak as the desk: who works the incident is not the customer's to see)."""
+    if note.author_id is not None and note.author_id == user.pk:
+        return "You"
+    if note.author_id is not None and note.author_id in (incident.requester_id, incident.requested_for_id):
+        return note.author.get_full_name() or note.author.get_username()
+    return "Service desk"
+
+
+def detail_page(request, incident: Incident, *, status: int = 200, **forms):
+    """Render the incident page, with any bound form (and its errors) passed in."""
+    user = request.user
+    visible = set(DETAIL_FIELDS) - policy.hidden_fields(user, Incident)
+    conversation = [
+        {"note": note, "speaker": speaker(note, user, incident), "mine": note.author_id == user.pk}
+        for note in selectors.notes_for(user, incident, IncidentNote.Kind.COMMENT)
+    ]
+    csat_refusal = services.csat_refusal(incident, user)
+    rating = None
+    if csat_refusal is None:
+        rating = CsatResponse.objects.filter(incident=incident, actor=user).first()
+    if "csat_form" not in forms:
+        initial = {"rating": rating.rating, "comment": rating.comment} if rating else None
+        forms["csat_form"] = CsatForm(initial=initial)
+    forms.setdefault("comment_form", CommentForm())
+    forms.setdefault("cancel_form", CancelForm())
+    context = {
+        "view": {"door": "portal"},
+        "incident": incident,
+        "visible": visible,
+        "conversation": conversation,
+        "can_comment": policy.can(user, "comment", incident),
+        "can_cancel": policy.can(user, "cancel", incident),
+        "can_edit": bool(policy.writable_fields(user, incident) & EDIT_FIELDS),
+        "csat_refusal": csat_refusal,
+        "rating": rating,
+        **forms,
+    }
+    return render(request, "incidents/portal/detail.html", context, status=status)
+
+
+class IncidentListView(PortalMixin, TemplateView):
+    """My incidents: those I raised or that were raised for me, newest first."""
+
+    template_name = "incidents/portal/list.html"
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        status = 400 if context["filter_form"].errors else 200
+        return self.render_to_response(context, status=status)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        columns = [name for name in LIST_COLUMNS if name not in policy.hidden_fields(user, Incident)]
+        filter_form = IncidentFilterForm(self.request.GET or None)
+        incidents = policy.readable(user, Incident).filter(Q(requester=user) | Q(requested_for=user))
+        states = filter_form.states()
+        if states is not None:
+            incidents = incidents.filter(state__in=states)
+        incidents = incidents.only(*columns).order_by("-opened_at", "-id")
+        page = Paginator(incidents, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            page=page,
+            columns=columns,
+            filter_form=filter_form,
+            state_filter=filter_form.chosen(),
+            filtered=filter_form.chosen() != "all",
+            can_create=policy.can(user, "create", Incident),
+        )
+        return context
+
+
+class IncidentNewView(PortalMixin, View):
+    """Raise an incident; the customer lands on its page."""
+
+    template_name = "incidents/portal/new.html"
+
+    def form(self, data=None) -> IncidentNewForm:
+        user = self.request.user
+        return IncidentNewForm(data, user=user, writable=policy.writable_fields(user, Incident))
+
+    def page(self, form, status=200):
+        context = {
+            "view": self,
+            "form": form,
+            "can_create": policy.can(self.request.user, "create", Incident),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request):
+        if not policy.can(request.user, "create", Incident):
+            return self.page(None, status=403)
+        return self.page(self.form())
+
+    def post(self, request):
+        if not policy.can(request.user, "create", Incident):
+            return self.page(None, status=403)
+        form = self.form(request.POST)
+        if not form.is_valid():
+            return self.page(form, status=400)
+        try:
+            incident = services.incident_create(actor=request.user, data=form.service_data())
+        except ItsmError as exc:
+            form.add_service_error(exc)
+            return self.page(form, status=exc.status)
+        messages.success(
+            request,
+            f"We have received your incident {incident.number}. We will keep you up to date on "
+            "this page, and you can add a comment here at any time.",
+        )
+        return redirect(detail_url(incident))
+
+
+class IncidentDetailView(PortalMixin, View):
+    def get(self, request, pk):
+        return detail_page(request, incident_or_404(request.user, pk))
+
+
+class IncidentEditView(PortalMixin, View):
+    """Change what the customer may still change (the policy's writable fields)."""
+
+    template_name = "incidents/portal/edit.html"
+
+    def form(self, incident, data=None) -> IncidentEditForm:
+        user = self.request.user
+        writable = policy.writable_fields(user, incident) & EDIT_FIELDS
+        return IncidentEditForm(data, incident=incident, user=user, writable=writable)
+
+    def page(self, incident, form, status=200):
+        context = {"view": self, "incident": incident, "form": form}
+        return render(self.request, self.template_name, context, status=status)
+
+    def refuse(self, incident):
+        messages.info(
+            self.request, f"{incident.number} can no longer be changed here. Add a comment instead."
+        )
+        return redirect(detail_url(incident))
+
+    def get(self, request, pk):
+        incident = incident_or_404(request.user, pk)
+        form = self.form(incident)
+        if len(form.fields) <= 1:  # only the version: nothing the user may change
+            return self.refuse(incident)
+        return self.page(incident, form)
+
+    def post(self, request, pk):
+        incident = incident_or_404(request.user, pk)
+        form = self.form(incident, request.POST)
+        if len(form.fields) <= 1:
+            return self.refuse(incident)
+        if not form.is_valid():
+            return self.page(incident, form, status=400)
+        data = form.service_data()
+        try:
+            incident = services.incident_update(
+                incident=incident, actor=request.user, data=data, expected_version=form.expected_version()
+            )
+        except NotFound:
+            raise Http404("No such incident.") from None
+        except ItsmError as exc:
+            form.add_service_error(exc)
+            return self.page(incident, form, status=exc.status)
+        if data:
+            messages.success(request, f"Your changes to {incident.number} have been saved.")
+        else:
+            messages.info(request, "You did not change anything.")
+        return redirect(detail_url(incident))
+
+
+class IncidentActionView(PortalMixin, View):
+    """A POST from the incident page: form in, one service or workflow call, back to the page."""
+
+    form_class: type = CommentForm
+    form_name = ""
+    anchor = ""
+
+    def act(self, incident, form) -> str:
+        """Do the write and say what happened."""
+        raise NotImplementedError
+
+    def refusal(self, incident, exc: ItsmError) -> str:
+        return exc.message
+
+    def post(self, request, pk):
+        incident = incident_or_404(request.user, pk)
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            return detail_page(request, incident, status=400, **{self.form_name: form})
+        try:
+            done = self.act(incident, form)
+        except NotFound:
+            raise Http404("No such incident.") from None
+        except ItsmError as exc:
+            form.add_service_error(exc, self.refusal(incident, exc))
+            return detail_page(request, incident, status=exc.status, **{self.form_name: form})
+        messages.success(request, done)
+        return redirect(detail_url(incident, self.anchor))
+
+
+class IncidentCommentView(IncidentActionView):
+    form_class = CommentForm
+    form_name = "comment_form"
+    anchor = "conversation"
+
+    def act(self, incident, form) -> str:
+        services.note_add(
+            incident=incident,
+            actor=self.request.user,
+            kind=IncidentNote.Kind.COMMENT,
+            body=form.cleaned_data["body"],
+        )
+        return "Your comment has been added."
+
+    def refusal(self, incident, exc):
+        if isinstance(exc, NotAllowed):
+            return "Only the people this incident concerns can comment on it."
+        return exc.message
+
+
+class IncidentCsatView(IncidentActionView):
+    form_class = CsatForm
+    form_name = "csat_form"
+    anchor = "rating"
+
+    def act(self, incident, form) -> str:
+        user = self.request.user
+        rated_before = CsatResponse.objects.filter(incident=incident, actor=user).exists()
+        services.csat_submit(
+            incident=incident,
+            actor=user,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+        )
+        if rated_before:
+            return "Your rating has been updated. Thank you."
+        return "Thank you for rating how we handled this incident."
+
+    def refusal(self, incident, exc):
+        if isinstance(exc, NotAllowed):
+            return services.csat_refusal(incident, self.request.user) or exc.message
+        return exc.message
+
+
+class IncidentCancelView(IncidentActionView):
+    form_class = CancelForm
+    form_name = "cancel_form"
+
+    def act(self, incident, form) -> str:
+        incident = workflows.incident_cancel(
+            incident=incident, actor=self.request.user, reason=form.cleaned_data["reason"]
+        )
+        return f"{incident.number} has been cancelled."
+
+    def refusal(self, incident, exc):
+        # The workflow's own message names the agents' transitions; say it in the customer's words.
+        if isinstance(exc, NotAllowed | TransitionNotAllowed):
+            incident.refresh_from_db(fields=["state"])
+            if incident.state not in workflows.TRANSITIONS["cancel"].sources:
+                return f"{incident.number} is {state_label(incident.state).lower()} and can no longer be cancelled."
+            return "Only the people this incident concerns can cancel it."
+        return exc.message
