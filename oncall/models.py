@@ -197,7 +197,10 @@ class Override(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="oncall_override_ends_after_start")
         ]
-        indexes = [models.Index(fields=["schedule", "start", "end"], name="oncall_override_span")]
+        indexes = [
+            models.Index(fields=["schedule", "start", "end"], name="oncall_override_span"),
+            models.Index(fields=["schedule", "end"], name="oncall_override_end"),
+        ]
 
     def __str__(self) -> str:
         return (

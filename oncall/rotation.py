@@ -115,13 +115,7 @@ class Block:
     end: datetime | None
     user: Any
     source: str  # ROTATION, OVERRIDE or NONE
-    override: Hashable | None = None
-
-    @property
-    def duration(self) -> timedelta | None:
-        if self.start is None or self.end is None:
-            return None
-        return self.end - self.start
+    override: Hashable | None = None  # the override's id, for override blocks
 
 
 def _utc(value: datetime) -> datetime:
@@ -278,7 +272,7 @@ def blocks(
     if start >= end:
         return []
     rotation = list(shifts(spec, start, end))
-    # Precedence as an integer (higher wins), so that the heap never compares ranks twice.
+    # Precedence as an integer (higher wins): the heap of -precedence pops the newest override.
     ranked = sorted(
         (o for o in overrides if o.end > start and o.start < end and o.end > o.start),
         key=lambda o: o.rank,
