@@ -158,6 +158,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "itsm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The public address of the site, for links in e-mails (e.g. https://itsm.example.com).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 
 # --- Security (manage.py check --deploy is clean with DEBUG off) -----------------------------
 if not DEBUG:
