@@ -6,6 +6,7 @@ Running it again changes nothing that is already there.
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from catalog.models import Request, RequestTask
 from changes.models import Change, ChangeTask
@@ -22,7 +23,7 @@ from itsm.models import (
     Work,
 )
 from itsm.numbering import next_number
-from itsm.roles import Persona
+from itsm.roles import Persona, Role
 from problems.models import Problem, ProblemTask
 
 USERS = [
@@ -105,6 +106,15 @@ class Command(BaseCommand):
             ("printer-3f", office),
         ]:
             Host.objects.get_or_create(hostname=hostname, defaults={"host_group": group, "organisation": org})
+
+        monitoring, created = User.objects.get_or_create(
+            username="monitoring", defaults={"first_name": "Monitoring", "last_name": "service account"}
+        )
+        if created:
+            monitoring.set_unusable_password()
+            monitoring.save(update_fields=["password"])
+        access.roles_grant(user=monitoring, roles=[Role.ITSM_AGENT])
+        self.monitoring_token, _ = Token.objects.get_or_create(user=monitoring)
 
         if Work.objects.exists():
             self.stdout.write("Demo records already exist; left them as they are.")
@@ -194,6 +204,10 @@ class Command(BaseCommand):
         for username, _first, _last, persona, _ in USERS:
             role = Persona(persona).label if persona else "platform administrator (superuser)"
             self.stdout.write(f"  {username:<10} / {password:<6}  {role}")
+        self.stdout.write(
+            f"Monitoring posts alerts with: Authorization: Token {self.monitoring_token.key} "
+            "(POST http://127.0.0.1:8000/api/v1/events/)"
+        )
 
 
 def _initial(model):
