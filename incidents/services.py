@@ -62,8 +62,15 @@ def incident_update(
 @transaction.atomic
 def incident_assign(*, incident: Incident, actor, assignee=None, assignment_group=None) -> Incident:
     """Assign to a user, a group, or both; both None unassigns. The user must be an agent and,
-    when a group is given, one of its members."""
+    when a group is given, one of its members. A group alone that is linked to an on-call
+    schedule goes to whoever is on call now."""
+    from oncall.routing import on_call_assignee
+
     incident = locked_for(incident, actor, "assign")
+    routed = False
+    if assignee is None and assignment_group is not None and assignment_group.is_active:
+        assignee = on_call_assignee(assignment_group)
+        routed = assignee is not None
     errors = {}
     if assignee is not None and not policy.has_permission(assignee, "incidents.manage"):
         errors["assignee"] = ["Only service-desk agents can be assigned incidents."]
@@ -72,6 +79,7 @@ def incident_assign(*, incident: Incident, actor, assignee=None, assignment_grou
     if (
         assignee is not None
         and assignment_group is not None
+        and not routed
         and not GroupMembership.objects.filter(group=assignment_group, user=assignee).exists()
     ):
         errors["assignee"] = [f"{assignee} is not a member of {assignment_group}."]

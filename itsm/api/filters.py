@@ -69,6 +69,10 @@ class PolicyFilterBackend(DjangoFilterBackend):
 
 
 class PolicySearchFilter(SearchFilter):
+    def get_search_terms(self, request):
+        # A NUL character can match nothing, and PostgreSQL refuses it in a query.
+        return [term.replace("\x00", "") for term in super().get_search_terms(request) if term.strip("\x00")]
+
     def get_search_fields(self, view, request):
         fields = super().get_search_fields(view, request) or ()
         hidden = policy.hidden_fields(request.user, view.get_policy_model())

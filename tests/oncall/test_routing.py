@@ -59,3 +59,29 @@ def test_someone_who_can_no_longer_take_work_is_not_routed_to(make_schedule, gro
 def test_a_schedule_resolves_the_same_way_for_escalation(make_schedule, alice, bob):
     schedule = make_schedule([alice, bob])
     assert routing.schedule_assignee(schedule, at=T0 + timedelta(days=1)) == bob
+
+
+def test_an_incident_assigned_to_a_linked_group_goes_to_whoever_is_on_call(
+    make_schedule, group, agent, alice, bob, customer, api
+):
+    from incidents import services as incident_services
+
+    make_schedule([alice, bob], assignment_groups=[group], start=timezone.now() - timedelta(hours=1))
+    incident = incident_services.incident_create(actor=customer, data={"short_description": "Switch down"})
+    response = api.as_user(agent).post(
+        f"/api/v1/incidents/{incident.pk}/assign/", {"assignment_group": group.pk}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["assignee"] == alice.pk
+    assert response.json()["assignment_group"] == group.pk
+
+
+def test_a_group_without_a_schedule_keeps_the_incident_group_only(group, agent, customer, api):
+    from incidents import services as incident_services
+
+    incident = incident_services.incident_create(actor=customer, data={"short_description": "Switch down"})
+    response = api.as_user(agent).post(
+        f"/api/v1/incidents/{incident.pk}/assign/", {"assignment_group": group.pk}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["assignee"] is None
