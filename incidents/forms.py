@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.forms.models import fields_for_model, model_to_dict
 
 from incidents.models import Incident, IncidentState, IncidentTask, ResolutionCode
 from itsm import policy
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, Organisation, Priority, User
-from itsm.roles import Role, closure
 
 OPEN_STATES = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
 # The queue's sortable columns (parameter value → model field); "-" in front sorts descending.
@@ -52,17 +50,8 @@ TASK_FIELDS = ("short_description", "description", "priority", "assignment_group
 
 
 def agents():
-    """People who may be assigned incidents: holders of ``incidents.manage`` (through any role
-    that includes one holding it) and superusers. No policy function lists people by
-    permission, so the role closure is read here rather than a role being named."""
-    holders = policy.PERMISSIONS["incidents.manage"]
-    granting = [role for role in Role.values if closure([role]) & holders]
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(role_grants__role__in=granting))
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+    """People who may be assigned incidents: holders of ``incidents.manage``."""
+    return policy.users_with_permission("incidents.manage").order_by("first_name", "last_name", "username")
 
 
 def active_groups(user):

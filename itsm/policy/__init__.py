@@ -277,3 +277,20 @@ def can_edit_note(user, note) -> bool:
     if note.author_id is not None and note.author_id == user.pk:
         return True
     return bool(NOTE_EDITORS & effective_roles(user))
+
+
+def users_with_permission(permission: str) -> models.QuerySet:
+    """Active users holding a named permission (through any role that includes a holder),
+    as one query — e.g. the people an incident may be assigned to."""
+    from django.contrib.auth import get_user_model
+
+    from itsm.roles import ALL_ROLES, closure
+
+    holders = PERMISSIONS[permission]
+    granting = [role for role in sorted(ALL_ROLES) if closure([role]) & holders]
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(role_grants__role__in=granting))
+        .distinct()
+    )
