@@ -108,15 +108,6 @@ def _run_workflow(
         )
 
 
-def _field_of(entry) -> str | None:
-    """The field a list_display / list_filter / search_fields entry shows or filters on."""
-    if isinstance(entry, str):
-        return entry.split("__", 1)[0].lstrip("^=@")
-    if isinstance(entry, (tuple, list)):
-        return _field_of(entry[0])
-    return getattr(entry, "parameter_name", None)
-
-
 class StateFilter(admin.SimpleListFilter):
     """Every incident state with its label, not only the values present in the table."""
 
@@ -157,44 +148,11 @@ class IncidentAdmin(PolicyModelAdmin):
     inlines = [NoteInline, TimeEntryInline, CsatInline]
     actions = ["close_resolved", "acknowledge"]
 
-    # Hidden fields are dropped from columns, filters and search, so none of them leaks
-    # through a column, a filter's choices or a search match.
-    def _visible(self, request, entries):
-        hidden = policy.hidden_fields(request.user, Incident)
-        return [entry for entry in entries if _field_of(entry) not in hidden]
-
-    def get_list_display(self, request):
-        return self._visible(request, super().get_list_display(request))
-
-    def get_list_filter(self, request):
-        return self._visible(request, super().get_list_filter(request))
-
-    def get_search_fields(self, request):
-        return self._visible(request, super().get_search_fields(request))
-
     def get_inline_instances(self, request, obj=None):
         # The inlines are read-only: a save has nothing in them to bind or validate.
         if request.method == "POST":
             return []
         return super().get_inline_instances(request, obj)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
-        return field
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
-        return field
-
-    def lookup_allowed(self, lookup, value, request):
-        # Django allows any local-field lookup in the query string; a hidden field is refused.
-        if lookup.split("__", 1)[0] in policy.hidden_fields(request.user, Incident):
-            return False
-        return super().lookup_allowed(lookup, value, request)
 
     def creation_values(self, request):
         return {"requester": request.user}

@@ -8,6 +8,15 @@ from itsm import policy, services
 from itsm.errors import ItsmError
 
 
+def _field_of(entry) -> str | None:
+    """The field a list_display / list_filter / search_fields entry shows or filters on."""
+    if isinstance(entry, str):
+        return entry.split("__", 1)[0].lstrip("^=@")
+    if isinstance(entry, (tuple, list)):
+        return _field_of(entry[0])
+    return getattr(entry, "parameter_name", None)
+
+
 class PolicyModelAdmin(admin.ModelAdmin):
     """Admin pages for a record type declared in ``itsm.policy``.
 
@@ -35,6 +44,38 @@ class PolicyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return policy.can(request.user, "delete", obj if obj is not None else self.model)
+
+    # Hidden fields are dropped from columns, filters and search, and refused as query-string
+    # lookups, so none of them leaks through a column, a filter's choices or a search match.
+    def _visible(self, request, entries):
+        hidden = policy.hidden_fields(request.user, self.model)
+        return [entry for entry in entries if _field_of(entry) not in hidden]
+
+    def get_list_display(self, request):
+        return self._visible(request, super().get_list_display(request))
+
+    def get_list_filter(self, request):
+        return self._visible(request, super().get_list_filter(request))
+
+    def get_search_fields(self, request):
+        return self._visible(request, super().get_search_fields(request))
+
+    def lookup_allowed(self, lookup, value, request):
+        if lookup.split("__", 1)[0] in policy.hidden_fields(request.user, self.model):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
+        return field
 
     def get_exclude(self, request, obj=None):
         hidden = policy.hidden_fields(request.user, self.model)
