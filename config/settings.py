@@ -16,6 +16,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 
+def load_dotenv(path: Path) -> None:
+    """Read KEY=VALUE lines of a git-ignored ``.env`` file; the real environment wins.
+
+    ``./scripts/serve`` and ``./scripts/test`` write one with ``DEBUG=true`` in a development
+    checkout, so plain ``manage.py`` commands work there; a deployment sets its environment.
+    """
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+load_dotenv(BASE_DIR / ".env")
+
+
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":

@@ -10,6 +10,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating the virtual environment in .venv"
   "$PYTHON" -m venv .venv
 fi
+if [ ! -f .env ]; then
+  printf '# Development settings for this checkout (git-ignored). A deployment sets its own environment.\nDEBUG=true\n' > .env
+fi
 extras=${1:-}
 stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)${extras:+-$extras}"
 if [ ! -f "$stamp" ]; then
