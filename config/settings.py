@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "catalog",
     "knowledge",
     "oncall",
+    "sla",
+    "escalation",
+    "notifications",
 ]
 
 MIDDLEWARE = [

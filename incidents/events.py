@@ -335,8 +335,8 @@ def _create_incident(actor, *, source: str, severity: str, hosts, short_descript
         urgency=urgency,
         priority=enrichment.priority_for(impact, urgency),
         organisation=_organisation(hosts, actor),
+        hosts=hosts,
     )
-    incident.hosts.add(*hosts)
     audit.log_changes(incident, actor, [("hosts", [], list(hosts))])
     return incident
 

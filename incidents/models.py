@@ -67,7 +67,18 @@ class Incident(Work):
     )
     resolution_code = models.CharField(max_length=20, choices=ResolutionCode.choices, blank=True)
     resolution_notes = models.TextField(blank=True)
-    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalation_level = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Escalation policy state (escalation/services.py): the stage the incident is at (its order),
+    # when it got there, whether it was acknowledged there, and when the sweep moves it on
+    # (empty at the last stage, after an acknowledged stage that requires one, and once resolved).
+    escalation_policy = models.ForeignKey(
+        "escalation.EscalationPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents",
+        editable=False,
+    )  # fmt: skip
+    escalation_stage = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    escalation_stage_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalation_acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalation_next_at = models.DateTimeField(null=True, blank=True, editable=False)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -80,7 +91,14 @@ class Incident(Work):
 
     class Meta:
         permissions = [("follow_incident", "Follows this incident (single-user share)")]
-        indexes = [models.Index(fields=["resolved_at"], name="incident_resolved_at")]
+        indexes = [
+            models.Index(fields=["resolved_at"], name="incident_resolved_at"),
+            models.Index(
+                fields=["escalation_next_at"],
+                name="incident_escalation_due",
+                condition=models.Q(escalation_next_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.short_description}"

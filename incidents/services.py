@@ -10,12 +10,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from escalation import services as escalation
 from incidents import enrichment, notifications, workflows
 from incidents.models import CsatResponse, Incident, IncidentNote, Source, TimeEntry
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
 from itsm.models import GroupMembership
 from itsm.workflow import locked_for
+from sla import clocks
 
 BULK_MAX = 100
 
@@ -25,8 +27,11 @@ def incident_create(
     *, actor, data: Mapping[str, Any], source: str = Source.MANUAL, **system: Any
 ) -> Incident:
     """Raise an incident. The requester is the actor unless the caller says otherwise; impact,
-    urgency, priority and category get sensible defaults an agent may change."""
+    urgency, priority and category get sensible defaults an agent may change. ``hosts`` (from
+    alerts) are linked before the SLA is chosen, since a host group's SLA comes first. The SLA
+    clocks start and the escalation policy's first stage is entered."""
     data = dict(data)
+    hosts = system.pop("hosts", None)
     defaults = {"requester": actor, "organisation": getattr(actor, "organisation", None)}
     for name, value in defaults.items():
         if name not in data:
@@ -40,7 +45,12 @@ def incident_create(
     urgency = data.get("urgency", system.get("urgency", 3))
     if "priority" not in data:
         system.setdefault("priority", enrichment.priority_for(impact, urgency))
-    return services.record_create(model=Incident, actor=actor, data=data, **system)
+    incident = services.record_create(model=Incident, actor=actor, data=data, **system)
+    if hosts:
+        incident.hosts.add(*hosts)
+    clocks.start(incident)
+    escalation.begin(incident)
+    return incident
 
 
 @transaction.atomic
@@ -56,7 +66,11 @@ def incident_update(
         derived = enrichment.priority_for(impact, urgency)
         if "priority" in policy.writable_fields(actor, incident):
             data["priority"] = derived
-    return services.record_update(obj=incident, actor=actor, data=data, expected_version=expected_version)
+    old_priority = incident.priority
+    incident = services.record_update(obj=incident, actor=actor, data=data, expected_version=expected_version)
+    if incident.priority != old_priority:
+        clocks.retarget(incident)
+    return incident
 
 
 @transaction.atomic
@@ -115,6 +129,8 @@ def note_add(*, incident: Incident, actor, kind: str, body: str) -> IncidentNote
         raise InvalidInput("The note is empty.", fields={"body": ["Write something."]})
     incident = locked_for(incident, actor, NOTE_ACTION[kind])
     note = IncidentNote.objects.create(incident=incident, kind=kind, author=actor, body=body.strip())
+    if kind == IncidentNote.Kind.COMMENT and policy.has_permission(actor, "incidents.manage"):
+        clocks.stop_response(incident, note="first reply")  # an agent's reply is a response
     if kind == IncidentNote.Kind.COMMENT:
         transaction.on_commit(lambda: notifications.agent_commented(note.pk))
     return note

@@ -9,10 +9,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from escalation import services as escalation
 from incidents import notifications
 from incidents.models import Incident, IncidentNote, IncidentState, IncidentTask, ResolutionCode, TaskState
 from itsm.errors import InvalidInput
 from itsm.workflow import Transition, transition
+from sla import clocks
 
 S = IncidentState
 OPEN = frozenset({S.NEW, S.IN_PROGRESS, S.ON_HOLD})
@@ -26,6 +28,7 @@ TRANSITIONS: dict[str, Transition] = {
     "reopen": Transition(frozenset({S.RESOLVED}), S.IN_PROGRESS),
     "close": Transition(frozenset({S.RESOLVED}), S.CLOSED),
     "cancel": Transition(OPEN, S.CANCELLED),
+    "escalate": Transition(OPEN, None),
 }
 ACKNOWLEDGE_NEW = {**TRANSITIONS, "acknowledge": Transition(frozenset({S.NEW}), S.IN_PROGRESS)}
 
@@ -36,19 +39,25 @@ def _note(incident, actor, kind, body):
 
 @transaction.atomic
 def incident_start(*, incident: Incident, actor) -> Incident:
-    """An agent starts work on a new incident."""
-    return transition(TRANSITIONS, incident, actor, "start")
+    """An agent starts work on a new incident: that is its first response."""
+    incident = transition(TRANSITIONS, incident, actor, "start")
+    clocks.stop_response(incident, note="work started")
+    return incident
 
 
 @transaction.atomic
 def incident_acknowledge(*, incident: Incident, actor, comment: str = "") -> Incident:
     """Take the incident: it is assigned to the acknowledging agent; a new one starts.
-    Refused on resolved, closed and cancelled incidents."""
+    Refused on resolved, closed and cancelled incidents. It is the first response (the response
+    clock stops) and acknowledges the current escalation stage."""
     table = ACKNOWLEDGE_NEW if incident.state == S.NEW else TRANSITIONS
+    now = timezone.now()
     changes = {"assignee": actor}
     if incident.acknowledged_at is None:
-        changes["acknowledged_at"] = timezone.now()
+        changes["acknowledged_at"] = now
     incident = transition(table, incident, actor, "acknowledge", changes=changes)
+    clocks.stop_response(incident, at=now, note="acknowledged")
+    escalation.acknowledged(incident, at=now)
     if comment:
         _note(incident, actor, IncidentNote.Kind.WORK_NOTE, comment)
     return incident
@@ -57,6 +66,7 @@ def incident_acknowledge(*, incident: Incident, actor, comment: str = "") -> Inc
 @transaction.atomic
 def incident_hold(*, incident: Incident, actor, reason: str = "") -> Incident:
     incident = transition(TRANSITIONS, incident, actor, "hold")
+    clocks.pause(incident, note=reason.strip())
     if reason:
         _note(incident, actor, IncidentNote.Kind.WORK_NOTE, f"[On hold] {reason}")
     return incident
@@ -64,7 +74,9 @@ def incident_hold(*, incident: Incident, actor, reason: str = "") -> Incident:
 
 @transaction.atomic
 def incident_resume(*, incident: Incident, actor) -> Incident:
-    return transition(TRANSITIONS, incident, actor, "resume")
+    incident = transition(TRANSITIONS, incident, actor, "resume")
+    clocks.resume(incident)
+    return incident
 
 
 @transaction.atomic
@@ -82,16 +94,22 @@ def incident_resolve(*, incident: Incident, actor, resolution_code: str, resolut
         changes={"resolution_code": resolution_code, "resolution_notes": resolution_notes.strip(),
                  "resolved_at": timezone.now()},
     )  # fmt: skip
+    clocks.stop(incident, at=incident.resolved_at, note="resolved")
+    escalation.halted(incident)
     transaction.on_commit(lambda: notifications.incident_resolved(incident.pk))
     return incident
 
 
 @transaction.atomic
 def incident_reopen(*, incident: Incident, actor, notes: str = "") -> Incident:
-    """Back to in progress (incidents.manage); ``[Reopened] <notes>`` goes into the work journal."""
+    """Back to in progress (incidents.manage); ``[Reopened] <notes>`` goes into the work journal.
+    The SLA clocks and the current escalation stage start again from the reopen time."""
+    now = timezone.now()
     incident = transition(
         TRANSITIONS, incident, actor, "reopen", changes={"resolved_at": None, "resolution_code": ""}
     )
+    clocks.restart(incident, at=now)
+    escalation.reopened(incident, at=now)
     if notes.strip():
         _note(incident, actor, IncidentNote.Kind.WORK_NOTE, f"[Reopened] {notes.strip()}")
     return incident
@@ -107,8 +125,22 @@ def incident_close(*, incident: Incident, actor) -> Incident:
 def incident_cancel(*, incident: Incident, actor, reason: str = "") -> Incident:
     """Cancel before resolution: agents, or the customer on its own incident."""
     incident = transition(TRANSITIONS, incident, actor, "cancel")
+    clocks.cancel(incident)
+    escalation.halted(incident)
     if reason.strip():
         _note(incident, actor, IncidentNote.Kind.COMMENT, f"[Cancelled] {reason.strip()}")
+    return incident
+
+
+@transaction.atomic
+def incident_escalate(*, incident: Incident, actor, reason: str = "") -> Incident:
+    """Escalate by hand (incidents.manage): one level up, on to the escalation policy's next
+    stage when there is one, the assignee and the group's leads told; ``[Escalated] <reason>``
+    goes into the work journal."""
+    incident = transition(TRANSITIONS, incident, actor, "escalate")
+    escalation.escalate(incident, actor=actor, reason=reason.strip())
+    if reason.strip():
+        _note(incident, actor, IncidentNote.Kind.WORK_NOTE, f"[Escalated] {reason.strip()}")
     return incident
 
 

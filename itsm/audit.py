@@ -68,6 +68,19 @@ def log_changes(obj, actor, changes: Iterable[tuple[str, object, object]]) -> No
     )
 
 
+def change_entry(obj, actor, name: str, old, new, *, note: str = "") -> AuditEntry:
+    """An unsaved "field changed" entry, for services that write many at once (sweeps)."""
+    return _entry(
+        obj,
+        actor,
+        AuditEntry.Action.UPDATE,
+        field=name,
+        old_value=display(old),
+        new_value=display(new),
+        note=note,
+    )
+
+
 def log_transition(obj, actor, *, transition: str, old_state: str, new_state: str, note: str = "") -> None:
     _entry(
         obj,

@@ -13,7 +13,9 @@ class IncidentSerializer(PolicySerializer):
             "id", "number", "short_description", "description", "state", "priority", "impact", "urgency",
             "classification", "category", "subcategory", "service", "source", "assignment_group", "assignee",
             "requester", "requested_for", "organisation", "major_incident", "major_incident_review",
-            "major_incident_manager", "resolution_code", "resolution_notes", "escalation_level", "collaborators",
+            "major_incident_manager", "resolution_code", "resolution_notes", "sla_status", "sla_due_at", "sla_definition", "escalation_level",
+            "escalation_policy", "escalation_stage", "escalation_stage_started_at", "escalation_acknowledged_at",
+            "escalation_next_at", "collaborators",
             "hosts", "related_configuration_items", "related_incidents", "related_problems", "changes_required",
             "opened_at", "acknowledged_at", "resolved_at", "updated_at", "closed_at", "version",
         ]  # fmt: skip

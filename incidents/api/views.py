@@ -88,6 +88,12 @@ class IncidentViewSet(JournalMixin, PolicyViewSet):
 
     @extend_schema(request=s.ReasonInput, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
+    def escalate(self, request, pk=None):
+        """Escalate by hand: one level up, on to the escalation policy's next stage."""
+        return self._transition(request, workflows.incident_escalate, s.ReasonInput)
+
+    @extend_schema(request=s.ReasonInput, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
     def hold(self, request, pk=None):
         return self._transition(request, workflows.incident_hold, s.ReasonInput)
 

@@ -1,5 +1,20 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+
+def _target(label: str):
+    return models.PositiveIntegerField(
+        f"{label} (minutes)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TARGET_MINUTES)],
+        help_text="Business minutes; empty for no target.",
+    )
+
+
+# A target of at most a year of business minutes.
+MAX_TARGET_MINUTES = 366 * 24 * 60
 
 
 class Organisation(models.Model):
@@ -20,18 +35,50 @@ class Organisation(models.Model):
 
 
 class SlaDefinition(models.Model):
-    """A named service level; its per-priority targets and calendar come with the SLA domain."""
+    """A service level: a response and a resolution target per priority, in business time on a
+    calendar. The account-wide default (``is_default``) applies where neither the host group
+    nor the organisation names one."""
+
+    PRIORITIES = ("P1", "P2", "P3", "P4")
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(
+        "account-wide default",
+        default=False,
+        help_text="Used when neither host group nor organisation names an SLA.",
+    )
+    calendar = models.ForeignKey(
+        "sla.BusinessCalendar", null=True, blank=True, on_delete=models.PROTECT, related_name="definitions",
+        help_text="When the clocks run. Without one, they run 24×7 in UTC.",
+    )  # fmt: skip
+    p1_response_minutes = _target("P1 response")
+    p1_resolution_minutes = _target("P1 resolution")
+    p2_response_minutes = _target("P2 response")
+    p2_resolution_minutes = _target("P2 resolution")
+    p3_response_minutes = _target("P3 response")
+    p3_resolution_minutes = _target("P3 resolution")
+    p4_response_minutes = _target("P4 response")
+    p4_resolution_minutes = _target("P4 resolution")
 
     class Meta:
         ordering = ["name"]
         verbose_name = "SLA definition"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_sla"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def target_minutes(self, priority: str, target: str) -> int | None:
+        """Minutes of business time for ``target`` (response or resolution) at ``priority``."""
+        if priority not in self.PRIORITIES:
+            return None
+        return getattr(self, f"{priority.lower()}_{target}_minutes")
 
 
 class AssignmentGroup(models.Model):

@@ -57,6 +57,15 @@ class Work(models.Model):
     organisation = models.ForeignKey(
         "itsm.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="work"
     )
+    # SLA (see sla/clocks.py): the definition the clocks were started from, the worst status of
+    # the current clocks, and the earliest due time of a running one. Kept by the clocks and the
+    # sweeps, never typed, and never a reason for a version bump.
+    sla_definition = models.ForeignKey(
+        "itsm.SlaDefinition", null=True, blank=True, on_delete=models.SET_NULL, related_name="work",
+        editable=False,
+    )  # fmt: skip
+    sla_status = models.CharField(max_length=12, blank=True, editable=False)
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     opened_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -79,6 +88,11 @@ class Work(models.Model):
             models.Index(fields=["requested_for", "-opened_at"], name="work_requested_for_opened"),
             models.Index(fields=["-opened_at", "-id"], name="work_opened"),
             models.Index(fields=["-updated_at"], name="work_updated"),
+            # The "breached" queue filter: stored breaches, and running clocks already past due.
+            models.Index(fields=["sla_status", "-opened_at"], name="work_sla_status_opened"),
+            models.Index(
+                fields=["sla_due_at"], name="work_sla_due", condition=models.Q(sla_due_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -138,6 +138,20 @@ INCIDENT_HIDDEN = frozenset(
         "subtasks",
     }
 )
+# Beyond SPEC §4's list, the SLA and escalation bookkeeping behind "SLA status" and "related
+# SLAs" (which definition, when it falls due, the escalation policy and its stage) is the
+# desk's business too: it would tell a customer what the SLA status says.
+SLA_INTERNALS = frozenset({"sla_definition", "sla_due_at"})
+ESCALATION_INTERNALS = frozenset(
+    {
+        "escalation_level",
+        "escalation_policy",
+        "escalation_stage",
+        "escalation_stage_started_at",
+        "escalation_acknowledged_at",
+        "escalation_next_at",
+    }
+)
 REQUEST_HIDDEN = frozenset(
     {
         "sla_status",
@@ -238,7 +252,7 @@ RECORDS: dict[str, RecordRules] = {
                     scope=OWN,
                     via=("requester", "requested_for"),
                     grant="follow_incident",
-                    hidden=INCIDENT_HIDDEN,
+                    hidden=INCIDENT_HIDDEN | SLA_INTERNALS | ESCALATION_INTERNALS,
                 ),
             ),
             update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),
@@ -276,7 +290,8 @@ RECORDS: dict[str, RecordRules] = {
                 "resolve": (Act(MANAGE_INCIDENTS),),
                 "reopen": (Act(MANAGE_INCIDENTS),),
                 "close": (Act(MANAGE_INCIDENTS),),
-                "escalate": (Act(MANAGE_INCIDENTS),),
+                "escalate": (Act(MANAGE_INCIDENTS, states=OPEN_INCIDENT),),
+                "view_sla": (Act(AGENT),),
                 "log_time": (Act(MANAGE_INCIDENTS),),
                 "read_time": (Act(AGENT),),
                 "csat": (Act(SS, own=True, states=frozenset({"resolved", "closed"})),),
@@ -296,7 +311,7 @@ RECORDS: dict[str, RecordRules] = {
                     scope=OWN,
                     via=("requester", "requested_for"),
                     grant="approve_request",
-                    hidden=REQUEST_HIDDEN,
+                    hidden=REQUEST_HIDDEN | SLA_INTERNALS,
                 ),
             ),
             update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),
@@ -407,7 +422,69 @@ REFERENCE: dict[str, RecordRules] = {
             read=(Read(AGENT),),
             update=(Update(ADMIN),),
             delete=frozenset({ADMIN}),
-            editable=("name", "description", "is_active"),
+            editable=(
+                "name",
+                "description",
+                "is_active",
+                "is_default",
+                "calendar",
+                *(f"p{n}_{t}_minutes" for n in range(1, 5) for t in ("response", "resolution")),
+            ),
+        ),
+        # SLA calendars, holidays and escalation policies (SPEC §3): itsm_administrator manages
+        # them (itsm.configure); agents read them to explain due times and escalations.
+        *(
+            RecordRules(
+                label=label,
+                states=(),
+                initial_state="",
+                create=PERMISSIONS["itsm.configure"],
+                read=(Read(AGENT),),
+                update=tuple(Update(role) for role in sorted(PERMISSIONS["itsm.configure"])),
+                delete=PERMISSIONS["itsm.configure"],
+                editable=editable,
+            )
+            for label, editable in (
+                ("sla.businesscalendar", ("name", "description", "time_zone", "always_open")),
+                ("sla.workingperiod", ("calendar", "weekday", "start", "end")),
+                ("sla.holiday", ("calendar", "name", "date", "recurring")),
+                (
+                    "escalation.escalationpolicy",
+                    ("name", "description", "organisation", "is_default", "is_active"),
+                ),
+                (
+                    "escalation.escalationstage",
+                    (
+                        "policy",
+                        "order",
+                        "timeout_minutes",
+                        "requires_acknowledgment",
+                        "users",
+                        "assignment_group",
+                        "schedule",
+                    ),
+                ),
+            )
+        ),
+        # Clocks are kept by sla.clocks and the sweeps only; agents read them.
+        RecordRules(
+            label="sla.slaclock",
+            states=(),
+            initial_state="",
+            create=frozenset(),
+            read=(Read(AGENT),),
+            update=(),
+            delete=frozenset(),
+        ),
+        # Each person reads (and marks read) only its own notifications.
+        RecordRules(
+            label="notifications.notification",
+            states=(),
+            initial_state="",
+            create=frozenset(),
+            read=(Read(Role.PLATFORM_AGENT, scope=OWN, via=("recipient",)),),
+            update=(Update(Role.PLATFORM_AGENT, fields={"read_at": ANY_STATE}),),
+            delete=frozenset(),
         ),
         # Alerts from monitoring: written only by incidents.events.event_ingest (named permission
         # events.ingest), read by agents, removed with their incident.

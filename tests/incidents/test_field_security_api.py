@@ -37,8 +37,8 @@ AGENT_SEARCH = {"resolution_notes", "service"}
 
 def test_the_parametrized_fields_are_the_spec_fields_on_the_model():
     assert ON_MODEL == [
-        "major_incident", "major_incident_review", "major_incident_manager", "priority", "assignment_group",
-        "assignee", "classification", "impact", "urgency", "resolution_notes", "collaborators", "service",
+        "major_incident", "major_incident_review", "major_incident_manager", "sla_status", "priority",
+        "assignment_group", "assignee", "classification", "impact", "urgency", "resolution_notes", "collaborators", "service",
         "related_configuration_items", "related_incidents", "changes_required", "related_problems",
     ]  # fmt: skip
     assert set(ON_MODEL) <= policy.hidden_fields(_customer_stub(), Incident)
@@ -74,6 +74,7 @@ class World:
             "major_incident": (True, False, True, None),
             "major_incident_review": ("mir-alpha-11", "mir-bravo-22", "mir-new", "mir-alpha-11"),
             "major_incident_manager": (manager, lead, manager.pk, "manager"),
+            "sla_status": ("breached", "met", "met", "breached"),
             "priority": ("P1", "P3", "P1", "P1"),
             "assignment_group": (groups[0], groups[1], groups[0].pk, "grp-alpha-11"),
             "assignee": (agent, l1, agent.pk, "agent"),

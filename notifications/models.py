@@ -1,0 +1,38 @@
+"""What the desk is told: one row per person per event, shown in the agent's in-app list; the
+same event is e-mailed (see ``notifications/services.py``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    SLA_WARNING = "sla_warning", "SLA at risk"
+    SLA_BREACHED = "sla_breached", "SLA breached"
+    ESCALATED = "escalated", "Escalated"
+    STAGE = "escalation_stage", "Escalation stage reached"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    work = models.ForeignKey("itsm.Work", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient"),
+            models.Index(
+                fields=["recipient"], name="notification_unread", condition=models.Q(read_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient_id}"

@@ -1,0 +1,132 @@
+"""Telling people: an in-app notification for agents, and an e-mail through Django's e-mail
+backend (console by default, SMTP from settings), both rendered from templates.
+
+Each message is rendered from a context holding only the fields of the work the recipient may
+read (``work_values``), so a field hidden from a customer can never reach what it receives,
+whatever a template asks for. E-mails are sent after the transaction commits, so nothing is
+sent for a change that rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from itsm import policy
+from notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = "notifications/email"
+
+
+@dataclass
+class Message:
+    recipient: Any
+    kind: str
+    work: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def work_values(recipient, work) -> dict[str, Any] | None:
+    """The work as ``recipient`` may read it: readable fields (plus ``<name>_label`` for fields
+    with choices, and ``<name>_name`` for people and groups); None if it may not read it."""
+    if work is None:
+        return {}
+    if not policy.is_readable(recipient, work):
+        return None
+    values: dict[str, Any] = {}
+    for name in sorted(policy.readable_fields(recipient, work)):
+        model_field = work._meta.get_field(name)
+        if model_field.many_to_many or model_field.one_to_many:
+            continue  # no message lists related records; they would cost a query each
+        values[name] = getattr(work, name)
+        if model_field.choices:
+            values[f"{name}_label"] = getattr(work, f"get_{name}_display")()
+    return values
+
+
+def _url(recipient, work) -> str:
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    if work is None:
+        return base + "/desk/notifications/"
+    agent = policy.has_permission(recipient, "desk.access")
+    try:
+        path = reverse("desk:incident-detail" if agent else "portal:incident-detail", args=[work.pk])
+    except NoReverseMatch:
+        path = f"/{'desk' if agent else 'portal'}/incidents/{work.pk}/"
+    return base + path
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def send(messages: Iterable[Message]) -> int:
+    """Store the in-app notifications (agents) and queue the e-mails (anyone with an address).
+    One person is told once per kind and work, however many reasons name it."""
+    rows, mails, seen = [], [], set()
+    for message in messages:
+        person = message.recipient
+        if person is None or not person.is_active:
+            continue
+        key = (person.pk, message.kind, getattr(message.work, "pk", None))
+        if key in seen:
+            continue
+        seen.add(key)
+        values = work_values(person, message.work)
+        if values is None:
+            continue
+        context = {
+            "work": values,
+            "recipient_name": _name(person),
+            "url": _url(person, message.work),
+            **message.extra,
+        }
+        subject = " ".join(render_to_string(f"{TEMPLATES}/{message.kind}_subject.txt", context).split())
+        body = render_to_string(f"{TEMPLATES}/{message.kind}.txt", context)
+        if policy.has_permission(person, "desk.access"):
+            rows.append(
+                Notification(
+                    recipient=person, kind=message.kind, work=message.work, subject=subject[:255], body=body
+                )
+            )
+        if person.email:
+            mails.append(EmailMessage(subject, body, None, [person.email]))
+    Notification.objects.bulk_create(rows, batch_size=500)
+    if mails:
+        transaction.on_commit(lambda: _deliver(mails))
+    return len(seen)
+
+
+def _deliver(mails: list[EmailMessage]) -> None:
+    try:
+        get_connection().send_messages(mails)
+    except OSError:
+        # The change is committed; a mail server that is down must not turn it into an error.
+        logger.exception("Could not send %d notification e-mails", len(mails))
+
+
+def group_leads(group_ids: Iterable[int]) -> dict[int, list]:
+    """The leads of each group (one query)."""
+    from itsm.models import GroupMembership
+
+    leads: dict[int, list] = {}
+    rows = GroupMembership.objects.filter(group_id__in=set(group_ids), role=GroupMembership.Role.LEAD)
+    for membership in rows.select_related("user"):
+        leads.setdefault(membership.group_id, []).append(membership.user)
+    return leads
+
+
+def group_members(group_id: int) -> list:
+    from itsm.models import GroupMembership
+
+    return [m.user for m in GroupMembership.objects.filter(group_id=group_id).select_related("user")]

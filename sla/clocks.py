@@ -1,0 +1,298 @@
+"""SLA clocks: the one place that starts, pauses, resumes, stops, restarts and retargets them.
+
+The incident workflows call these inside their transaction, with the work row already locked;
+the clock rows are locked here (``select_for_update``), in that order, so a sweep that locks a
+clock with ``skip_locked`` can never deadlock with a transition.
+
+Rules (SPEC §5, issue #4):
+
+* On creation a piece of work gets its SLA definition — its host group's, else its
+  organisation's default, else the account-wide default — and a clock per target the
+  definition sets for its priority.
+* A priority change re-selects the definition and applies the new targets to the time
+  already used.
+* On hold pauses the clocks; resuming resumes them.
+* The response clock stops at the first agent response or acknowledgment; resolution stops
+  both; cancelling cancels them.
+* Reopening retires the current clocks (kept as history) and starts new ones at the reopen time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from itsm.models import SlaDefinition, Work
+from sla.calendar import Calendar
+from sla.models import (
+    AT_RISK_SHARE,
+    ClockEvent,
+    ClockState,
+    ClockTarget,
+    SlaClock,
+    SlaClockEvent,
+    SlaStatus,
+    calendar_of,
+)
+
+ZERO = timedelta(0)
+# Worst first: the work's status is the worst of its current clocks'.
+SEVERITY = (SlaStatus.BREACHED, SlaStatus.AT_RISK, SlaStatus.IN_PROGRESS, SlaStatus.PAUSED, SlaStatus.MET)
+
+
+def definition_for(work) -> SlaDefinition | None:
+    """The host group's SLA (the strictest, when the hosts' groups differ), else the
+    organisation's default, else the account-wide default; only active definitions."""
+    active = SlaDefinition.objects.filter(is_active=True).select_related("calendar")
+    hosts = getattr(work, "hosts", None)
+    if hosts is not None and work.pk is not None:
+        column = f"{(work.priority or 'P4').lower()}_resolution_minutes"
+        found = (
+            active.filter(host_groups__hosts__in=hosts.all())
+            .order_by(F(column).asc(nulls_last=True), "name")
+            .first()
+        )
+        if found is not None:
+            return found
+    if work.organisation_id is not None:
+        found = active.filter(pk=work.organisation.default_sla_id).first() if work.organisation else None
+        if found is not None:
+            return found
+    return active.filter(is_default=True).first()
+
+
+def _event(clock: SlaClock, kind: str, at: datetime, note: str = "") -> SlaClockEvent:
+    return SlaClockEvent(clock=clock, kind=kind, at=at, elapsed=clock.elapsed, note=note[:300])
+
+
+def _set_due(clock: SlaClock, calendar: Calendar, since: datetime) -> None:
+    """Running from ``since`` with ``clock.elapsed`` banked: when it falls due and at risk."""
+    clock.running_since = since
+    left = clock.target_duration - clock.elapsed
+    clock.due_at = calendar.due(since, max(left, ZERO))
+    warn_left = clock.target_duration * AT_RISK_SHARE - clock.elapsed
+    clock.warn_at = calendar.due(since, max(warn_left, ZERO))
+
+
+def _bank(clock: SlaClock, calendar: Calendar, at: datetime) -> None:
+    """End the running stretch at ``at``: add its business time to ``elapsed``."""
+    if clock.state == ClockState.RUNNING and clock.running_since is not None:
+        clock.elapsed += calendar.elapsed(clock.running_since, at)
+    clock.running_since = None
+    clock.due_at = None
+    clock.warn_at = None
+
+
+def _current(work, states=(ClockState.RUNNING, ClockState.PAUSED), targets=None):
+    clocks = (
+        SlaClock.objects.select_for_update().select_related("calendar").filter(work=work, is_current=True)
+    )
+    if states is not None:
+        clocks = clocks.filter(state__in=states)
+    if targets is not None:
+        clocks = clocks.filter(target__in=targets)
+    return list(clocks.order_by("pk"))
+
+
+def _save(clocks, events) -> None:
+    fields = [
+        "definition", "calendar", "priority", "target_duration", "state", "is_current", "running_since",
+        "elapsed", "due_at", "warn_at", "breached_at", "stopped_at",
+    ]  # fmt: skip
+    if clocks:
+        SlaClock.objects.bulk_update(clocks, fields)
+    if events:
+        SlaClockEvent.objects.bulk_create(events)
+
+
+def _new_clocks(work, definition: SlaDefinition | None, at: datetime, *, skip=()) -> list[SlaClock]:
+    if definition is None:
+        return []
+    calendar = calendar_of(definition.calendar)
+    clocks, events = [], []
+    for target in ClockTarget.values:
+        minutes = definition.target_minutes(work.priority, target)
+        if not minutes or target in skip:
+            continue
+        clock = SlaClock(
+            work_id=work.pk, definition=definition, calendar=definition.calendar, target=target,
+            priority=work.priority, target_duration=timedelta(minutes=minutes), started_at=at,
+        )  # fmt: skip
+        _set_due(clock, calendar, at)
+        clocks.append(clock)
+    SlaClock.objects.bulk_create(clocks)
+    for clock in clocks:
+        events.append(_event(clock, ClockEvent.STARTED, at, f"{definition.name}, {work.priority}"))
+    SlaClockEvent.objects.bulk_create(events)
+    return clocks
+
+
+def start(work, *, at: datetime | None = None) -> None:
+    """Give new work its SLA and start its clocks (from its opening time)."""
+    at = at or work.opened_at or timezone.now()
+    definition = definition_for(work)
+    Work.objects.filter(pk=work.pk).update(sla_definition=definition)
+    work.sla_definition = definition
+    _new_clocks(work, definition, at)
+    refresh(work)
+
+
+def pause(work, *, at: datetime | None = None, note: str = "") -> None:
+    """On hold: bank the time used so far; nothing falls due while paused. A clock found already
+    past due is recorded as breached (and escalated) before it pauses."""
+    at = at or timezone.now()
+    clocks, events, late = _current(work, states=(ClockState.RUNNING,)), [], []
+    for clock in clocks:
+        due_at = clock.due_at
+        _bank(clock, calendar_of(clock.calendar), at)
+        if clock.breached_at is None and clock.elapsed > clock.target_duration:
+            clock.breached_at = due_at or at
+            events.append(_event(clock, ClockEvent.BREACHED, clock.breached_at))
+            late.append(clock)
+        clock.state = ClockState.PAUSED
+        events.append(_event(clock, ClockEvent.PAUSED, at, note))
+    _save(clocks, events)
+    if late:
+        from sla.breaches import breached
+
+        breached(late)
+    refresh(work)
+
+
+def resume(work, *, at: datetime | None = None) -> None:
+    at = at or timezone.now()
+    clocks, events = _current(work, states=(ClockState.PAUSED,)), []
+    for clock in clocks:
+        clock.state = ClockState.RUNNING
+        _set_due(clock, calendar_of(clock.calendar), at)
+        events.append(_event(clock, ClockEvent.RESUMED, at))
+    _save(clocks, events)
+    refresh(work)
+
+
+def stop(work, *, at: datetime | None = None, targets=None, note: str = "") -> None:
+    """Stop the running or paused clocks of ``targets`` (all by default): met if within target."""
+    at = at or timezone.now()
+    clocks, events = _current(work, targets=targets), []
+    for clock in clocks:
+        due_at = clock.due_at
+        _bank(clock, calendar_of(clock.calendar), at)
+        if clock.breached_at is None and clock.elapsed > clock.target_duration:
+            clock.breached_at = due_at or at
+            events.append(_event(clock, ClockEvent.BREACHED, clock.breached_at))
+        clock.state = ClockState.STOPPED
+        clock.stopped_at = at
+        outcome = "met" if clock.elapsed <= clock.target_duration else "breached"
+        events.append(_event(clock, ClockEvent.STOPPED, at, f"{outcome}{'; ' + note if note else ''}"))
+    _save(clocks, events)
+    refresh(work)
+
+
+def stop_response(work, *, at: datetime | None = None, note: str = "") -> None:
+    stop(work, at=at, targets=(ClockTarget.RESPONSE,), note=note)
+
+
+def cancel(work, *, at: datetime | None = None) -> None:
+    """Cancelled work is not measured: its open clocks are cancelled."""
+    at = at or timezone.now()
+    clocks, events = _current(work), []
+    for clock in clocks:
+        _bank(clock, calendar_of(clock.calendar), at)
+        clock.state = ClockState.CANCELLED
+        clock.stopped_at = at
+        events.append(_event(clock, ClockEvent.CANCELLED, at))
+    _save(clocks, events)
+    refresh(work)
+
+
+def restart(work, *, at: datetime | None = None) -> None:
+    """Reopened: retire the current clocks (history) and start new ones from ``at``."""
+    at = at or timezone.now()
+    clocks, events = _current(work, states=None), []
+    for clock in clocks:
+        if clock.state in (ClockState.RUNNING, ClockState.PAUSED):
+            _bank(clock, calendar_of(clock.calendar), at)
+            clock.state = ClockState.CANCELLED
+            clock.stopped_at = at
+        clock.is_current = False
+        events.append(_event(clock, ClockEvent.RETIRED, at))
+    _save(clocks, events)
+    definition = definition_for(work)
+    Work.objects.filter(pk=work.pk).update(sla_definition=definition)
+    work.sla_definition = definition
+    _new_clocks(work, definition, at)
+    refresh(work)
+
+
+def retarget(work, *, at: datetime | None = None) -> None:
+    """The priority changed: re-select the definition and apply its targets for the new priority
+    to the business time already used. A target the new priority does not have is cancelled; one
+    it newly has starts counting from when the work was opened."""
+    at = at or timezone.now()
+    definition = definition_for(work)
+    Work.objects.filter(pk=work.pk).update(sla_definition=definition)
+    work.sla_definition = definition
+    current = _current(work, states=None)
+    clocks, events, seen = [], [], set()
+    for clock in current:
+        seen.add(clock.target)
+        if clock.state not in (ClockState.RUNNING, ClockState.PAUSED):
+            continue
+        minutes = definition.target_minutes(work.priority, clock.target) if definition else None
+        calendar = calendar_of(clock.calendar)
+        running = clock.state == ClockState.RUNNING
+        _bank(clock, calendar, at)
+        if not minutes:
+            clock.state = ClockState.CANCELLED
+            clock.stopped_at = at
+            events.append(
+                _event(clock, ClockEvent.CANCELLED, at, f"no {clock.target} target for {work.priority}")
+            )
+        else:
+            clock.definition = definition
+            clock.priority = work.priority
+            clock.target_duration = timedelta(minutes=minutes)
+            events.append(_event(clock, ClockEvent.RETARGETED, at, f"{definition.name}, {work.priority}"))
+            if running:
+                _set_due(clock, calendar, at)
+        clocks.append(clock)
+    _save(clocks, events)
+    if definition is not None:
+        skip = set(seen)
+        if getattr(work, "acknowledged_at", None) is not None:
+            skip.add(ClockTarget.RESPONSE)
+        _new_clocks(work, definition, work.opened_at or at, skip=skip)
+    refresh(work)
+
+
+def status_of(clocks, at: datetime | None = None) -> tuple[str, datetime | None]:
+    """The worst status of the clocks, and the earliest due time of a running, unbreached one."""
+    at = at or timezone.now()
+    statuses = {c.status(at) for c in clocks if c.state != ClockState.CANCELLED}
+    status = next((s for s in SEVERITY if s in statuses), "")
+    dues = [c.due_at for c in clocks if c.state == ClockState.RUNNING and c.breached_at is None and c.due_at]
+    return status, min(dues, default=None)
+
+
+def refresh(work) -> None:
+    """Store the work's SLA status and next due time (no version bump: not a user edit)."""
+    clocks = SlaClock.objects.filter(work_id=work.pk, is_current=True)
+    status, due = status_of(list(clocks))
+    Work.objects.filter(pk=work.pk).update(sla_status=status, sla_due_at=due)
+    work.sla_status, work.sla_due_at = status, due
+
+
+def live_status(work, at: datetime | None = None) -> str:
+    """The stored status, corrected for a due time that passed since the last sweep."""
+    at = at or timezone.now()
+    if work.sla_due_at is not None and work.sla_due_at <= at:
+        return SlaStatus.BREACHED
+    return work.sla_status
+
+
+def breached_q(at: datetime | None = None) -> Q:
+    """Work whose SLA is breached now: recorded breaches, and running clocks already past due."""
+    at = at or timezone.now()
+    return Q(sla_status=SlaStatus.BREACHED) | Q(sla_due_at__lte=at)

@@ -1,0 +1,123 @@
+"""The SLA sweep (django-q2 schedule ``sla.sweep`` and ``manage.py sla_sweep``): warnings at
+75 % of a target and breaches, for clocks that fell due since the last run.
+
+Only due rows are read (partial indexes on ``warn_at`` and ``due_at`` of running clocks), in
+batches; each batch locks its clocks and their work with SKIP LOCKED, so two sweeps at once
+never record a breach twice, and work a transition holds right now is left for the next run.
+Each batch is a fixed number of queries, whatever its size.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from itsm.models import Work
+from notifications import services as notify
+from notifications.models import Kind
+from notifications.services import Message
+from sla.models import ClockEvent, ClockState, SlaClock, SlaClockEvent, SlaStatus
+
+BATCH = 500
+
+
+def _lock(due, page: list[int]) -> list[SlaClock]:
+    """Lock the page's clocks that are still due and their work, skipping rows another sweep
+    or a transition holds (they are picked up by the next run)."""
+    clocks = list(due.filter(pk__in=page).select_for_update(skip_locked=True, of=("self",)).order_by("pk"))
+    if not clocks:
+        return clocks
+    works = set(
+        Work.objects.filter(pk__in={c.work_id for c in clocks})
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)
+    )
+    return [c for c in clocks if c.work_id in works]
+
+
+def _records(work_ids) -> dict:
+    """The records (incidents) the work rows are the parents of, with what messages need."""
+    from incidents.models import Incident
+
+    found = {
+        i.pk: i
+        for i in Incident.objects.filter(pk__in=work_ids).select_related(
+            "assignee", "sla_definition__calendar"
+        )
+    }
+    missing = set(work_ids) - set(found)
+    if missing:
+        found.update({w.pk: w for w in Work.objects.filter(pk__in=missing).select_related("assignee")})
+    return found
+
+
+def breaches(now: datetime, batch: int = BATCH) -> int:
+    from escalation.services import record_breaches
+
+    due = SlaClock.objects.filter(state=ClockState.RUNNING, breached_at__isnull=True, due_at__lte=now)
+    count, last_pk = 0, 0
+    while True:
+        with transaction.atomic():
+            page = list(due.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch])
+            if not page:
+                break
+            last_pk = page[-1]
+            clocks = _lock(due, page)
+            for clock in clocks:
+                clock.breached_at = clock.due_at
+            SlaClock.objects.bulk_update(clocks, ["breached_at"])
+            SlaClockEvent.objects.bulk_create(
+                SlaClockEvent(clock=c, kind=ClockEvent.BREACHED, at=c.breached_at, elapsed=c.target_duration)
+                for c in clocks
+            )
+            Work.objects.filter(pk__in={c.work_id for c in clocks}).update(sla_status=SlaStatus.BREACHED)
+            record_breaches(clocks)
+            count += len(clocks)
+    return count
+
+
+def warnings(now: datetime, batch: int = BATCH) -> int:
+    """Clocks that used 75 % of their target: tell the assignee (or, unassigned, the group's
+    leads) once."""
+    due = SlaClock.objects.filter(state=ClockState.RUNNING, warned_at__isnull=True, warn_at__lte=now)
+    count, last_pk = 0, 0
+    while True:
+        with transaction.atomic():
+            page = list(due.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch])
+            if not page:
+                break
+            last_pk = page[-1]
+            clocks = _lock(due, page)
+            for clock in clocks:
+                clock.warned_at = clock.warn_at
+            SlaClock.objects.bulk_update(clocks, ["warned_at"])
+            fresh = [c for c in clocks if c.due_at is None or c.due_at > now]  # the others breach now
+            SlaClockEvent.objects.bulk_create(
+                SlaClockEvent(
+                    clock=c, kind=ClockEvent.WARNED, at=c.warned_at, elapsed=c.target_duration * 0.75
+                )
+                for c in fresh
+            )
+            work_ids = {c.work_id for c in fresh}
+            Work.objects.filter(pk__in=work_ids).exclude(
+                sla_status__in=(SlaStatus.BREACHED, SlaStatus.AT_RISK)
+            ).update(sla_status=SlaStatus.AT_RISK)
+            works = _records(work_ids)
+            leads = notify.group_leads(w.assignment_group_id for w in works.values() if w.assignment_group_id)
+            messages = []
+            for clock in fresh:
+                work = works[clock.work_id]
+                people = [work.assignee] if work.assignee_id else leads.get(work.assignment_group_id, [])
+                calendar = work.sla_definition.calendar if work.sla_definition else None
+                extra = {"target": clock.target, "due_at": clock.due_at, "calendar": str(calendar or "24×7")}
+                messages.extend(Message(p, Kind.SLA_WARNING, work, extra) for p in people)
+            notify.send(messages)
+            count += len(fresh)
+    return count
+
+
+def sla_sweep(now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    return {"warned": warnings(now), "breached": breaches(now)}
