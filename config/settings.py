@@ -87,7 +87,12 @@ INSTALLED_APPS = [
     "sla",
     "escalation",
     "notifications",
+    "django.forms",  # last: the apps' templates override its widget templates
 ]
+
+# Form widgets render from the templates setting, so itsm/templates/django/forms/ can replace
+# a slow built-in widget template (see select.html there).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -221,6 +226,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "SlaStatusEnum": "sla.models.SlaStatus",
+        "WeekdayEnum": "oncall.models.Weekday",
         "LevelEnum": "incidents.models.Level",
         "WorkKindEnum": "itsm.models.work.WorkKind",
         "NoteKindEnum": "incidents.models.IncidentNote.Kind",

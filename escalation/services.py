@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from escalation.models import EscalationPolicy, EscalationStage
@@ -86,10 +86,11 @@ def _enter(incident, policy, stages, stage: EscalationStage, at: datetime, *, as
     from oncall.routing import on_call_assignee, schedule_assignee
 
     changes: dict = {}
+    # Whoever is on call in the stage's schedule is one of its targets, assigned or not.
+    on_call = schedule_assignee(stage.schedule, at) if stage.schedule_id is not None else None
     person = None
     if assign:
-        if stage.schedule_id is not None:
-            person = schedule_assignee(stage.schedule, at)
+        person = on_call
         group = (
             stage.assignment_group if stage.assignment_group and stage.assignment_group.is_active else None
         )
@@ -120,7 +121,7 @@ def _enter(incident, policy, stages, stage: EscalationStage, at: datetime, *, as
             {"stage": stage.order, "policy": policy.name, "timeout_minutes": stage.timeout_minutes,
              "requires_acknowledgment": stage.requires_acknowledgment, "has_next": following is not None},
         )
-        for person in _targets(incident, stage, changes.get("assignee"))
+        for person in _targets(incident, stage, changes.get("assignee") or on_call)
     )  # fmt: skip
 
 
@@ -233,14 +234,12 @@ def record_breaches(clocks) -> None:
     }
     if not incidents:
         return
-    Incident.objects.filter(pk__in=incidents).update(
-        escalation_level=F("escalation_level")
-        + Case(
-            *[When(pk=pk, then=Value(n)) for pk, n in per_work.items() if pk in incidents],
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-    )
+    by_count: dict[int, list[int]] = {}
+    for pk, n in per_work.items():
+        if pk in incidents:
+            by_count.setdefault(n, []).append(pk)
+    for n, pks in by_count.items():  # one UPDATE per distinct count (almost always one)
+        Incident.objects.filter(pk__in=pks).update(escalation_level=F("escalation_level") + n)
     entries, messages = [], []
     leads = notify.group_leads(i.assignment_group_id for i in incidents.values() if i.assignment_group_id)
     levels = dict(Incident.objects.filter(pk__in=incidents).values_list("pk", "escalation_level"))
@@ -293,7 +292,7 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
         with transaction.atomic():
             rows = list(
                 due.filter(pk__gt=last_pk)
-                .select_for_update(skip_locked=True)
+                .select_for_update(skip_locked=True, of=("self", "work_ptr"))
                 .select_related("escalation_policy")
                 .order_by("pk")[:batch]
             )

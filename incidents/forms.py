@@ -14,6 +14,7 @@ from incidents.models import Incident, IncidentState, IncidentTask, ResolutionCo
 from itsm import policy
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, Organisation, Priority, User
+from sla.clocks import breached_q
 
 OPEN_STATES = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
 # The queue's sortable columns (parameter value → model field); "-" in front sorts descending.
@@ -76,7 +77,7 @@ class ServiceErrorsMixin:
 
 
 class QueueFilter(django_filters.FilterSet):
-    """State, priority, group, assignee, mine, unassigned, and the sort order. Filters and sorts
+    """State, priority, group, assignee, mine, unassigned, SLA breached, and the sort order. Filters and sorts
     on fields the policy hides from the user are removed, as if they did not exist."""
 
     state = django_filters.ChoiceFilter(
@@ -96,6 +97,9 @@ class QueueFilter(django_filters.FilterSet):
     )
     unassigned = django_filters.BooleanFilter(
         field_name="assignee", method="filter_unassigned", widget=forms.CheckboxInput, label="Unassigned"
+    )
+    breached = django_filters.BooleanFilter(
+        field_name="sla_status", method="filter_breached", widget=forms.CheckboxInput, label="SLA breached"
     )
     sort = django_filters.ChoiceFilter(
         field_name="sort", choices=[], method="sort_by", empty_label="Newest first", label="Sort by"
@@ -131,6 +135,9 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_unassigned(self, queryset, name, value):
         return queryset.filter(assignee__isnull=True) if value else queryset
+
+    def filter_breached(self, queryset, name, value):
+        return queryset.filter(breached_q()) if value else queryset
 
     def sort_by(self, queryset, name, value):
         descending = value.startswith("-")
@@ -211,6 +218,13 @@ class ReasonForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         label="Reason", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class EscalateForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why escalate", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Added to the work journal as “[Escalated] …”; the assignee and the group's leads are told.",
+    )  # fmt: skip
 
 
 class ResolveForm(ServiceErrorsMixin, forms.Form):

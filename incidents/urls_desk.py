@@ -11,6 +11,8 @@ urlpatterns: list = [
     path(
         "incidents/<int:pk>/actions/<slug:action>/", desk.IncidentActionView.as_view(), name="incident-action"
     ),
+    path("incidents/<int:pk>/sla/", desk.SlaView.as_view(), name="incident-sla"),
+    path("incidents/<int:pk>/sla/<slug:action>/", desk.SlaView.as_view(), name="incident-sla-action"),
     path("incidents/<int:pk>/conversation/", desk.ConversationView.as_view(), name="incident-conversation"),
     path("incidents/<int:pk>/journal/", desk.JournalView.as_view(), name="incident-journal"),
     path(

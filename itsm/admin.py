@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
@@ -127,10 +128,72 @@ class AssignmentGroupAdmin(PolicyModelAdmin):
     inlines = [MembershipInline]
 
 
+class SlaDefinitionForm(forms.ModelForm):
+    """Refuses a second account-wide default on the form (the database would refuse it too)."""
+
+    class Meta:
+        model = SlaDefinition
+        fields = [
+            "name", "description", "is_active", "is_default", "calendar",
+            *(f"p{n}_{t}_minutes" for n in range(1, 5) for t in ("response", "resolution")),
+        ]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if data.get("is_default"):
+            other = SlaDefinition.objects.filter(is_default=True).exclude(pk=self.instance.pk).first()
+            if other is not None:
+                self.add_error(
+                    "is_default",
+                    f"“{other}” is already the account-wide default. Untick it there first; there is "
+                    "only one.",
+                )
+        for n in range(1, 5):
+            response, resolution = data.get(f"p{n}_response_minutes"), data.get(f"p{n}_resolution_minutes")
+            if response and resolution and response > resolution:
+                self.add_error(
+                    f"p{n}_response_minutes",
+                    f"The P{n} response target is longer than its resolution target.",
+                )
+        return data
+
+
 @admin.register(SlaDefinition)
 class SlaDefinitionAdmin(PolicyModelAdmin):
-    list_display = ["name", "is_active"]
-    search_fields = ["name"]
+    """Response and resolution targets per priority, in business minutes on a calendar."""
+
+    form = SlaDefinitionForm
+    list_display = ["name", "calendar", "is_default", "is_active", "p1_targets", "p4_targets"]
+    list_filter = ["is_active", "is_default", "calendar"]
+    list_select_related = ["calendar"]
+    search_fields = ["name", "description"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "is_active", "is_default", "calendar"]}),
+        (
+            "Targets (business minutes)",
+            {
+                "description": "Business minutes on the calendar (480 = one 8-hour working day); "
+                "leave a target empty for none.",
+                "fields": [(f"p{n}_response_minutes", f"p{n}_resolution_minutes") for n in range(1, 5)],
+            },
+        ),
+    ]
+
+    @staticmethod
+    def _targets(obj, n: int) -> str:
+        response, resolution = (
+            obj.target_minutes(f"P{n}", "response"),
+            obj.target_minutes(f"P{n}", "resolution"),
+        )
+        return f"{response or '—'} / {resolution or '—'} min"
+
+    @admin.display(description="P1 response / resolution")
+    def p1_targets(self, obj) -> str:
+        return self._targets(obj, 1)
+
+    @admin.display(description="P4 response / resolution")
+    def p4_targets(self, obj) -> str:
+        return self._targets(obj, 4)
 
 
 @admin.register(HostGroup)

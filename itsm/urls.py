@@ -3,13 +3,17 @@ from django.urls import include, path
 from incidents import urls_desk as incident_desk_urls
 from incidents import urls_portal as incident_portal_urls
 from itsm.views import pages
+from notifications import urls as notification_urls
 from oncall import urls as oncall_urls
+from sla import views as sla_views
 
 desk_patterns = (
     [
         path("", pages.DeskHomeView.as_view(), name="home"),
         *incident_desk_urls.urlpatterns,
         *oncall_urls.desk_urlpatterns,
+        *notification_urls.desk_urlpatterns,
+        path("sla/compliance/", sla_views.ComplianceReportView.as_view(), name="sla-compliance"),
     ],
     "desk",
 )

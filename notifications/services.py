@@ -21,11 +21,33 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
 from itsm import policy
-from notifications.models import Notification
+from notifications.models import Kind, Notification
 
 logger = logging.getLogger(__name__)
 
 TEMPLATES = "notifications/email"
+
+# What each kind of message is about. A recipient who may not read one of these fields of the
+# work is not sent the message at all: "breached its SLA" or "escalated to level 2" would tell
+# a customer what SPEC §4 hides from it, whatever the template's wording.
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    Kind.SLA_WARNING: ("sla_status", "sla_due_at"),
+    Kind.SLA_BREACHED: ("sla_status", "escalation_level"),
+    Kind.ESCALATED: ("escalation_level",),
+    Kind.STAGE: ("escalation_stage", "escalation_policy"),
+}
+# Extra context a message carries, and the work field each one reveals.
+EXTRA_FIELDS: dict[str, str] = {
+    "due_at": "sla_due_at",
+    "breached_at": "sla_status",
+    "target": "sla_status",
+    "calendar": "sla_definition",
+    "stage": "escalation_stage",
+    "policy": "escalation_policy",
+    "timeout_minutes": "escalation_next_at",
+    "requires_acknowledgment": "escalation_stage",
+    "has_next": "escalation_stage",
+}
 
 
 @dataclass
@@ -38,7 +60,9 @@ class Message:
 
 def work_values(recipient, work) -> dict[str, Any] | None:
     """The work as ``recipient`` may read it: readable fields (plus ``<name>_label`` for fields
-    with choices, and ``<name>_name`` for people and groups); None if it may not read it."""
+    with choices); None if it may not read it. A related record (assignee, group…) is included
+    only when the caller loaded it already (``select_related``): a sweep telling thousands of
+    people must not cost a query per field per message."""
     if work is None:
         return {}
     if not policy.is_readable(recipient, work):
@@ -48,6 +72,9 @@ def work_values(recipient, work) -> dict[str, Any] | None:
         model_field = work._meta.get_field(name)
         if model_field.many_to_many or model_field.one_to_many:
             continue  # no message lists related records; they would cost a query each
+        if model_field.is_relation and not model_field.is_cached(work):
+            values[model_field.attname] = getattr(work, model_field.attname)
+            continue
         values[name] = getattr(work, name)
         if model_field.choices:
             values[f"{name}_label"] = getattr(work, f"get_{name}_display")()
@@ -74,10 +101,12 @@ def send(messages: Iterable[Message]) -> int:
     """Store the in-app notifications (agents) and queue the e-mails (anyone with an address).
     One person is told once per kind and work, however many reasons name it."""
     rows, mails, seen = [], [], set()
+    people: dict[int, Any] = {}  # one object per person: its roles are read once (cached on it)
     for message in messages:
         person = message.recipient
         if person is None or not person.is_active:
             continue
+        person = people.setdefault(person.pk, person)
         key = (person.pk, message.kind, getattr(message.work, "pk", None))
         if key in seen:
             continue
@@ -85,11 +114,13 @@ def send(messages: Iterable[Message]) -> int:
         values = work_values(person, message.work)
         if values is None:
             continue
+        if message.work is not None and any(name not in values for name in KIND_FIELDS.get(message.kind, ())):
+            continue  # the message is about fields this recipient may not read
         context = {
+            **_readable_extra(message.extra, values, message.work),
             "work": values,
             "recipient_name": _name(person),
             "url": _url(person, message.work),
-            **message.extra,
         }
         subject = " ".join(render_to_string(f"{TEMPLATES}/{message.kind}_subject.txt", context).split())
         body = render_to_string(f"{TEMPLATES}/{message.kind}.txt", context)
@@ -105,6 +136,21 @@ def send(messages: Iterable[Message]) -> int:
     if mails:
         transaction.on_commit(lambda: _deliver(mails))
     return len(seen)
+
+
+def _readable_extra(extra: dict[str, Any], values: dict[str, Any], work) -> dict[str, Any]:
+    """The message's extra context without anything naming a field of the work the recipient
+    may not read (an extra named after a field, or one known to reveal one)."""
+    if work is None:
+        return dict(extra)
+    fields = {f.name for f in work._meta.get_fields()}
+    kept = {}
+    for key, value in extra.items():
+        field = EXTRA_FIELDS.get(key, key)
+        if field in fields and field not in values:
+            continue
+        kept[key] = value
+    return kept
 
 
 def _deliver(mails: list[EmailMessage]) -> None:

@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from itsm.models import SlaDefinition, Work
-from sla.calendar import Calendar
+from sla.calendar import Calendar, NoWorkingTime
 from sla.models import (
     AT_RISK_SHARE,
     ClockEvent,
@@ -71,9 +71,15 @@ def _set_due(clock: SlaClock, calendar: Calendar, since: datetime) -> None:
     """Running from ``since`` with ``clock.elapsed`` banked: when it falls due and at risk."""
     clock.running_since = since
     left = clock.target_duration - clock.elapsed
-    clock.due_at = calendar.due(since, max(left, ZERO))
     warn_left = clock.target_duration * AT_RISK_SHARE - clock.elapsed
-    clock.warn_at = calendar.due(since, max(warn_left, ZERO))
+    try:
+        clock.due_at = calendar.due(since, max(left, ZERO))
+        clock.warn_at = calendar.due(since, max(warn_left, ZERO))
+    except NoWorkingTime:
+        # A calendar without working time (no periods, or holidays on every day): the clock
+        # runs but can never fall due. The admin and the API refuse such calendars; this keeps
+        # work that meets one anyway from failing.
+        clock.due_at = clock.warn_at = None
 
 
 def _bank(clock: SlaClock, calendar: Calendar, at: datetime) -> None:
@@ -85,9 +91,32 @@ def _bank(clock: SlaClock, calendar: Calendar, at: datetime) -> None:
     clock.warn_at = None
 
 
+FINISHED_STATES = ("resolved", "closed", "cancelled")
+
+
+def _open(work) -> bool:
+    """Whether the work is still being worked (finished work starts no new clock)."""
+    return getattr(work, "state", None) not in FINISHED_STATES
+
+
+def _escalate(work, late) -> None:
+    """Breaches found by a transition (the sweep had not recorded them yet) count like the
+    sweep's: one escalation level each, journaled and notified."""
+    if late:
+        from escalation.services import record_breaches
+
+        record_breaches(late)
+        if hasattr(work, "escalation_level"):
+            work.refresh_from_db(fields=["escalation_level"])
+
+
 def _current(work, states=(ClockState.RUNNING, ClockState.PAUSED), targets=None):
     clocks = (
-        SlaClock.objects.select_for_update().select_related("calendar").filter(work=work, is_current=True)
+        # Only the clock rows are locked: the calendar is a nullable (outer) join, which
+        # PostgreSQL cannot lock, and calendars are not changed here.
+        SlaClock.objects.select_for_update(of=("self",))
+        .select_related("calendar")
+        .filter(work=work, is_current=True)
     )
     if states is not None:
         clocks = clocks.filter(state__in=states)
@@ -154,10 +183,7 @@ def pause(work, *, at: datetime | None = None, note: str = "") -> None:
         clock.state = ClockState.PAUSED
         events.append(_event(clock, ClockEvent.PAUSED, at, note))
     _save(clocks, events)
-    if late:
-        from sla.breaches import breached
-
-        breached(late)
+    _escalate(work, late)
     refresh(work)
 
 
@@ -175,18 +201,20 @@ def resume(work, *, at: datetime | None = None) -> None:
 def stop(work, *, at: datetime | None = None, targets=None, note: str = "") -> None:
     """Stop the running or paused clocks of ``targets`` (all by default): met if within target."""
     at = at or timezone.now()
-    clocks, events = _current(work, targets=targets), []
+    clocks, events, late = _current(work, targets=targets), [], []
     for clock in clocks:
         due_at = clock.due_at
         _bank(clock, calendar_of(clock.calendar), at)
         if clock.breached_at is None and clock.elapsed > clock.target_duration:
             clock.breached_at = due_at or at
             events.append(_event(clock, ClockEvent.BREACHED, clock.breached_at))
+            late.append(clock)
         clock.state = ClockState.STOPPED
         clock.stopped_at = at
         outcome = "met" if clock.elapsed <= clock.target_duration else "breached"
         events.append(_event(clock, ClockEvent.STOPPED, at, f"{outcome}{'; ' + note if note else ''}"))
     _save(clocks, events)
+    _escalate(work, late)
     refresh(work)
 
 
@@ -237,6 +265,16 @@ def retarget(work, *, at: datetime | None = None) -> None:
     current = _current(work, states=None)
     clocks, events, seen = [], [], set()
     for clock in current:
+        if clock.state == ClockState.CANCELLED:
+            # Cancelled by an earlier priority without this target: if the new priority has
+            # it again, a new clock replaces it (below) and it becomes history.
+            if _open(work) and definition and definition.target_minutes(work.priority, clock.target):
+                clock.is_current = False
+                events.append(_event(clock, ClockEvent.RETIRED, at, f"{clock.target} target is back"))
+                clocks.append(clock)
+            else:
+                seen.add(clock.target)
+            continue
         seen.add(clock.target)
         if clock.state not in (ClockState.RUNNING, ClockState.PAUSED):
             continue
@@ -259,11 +297,13 @@ def retarget(work, *, at: datetime | None = None) -> None:
                 _set_due(clock, calendar, at)
         clocks.append(clock)
     _save(clocks, events)
-    if definition is not None:
+    if definition is not None and _open(work):
         skip = set(seen)
         if getattr(work, "acknowledged_at", None) is not None:
             skip.add(ClockTarget.RESPONSE)
-        _new_clocks(work, definition, work.opened_at or at, skip=skip)
+        if _new_clocks(work, definition, work.opened_at or at, skip=skip) and work.state == "on_hold":
+            pause(work, at=at, note="on hold")
+            return
     refresh(work)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from itsm.models import Work
@@ -72,7 +73,19 @@ def breaches(now: datetime, batch: int = BATCH) -> int:
                 SlaClockEvent(clock=c, kind=ClockEvent.BREACHED, at=c.breached_at, elapsed=c.target_duration)
                 for c in clocks
             )
-            Work.objects.filter(pk__in={c.work_id for c in clocks}).update(sla_status=SlaStatus.BREACHED)
+            # The work's next due time moves on to its earliest running clock not yet breached.
+            next_due = (
+                SlaClock.objects.filter(
+                    work=OuterRef("pk"), is_current=True, state=ClockState.RUNNING, breached_at__isnull=True
+                )
+                .order_by()
+                .values("work")
+                .annotate(first=Min("due_at"))
+                .values("first")
+            )
+            Work.objects.filter(pk__in={c.work_id for c in clocks}).update(
+                sla_status=SlaStatus.BREACHED, sla_due_at=Subquery(next_due)
+            )
             record_breaches(clocks)
             count += len(clocks)
     return count

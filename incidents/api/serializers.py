@@ -4,9 +4,27 @@ from incidents import services
 from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, ResolutionCode, TimeEntry
 from itsm.api.serializers import PolicySerializer
 from itsm.models import AssignmentGroup, User
+from sla.clocks import live_status
+from sla.models import SlaStatus
+
+
+class LiveSlaStatusField(serializers.ChoiceField):
+    """The stored SLA status, shown as breached as soon as a due time passes (before the sweep
+    records it). Named ``sla_status``, so the policy drops it for readers it is hidden from."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=SlaStatus.choices, allow_blank=True, read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return live_status(instance)
 
 
 class IncidentSerializer(PolicySerializer):
+    sla_status = LiveSlaStatusField(
+        help_text="in_progress, at_risk (75 % of a target used), breached, met or paused; empty "
+        "without SLA clocks."
+    )
+
     class Meta:
         model = Incident
         fields = [

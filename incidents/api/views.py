@@ -4,6 +4,7 @@ Views only parse input and call a workflow or service; every rule lives there or
 """
 
 from django.http import Http404
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -18,12 +19,23 @@ from itsm.api.filters import PolicyFilterSet
 from itsm.api.serializers import is_possible_pk
 from itsm.api.views import JournalMixin, PolicyViewSet, PolicyViewSetMixin
 from itsm.errors import NotAllowed
+from sla import explain
+from sla.api.serializers import IncidentSlaInput, IncidentSlaSerializer
+from sla.clocks import breached_q, live_status
+from sla.models import SlaStatus
 
 
 class IncidentFilter(PolicyFilterSet):
     # field_name names the field the filter reads, so the policy drops it where assignee is hidden.
     mine = filters.BooleanFilter(field_name="assignee", method="filter_mine", label="Assigned to me")
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned")
+    # Both read the SLA status: dropped for readers it is hidden from (customers).
+    breached = filters.BooleanFilter(
+        field_name="sla_status", method="filter_breached", label="SLA breached (also past due, not yet swept)"
+    )
+    sla_status = filters.ChoiceFilter(
+        field_name="sla_status", choices=SlaStatus.choices, method="filter_sla_status", label="SLA status"
+    )
 
     class Meta:
         model = Incident
@@ -43,6 +55,15 @@ class IncidentFilter(PolicyFilterSet):
 
     def filter_mine(self, queryset, name, value):
         return queryset.filter(assignee=self.request.user) if value else queryset
+
+    def filter_breached(self, queryset, name, value):
+        return queryset.filter(breached_q()) if value else queryset.exclude(breached_q())
+
+    def filter_sla_status(self, queryset, name, value):
+        """As the incident shows it: a running clock past its due time is breached already."""
+        if value == SlaStatus.BREACHED:
+            return queryset.filter(breached_q())
+        return queryset.filter(sla_status=value).exclude(breached_q())
 
 
 def _respond(view, incident, code=status.HTTP_200_OK):
@@ -64,6 +85,12 @@ class IncidentViewSet(JournalMixin, PolicyViewSet):
     search_fields = ["number", "short_description", "description", "resolution_notes", "service"]
     ordering_fields = ["number", "opened_at", "updated_at", "priority", "state", "impact", "urgency"]
     ordering = ["-opened_at", "-id"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if getattr(self, "action", None) == "sla":
+            return queryset.prefetch_related(None)  # the explanation shows none of the relations
+        return queryset
 
     # --- transitions ---------------------------------------------------------------------
 
@@ -265,6 +292,32 @@ class IncidentViewSet(JournalMixin, PolicyViewSet):
             .select_related("assignee", "assignment_group")
         )
         return Response(s.IncidentTaskSerializer(tasks, many=True, context=context).data)
+
+    # --- SLA ----------------------------------------------------------------------------
+
+    @extend_schema(parameters=[IncidentSlaInput], responses=IncidentSlaSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def sla(self, request, pk=None):
+        """The incident's SLA clocks and why each is due when it is: target, business time used,
+        calendar and hours, holidays up to the due time, pauses, events. ``history=true`` adds
+        the clocks a reopen retired."""
+        incident = self.get_object()
+        if not policy.can(request.user, "view_sla", incident):
+            # Answered as for an incident that does not exist: the SLA is hidden from this reader.
+            raise Http404(f"No {Incident._meta.object_name} matches the given query.")
+        data = IncidentSlaInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        clocks = explain.clocks_for(incident, history=data.validated_data["history"])
+        at = timezone.now()
+        return Response(
+            IncidentSlaSerializer(
+                {
+                    "sla_status": live_status(incident, at),
+                    "sla_due_at": incident.sla_due_at,
+                    "clocks": [explain.explain(clock, at) for clock in clocks],
+                }
+            ).data
+        )
 
     # --- collection actions --------------------------------------------------------------
 

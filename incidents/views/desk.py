@@ -1,5 +1,5 @@
-"""Desk pages for incidents: the queue, and the incident's page with its tabs (overview,
-conversation, work journal, tasks, time, CSAT, timeline) and a form for each action.
+"""Desk pages for incidents: the queue, and the incident's page with its tabs (overview, SLA and
+escalation, conversation, work journal, tasks, time, CSAT, timeline) and a form for each action.
 
 Thin views: the policy says what the user may read and do, a form shapes the input, a workflow
 or service does the write (and checks again), and a refusal (``ItsmError``) comes back on the
@@ -11,20 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.views import View
 
+from escalation import services as escalation
 from incidents import selectors, services, workflows
 from incidents.forms import (
     EDIT_FIELDS,
     AcknowledgeForm,
     AssignForm,
+    EscalateForm,
     IncidentEditForm,
     NoInputForm,
     NoteForm,
@@ -42,6 +46,9 @@ from itsm.errors import ItsmError, NotFound
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views.base import DeskMixin
 from itsm.workflow import allowed_from
+from sla import explain
+from sla.clocks import live_status
+from sla.models import ClockEvent, ClockTarget, SlaStatus
 
 PAGE_SIZE = 25
 # The queue's columns, in order (name, heading, sort parameter); hidden fields are dropped.
@@ -50,6 +57,7 @@ QUEUE_COLUMNS = (
     ("short_description", "Short description", None),
     ("state", "State", "state"),
     ("priority", "Priority", "priority"),
+    ("sla_status", "SLA", None),
     ("assignment_group", "Group", None),
     ("assignee", "Assignee", None),
     ("requester", "Requester", None),
@@ -59,6 +67,7 @@ QUEUE_COLUMNS = (
 QUEUE_RELATED = ("assignee", "assignment_group", "requester")
 PAGE_RELATED = (
     "assignee", "assignment_group", "requester", "requested_for", "organisation", "major_incident_manager",
+    "escalation_policy", "sla_definition",
 )  # fmt: skip
 # What the overview lists, in order, of the fields the user may read.
 OVERVIEW_FIELDS = (
@@ -91,6 +100,19 @@ def duration(minutes: int) -> str:
     return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
+def sla_label(status: str) -> str:
+    return SlaStatus(status).label if status in SlaStatus.values else ""
+
+
+def sla_badge(user, incident, hidden, at=None) -> dict | None:
+    """The incident's SLA status now (and its next due time) for those who may see it."""
+    if "sla_status" in hidden or not policy.can(user, "view_sla", incident):
+        return None
+    status = live_status(incident, at)
+    due = incident.sla_due_at if "sla_due_at" not in hidden else None
+    return {"status": status, "label": sla_label(status), "due_at": due}
+
+
 # --- The queue ------------------------------------------------------------------------------
 
 
@@ -108,6 +130,13 @@ class IncidentListView(DeskMixin, View):
         filterset = QueueFilter(request.GET or None, queryset=queryset, request=request)
         valid = filterset.is_valid() if filterset.is_bound else True
         page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        if "sla_status" not in hidden:
+            # From the row's stored status and due time: no query per row.
+            now = timezone.now()
+            for incident in page.object_list:
+                incident.sla_live = live_status(incident, now)
+                incident.sla_live_label = sla_label(incident.sla_live)
         sort = filterset.current_sort()
         columns = []
         for name, label, param in QUEUE_COLUMNS:
@@ -128,6 +157,7 @@ class IncidentListView(DeskMixin, View):
             "form": filterset.form,
             "columns": columns,
             "filtered": filterset.is_filtered(),
+            "show_sla_due": "sla_due_at" not in hidden,
         }
         return render(request, "incidents/desk/list.html", context, status=200 if valid else 400)
 
@@ -144,6 +174,7 @@ class Tab:
 
 TABS = (
     Tab("overview", "Overview", "desk:incident-detail"),
+    Tab("sla", "SLA and escalation", "desk:incident-sla"),
     Tab("conversation", "Conversation", "desk:incident-conversation"),
     Tab("journal", "Work journal", "desk:incident-journal"),
     Tab("tasks", "Tasks", "desk:incident-tasks"),
@@ -161,6 +192,8 @@ def tab_url(name: str, incident: Incident, anchor: str = "") -> str:
 
 def tab_visible(user, incident: Incident, name: str, hidden) -> bool:
     """Tabs about things the policy hides from the user are not there at all."""
+    if name == "sla":
+        return policy.can(user, "view_sla", incident)
     if name == "journal":
         return "work_journal" not in hidden
     if name == "tasks":
@@ -208,6 +241,7 @@ class IncidentTabView(DeskMixin, View):
             "tabs": tabs,
             "tab": self.tab,
             "hidden": self.hidden,
+            "sla_badge": sla_badge(user, incident, self.hidden),
             **self.tab_context(incident, forms),
         }
         return render(self.request, self.template_name, context, status=status)
@@ -293,6 +327,10 @@ ACTIONS: dict[str, Action] = {
     "cancel": Action(
         "Cancel incident", ReasonForm, lambda i, u, d: w.incident_cancel(incident=i, actor=u, reason=d["reason"]),
         lambda i: f"{i.number} is cancelled.",
+    ),
+    "escalate": Action(
+        "Escalate", EscalateForm, lambda i, u, d: w.incident_escalate(incident=i, actor=u, reason=d["reason"]),
+        lambda i: f"{i.number} is escalated to level {i.escalation_level}; the assignee and group leads are told.",
     ),
 }  # fmt: skip
 # Actions that are transitions of workflows.TRANSITIONS (assign is not: it changes no state).
@@ -406,6 +444,131 @@ class IncidentActionView(OverviewView):
         form = action_form(action, request.user, incident, request.POST)
         return self.write(
             incident, form, f"{action}_form", lambda data: spec.done(spec.run(incident, request.user, data))
+        )
+
+
+# --- SLA and escalation ---------------------------------------------------------------------
+
+
+def business_time(seconds: int | None) -> str:
+    """Business time as hours and minutes (a business "day" depends on the calendar)."""
+    return duration(int((seconds or 0) // 60))
+
+
+def local_time(value: datetime | None, zone: str) -> datetime | None:
+    return None if value is None else timezone.localtime(value, ZoneInfo(zone))
+
+
+def clock_view(clock) -> dict:
+    """One clock as the SLA tab shows it: ``sla.explain`` plus labels and local times."""
+    why = explain.explain(clock)
+    zone = why["calendar"]["time_zone"]
+    used = why["elapsed"] or 0
+    target = why["target_duration"] or 0
+    return {
+        **why,
+        "target_label": ClockTarget(why["target"]).label,
+        "status_label": sla_label(why["status"]),
+        "elapsed_text": business_time(used),
+        "target_text": business_time(target),
+        "remaining_text": business_time(why["remaining"]),
+        "percent": min(round(100 * used / target), 100) if target else 0,
+        "due_local": local_time(why["due_at"], zone),
+        "zone": zone,
+        "events": [
+            {
+                **event,
+                "label": ClockEvent(event["kind"]).label,
+                "elapsed_text": business_time(event["elapsed"]),
+            }
+            for event in why["events"]
+        ],
+    }
+
+
+def stage_targets(stage) -> str:
+    people = [user.get_full_name() or user.get_username() for user in stage.users.all()]
+    parts = []
+    if stage.assignment_group is not None:
+        parts.append(f"group {stage.assignment_group}")
+    if people:
+        parts.append(", ".join(people))
+    if stage.schedule is not None:
+        parts.append(f"whoever is on call in {stage.schedule}")
+    return "; ".join(parts) or "nobody named"
+
+
+def escalation_view(incident: Incident) -> dict:
+    """The incident's escalation policy, where it stands in it, and what happens next."""
+    stages = escalation.stages_of(incident.escalation_policy)
+    current = next((s for s in stages if s.order == incident.escalation_stage), None)
+    following = next((s for s in stages if s.order > current.order), None) if current else None
+    rows = [
+        {
+            "stage": stage,
+            "number": n,
+            "targets": stage_targets(stage),
+            "timeout": duration(stage.timeout_minutes),
+            "current": stage is current,
+        }
+        for n, stage in enumerate(stages, start=1)
+    ]
+    return {
+        "policy": incident.escalation_policy,
+        "stages": rows,
+        "current": next((row for row in rows if row["current"]), None),
+        "following": next((row for row in rows if row["stage"] is following), None),
+        "level": incident.escalation_level,
+        "started_at": incident.escalation_stage_started_at,
+        "acknowledged_at": incident.escalation_acknowledged_at,
+        "next_at": incident.escalation_next_at,
+    }
+
+
+class SlaView(IncidentTabView):
+    """Each SLA clock with its due time and why (calendar, holidays, pauses, history), and the
+    escalation policy with the Acknowledge and Escalate forms. Agents only (``view_sla``)."""
+
+    tab = "sla"
+    template_name = "incidents/desk/sla.html"
+    panel_actions = ("acknowledge", "escalate")
+
+    def tab_context(self, incident, forms):
+        user = self.request.user
+        clocks = [clock_view(clock) for clock in explain.clocks_for(incident, history=True)]
+        allowed = set(available_actions(user, incident))
+        actions = {
+            name: forms.get(f"{name}_form") or action_form(name, user, incident)
+            for name in self.panel_actions
+            if name in allowed
+        }
+        show_escalation = "escalation_policy" not in self.hidden
+        return {
+            "clocks": [c for c in clocks if c["is_current"]],
+            "retired_clocks": [c for c in clocks if not c["is_current"]],
+            "definition": incident.sla_definition if "sla_definition" not in self.hidden else None,
+            "escalation": escalation_view(incident) if show_escalation else None,
+            "acknowledge_form": actions.get("acknowledge"),
+            "escalate_form": actions.get("escalate"),
+        }
+
+    def get(self, request, pk, action=None):
+        if action is not None:
+            return HttpResponseNotAllowed(["POST"])
+        return super().get(request, pk)
+
+    def post(self, request, pk, action=None):
+        if action not in self.panel_actions:
+            raise Http404("No such action.")
+        incident = self.load(pk)
+        spec = ACTIONS[action]
+        form = action_form(action, request.user, incident, request.POST)
+        return self.write(
+            incident,
+            form,
+            f"{action}_form",
+            lambda data: spec.done(spec.run(incident, request.user, data)),
+            anchor="escalation",
         )
 
 

@@ -12,6 +12,7 @@ from django.db import models
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 from itsm import policy
@@ -70,8 +71,14 @@ class PolicyFilterBackend(DjangoFilterBackend):
 
 class PolicySearchFilter(SearchFilter):
     def get_search_terms(self, request):
+        try:
+            terms = super().get_search_terms(request)
+        except ValidationError as exc:
+            # DRF refuses a NUL character with a bare list; name the parameter, as every 400 does.
+            detail = exc.detail if isinstance(exc.detail, dict) else {self.search_param: exc.detail}
+            raise ValidationError(detail) from exc
         # A NUL character can match nothing, and PostgreSQL refuses it in a query.
-        return [term.replace("\x00", "") for term in super().get_search_terms(request) if term.strip("\x00")]
+        return [term.replace("\x00", "") for term in terms if term.strip("\x00")]
 
     def get_search_fields(self, view, request):
         fields = super().get_search_fields(view, request) or ()

@@ -2,16 +2,24 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from escalation.api import EscalationPolicyViewSet
 from incidents.api.events import EventViewSet
 from incidents.api.views import IncidentTaskViewSet, IncidentViewSet
 from itsm.api import views
+from notifications.api import NotificationViewSet
 from oncall.api.views import ScheduleViewSet
+from sla.api.views import BusinessCalendarViewSet, HolidayViewSet
+from sla.api_report import ComplianceView
 
 router = DefaultRouter()
 router.register("work", views.WorkViewSet, basename="work")
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
 router.register("assignment-groups", views.AssignmentGroupViewSet, basename="assignment-group")
 router.register("sla-definitions", views.SlaDefinitionViewSet, basename="sla-definition")
+router.register("business-calendars", BusinessCalendarViewSet, basename="business-calendar")
+router.register("holidays", HolidayViewSet, basename="holiday")
+router.register("escalation-policies", EscalationPolicyViewSet, basename="escalation-policy")
+router.register("notifications", NotificationViewSet, basename="notification")
 router.register("hosts", views.HostViewSet, basename="host")
 router.register("host-groups", views.HostGroupViewSet, basename="host-group")
 router.register("host-group-dependencies", views.HostGroupDependencyViewSet, basename="host-group-dependency")
@@ -22,6 +30,7 @@ router.register("oncall-schedules", ScheduleViewSet, basename="oncall-schedule")
 router.register("me", views.MeViewSet, basename="me")
 
 urlpatterns = [
+    path("v1/sla-compliance/", ComplianceView.as_view(), name="sla-compliance"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

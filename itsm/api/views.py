@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -180,16 +181,51 @@ class AssignmentGroupViewSet(PolicyViewSet):
     ordering_fields = ["name"]
 
 
+SLA_TARGETS = [f"p{n}_{t}_minutes" for n in range(1, 5) for t in ("response", "resolution")]
+
+
 class SlaDefinitionSerializer(PolicySerializer):
+    """Targets in minutes of business time on ``calendar`` (none: 24×7 in UTC); an empty target
+    means the priority has no clock for it."""
+
     class Meta:
         model = SlaDefinition
-        fields = ["id", "name", "description", "is_active"]
+        fields = ["id", "name", "description", "is_active", "is_default", "calendar", *SLA_TARGETS]
+        # One account-wide default: checked below with a message naming is_default.
+        extra_kwargs = {"is_default": {"validators": []}}
+
+    def validate_is_default(self, value: bool) -> bool:
+        if value:
+            others = SlaDefinition.objects.filter(is_default=True)
+            if self.instance is not None:
+                others = others.exclude(pk=self.instance.pk)
+            if (other := others.first()) is not None:
+                raise serializers.ValidationError(
+                    f"“{other}” is already the account-wide default; unset it there first."
+                )
+        return value
+
+    def _saving(self, write, *args):
+        try:
+            with transaction.atomic():
+                return write(*args)
+        except IntegrityError:  # another default was saved meanwhile
+            raise serializers.ValidationError(
+                {"is_default": ["Another default was saved meanwhile. Reload and try again."]}
+            ) from None
+
+    def create(self, validated_data):
+        return self._saving(super().create, validated_data)
+
+    def update(self, instance, validated_data):
+        return self._saving(super().update, instance, validated_data)
 
 
 class SlaDefinitionViewSet(PolicyViewSet):
     queryset = SlaDefinition.objects.all()
     serializer_class = SlaDefinitionSerializer
-    filterset_fields = ["is_active"]
+    select_related = ("calendar",)
+    filterset_fields = ["is_active", "is_default", "calendar"]
     search_fields = ["name"]
     ordering_fields = ["name"]
 

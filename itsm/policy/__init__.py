@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -204,6 +206,11 @@ def can(user, action: str, target) -> bool:
 
 
 def model_field_names(model) -> frozenset[str]:
+    return _field_names(model if isinstance(model, type) else type(model))
+
+
+@cache
+def _field_names(model) -> frozenset[str]:
     return frozenset(f.name for f in model._meta.get_fields() if f.concrete or f.many_to_many) - {"work_ptr"}
 
 

@@ -106,6 +106,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin.access": frozenset({ADMIN, Role.APPLICATION_ADMINISTRATOR, Role.CMDB_MANAGER}),
     # Posting monitoring alerts (POST /api/v1/events/): service accounts are given itsm_agent.
     "events.ingest": frozenset({AGENT}),
+    "sla.report": frozenset({AGENT}),  # the SLA compliance report (API and desk)
 }
 
 

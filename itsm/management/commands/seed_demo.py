@@ -1,15 +1,22 @@
-"""A ready demo (SPEC §7): one organisation, the seven demo users, and a few records of each kind.
+"""A ready demo (SPEC §7): one organisation, the seven demo users, and a few records of each kind;
+business calendars, SLAs and an escalation policy, so the demo incidents have SLA clocks (some
+near or past their targets) and an escalation stage.
 
 Running it again changes nothing that is already there.
 """
 
+from datetime import date, time, timedelta
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from catalog.models import Request, RequestTask
 from changes.models import Change, ChangeTask
+from escalation import services as escalation
+from escalation.models import EscalationPolicy, EscalationStage
 from incidents.models import Incident, IncidentTask
 from itsm import access, audit
 from itsm.models import (
@@ -25,6 +32,8 @@ from itsm.models import (
 from itsm.numbering import next_number
 from itsm.roles import Persona, Role
 from problems.models import Problem, ProblemTask
+from sla import clocks
+from sla.models import BusinessCalendar, Holiday, WorkingPeriod
 
 USERS = [
     # username, first name, last name, persona (None: superuser), in the customer organisation
@@ -37,6 +46,27 @@ USERS = [
     ("admin", "Ada", "Admin", None, False),
 ]
 
+# Targets in business minutes (an 8-hour working day is 480): (response, resolution) per priority.
+STANDARD_TARGETS = {"P1": (15, 240), "P2": (30, 480), "P3": (120, 1440), "P4": (480, 2400)}
+CRITICAL_TARGETS = {"P1": (15, 120), "P2": (30, 240), "P3": (60, 480), "P4": (240, 1440)}
+UK_HOLIDAYS = [
+    # name, date, every year
+    ("New Year's Day", date(2026, 1, 1), True),
+    ("Christmas Day", date(2026, 12, 25), True),
+    ("Boxing Day", date(2026, 12, 26), True),
+    ("Early May bank holiday", date(2026, 5, 4), False),
+    ("Spring bank holiday", date(2026, 5, 25), False),
+    ("Summer bank holiday", date(2026, 8, 31), False),
+]
+
+
+def _targets(targets: dict) -> dict:
+    values = {}
+    for priority, (response, resolution) in targets.items():
+        values[f"{priority.lower()}_response_minutes"] = response
+        values[f"{priority.lower()}_resolution_minutes"] = resolution
+    return values
+
 
 class Command(BaseCommand):
     help = "Create the demo organisation, the seven demo users and a few records of each kind."
@@ -48,8 +78,24 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, password, **options):
+        # SLAs before anything else: incidents get their SLA (and clocks) when they are made.
+        office, always = self._calendars()
         sla, _ = SlaDefinition.objects.get_or_create(
-            name="Standard", defaults={"description": "Business hours support"}
+            name="Standard",
+            defaults={
+                "description": "Business hours support (Mon–Fri 09:00–17:00 UK time).",
+                "calendar": office,
+                "is_default": not SlaDefinition.objects.filter(is_default=True).exists(),
+                **_targets(STANDARD_TARGETS),
+            },
+        )
+        critical, _ = SlaDefinition.objects.get_or_create(
+            name="Critical services 24×7",
+            defaults={
+                "description": "Round-the-clock support for critical infrastructure.",
+                "calendar": always,
+                **_targets(CRITICAL_TARGETS),
+            },
         )
         org, _ = Organisation.objects.get_or_create(name="Acme Corporation", defaults={"default_sla": sla})
         users = {}
@@ -89,7 +135,7 @@ class Command(BaseCommand):
             GroupMembership.objects.get_or_create(group=group, user=users[username], defaults={"role": role})
 
         core, _ = HostGroup.objects.get_or_create(
-            name="Core network", defaults={"service_tier": "critical", "sla": sla, "organisation": org}
+            name="Core network", defaults={"service_tier": "critical", "sla": critical, "organisation": org}
         )
         web, _ = HostGroup.objects.get_or_create(
             name="Web servers", defaults={"service_tier": "high", "sla": sla, "organisation": org}
@@ -116,11 +162,67 @@ class Command(BaseCommand):
         access.roles_grant(user=monitoring, roles=[Role.ITSM_AGENT])
         self.monitoring_token, _ = Token.objects.get_or_create(user=monitoring)
 
+        self._escalation_policy(desk, users["lead"])
+
         if Work.objects.exists():
             self.stdout.write("Demo records already exist; left them as they are.")
         else:
             self._records(users, org, desk, network)
         self._print_logins(password)
+
+    def _calendars(self):
+        office, created = BusinessCalendar.objects.get_or_create(
+            name="Business hours",
+            defaults={"description": "UK office hours, without bank holidays.", "time_zone": "Europe/London"},
+        )
+        if created:
+            WorkingPeriod.objects.bulk_create(
+                WorkingPeriod(calendar=office, weekday=day, start=time(9), end=time(17)) for day in range(5)
+            )
+            Holiday.objects.bulk_create(
+                Holiday(calendar=office, name=name, date=day, recurring=recurring)
+                for name, day, recurring in UK_HOLIDAYS
+            )
+        always, _ = BusinessCalendar.objects.get_or_create(
+            name="24×7", defaults={"description": "Every hour of every day.", "always_open": True}
+        )
+        return office, always
+
+    def _escalation_policy(self, desk, lead):
+        """The account-wide default: the service desk, then its team leader."""
+        if EscalationPolicy.objects.filter(name="Standard escalation").exists():
+            return
+        default_exists = EscalationPolicy.objects.filter(is_default=True, organisation__isnull=True).exists()
+        policy = EscalationPolicy.objects.create(
+            name="Standard escalation",
+            description="The service desk first; its team leader if nobody has picked the incident up.",
+            is_default=not default_exists,
+        )
+        EscalationStage.objects.create(policy=policy, order=1, timeout_minutes=30, assignment_group=desk)
+        second = EscalationStage.objects.create(
+            policy=policy, order=2, timeout_minutes=60, requires_acknowledgment=True
+        )
+        second.users.add(lead)
+
+    def _sla(self, incident, *, opened_hours_ago: float, state_since_hours_ago: float = 0, note: str = ""):
+        """Start the demo incident's clocks (as ``incident_create`` would) from a while ago, and
+        move them as its state says; open incidents enter the escalation policy."""
+        now = timezone.now()
+        opened = now - timedelta(hours=opened_hours_ago)
+        Work.objects.filter(pk=incident.pk).update(opened_at=opened)
+        incident.opened_at = opened
+        clocks.start(incident, at=opened)
+        since = now - timedelta(hours=state_since_hours_ago)
+        if incident.state == "in_progress":
+            clocks.stop_response(incident, at=opened + timedelta(minutes=20), note="work started")
+        elif incident.state == "on_hold":
+            clocks.stop_response(incident, at=opened + timedelta(minutes=20), note="work started")
+            clocks.pause(incident, at=since, note=note)
+        elif incident.state == "resolved":
+            Incident.objects.filter(pk=incident.pk).update(resolved_at=since)
+            clocks.stop(incident, at=since, note="resolved")
+        if incident.state in ("new", "in_progress"):
+            escalation.begin(incident, at=opened)
 
     def _make(self, model, **values):
         values.setdefault("state", _initial(model))
@@ -138,7 +240,8 @@ class Command(BaseCommand):
             assignment_group=desk,
             **cust,
         )
-        self._make(
+        self._sla(printer, opened_hours_ago=2)
+        intranet = self._make(
             Incident,
             short_description="Cannot reach the intranet",
             state="in_progress",
@@ -149,7 +252,8 @@ class Command(BaseCommand):
             assignee=u["agent"],
             **cust,
         )
-        self._make(
+        self._sla(intranet, opened_hours_ago=30)
+        battery = self._make(
             Incident,
             short_description="Laptop battery drains in an hour",
             state="resolved",
@@ -160,7 +264,8 @@ class Command(BaseCommand):
             assignment_group=desk,
             **cust,
         )
-        self._make(
+        self._sla(battery, opened_hours_ago=50, state_since_hours_ago=4)
+        mail = self._make(
             Incident,
             short_description="E-mail delayed for the finance team",
             state="on_hold",
@@ -170,6 +275,7 @@ class Command(BaseCommand):
             organisation=org,
             assignment_group=desk,
         )
+        self._sla(mail, opened_hours_ago=5, state_since_hours_ago=1, note="Waiting for the mail provider.")
         self._make(
             IncidentTask,
             incident=printer,

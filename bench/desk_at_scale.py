@@ -1,0 +1,237 @@
+"""Benchmark: the pages and sweeps a busy service desk lives on, against a real dataset.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/itsm_bulk \\
+        .venv/bin/python manage.py seed_bulk --incidents 1000000      # once, ~5 min
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/itsm_bulk \\
+        .venv/bin/python bench/desk_at_scale.py [--runs 30] [--out bench/results.md] [--skip-sweeps]
+
+It runs against the database ``DATABASE_URL`` names (not a test database: point it at a copy
+filled by ``seed_bulk``). Each request goes through the whole Django stack in-process (URL
+routing, middleware, authentication, the policy, serialisation or templates) with the test
+client, as a seeded agent or customer; each is run ``--runs`` times after two warm-up runs,
+and the median, the 95th percentile and the SQL queries per request are reported.
+
+The sweeps change data: the SLA/escalation measurement first makes 1 % of the running clocks
+(and as many incidents' escalation stages) due, then runs the SLA sweep and the escalation
+sweep, each in a child process so that its peak memory (max RSS) is its own; the auto-close
+measurement first backdates ``--auto-close`` resolved incidents past the 48-hour window.
+
+The table is printed and written as markdown to ``--out``; copy it into docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+TARGETS_MS = {
+    "API incident queue, first page": 50,
+    "Desk queue page": 100,
+    "Portal “my incidents”": 30,
+    "Incident page (desk)": 50,
+}
+SWEEP_TARGET_S = 10
+SWEEP_MEMORY_MB = 300
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(client: Client, url: str, runs: int) -> dict:
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code, response.content[:300])
+    times, queries = [], []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            _ = response.content
+            elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, (url, response.status_code)
+        times.append(elapsed)
+        queries.append(len(captured.captured_queries))
+    reset_queries()
+    return {
+        "median": statistics.median(times),
+        "p95": percentile(times, 0.95),
+        "queries": max(queries),
+    }
+
+
+def people():
+    from incidents.models import Incident
+    from itsm.models import User
+
+    agent = User.objects.filter(username__contains="-agent-").order_by("pk").first()
+    customer_id = (
+        Incident.objects.filter(requester__username__contains="-customer-")
+        .order_by("-pk")
+        .values_list("requester_id", flat=True)[:1]
+    )
+    customer = User.objects.get(pk=customer_id[0])
+    return agent, customer
+
+
+def dataset() -> str:
+    from incidents.models import Incident
+    from sla.models import SlaClock
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'itsm_work'")
+        estimate = cursor.fetchone()[0] if connection.vendor == "postgresql" else Incident.objects.count()
+    open_count = Incident.objects.filter(state__in=("new", "in_progress", "on_hold")).count()
+    running = SlaClock.objects.filter(state="running").count()
+    return f"~{estimate:,} work rows; {open_count:,} open incidents; {running:,} running SLA clocks"
+
+
+def requests(runs: int) -> list[tuple[str, dict, str]]:
+    from incidents.models import Incident
+
+    agent, customer = people()
+    desk, portal = Client(), Client()
+    desk.force_login(agent)
+    portal.force_login(customer)
+    open_pk = Incident.objects.filter(state="in_progress").order_by("-pk").values_list("pk", flat=True)[0]
+    cases = [
+        ("API incident queue, first page", desk, "/api/v1/incidents/?state=in_progress"),
+        ("API incident queue, all states, first page", desk, "/api/v1/incidents/"),
+        ("API incident queue, page 2,000 (offset 50,000)", desk, "/api/v1/incidents/?page=2001"),
+        ("API incident queue, breached filter", desk, "/api/v1/incidents/?breached=true"),
+        ("Desk queue page", desk, "/desk/incidents/"),
+        ("Desk queue page, breached", desk, "/desk/incidents/?breached=1"),
+        ("Portal “my incidents”", portal, "/portal/incidents/"),
+        ("Incident page (desk)", desk, f"/desk/incidents/{open_pk}/"),
+        ("API incident detail", desk, f"/api/v1/incidents/{open_pk}/"),
+        ("ITSM Work queue (API)", desk, "/api/v1/work/"),
+    ]
+    results = []
+    for name, client, url in cases:
+        try:
+            results.append((name, measure(client, url, runs), url))
+        except AssertionError as error:
+            print(f"skipped {name}: {error}", file=sys.stderr)
+        print(f"  {name}: done", file=sys.stderr)
+    return results
+
+
+def _child(code: str) -> tuple[float, float, str]:
+    """Run ``code`` in a fresh Python (Django set up) and return (seconds, max RSS MB, output)."""
+    script = (
+        f"import os, sys, time, django; sys.path.insert(0, {str(ROOT)!r}); "
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.test_settings'); django.setup(); "
+        f"t = time.perf_counter(); result = {code}; print(round(time.perf_counter() - t, 3), '|', result)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    output = process.stdout.read().strip()
+    process.stdout.close()
+    if status != 0:
+        raise RuntimeError(output)
+    seconds, result = output.split("|", 1)
+    return float(seconds), usage.ru_maxrss / 1024, result.strip()
+
+
+def sweeps(auto_close: int) -> list[tuple[str, float, float, str]]:
+    from incidents.models import Incident
+    from sla.models import SlaClock
+
+    now = timezone.now()
+    running = SlaClock.objects.filter(state="running", breached_at__isnull=True)
+    total = running.count()
+    due_ids = list(running.order_by("?").values_list("pk", flat=True)[: max(1, total // 100)])
+    SlaClock.objects.filter(pk__in=due_ids).update(
+        due_at=now - timedelta(minutes=1), warn_at=now - timedelta(minutes=2), warned_at=None
+    )
+    moving = Incident.objects.filter(state__in=("new", "in_progress"), escalation_policy__isnull=False)
+    escalating = list(moving.order_by("?").values_list("pk", flat=True)[: len(due_ids)])
+    Incident.objects.filter(pk__in=escalating).update(
+        escalation_next_at=now - timedelta(minutes=1), escalation_stage=1, escalation_acknowledged_at=None
+    )
+    resolved = (
+        Incident.objects.filter(state="resolved").order_by("pk").values_list("pk", flat=True)[:auto_close]
+    )
+    Incident.objects.filter(pk__in=list(resolved)).update(resolved_at=now - timedelta(hours=49))
+    rows = []
+    seconds, memory, result = _child("__import__('sla.tasks').tasks.sla_sweep()")
+    rows.append((f"SLA sweep ({len(due_ids):,} due of {total:,} running clocks)", seconds, memory, result))
+    print(f"  {rows[-1]}", file=sys.stderr)
+    seconds, memory, result = _child("__import__('escalation.tasks').tasks.escalation_sweep()")
+    rows.append((f"Escalation sweep ({len(escalating):,} due)", seconds, memory, result))
+    print(f"  {rows[-1]}", file=sys.stderr)
+    seconds, memory, result = _child("len(__import__('incidents.tasks').tasks.auto_close()['closed'])")
+    rows.append((f"Auto-close sweep ({len(resolved):,} eligible)", seconds, memory, f"closed {result}"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
+    parser.add_argument("--skip-sweeps", action="store_true")
+    parser.add_argument("--auto-close", type=int, default=2_000, help="Resolved incidents to make eligible.")
+    args = parser.parse_args()
+    # No setup_test_environment(): its template instrumentation would slow every render.
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+    lines = [
+        f"Dataset: {dataset()}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{connection.vendor} {connection.pg_version if connection.vendor == 'postgresql' else ''}.",
+        f"Command: `python bench/desk_at_scale.py --runs {args.runs}`; {timezone.now():%Y-%m-%d}.",
+        "",
+        "| What | median ms | p95 ms | target p95 | SQL queries |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, figures, url in requests(args.runs):
+        target = TARGETS_MS.get(name)
+        lines.append(
+            f"| {name} (`{url}`) | {figures['median']:.1f} | {figures['p95']:.1f} | "
+            f"{f'≤ {target}' if target else '—'} | {figures['queries']} |"
+        )
+    if not args.skip_sweeps:
+        lines += [
+            "",
+            "| Sweep | seconds | peak memory (max RSS) MB | result | target |",
+            "|---|---:|---:|---|---|",
+        ]
+        for name, seconds, memory, result in sweeps(args.auto_close):
+            lines.append(
+                f"| {name} | {seconds:.2f} | {memory:.0f} | {result} | ≤ {SWEEP_TARGET_S} s, < {SWEEP_MEMORY_MB} MB |"
+            )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    Path(args.out).write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,572 @@
+"""Generate a large, realistic dataset for benchmarks: ``manage.py seed_bulk --incidents 1000000``.
+
+What it makes: organisations, agents and customers, assignment groups with members and leads,
+host groups and hosts, two calendars and SLA definitions, an escalation policy; then incidents
+spread over ``--years`` of history in every state, priority and source (most of them closed,
+``--open-share`` of them open and recent), each with notes, some with time entries, and SLA
+clocks that match their history (met or breached when finished, running, paused or already
+past due when open).
+
+How: rows are written in batches of ``--batch`` incidents with PostgreSQL ``COPY`` (plain
+``executemany`` on SQLite), with ids handed out here so child rows need no round trip; memory
+stays bounded by one batch. Sequences and the INC counter are moved past the new rows at the
+end. Random data comes from a seeded generator: the same options give the same data.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from datetime import datetime, timedelta
+from datetime import time as dtime
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from escalation.models import EscalationPolicy, EscalationStage
+from incidents.models import Incident, IncidentNote, TimeEntry
+from itsm.models import (
+    AssignmentGroup,
+    GroupMembership,
+    Host,
+    HostGroup,
+    NumberSequence,
+    Organisation,
+    SlaDefinition,
+    User,
+    UserRole,
+    Work,
+)
+from itsm.roles import Role
+from sla.models import BusinessCalendar, ClockEvent, Holiday, SlaClock, SlaClockEvent, WorkingPeriod
+
+PRIORITIES = ("P1", "P2", "P3", "P4")
+PRIORITY_WEIGHTS = (2, 10, 48, 40)
+OPEN_STATES = ("new", "in_progress", "on_hold")
+OPEN_WEIGHTS = (25, 60, 15)
+DONE_STATES = ("closed", "resolved", "cancelled")
+DONE_WEIGHTS = (90, 5, 5)
+SOURCES = ("manual", "alert", "event", "storm")
+SOURCE_WEIGHTS = (55, 30, 12, 3)
+CATEGORIES = {
+    "manual": ("inquiry", "help"),
+    "alert": ("monitoring", "metric"),
+    "event": ("monitoring", "event"),
+    "storm": ("monitoring", "storm"),
+}
+WORDS = [
+    "printer",
+    "email",
+    "vpn",
+    "laptop",
+    "password",
+    "server",
+    "disk",
+    "memory",
+    "cpu",
+    "network",
+    "latency",
+    "outage",
+    "login",
+    "database",
+    "backup",
+    "certificate",
+    "wifi",
+    "phone",
+    "license",
+    "upgrade",
+    "slow",
+    "error",
+    "timeout",
+    "crash",
+    "queue",
+]
+CODES = ("resolved", "workaround", "duplicate", "not_reproducible", "by_design")
+# From this many incidents on, secondary indexes are dropped during the load and rebuilt after.
+INDEX_REBUILD_AT = 100_000
+LEVEL = {"P1": (1, 1), "P2": (1, 2), "P3": (2, 2), "P4": (3, 3)}
+
+
+class Copier:
+    """Writes rows into one table: COPY on PostgreSQL, executemany elsewhere."""
+
+    def __init__(self, model, columns: list[str]):
+        self.model, self.columns = model, columns
+        self.table = model._meta.db_table
+        fields = {f.column: f for f in model._meta.local_concrete_fields}
+        self.fields = [fields[c] for c in columns]
+        self.postgres = connection.vendor == "postgresql"
+
+    def write(self, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+        with connection.cursor() as cursor:
+            if self.postgres:
+                with cursor.cursor.copy(
+                    f"COPY {connection.ops.quote_name(self.table)} ({cols}) FROM STDIN"
+                ) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                prepared = [
+                    tuple(f.get_db_prep_save(v, connection) for f, v in zip(self.fields, row, strict=True))
+                    for row in rows
+                ]
+                marks = ", ".join(["%s"] * len(self.columns))
+                cursor.executemany(f"INSERT INTO {self.table} ({cols}) VALUES ({marks})", prepared)
+
+
+class Command(BaseCommand):
+    help = "Generate a large realistic dataset (incidents with notes, time and SLA clocks) for benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--incidents", type=int, default=100_000)
+        parser.add_argument("--organisations", type=int, default=50)
+        parser.add_argument("--agents", type=int, default=300)
+        parser.add_argument("--customers", type=int, default=20_000)
+        parser.add_argument("--groups", type=int, default=40)
+        parser.add_argument("--hosts", type=int, default=5_000)
+        parser.add_argument("--years", type=float, default=3.0, help="How much history the incidents span.")
+        parser.add_argument("--open-share", type=float, default=0.08, help="Share of incidents still open.")
+        parser.add_argument("--batch", type=int, default=10_000)
+        parser.add_argument("--seed", type=int, default=20261123)
+
+    def handle(self, *args, **o):
+        if o["incidents"] < 0 or not 0 <= o["open_share"] <= 1 or o["batch"] < 1:
+            raise CommandError("--incidents ≥ 0, --open-share in 0..1, --batch ≥ 1.")
+        self.rng = random.Random(o["seed"])
+        self.now = timezone.now().replace(microsecond=0)
+        started = time.monotonic()
+        with transaction.atomic():
+            self._reference(o)
+        self._incidents(o)
+        self._finish()
+        self.stdout.write(f"Done in {time.monotonic() - started:.0f} s.")
+
+    # --- reference data --------------------------------------------------------------------
+
+    def _reference(self, o):
+        rng, tag = self.rng, f"bulk{o['seed']}"
+        password = make_password("bulk")
+        Organisation.objects.bulk_create(
+            [Organisation(name=f"{tag} org {i:04d}") for i in range(o["organisations"])],
+            ignore_conflicts=True,
+        )
+        self.orgs = list(
+            Organisation.objects.filter(name__startswith=f"{tag} org").values_list("pk", flat=True)
+        )
+        User.objects.bulk_create(
+            [
+                User(username=f"{tag}-agent-{i:05d}", email=f"agent{i}@bulk.example", password=password)
+                for i in range(o["agents"])
+            ],
+            ignore_conflicts=True,
+        )
+        self.agents = list(
+            User.objects.filter(username__startswith=f"{tag}-agent-").values_list("pk", flat=True)
+        )
+        UserRole.objects.bulk_create(
+            [UserRole(user_id=pk, role=Role.ITSM_AGENT) for pk in self.agents], ignore_conflicts=True
+        )
+        User.objects.bulk_create(
+            [
+                User(
+                    username=f"{tag}-customer-{i:06d}",
+                    email=f"customer{i}@bulk.example",
+                    password=password,
+                    organisation_id=rng.choice(self.orgs) if self.orgs else None,
+                )
+                for i in range(o["customers"])
+            ],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        self.customers = list(
+            User.objects.filter(username__startswith=f"{tag}-customer-").values_list("pk", "organisation_id")
+        )
+        UserRole.objects.bulk_create(
+            [UserRole(user_id=pk, role=Role.PLATFORM_SELFSERVICE) for pk, _ in self.customers],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        AssignmentGroup.objects.bulk_create(
+            [AssignmentGroup(name=f"{tag} group {i:03d}") for i in range(o["groups"])], ignore_conflicts=True
+        )
+        self.groups = list(
+            AssignmentGroup.objects.filter(name__startswith=f"{tag} group").values_list("pk", flat=True)
+        )
+        self.members: dict[int, list[int]] = {}
+        memberships = []
+        for i, agent in enumerate(self.agents):
+            group = self.groups[i % len(self.groups)] if self.groups else None
+            if group is None:
+                continue
+            self.members.setdefault(group, []).append(agent)
+            role = GroupMembership.Role.LEAD if len(self.members[group]) == 1 else GroupMembership.Role.MEMBER
+            memberships.append(GroupMembership(group_id=group, user_id=agent, role=role))
+        GroupMembership.objects.bulk_create(memberships, ignore_conflicts=True)
+
+        hours, _ = BusinessCalendar.objects.get_or_create(
+            name=f"{tag} business hours", defaults={"time_zone": "Europe/London"}
+        )
+        if not hours.periods.exists():
+            WorkingPeriod.objects.bulk_create(
+                [WorkingPeriod(calendar=hours, weekday=d, start=dtime(9), end=dtime(17)) for d in range(5)]
+            )
+            Holiday.objects.bulk_create(
+                [
+                    Holiday(
+                        calendar=hours,
+                        name="Christmas Day",
+                        date=datetime(2025, 12, 25).date(),
+                        recurring=True,
+                    ),
+                    Holiday(
+                        calendar=hours, name="Boxing Day", date=datetime(2025, 12, 26).date(), recurring=True
+                    ),
+                    Holiday(
+                        calendar=hours,
+                        name="New Year's Day",
+                        date=datetime(2026, 1, 1).date(),
+                        recurring=True,
+                    ),
+                ]
+            )
+        always, _ = BusinessCalendar.objects.get_or_create(name=f"{tag} 24×7", defaults={"always_open": True})
+        standard, _ = SlaDefinition.objects.get_or_create(
+            name=f"{tag} standard",
+            defaults=dict(
+                calendar=hours,
+                p1_response_minutes=15, p1_resolution_minutes=240,
+                p2_response_minutes=30, p2_resolution_minutes=480,
+                p3_response_minutes=240, p3_resolution_minutes=3 * 480,
+                p4_response_minutes=480, p4_resolution_minutes=5 * 480,
+            ),
+        )  # fmt: skip
+        critical, _ = SlaDefinition.objects.get_or_create(
+            name=f"{tag} critical 24×7",
+            defaults=dict(
+                calendar=always,
+                p1_response_minutes=10, p1_resolution_minutes=120,
+                p2_response_minutes=15, p2_resolution_minutes=240,
+                p3_response_minutes=60, p3_resolution_minutes=1440,
+                p4_response_minutes=240, p4_resolution_minutes=4320,
+            ),
+        )  # fmt: skip
+        self.definitions = [
+            (standard, hours.as_calendar(), hours.pk),
+            (critical, always.as_calendar(), always.pk),
+        ]
+        HostGroup.objects.bulk_create(
+            [
+                HostGroup(name=f"{tag} hostgroup {i:03d}", sla=critical if i % 4 == 0 else standard)
+                for i in range(max(1, o["hosts"] // 100))
+            ],
+            ignore_conflicts=True,
+        )
+        host_groups = list(
+            HostGroup.objects.filter(name__startswith=f"{tag} hostgroup").values_list("pk", flat=True)
+        )
+        Host.objects.bulk_create(
+            [
+                Host(hostname=f"{tag}-host-{i:06d}", host_group_id=host_groups[i % len(host_groups)])
+                for i in range(o["hosts"])
+            ],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        policy, _ = EscalationPolicy.objects.get_or_create(name=f"{tag} escalation")
+        if self.groups and not policy.stages.exists():
+            EscalationStage.objects.create(
+                policy=policy, order=1, timeout_minutes=30, assignment_group_id=self.groups[0]
+            )
+            EscalationStage.objects.create(
+                policy=policy, order=2, timeout_minutes=60, requires_acknowledgment=True,
+                assignment_group_id=self.groups[-1],
+            )  # fmt: skip
+        self.policy = policy.pk
+
+    # --- incidents -------------------------------------------------------------------------
+
+    def _ids(self, model) -> int:
+        return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+
+    def _incidents(self, o):
+        total, batch = o["incidents"], o["batch"]
+        work_cols = [
+            "id", "number", "kind", "short_description", "description", "state", "priority", "assignment_group_id",
+            "assignee_id", "requester_id", "requested_for_id", "organisation_id", "sla_definition_id", "sla_status",
+            "sla_due_at", "opened_at", "updated_at", "closed_at", "version",
+        ]  # fmt: skip
+        incident_cols = [
+            "work_ptr_id", "impact", "urgency", "classification", "category", "subcategory", "service",
+            "major_incident", "major_incident_review", "major_incident_manager_id", "resolution_code",
+            "resolution_notes", "escalation_level", "escalation_policy_id", "escalation_stage",
+            "escalation_stage_started_at", "escalation_acknowledged_at", "escalation_next_at", "source",
+            "acknowledged_at", "resolved_at",
+        ]  # fmt: skip
+        note_cols = ["id", "incident_id", "kind", "author_id", "body", "created_at", "updated_at"]
+        time_cols = ["id", "incident_id", "author_id", "minutes", "billable", "date", "note", "created_at"]
+        clock_cols = [
+            "id", "work_id", "definition_id", "calendar_id", "target", "priority", "target_duration", "state",
+            "is_current", "started_at", "running_since", "elapsed", "due_at", "warn_at", "warned_at", "breached_at",
+            "stopped_at",
+        ]  # fmt: skip
+        event_cols = ["clock_id", "kind", "at", "elapsed", "note"]
+        writers = {
+            "work": Copier(Work, work_cols),
+            "incident": Copier(Incident, incident_cols),
+            "note": Copier(IncidentNote, note_cols),
+            "time": Copier(TimeEntry, time_cols),
+            "clock": Copier(SlaClock, clock_cols),
+            "event": Copier(SlaClockEvent, event_cols),
+        }
+        self.next = {
+            "work": self._ids(Work),
+            "note": self._ids(IncidentNote),
+            "time": self._ids(TimeEntry),
+            "clock": self._ids(SlaClock),
+        }
+        self._fast_session()
+        dropped = self._drop_indexes(writers) if total >= INDEX_REBUILD_AT else []
+        seq, _ = NumberSequence.objects.get_or_create(prefix="INC")
+        self.number = seq.last
+        span = timedelta(days=365 * o["years"])
+        done = 0
+        started = time.monotonic()
+        try:
+            while done < total:
+                size = min(batch, total - done)
+                rows = {name: [] for name in writers}
+                for _ in range(size):
+                    self._one(rows, span, o["open_share"])
+                with transaction.atomic():
+                    for name, writer in writers.items():
+                        writer.write(rows[name])
+                done += size
+                self._progress(done, total, started)
+            NumberSequence.objects.filter(prefix="INC").update(last=self.number)
+        finally:
+            self.stdout.write("")
+            self._create_indexes(dropped)
+
+    def _fast_session(self) -> None:
+        """On PostgreSQL: no waiting for the WAL flush at each batch's commit, and — when the
+        account may (a superuser) — no per-row foreign-key triggers: the rows are consistent by
+        construction, and this is a benchmark generator, not an import path."""
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            try:
+                with transaction.atomic():
+                    cursor.execute("SET session_replication_role = replica")
+                self.stdout.write("Foreign-key triggers are off for this session (superuser).")
+            except DatabaseError:  # not a superuser: keep the checks
+                self.stdout.write("Foreign-key checks stay on (not a superuser): loading is slower.")
+
+    def _drop_indexes(self, writers) -> list[tuple[str, str]]:
+        """Drop the secondary indexes of the tables being loaded (not those behind primary keys
+        or unique constraints); they are rebuilt once at the end, which is much faster than
+        keeping them up to date row by row."""
+        if connection.vendor != "postgresql":
+            return []
+        tables = [w.table for w in writers.values()]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT i.indexname, i.indexdef FROM pg_indexes i
+                WHERE i.tablename = ANY(%s) AND i.schemaname = current_schema()
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+                """,
+                [tables],
+            )
+            dropped = cursor.fetchall()
+            for name, _ in dropped:
+                cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        self.stdout.write(f"Dropped {len(dropped)} secondary indexes; they are rebuilt at the end.")
+        return dropped
+
+    def _create_indexes(self, dropped) -> None:
+        if not dropped:
+            return
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            for _, definition in dropped:
+                cursor.execute(definition)
+        self.stdout.write(f"Rebuilt {len(dropped)} indexes in {time.monotonic() - started:.0f} s.")
+
+    def _progress(self, done: int, total: int, started: float) -> None:
+        elapsed = time.monotonic() - started
+        rate = done / elapsed if elapsed else 0
+        left = (total - done) / rate if rate else 0
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stdout.write(f"\r[{bar}] {done:,}/{total:,} incidents, {rate:,.0f}/s, ~{left:,.0f} s left ")
+        sys.stdout.flush()
+
+    def _one(self, rows, span: timedelta, open_share: float) -> None:
+        rng, now = self.rng, self.now
+        pk = self.next["work"]
+        self.next["work"] += 1
+        self.number += 1
+        is_open = rng.random() < open_share
+        state = (
+            rng.choices(OPEN_STATES, OPEN_WEIGHTS)[0]
+            if is_open
+            else rng.choices(DONE_STATES, DONE_WEIGHTS)[0]
+        )
+        if is_open:
+            opened = now - timedelta(seconds=rng.randint(60, 14 * 86400))
+        elif state == "resolved":
+            opened = now - timedelta(seconds=rng.randint(3600, 40 * 3600))
+        else:
+            opened = now - timedelta(seconds=rng.randint(3 * 86400, int(span.total_seconds())))
+        priority = rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0]
+        impact, urgency = LEVEL[priority]
+        source = rng.choices(SOURCES, SOURCE_WEIGHTS)[0]
+        category, subcategory = CATEGORIES[source]
+        customer, org = rng.choice(self.customers) if self.customers else (None, None)
+        group = rng.choice(self.groups) if self.groups else None
+        assigned = state != "new" or rng.random() < 0.3
+        assignee = rng.choice(self.members.get(group) or [None]) if assigned and group else None
+        words = rng.sample(WORDS, 3)
+        short = f"{words[0].capitalize()} {words[1]} {words[2]} ({self.number})"
+        definition, calendar, calendar_pk = self.definitions[
+            1 if source != "manual" and rng.random() < 0.3 else 0
+        ]
+        # How long it took (wall clock), from priority: minutes for P1, days for P4.
+        scale = {"P1": 4 * 3600, "P2": 12 * 3600, "P3": 3 * 86400, "P4": 6 * 86400}[priority]
+        acknowledged = opened + timedelta(seconds=rng.randint(60, max(120, scale // 8)))
+        resolved_at = closed_at = None
+        if state in ("resolved", "closed"):
+            resolved_at = min(
+                opened + timedelta(seconds=rng.randint(600, scale * 2)), now - timedelta(minutes=5)
+            )
+            resolved_at = max(resolved_at, acknowledged)
+        if state == "closed":
+            closed_at = resolved_at + timedelta(hours=48)
+        if state == "cancelled":
+            closed_at = opened + timedelta(seconds=rng.randint(600, 86400))
+        if state == "new":
+            acknowledged = None
+        updated = closed_at or resolved_at or acknowledged or opened
+        clocks = self._clocks(rows, pk, state, priority, opened, acknowledged, resolved_at, closed_at,
+                              definition, calendar, calendar_pk)  # fmt: skip
+        statuses = {c["status"] for c in clocks}
+        status = next(
+            (s for s in ("breached", "at_risk", "in_progress", "paused", "met") if s in statuses), ""
+        )
+        dues = [c["due"] for c in clocks if c["due"] is not None]
+        rows["work"].append((
+            pk, f"INC{self.number:07d}", "incident", short, f"Reported by a customer: {' '.join(words)}.",
+            state, priority, group, assignee, customer, customer, org, definition.pk, status,
+            min(dues) if dues else None, opened, updated, closed_at, 1,
+        ))  # fmt: skip
+        breaches = sum(1 for c in clocks if c["status"] == "breached")
+        # Escalation as the sweep would have left it: stage 1 for its first 30 minutes, then
+        # stage 2 (the last one, waiting for an acknowledgment).
+        stage = stage_started = next_at = None
+        if is_open:
+            fresh = now - opened < timedelta(minutes=30) and state != "on_hold"
+            stage = 1 if fresh else 2
+            stage_started = opened if fresh else opened + timedelta(minutes=30)
+            next_at = opened + timedelta(minutes=30) if fresh else None
+        rows["incident"].append((
+            pk, impact, urgency, "", category, subcategory, "", False, "", None,
+            rng.choice(CODES) if resolved_at else "", "Fixed and confirmed with the customer." if resolved_at else "",
+            breaches, self.policy, stage, stage_started, None, next_at,
+            source, acknowledged, resolved_at,
+        ))  # fmt: skip
+        for n in range(rng.randint(1, 4)):
+            note_pk = self.next["note"]
+            self.next["note"] += 1
+            at = opened + timedelta(minutes=10 * (n + 1))
+            kind = "comment" if n % 2 == 0 else "work_note"
+            author = customer if kind == "comment" and n == 0 else (assignee or customer)
+            rows["note"].append((note_pk, pk, kind, author, f"Update {n + 1} on {short}.", at, at))
+        if assignee and rng.random() < 0.4:
+            time_pk = self.next["time"]
+            self.next["time"] += 1
+            rows["time"].append(
+                (time_pk, pk, assignee, rng.randint(5, 240), rng.random() < 0.7, opened.date(), "", opened)
+            )
+
+    def _clocks(self, rows, work, state, priority, opened, acknowledged, resolved, closed, definition, calendar,
+                calendar_pk) -> list[dict]:  # fmt: skip
+        made = []
+        for target, stop in (("response", acknowledged or resolved), ("resolution", resolved)):
+            minutes = definition.target_minutes(priority, target)
+            if not minutes:
+                continue
+            clock_pk = self.next["clock"]
+            self.next["clock"] += 1
+            goal = timedelta(minutes=minutes)
+            due = calendar.due(opened, goal)
+            running_since = due_at = warn_at = warned_at = breached_at = stopped_at = None
+            events = [(clock_pk, ClockEvent.STARTED, opened, timedelta(0), f"{definition.name}, {priority}")]
+            if state == "cancelled":
+                clock_state, stopped_at = "cancelled", closed
+                elapsed = calendar.elapsed(opened, closed)
+                status = ""
+                events.append((clock_pk, ClockEvent.CANCELLED, closed, elapsed, ""))
+            elif stop is not None:
+                clock_state, stopped_at = "stopped", stop
+                elapsed = calendar.elapsed(opened, stop)
+                if elapsed > goal:
+                    breached_at = due
+                    events.append((clock_pk, ClockEvent.BREACHED, due, goal, ""))
+                status = "breached" if elapsed > goal else "met"
+                events.append((clock_pk, ClockEvent.STOPPED, stop, elapsed, status))
+            elif state == "on_hold":
+                paused = opened + (self.now - opened) / 2
+                clock_state, elapsed = "paused", calendar.elapsed(opened, paused)
+                status = "breached" if elapsed > goal else "paused"
+                if elapsed > goal:
+                    breached_at = due
+                    events.append((clock_pk, ClockEvent.BREACHED, due, goal, ""))
+                events.append((clock_pk, ClockEvent.PAUSED, paused, elapsed, "waiting for the customer"))
+            else:
+                clock_state, running_since, elapsed = "running", opened, timedelta(0)
+                due_at = due
+                warn_at = calendar.due(opened, goal * 0.75)
+                if due <= self.now:  # the sweep has seen it
+                    breached_at = due
+                    warned_at = warn_at
+                    events.append((clock_pk, ClockEvent.WARNED, warn_at, goal * 0.75, ""))
+                    events.append((clock_pk, ClockEvent.BREACHED, due, goal, ""))
+                    status = "breached"
+                elif warn_at <= self.now:
+                    warned_at = warn_at
+                    events.append((clock_pk, ClockEvent.WARNED, warn_at, goal * 0.75, ""))
+                    status = "at_risk"
+                else:
+                    status = "in_progress"
+            rows["clock"].append((
+                clock_pk, work, definition.pk, calendar_pk, target, priority, goal, clock_state, True, opened,
+                running_since, elapsed, due_at, warn_at, warned_at, breached_at, stopped_at,
+            ))  # fmt: skip
+            rows["event"].extend(events)
+            made.append(
+                {"status": status, "due": due_at if clock_state == "running" and not breached_at else None}
+            )
+        return made
+
+    def _finish(self) -> None:
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            for model in (Work, IncidentNote, TimeEntry, SlaClock, SlaClockEvent):
+                table = model._meta.db_table
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}"
+                )
+            for model in (Work, Incident, IncidentNote, TimeEntry, SlaClock, SlaClockEvent):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")

@@ -1,0 +1,102 @@
+"""The desk's notification page (/desk/notifications/): a person's own in-app notifications,
+newest first, with "Mark read" for one and "Mark all read"; plain forms, no JavaScript.
+
+Reading and marking go through the policy: each person reads only its own notifications and
+may set only their ``read_at``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+
+from itsm import policy
+from itsm.api.serializers import is_possible_pk
+from itsm.views.base import DeskMixin
+from notifications.models import Notification
+
+PAGE_SIZE = 25
+
+
+def own_notifications(user) -> QuerySet:
+    return policy.readable(user, Notification)
+
+
+def unread_count(user) -> int:
+    """One query, on the partial index of unread rows."""
+    return own_notifications(user).filter(read_at__isnull=True).count()
+
+
+def mark_read(user, notifications: QuerySet) -> int:
+    """Mark the user's own unread ``notifications`` read, in one UPDATE; the others are left
+    alone. Reading one's notifications is not journaled (it changes nothing of the work).
+
+    The policy lets a person update only ``read_at`` of its own notifications: the update rule
+    is restricted to own rows, and ``readable`` keeps only those."""
+    if not policy.can(user, "update", Notification):
+        return 0
+    return (
+        policy.readable(user, Notification, notifications)
+        .filter(read_at__isnull=True)
+        .update(read_at=timezone.now())
+    )
+
+
+def _back(request):
+    """Back to the page the form was on (only a page of this list), else the list."""
+    page = request.POST.get("page", "")
+    url = reverse("desk:notifications")
+    return redirect(f"{url}?page={page}" if page.isdigit() else url)
+
+
+class NotificationListView(DeskMixin, TemplateView):
+    template_name = "notifications/desk/list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        queryset = own_notifications(user).select_related("work").order_by("-created_at", "-id")
+        page = Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        rows = []
+        for notification in page.object_list:
+            work = notification.work
+            link = None
+            if work is not None and work.kind == "incident":
+                link = reverse("desk:incident-detail", args=[work.pk])
+            rows.append({"notification": notification, "link": link, "unread": notification.read_at is None})
+        context.update(page=page, rows=rows)
+        return context
+
+
+class MarkReadView(DeskMixin, View):
+    """POST: mark one of one's own notifications read (another person's is not found)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        if not is_possible_pk(Notification, pk):
+            raise Http404("No such notification.")
+        mine = own_notifications(request.user).filter(pk=pk)
+        if not mine.exists():
+            raise Http404("No such notification.")
+        mark_read(request.user, mine)
+        return _back(request)
+
+
+class MarkAllReadView(DeskMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        done = mark_read(request.user, Notification.objects.all())
+        if done:
+            messages.success(request, f"Marked {done} notification{'s' if done != 1 else ''} read.")
+        else:
+            messages.info(request, "You have no unread notifications.")
+        return _back(request)
