@@ -93,6 +93,13 @@ class Incident(Work):
         permissions = [("follow_incident", "Follows this incident (single-user share)")]
         indexes = [
             models.Index(fields=["resolved_at"], name="incident_resolved_at"),
+            # Queue filters and orderings on incident columns (the rest are on ITSM Work).
+            models.Index(fields=["impact"], name="incident_impact"),
+            models.Index(fields=["urgency"], name="incident_urgency"),
+            models.Index(fields=["source"], name="incident_source"),
+            models.Index(
+                fields=["major_incident"], name="incident_major", condition=models.Q(major_incident=True)
+            ),
             models.Index(
                 fields=["escalation_next_at"],
                 name="incident_escalation_due",

@@ -114,10 +114,13 @@ def send(messages: Iterable[Message]) -> int:
         values = work_values(person, message.work)
         if values is None:
             continue
-        if message.work is not None and any(name not in values for name in KIND_FIELDS.get(message.kind, ())):
+        readable = policy.readable_fields(person, message.work) if message.work is not None else frozenset()
+        if message.work is not None and any(
+            name not in readable for name in KIND_FIELDS.get(message.kind, ())
+        ):
             continue  # the message is about fields this recipient may not read
         context = {
-            **_readable_extra(message.extra, values, message.work),
+            **_readable_extra(message.extra, readable, message.work),
             "work": values,
             "recipient_name": _name(person),
             "url": _url(person, message.work),
@@ -138,7 +141,7 @@ def send(messages: Iterable[Message]) -> int:
     return len(seen)
 
 
-def _readable_extra(extra: dict[str, Any], values: dict[str, Any], work) -> dict[str, Any]:
+def _readable_extra(extra: dict[str, Any], readable, work) -> dict[str, Any]:
     """The message's extra context without anything naming a field of the work the recipient
     may not read (an extra named after a field, or one known to reveal one)."""
     if work is None:
@@ -147,7 +150,7 @@ def _readable_extra(extra: dict[str, Any], values: dict[str, Any], work) -> dict
     kept = {}
     for key, value in extra.items():
         field = EXTRA_FIELDS.get(key, key)
-        if field in fields and field not in values:
+        if field in fields and field not in readable:
             continue
         kept[key] = value
     return kept

@@ -88,6 +88,9 @@ class Work(models.Model):
             models.Index(fields=["requested_for", "-opened_at"], name="work_requested_for_opened"),
             models.Index(fields=["-opened_at", "-id"], name="work_opened"),
             models.Index(fields=["-updated_at"], name="work_updated"),
+            models.Index(fields=["priority", "-opened_at"], name="work_priority_opened"),
+            models.Index(fields=["assignee", "-opened_at"], name="work_assignee_opened"),
+            models.Index(fields=["assignment_group", "-opened_at"], name="work_group_opened"),
             # The "breached" queue filter: stored breaches, and running clocks already past due.
             models.Index(fields=["sla_status", "-opened_at"], name="work_sla_status_opened"),
             models.Index(
