@@ -11,9 +11,10 @@ routing, middleware, authentication, the policy, serialisation or templates) wit
 client, as a seeded agent or customer; each is run ``--runs`` times after two warm-up runs,
 and the median, the 95th percentile and the SQL queries per request are reported.
 
-The sweeps change data: the SLA/escalation measurement first makes 1 % of the running clocks
-(and as many incidents' escalation stages) due, then runs the SLA sweep and the escalation
-sweep, each in a child process so that its peak memory (max RSS) is its own; the auto-close
+The sweeps change data: the SLA/escalation measurement first makes ``--due`` running clocks (and as many
+incidents' escalation stages) due, then runs the SLA sweep and the escalation
+sweep, each in a child process so that its peak memory (max RSS) is its own (``--due``, by
+default 10,000 = 1 % of a million; fewer when fewer are running); the auto-close
 measurement first backdates ``--auto-close`` resolved incidents past the 48-hour window.
 
 The table is printed and written as markdown to ``--out``; copy it into docs/PERFORMANCE.md.
@@ -158,19 +159,19 @@ def _child(code: str) -> tuple[float, float, str]:
     return float(seconds), usage.ru_maxrss / 1024, result.strip()
 
 
-def sweeps(auto_close: int) -> list[tuple[str, float, float, str]]:
+def sweeps(auto_close: int, due: int) -> list[tuple[str, float, float, str]]:
     from incidents.models import Incident
     from sla.models import SlaClock
 
     now = timezone.now()
     running = SlaClock.objects.filter(state="running", breached_at__isnull=True)
     total = running.count()
-    due_ids = list(running.order_by("?").values_list("pk", flat=True)[: max(1, total // 100)])
+    due_ids = list(running.order_by("?").values_list("pk", flat=True)[:due])
     SlaClock.objects.filter(pk__in=due_ids).update(
         due_at=now - timedelta(minutes=1), warn_at=now - timedelta(minutes=2), warned_at=None
     )
     moving = Incident.objects.filter(state__in=("new", "in_progress"), escalation_policy__isnull=False)
-    escalating = list(moving.order_by("?").values_list("pk", flat=True)[: len(due_ids)])
+    escalating = list(moving.order_by("?").values_list("pk", flat=True)[:due])
     Incident.objects.filter(pk__in=escalating).update(
         escalation_next_at=now - timedelta(minutes=1), escalation_stage=1, escalation_acknowledged_at=None
     )
@@ -198,6 +199,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     parser.add_argument("--skip-sweeps", action="store_true")
     parser.add_argument("--auto-close", type=int, default=2_000, help="Resolved incidents to make eligible.")
+    parser.add_argument(
+        "--due",
+        type=int,
+        default=10_000,
+        help="Clocks, and incidents' stages, to make due (1 %% of a million).",
+    )
     args = parser.parse_args()
     # No setup_test_environment(): its template instrumentation would slow every render.
     from django.conf import settings
@@ -224,7 +231,7 @@ def main() -> None:
             "| Sweep | seconds | peak memory (max RSS) MB | result | target |",
             "|---|---:|---:|---|---|",
         ]
-        for name, seconds, memory, result in sweeps(args.auto_close):
+        for name, seconds, memory, result in sweeps(args.auto_close, args.due):
             lines.append(
                 f"| {name} | {seconds:.2f} | {memory:.0f} | {result} | ≤ {SWEEP_TARGET_S} s, < {SWEEP_MEMORY_MB} MB |"
             )

@@ -72,22 +72,48 @@ def _stage(stages, order: int | None) -> EscalationStage | None:
     return next((s for s in stages if s.order == order), None)
 
 
-def _targets(incident, stage: EscalationStage, person) -> list:
+def _memo(memo: dict | None, key, compute):
+    """``compute()``, remembered in ``memo`` for the rest of a sweep (None: not remembered).
+    A sweep moving thousands of incidents into the same stages asks the same questions (who
+    is on call, who is in the group) once, and reuses the same user objects, whose roles are
+    then read once."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _targets(incident, stage: EscalationStage, person, memo: dict | None = None) -> list:
     people = list(stage.users.all())
     if person is not None:
         people.append(person)
     if stage.assignment_group_id is not None:
-        people.extend(notify.group_members(stage.assignment_group_id))
+        group_id = stage.assignment_group_id
+        people.extend(_memo(memo, ("members", group_id), lambda: notify.group_members(group_id)))
     return people
 
 
-def _enter(incident, policy, stages, stage: EscalationStage, at: datetime, *, assign: bool = True):
+def _enter(
+    incident,
+    policy,
+    stages,
+    stage: EscalationStage,
+    at: datetime,
+    *,
+    assign: bool = True,
+    memo: dict | None = None,
+):
     """Move ``incident`` (locked) to ``stage``: assign, set the state, journal, notify."""
     from oncall.routing import on_call_assignee, schedule_assignee
 
     changes: dict = {}
     # Whoever is on call in the stage's schedule is one of its targets, assigned or not.
-    on_call = schedule_assignee(stage.schedule, at) if stage.schedule_id is not None else None
+    on_call = (
+        _memo(memo, ("schedule", stage.schedule_id), lambda: schedule_assignee(stage.schedule, at))
+        if stage.schedule_id is not None
+        else None
+    )
     person = None
     if assign:
         person = on_call
@@ -95,7 +121,7 @@ def _enter(incident, policy, stages, stage: EscalationStage, at: datetime, *, as
             stage.assignment_group if stage.assignment_group and stage.assignment_group.is_active else None
         )
         if person is None and group is not None:
-            person = on_call_assignee(group, at)
+            person = _memo(memo, ("group", group.pk), lambda: on_call_assignee(group, at))
         if group is not None and incident.assignment_group_id != group.pk:
             changes["assignment_group"] = group
         if person is not None:
@@ -121,8 +147,72 @@ def _enter(incident, policy, stages, stage: EscalationStage, at: datetime, *, as
             {"stage": stage.order, "policy": policy.name, "timeout_minutes": stage.timeout_minutes,
              "requires_acknowledgment": stage.requires_acknowledgment, "has_next": following is not None},
         )
-        for person in _targets(incident, stage, changes.get("assignee") or on_call)
+        for person in _targets(incident, stage, changes.get("assignee") or on_call, memo)
     )  # fmt: skip
+
+
+def _enter_many(incidents, policy, stages, stage: EscalationStage, at: datetime, memo: dict) -> None:
+    """``_enter`` for a batch of locked incidents moving into the same stage (the sweep): the
+    same assignment rule, state, journal and messages, with a fixed number of queries per
+    batch instead of per incident."""
+    from incidents.models import Incident
+    from oncall.routing import on_call_assignee, schedule_assignee
+
+    on_call = (
+        _memo(memo, ("schedule", stage.schedule_id), lambda: schedule_assignee(stage.schedule, at))
+        if stage.schedule_id is not None
+        else None
+    )
+    group = stage.assignment_group if stage.assignment_group and stage.assignment_group.is_active else None
+    person = on_call
+    if person is None and group is not None:
+        person = _memo(memo, ("group", group.pk), lambda: on_call_assignee(group, at))
+    members = (
+        {u.pk for u in _memo(memo, ("members", group.pk), lambda: notify.group_members(group.pk))}
+        if group is not None
+        else set()
+    )
+    following = _next(stages, stage.order)
+    next_at = at + timedelta(minutes=stage.timeout_minutes) if following else None
+    entries, reassigned = [], {}
+    for incident in incidents:
+        changes = []
+        if group is not None and incident.assignment_group_id != group.pk:
+            changes.append(("assignment_group", incident.assignment_group, group))
+        if person is not None and incident.assignee_id != person.pk:
+            changes.append(("assignee", incident.assignee, person))
+        elif person is None and group is not None and incident.assignee_id not in (None, *members):
+            changes.append(("assignee", incident.assignee, None))
+        if incident.escalation_policy_id != policy.pk:
+            changes.append(("escalation_policy", incident.escalation_policy, policy))
+        changes.append(("escalation_stage", incident.escalation_stage, stage.order))
+        entries.extend(audit.change_entry(incident, None, name, old, new) for name, old, new in changes)
+        assignee = next((new for name, _, new in changes if name == "assignee"), incident.assignee)
+        if any(name in ("assignee", "assignment_group") for name, _, _ in changes):
+            key = (group.pk if group else incident.assignment_group_id, assignee.pk if assignee else None)
+            reassigned.setdefault(key, []).append(incident.pk)
+        incident.assignee = assignee
+    pks = [i.pk for i in incidents]
+    Incident.objects.filter(pk__in=pks).update(
+        escalation_policy=policy, escalation_stage=stage.order, escalation_stage_started_at=at,
+        escalation_acknowledged_at=None, escalation_next_at=next_at, updated_at=at,
+    )  # fmt: skip
+    for (group_id, assignee_id), ids in reassigned.items():  # a new assignment is a user-visible edit
+        Incident.objects.filter(pk__in=ids).update(
+            assignment_group_id=group_id, assignee_id=assignee_id, version=F("version") + 1
+        )
+    AuditEntry.objects.bulk_create(entries)
+    extra = {
+        "stage": stage.order, "policy": policy.name, "timeout_minutes": stage.timeout_minutes,
+        "requires_acknowledgment": stage.requires_acknowledgment, "has_next": following is not None,
+    }  # fmt: skip
+    for incident in incidents:
+        incident.escalation_policy, incident.escalation_stage = policy, stage.order
+    notify.send(
+        Message(target, Kind.STAGE, incident, extra)
+        for incident in incidents
+        for target in _targets(incident, stage, incident.assignee or on_call, memo)
+    )
 
 
 def _apply(incident, actor, changes: dict, *, bump: bool = False) -> None:
@@ -288,6 +378,7 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
     last_pk = 0
     due = Incident.objects.filter(escalation_next_at__lte=now, state__in=MOVING_STATES)
     stage_cache: dict[int, list[EscalationStage]] = {}
+    memo: dict = {}
     while True:
         with transaction.atomic():
             rows = list(
@@ -299,6 +390,7 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
             if not rows:
                 break
             last_pk = rows[-1].pk
+            moving: dict[tuple[int, int], list] = {}
             for incident in rows:
                 policy = incident.escalation_policy
                 if policy is None:
@@ -319,6 +411,10 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
                 if following is None:
                     _apply(incident, None, {"escalation_next_at": None})
                     continue
-                _enter(incident, policy, stages, following, now)
-                advanced.append(incident.pk)
+                moving.setdefault((policy.pk, following.order), []).append(incident)
+            for (policy_pk, order), incidents in moving.items():
+                stages = stage_cache[policy_pk]
+                policy = incidents[0].escalation_policy
+                _enter_many(incidents, policy, stages, _stage(stages, order), now, memo)
+                advanced.extend(i.pk for i in incidents)
     return {"advanced": advanced}

@@ -122,6 +122,32 @@ def incident_close(*, incident: Incident, actor) -> Incident:
 
 
 @transaction.atomic
+def incidents_close_locked(incidents: list[Incident]) -> list[int]:
+    """Close many resolved incidents at once as the system (the auto-close sweep), set-based:
+    one UPDATE and one journal insert for the batch. The caller holds the rows locked; those no
+    longer in a state the ``close`` transition accepts are left alone. Same table, same journal
+    entry as ``incident_close``."""
+    from django.db.models import F
+
+    from itsm import audit
+    from itsm.models import AuditEntry, Work
+
+    step = TRANSITIONS["close"]
+    batch = [i for i in incidents if i.state in step.sources]
+    if not batch:
+        return []
+    now = timezone.now()
+    Work.objects.filter(pk__in=[i.pk for i in batch]).update(
+        state=step.target, closed_at=now, updated_at=now, version=F("version") + 1
+    )
+    AuditEntry.objects.bulk_create(
+        audit.transition_entry(i, None, transition="close", old_state=i.state, new_state=step.target)
+        for i in batch
+    )
+    return [i.pk for i in batch]
+
+
+@transaction.atomic
 def incident_cancel(*, incident: Incident, actor, reason: str = "") -> Incident:
     """Cancel before resolution: agents, or the customer on its own incident."""
     incident = transition(TRANSITIONS, incident, actor, "cancel")

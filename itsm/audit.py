@@ -81,6 +81,16 @@ def change_entry(obj, actor, name: str, old, new, *, note: str = "") -> AuditEnt
     )
 
 
+def transition_entry(
+    obj, actor, *, transition: str, old_state: str, new_state: str, note: str = ""
+) -> AuditEntry:
+    """An unsaved transition entry, for set-based workflows that journal many rows at once."""
+    return _entry(
+        obj, actor, AuditEntry.Action.TRANSITION, field="state", transition=transition,
+        old_value=old_state, new_value=new_state, note=note,
+    )  # fmt: skip
+
+
 def log_transition(obj, actor, *, transition: str, old_state: str, new_state: str, note: str = "") -> None:
     _entry(
         obj,

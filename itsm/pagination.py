@@ -2,7 +2,7 @@
 
 An exact ``COUNT(*)`` over a queue of a million incidents costs more than the page itself. The
 ``CappedPaginator`` counts at most ``cap + 1`` rows (``SELECT COUNT(*) FROM (… LIMIT cap + 1)``,
-which stops early on an index); past the cap it says "more than 10,000" and still serves every
+which stops early on an index); past the cap it says "more than 1,000" and still serves every
 later page: a page past the counted ones exists while it has rows. Pages and the API say when
 the count is a lower bound (``count_capped``).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.functional import cached_property
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 class CappedPage(Page):

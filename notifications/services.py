@@ -93,14 +93,11 @@ def _url(recipient, work) -> str:
     return base + path
 
 
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def send(messages: Iterable[Message]) -> int:
     """Store the in-app notifications (agents) and queue the e-mails (anyone with an address).
     One person is told once per kind and work, however many reasons name it."""
     rows, mails, seen = [], [], set()
+    texts: dict[tuple, tuple[str, str]] = {}
     people: dict[int, Any] = {}  # one object per person: its roles are read once (cached on it)
     for message in messages:
         person = message.recipient
@@ -111,22 +108,32 @@ def send(messages: Iterable[Message]) -> int:
         if key in seen:
             continue
         seen.add(key)
-        values = work_values(person, message.work)
-        if values is None:
+        if message.work is not None and not policy.is_readable(person, message.work):
             continue
         readable = policy.readable_fields(person, message.work) if message.work is not None else frozenset()
         if message.work is not None and any(
             name not in readable for name in KIND_FIELDS.get(message.kind, ())
         ):
             continue  # the message is about fields this recipient may not read
-        context = {
-            **_readable_extra(message.extra, readable, message.work),
-            "work": values,
-            "recipient_name": _name(person),
-            "url": _url(person, message.work),
-        }
-        subject = " ".join(render_to_string(f"{TEMPLATES}/{message.kind}_subject.txt", context).split())
-        body = render_to_string(f"{TEMPLATES}/{message.kind}.txt", context)
+        url = _url(person, message.work)
+        # Everyone who reads the same fields of the same work gets the same text: rendered once
+        # (a stage calling on a whole group, a breach told to the assignee and the leads).
+        text_key = (
+            message.kind,
+            getattr(message.work, "pk", None),
+            readable,
+            url,
+            repr(sorted(message.extra.items())),
+        )
+        if text_key not in texts:
+            context = {
+                **_readable_extra(message.extra, readable, message.work),
+                "work": work_values(person, message.work),
+                "url": url,
+            }
+            subject = " ".join(render_to_string(f"{TEMPLATES}/{message.kind}_subject.txt", context).split())
+            texts[text_key] = (subject, render_to_string(f"{TEMPLATES}/{message.kind}.txt", context))
+        subject, body = texts[text_key]
         if policy.has_permission(person, "desk.access"):
             rows.append(
                 Notification(

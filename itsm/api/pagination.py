@@ -7,7 +7,7 @@ from itsm.pagination import CappedPaginator
 
 
 class Pagination(PageNumberPagination):
-    """Page numbers over a count capped at 10,000 (see ``itsm.pagination``): ``count`` is exact
+    """Page numbers over a count capped at 1,000 (see ``itsm.pagination``): ``count`` is exact
     below the cap; past it ``count_capped`` is true, ``count`` is the cap, and ``next`` keeps
     going while there are rows."""
 
@@ -33,7 +33,7 @@ class Pagination(PageNumberPagination):
         schema = super().get_paginated_response_schema(schema)
         schema["properties"]["count_capped"] = {
             "type": "boolean",
-            "description": "True when there are more rows than the count says (it stops at 10,000).",
+            "description": "True when there are more rows than the count says (it stops at 1,000).",
         }
         schema["required"] = [*schema.get("required", []), "count_capped"]
         return schema
