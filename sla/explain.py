@@ -76,10 +76,11 @@ def _pauses(events) -> list[dict]:
 
 
 def _duration_text(value: timedelta) -> str:
+    """Hours and minutes, never days: a business "day" is not 24 hours (3 days of a 9–17
+    calendar is 24 h of business time, not "1 d")."""
     minutes = int(value.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{days} d"] if days else []
+    hours, minutes = divmod(minutes, 60)
+    parts = []
     if hours:
         parts.append(f"{hours} h")
     if minutes or not parts:
