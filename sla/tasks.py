@@ -54,40 +54,48 @@ def _records(work_ids) -> dict:
     return found
 
 
-def breaches(now: datetime, batch: int = BATCH) -> int:
-    from escalation.services import record_breaches
-
-    due = SlaClock.objects.filter(state=ClockState.RUNNING, breached_at__isnull=True, due_at__lte=now)
-    count, last_pk = 0, 0
+def _locked_batches(due, batch: int):
+    """The due clocks, a batch at a time: each batch is read in pk order (keyset, so a row left
+    locked by another sweep is not read again), locked with ``_lock``, and handed over inside
+    its own transaction, which commits when the caller asks for the next one."""
+    last_pk = 0
     while True:
         with transaction.atomic():
             page = list(due.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch])
             if not page:
-                break
+                return
             last_pk = page[-1]
-            clocks = _lock(due, page)
-            for clock in clocks:
-                clock.breached_at = clock.due_at
-            SlaClock.objects.bulk_update(clocks, ["breached_at"])
-            SlaClockEvent.objects.bulk_create(
-                SlaClockEvent(clock=c, kind=ClockEvent.BREACHED, at=c.breached_at, elapsed=c.target_duration)
-                for c in clocks
+            yield _lock(due, page)
+
+
+def breaches(now: datetime, batch: int = BATCH) -> int:
+    from escalation.services import record_breaches
+
+    due = SlaClock.objects.filter(state=ClockState.RUNNING, breached_at__isnull=True, due_at__lte=now)
+    count = 0
+    for clocks in _locked_batches(due, batch):
+        for clock in clocks:
+            clock.breached_at = clock.due_at
+        SlaClock.objects.bulk_update(clocks, ["breached_at"])
+        SlaClockEvent.objects.bulk_create(
+            SlaClockEvent(clock=c, kind=ClockEvent.BREACHED, at=c.breached_at, elapsed=c.target_duration)
+            for c in clocks
+        )
+        # The work's next due time moves on to its earliest running clock not yet breached.
+        next_due = (
+            SlaClock.objects.filter(
+                work=OuterRef("pk"), is_current=True, state=ClockState.RUNNING, breached_at__isnull=True
             )
-            # The work's next due time moves on to its earliest running clock not yet breached.
-            next_due = (
-                SlaClock.objects.filter(
-                    work=OuterRef("pk"), is_current=True, state=ClockState.RUNNING, breached_at__isnull=True
-                )
-                .order_by()
-                .values("work")
-                .annotate(first=Min("due_at"))
-                .values("first")
-            )
-            Work.objects.filter(pk__in={c.work_id for c in clocks}).update(
-                sla_status=SlaStatus.BREACHED, sla_due_at=Subquery(next_due)
-            )
-            record_breaches(clocks)
-            count += len(clocks)
+            .order_by()
+            .values("work")
+            .annotate(first=Min("due_at"))
+            .values("first")
+        )
+        Work.objects.filter(pk__in={c.work_id for c in clocks}).update(
+            sla_status=SlaStatus.BREACHED, sla_due_at=Subquery(next_due)
+        )
+        record_breaches(clocks)
+        count += len(clocks)
     return count
 
 
@@ -95,39 +103,31 @@ def warnings(now: datetime, batch: int = BATCH) -> int:
     """Clocks that used 75 % of their target: tell the assignee (or, unassigned, the group's
     leads) once."""
     due = SlaClock.objects.filter(state=ClockState.RUNNING, warned_at__isnull=True, warn_at__lte=now)
-    count, last_pk = 0, 0
-    while True:
-        with transaction.atomic():
-            page = list(due.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch])
-            if not page:
-                break
-            last_pk = page[-1]
-            clocks = _lock(due, page)
-            for clock in clocks:
-                clock.warned_at = clock.warn_at
-            SlaClock.objects.bulk_update(clocks, ["warned_at"])
-            fresh = [c for c in clocks if c.due_at is None or c.due_at > now]  # the others breach now
-            SlaClockEvent.objects.bulk_create(
-                SlaClockEvent(
-                    clock=c, kind=ClockEvent.WARNED, at=c.warned_at, elapsed=c.target_duration * 0.75
-                )
-                for c in fresh
-            )
-            work_ids = {c.work_id for c in fresh}
-            Work.objects.filter(pk__in=work_ids).exclude(
-                sla_status__in=(SlaStatus.BREACHED, SlaStatus.AT_RISK)
-            ).update(sla_status=SlaStatus.AT_RISK)
-            works = _records(work_ids)
-            leads = notify.group_leads(w.assignment_group_id for w in works.values() if w.assignment_group_id)
-            messages = []
-            for clock in fresh:
-                work = works[clock.work_id]
-                people = [work.assignee] if work.assignee_id else leads.get(work.assignment_group_id, [])
-                calendar = work.sla_definition.calendar if work.sla_definition else None
-                extra = {"target": clock.target, "due_at": clock.due_at, "calendar": str(calendar or "24×7")}
-                messages.extend(Message(p, Kind.SLA_WARNING, work, extra) for p in people)
-            notify.send(messages)
-            count += len(fresh)
+    count = 0
+    for clocks in _locked_batches(due, batch):
+        for clock in clocks:
+            clock.warned_at = clock.warn_at
+        SlaClock.objects.bulk_update(clocks, ["warned_at"])
+        fresh = [c for c in clocks if c.due_at is None or c.due_at > now]  # the others breach now
+        SlaClockEvent.objects.bulk_create(
+            SlaClockEvent(clock=c, kind=ClockEvent.WARNED, at=c.warned_at, elapsed=c.target_duration * 0.75)
+            for c in fresh
+        )
+        work_ids = {c.work_id for c in fresh}
+        Work.objects.filter(pk__in=work_ids).exclude(
+            sla_status__in=(SlaStatus.BREACHED, SlaStatus.AT_RISK)
+        ).update(sla_status=SlaStatus.AT_RISK)
+        works = _records(work_ids)
+        leads = notify.group_leads(w.assignment_group_id for w in works.values() if w.assignment_group_id)
+        messages = []
+        for clock in fresh:
+            work = works[clock.work_id]
+            people = [work.assignee] if work.assignee_id else leads.get(work.assignment_group_id, [])
+            calendar = work.sla_definition.calendar if work.sla_definition else None
+            extra = {"target": clock.target, "due_at": clock.due_at, "calendar": str(calendar or "24×7")}
+            messages.extend(Message(p, Kind.SLA_WARNING, work, extra) for p in people)
+        notify.send(messages)
+        count += len(fresh)
     return count
 
 
