@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 
 from escalation.models import MAX_STAGES, EscalationPolicy, EscalationStage
 from itsm import audit, policy, services
-from itsm.errors import InvalidInput, NotAllowed, NotFound
+from itsm.errors import InvalidInput, NotAllowed
+from itsm.workflow import locked_for
 
 STAGES = "stages"
 IS_DEFAULT = "is_default"
@@ -153,11 +154,7 @@ def policy_update(
     *, policy_row: EscalationPolicy, actor, data: Mapping[str, Any], stages: list | None = None
 ) -> EscalationPolicy:
     """Change a policy; ``stages``, when given, replaces all its stages."""
-    locked = services.lock(policy_row)
-    if not policy.is_readable(actor, locked):
-        raise NotFound()
-    if not policy.can(actor, "update", locked):
-        raise NotAllowed(NOT_ALLOWED)
+    locked = locked_for(policy_row, actor, "update")
     services.check_fields(actor, locked, data)
     for name, value in data.items():
         setattr(locked, name, value)

@@ -7,43 +7,17 @@ Each person reads only its own (the policy's read rule is "recipient is you"): a
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from itsm import policy
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.serializers import PolicySerializer
 from itsm.api.views import PolicyViewSetMixin
-from itsm.errors import NotAllowed
+from notifications import services
 from notifications.models import Notification
-
-# --- Marking read (the only change anyone makes to a notification) ----------------------------
-
-
-def notification_mark_read(*, notification: Notification, actor, at: datetime | None = None) -> Notification:
-    """Mark one of your notifications read (again is a no-op: the first time is kept)."""
-    if not policy.can(actor, "update", notification):
-        raise NotAllowed("You may only mark your own notifications read.")
-    if notification.read_at is None:
-        at = at or timezone.now()
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=at)
-        notification.refresh_from_db(fields=["read_at"])
-    return notification
-
-
-def notifications_mark_all_read(*, actor, at: datetime | None = None) -> int:
-    """Mark every unread notification of yours read; answers how many were unread."""
-    if not policy.can(actor, "update", Notification):
-        raise NotAllowed("You may only mark your own notifications read.")
-    unread = policy.readable(actor, Notification).filter(read_at__isnull=True)
-    return unread.update(read_at=at or timezone.now())
-
 
 # --- The door ---------------------------------------------------------------------------------
 
@@ -87,11 +61,13 @@ class NotificationViewSet(
     @action(detail=True, methods=["post"], filter_backends=[])
     def read(self, request, pk=None):
         """Mark this notification read."""
-        notification = notification_mark_read(notification=self.get_object(), actor=request.user)
+        notification = self.get_object()
+        services.mark_read(actor=request.user, notifications=Notification.objects.filter(pk=notification.pk))
+        notification.refresh_from_db(fields=["read_at"])
         return Response(self.get_serializer(notification).data)
 
     @extend_schema(request=None, responses=MarkedSerializer)
     @action(detail=False, methods=["post"], url_path="read-all", filter_backends=[], pagination_class=None)
     def read_all(self, request):
         """Mark all your notifications read."""
-        return Response({"marked": notifications_mark_all_read(actor=request.user)})
+        return Response({"marked": services.mark_read(actor=request.user)})

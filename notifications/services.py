@@ -171,6 +171,25 @@ def _deliver(mails: list[EmailMessage]) -> None:
         logger.exception("Could not send %d notification e-mails", len(mails))
 
 
+def mark_read(*, actor, notifications=None, at=None) -> int:
+    """Mark ``actor``'s own unread notifications read (those of ``notifications``, or all), in
+    one UPDATE; answers how many were unread. The policy decides: a person reads, and may set
+    ``read_at`` of, only its own. Not journaled: it changes nothing of the work."""
+    from django.utils import timezone
+
+    from itsm.errors import NotAllowed
+
+    if not policy.can(actor, "update", Notification):
+        raise NotAllowed("You may only mark your own notifications read.")
+    mine = policy.readable(actor, Notification, notifications)
+    return mine.filter(read_at__isnull=True).update(read_at=at or timezone.now())
+
+
+def unread_count(user) -> int:
+    """One query, on the partial index of unread rows."""
+    return policy.readable(user, Notification).filter(read_at__isnull=True).count()
+
+
 def group_leads(group_ids: Iterable[int]) -> dict[int, list]:
     """The leads of each group (one query)."""
     from itsm.models import GroupMembership

@@ -13,13 +13,13 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from itsm import policy
 from itsm.api.serializers import is_possible_pk
 from itsm.views.base import DeskMixin
+from notifications import services
 from notifications.models import Notification
 
 PAGE_SIZE = 25
@@ -27,26 +27,6 @@ PAGE_SIZE = 25
 
 def own_notifications(user) -> QuerySet:
     return policy.readable(user, Notification)
-
-
-def unread_count(user) -> int:
-    """One query, on the partial index of unread rows."""
-    return own_notifications(user).filter(read_at__isnull=True).count()
-
-
-def mark_read(user, notifications: QuerySet) -> int:
-    """Mark the user's own unread ``notifications`` read, in one UPDATE; the others are left
-    alone. Reading one's notifications is not journaled (it changes nothing of the work).
-
-    The policy lets a person update only ``read_at`` of its own notifications: the update rule
-    is restricted to own rows, and ``readable`` keeps only those."""
-    if not policy.can(user, "update", Notification):
-        return 0
-    return (
-        policy.readable(user, Notification, notifications)
-        .filter(read_at__isnull=True)
-        .update(read_at=timezone.now())
-    )
 
 
 def _back(request):
@@ -86,7 +66,7 @@ class MarkReadView(DeskMixin, View):
         mine = own_notifications(request.user).filter(pk=pk)
         if not mine.exists():
             raise Http404("No such notification.")
-        mark_read(request.user, mine)
+        services.mark_read(actor=request.user, notifications=mine)
         return _back(request)
 
 
@@ -94,7 +74,7 @@ class MarkAllReadView(DeskMixin, View):
     http_method_names = ["post"]
 
     def post(self, request):
-        done = mark_read(request.user, Notification.objects.all())
+        done = services.mark_read(actor=request.user)
         if done:
             messages.success(request, f"Marked {done} notification{'s' if done != 1 else ''} read.")
         else:

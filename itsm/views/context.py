@@ -13,7 +13,7 @@ def navigation(request):
     nav_desk = policy.has_permission(user, "desk.access")
     unread = 0
     if nav_desk:
-        from notifications.views import unread_count
+        from notifications.services import unread_count
 
         unread = SimpleLazyObject(lambda: unread_count(user))
     return {

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from itsm import audit, policy, services
-from itsm.errors import InvalidInput, NotAllowed, NotFound
+from itsm.errors import InvalidInput, NotAllowed
+from itsm.workflow import locked_for
 from oncall.models import Weekday
 from sla.models import BusinessCalendar, WorkingPeriod
 
@@ -112,11 +113,7 @@ def calendar_update(
     """Change a calendar; ``periods``, when given, replaces all its working periods.
 
     Clocks already running keep the due time worked out when they started or last resumed."""
-    calendar = services.lock(calendar)
-    if not policy.is_readable(actor, calendar):
-        raise NotFound()
-    if not policy.can(actor, "update", calendar):
-        raise NotAllowed("Managing business calendars takes the itsm.configure permission.")
+    calendar = locked_for(calendar, actor, "update")
     services.check_fields(actor, calendar, data)
     for name, value in data.items():
         setattr(calendar, name, value)
