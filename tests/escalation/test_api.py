@@ -344,3 +344,57 @@ def test_listing_notifications_costs_the_same_queries_for_2_and_40(api, django_a
         body = client.get(NOTIFICATIONS, {"page_size": 50}).json()
     assert body["count"] == 40
     assert body["results"][0]["work_number"] == incident.number
+
+
+# --- Escalate and acknowledge through the incident actions --------------------------------------
+
+
+def _incident(customer):
+    from incidents import services as incident_services
+
+    return incident_services.incident_create(
+        actor=customer, data={"short_description": "VPN drops every hour"}
+    )
+
+
+def test_escalate_through_the_api_raises_the_level_moves_a_stage_and_journals_the_reason(
+    customer, agent, lead, group, api
+):
+    from incidents.models import IncidentNote
+
+    default = EscalationPolicy.objects.create(name="Default", is_default=True)
+    EscalationStage.objects.create(policy=default, order=1, timeout_minutes=30)
+    EscalationStage.objects.create(policy=default, order=2, timeout_minutes=30, assignment_group=group)
+    incident = _incident(customer)
+    r = api.as_user(agent).post(f"/api/v1/incidents/{incident.pk}/escalate/", {"reason": "Whole floor down"})
+    assert r.status_code == 200, r.content
+    assert (r.json()["escalation_level"], r.json()["escalation_stage"]) == (1, 2)
+    assert r.json()["assignment_group"] == group.pk
+    assert IncidentNote.objects.filter(incident=incident, body="[Escalated] Whole floor down").exists()
+    assert AuditEntry.objects.filter(
+        object_id=str(incident.pk), field="escalation_level", new_value="1"
+    ).exists()
+
+
+def test_a_customer_cannot_escalate_and_never_learns_the_escalation_level(customer, customer2, api):
+    incident = _incident(customer)
+    own = api.as_user(customer).post(f"/api/v1/incidents/{incident.pk}/escalate/", {"reason": "Please"})
+    assert own.status_code == 403
+    assert "escalation" not in own.content.decode().replace("escalate", "")
+    assert api.as_user(customer2).post(f"/api/v1/incidents/{incident.pk}/escalate/", {}).status_code == 404
+    body = api.as_user(customer).get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert not any(name.startswith(("escalation_", "sla_")) for name in body)
+    incident.refresh_from_db()
+    assert incident.escalation_level == 0
+
+
+def test_acknowledge_through_the_api_is_refused_on_a_resolved_incident(customer, agent, api):
+    incident = _incident(customer)
+    api.as_user(agent).post(
+        f"/api/v1/incidents/{incident.pk}/resolve/",
+        {"resolution_code": "resolved", "resolution_notes": "Replaced the router."},
+        format="json",
+    )
+    r = api.as_user(agent).post(f"/api/v1/incidents/{incident.pk}/acknowledge/", {})
+    assert r.status_code == 400
+    assert r.json()["state"] == ["resolved"]
