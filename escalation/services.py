@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from escalation.models import EscalationPolicy, EscalationStage
 from itsm import audit
-from itsm.models import AuditEntry, GroupMembership
+from itsm.models import GroupMembership, Work
 from notifications import services as notify
 from notifications.models import Kind
 from notifications.services import Message
@@ -193,15 +193,19 @@ def _enter_many(incidents, policy, stages, stage: EscalationStage, at: datetime,
             reassigned.setdefault(key, []).append(incident.pk)
         incident.assignee = assignee
     pks = [i.pk for i in incidents]
+    # The incident's own columns, then each work row once (its parent table: assignment,
+    # version and updated_at together), rather than the ORM's two passes over a child model.
     Incident.objects.filter(pk__in=pks).update(
         escalation_policy=policy, escalation_stage=stage.order, escalation_stage_started_at=at,
-        escalation_acknowledged_at=None, escalation_next_at=next_at, updated_at=at,
+        escalation_acknowledged_at=None, escalation_next_at=next_at,
     )  # fmt: skip
     for (group_id, assignee_id), ids in reassigned.items():  # a new assignment is a user-visible edit
-        Incident.objects.filter(pk__in=ids).update(
-            assignment_group_id=group_id, assignee_id=assignee_id, version=F("version") + 1
+        Work.objects.filter(pk__in=ids).update(
+            assignment_group_id=group_id, assignee_id=assignee_id, version=F("version") + 1, updated_at=at
         )
-    AuditEntry.objects.bulk_create(entries)
+    moved = {pk for ids in reassigned.values() for pk in ids}
+    Work.objects.filter(pk__in=[pk for pk in pks if pk not in moved]).update(updated_at=at)
+    audit.write(entries)
     extra = {
         "stage": stage.order, "policy": policy.name, "timeout_minutes": stage.timeout_minutes,
         "requires_acknowledgment": stage.requires_acknowledgment, "has_next": following is not None,
@@ -209,9 +213,12 @@ def _enter_many(incidents, policy, stages, stage: EscalationStage, at: datetime,
     for incident in incidents:
         incident.escalation_policy, incident.escalation_stage = policy, stage.order
     notify.send(
-        Message(target, Kind.STAGE, incident, extra)
-        for incident in incidents
-        for target in _targets(incident, stage, incident.assignee or on_call, memo)
+        (
+            Message(target, Kind.STAGE, incident, extra)
+            for incident in incidents
+            for target in _targets(incident, stage, incident.assignee or on_call, memo)
+        ),
+        people=memo.setdefault("people", {}),
     )
 
 
@@ -311,7 +318,7 @@ def escalate(incident, *, actor, reason: str = "", at: datetime | None = None) -
     )
 
 
-def record_breaches(clocks) -> None:
+def record_breaches(clocks, *, people: dict | None = None) -> None:
     """Clocks just recorded as breached: each raises its incident's escalation level by one,
     is journaled, and is told to the assignee and the group's leads. Set-based: a fixed number
     of queries per batch."""
@@ -357,8 +364,8 @@ def record_breaches(clocks) -> None:
             )
         )
         incident.escalation_level = levels[incident.pk]
-    AuditEntry.objects.bulk_create(entries)
-    notify.send(messages)
+    audit.write(entries)
+    notify.send(messages, people=people)
 
 
 # --- The sweep -----------------------------------------------------------------------------
@@ -384,7 +391,8 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
             rows = list(
                 due.filter(pk__gt=last_pk)
                 .select_for_update(skip_locked=True, of=("self", "work_ptr"))
-                .select_related("escalation_policy")
+                # What the stage move journals and tells: no query per incident.
+                .select_related("escalation_policy", "assignee", "assignment_group")
                 .order_by("pk")[:batch]
             )
             if not rows:

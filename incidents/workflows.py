@@ -130,7 +130,7 @@ def incidents_close_locked(incidents: list[Incident]) -> list[int]:
     from django.db.models import F
 
     from itsm import audit
-    from itsm.models import AuditEntry, Work
+    from itsm.models import Work
 
     step = TRANSITIONS["close"]
     batch = [i for i in incidents if i.state in step.sources]
@@ -140,7 +140,7 @@ def incidents_close_locked(incidents: list[Incident]) -> list[int]:
     Work.objects.filter(pk__in=[i.pk for i in batch]).update(
         state=step.target, closed_at=now, updated_at=now, version=F("version") + 1
     )
-    AuditEntry.objects.bulk_create(
+    audit.write(
         audit.transition_entry(i, None, transition="close", old_state=i.state, new_state=step.target)
         for i in batch
     )

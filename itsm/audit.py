@@ -7,8 +7,10 @@ from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 from itsm import policy
+from itsm.bulk import Copier
 from itsm.models import AuditEntry
 
 SYSTEM_LABEL = "system"
@@ -79,6 +81,22 @@ def change_entry(obj, actor, name: str, old, new, *, note: str = "") -> AuditEnt
         new_value=display(new),
         note=note,
     )
+
+
+_JOURNAL = Copier(
+    AuditEntry,
+    [
+        "at", "actor_id", "actor_label", "content_type_id", "object_id", "object_repr", "action", "field",
+        "old_value", "new_value", "transition", "note",
+    ],
+)  # fmt: skip
+
+
+def write(entries: Iterable[AuditEntry]) -> None:
+    """Journal many unsaved entries (``change_entry``, ``transition_entry``) at once, in order:
+    with COPY on PostgreSQL, as a sweep moving thousands of records writes tens of thousands."""
+    now = timezone.now()
+    _JOURNAL.write([(e.at or now, *(getattr(e, name) for name in _JOURNAL.columns[1:])) for e in entries])
 
 
 def transition_entry(

@@ -3,12 +3,15 @@ backend (console by default, SMTP from settings), both rendered from templates.
 
 Each message is rendered from a context holding only the fields of the work the recipient may
 read (``work_values``), so a field hidden from a customer can never reach what it receives,
-whatever a template asks for. E-mails are sent after the transaction commits, so nothing is
-sent for a change that rolled back.
+whatever a template asks for. In-app notifications are written in the same transaction as the
+change they tell of. E-mails are handed to background tasks (django-q2, ``deliver``, in chunks
+of ``MAIL_CHUNK``) after the transaction commits: nothing is sent for a change that rolled back,
+and a sweep telling thousands of people does not wait for the mail server.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,13 +22,22 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django_q.tasks import async_task
 
 from itsm import policy
+from itsm.bulk import Copier
 from notifications.models import Kind, Notification
 
 logger = logging.getLogger(__name__)
 
 TEMPLATES = "notifications/email"
+# In-app rows are COPY'd: a sweep may write tens of thousands at once.
+_ROWS = Copier(Notification, ["recipient_id", "kind", "work_id", "subject", "body", "created_at"])
+# More messages than this of one kind for one person at once: one digest listing them.
+DIGEST_AT = 5
+MAIL_CHUNK = 200  # e-mails per delivery task: one SMTP connection each, several tasks in parallel
 
 # What each kind of message is about. A recipient who may not read one of these fields of the
 # work is not sent the message at all: "breached its SLA" or "escalated to level 2" would tell
@@ -58,6 +70,20 @@ class Message:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=512)
+def _plan(model, readable: frozenset) -> tuple:
+    """Which fields ``work_values`` copies for a reader of ``readable``, and their choice labels
+    (worked out once per model and set of readable fields, not per message)."""
+    plan = []
+    for name in sorted(readable):
+        model_field = model._meta.get_field(name)
+        if model_field.many_to_many or model_field.one_to_many:
+            continue  # no message lists related records; they would cost a query each
+        labels = dict(model_field.flatchoices) if model_field.choices else None
+        plan.append((name, model_field, labels))
+    return tuple(plan)
+
+
 def work_values(recipient, work) -> dict[str, Any] | None:
     """The work as ``recipient`` may read it: readable fields (plus ``<name>_label`` for fields
     with choices); None if it may not read it. A related record (assignee, group…) is included
@@ -68,37 +94,47 @@ def work_values(recipient, work) -> dict[str, Any] | None:
     if not policy.is_readable(recipient, work):
         return None
     values: dict[str, Any] = {}
-    for name in sorted(policy.readable_fields(recipient, work)):
-        model_field = work._meta.get_field(name)
-        if model_field.many_to_many or model_field.one_to_many:
-            continue  # no message lists related records; they would cost a query each
+    for name, model_field, labels in _plan(type(work), frozenset(policy.readable_fields(recipient, work))):
         if model_field.is_relation and not model_field.is_cached(work):
             values[model_field.attname] = getattr(work, model_field.attname)
             continue
-        values[name] = getattr(work, name)
-        if model_field.choices:
-            values[f"{name}_label"] = getattr(work, f"get_{name}_display")()
+        value = values[name] = getattr(work, name)
+        if labels is not None:
+            values[f"{name}_label"] = force_str(labels.get(value, value), strings_only=True)
     return values
 
 
-def _url(recipient, work) -> str:
+_PK = 918273645  # stands for the record's id in a reversed path
+
+
+def _url(recipient, work, paths: dict[bool, str]) -> str:
+    """The work's page in the desk (agents) or the portal. ``paths`` remembers the reversed
+    path for one ``send``: reversing a URL per message was a third of a big sweep's time."""
     base = getattr(settings, "SITE_URL", "").rstrip("/")
     if work is None:
         return base + "/desk/notifications/"
     agent = policy.has_permission(recipient, "desk.access")
-    try:
-        path = reverse("desk:incident-detail" if agent else "portal:incident-detail", args=[work.pk])
-    except NoReverseMatch:
-        path = f"/{'desk' if agent else 'portal'}/incidents/{work.pk}/"
-    return base + path
+    if agent not in paths:
+        door = "desk" if agent else "portal"
+        try:
+            paths[agent] = reverse(f"{door}:incident-detail", args=[_PK])
+        except NoReverseMatch:
+            paths[agent] = f"/{door}/incidents/{_PK}/"
+    return base + paths[agent].replace(str(_PK), str(work.pk))
 
 
-def send(messages: Iterable[Message]) -> int:
+def send(messages: Iterable[Message], *, people: dict[int, Any] | None = None) -> int:
     """Store the in-app notifications (agents) and queue the e-mails (anyone with an address).
-    One person is told once per kind and work, however many reasons name it."""
-    rows, mails, seen = [], [], set()
-    texts: dict[tuple, tuple[str, str]] = {}
-    people: dict[int, Any] = {}  # one object per person: its roles are read once (cached on it)
+    One person is told once per kind and work, however many reasons name it; a person who
+    would get more than ``DIGEST_AT`` messages of one kind from one change or sweep batch gets
+    one digest listing them instead (a storm of breaches must not bury the desk in mail).
+
+    ``people`` keeps one object per person, so its roles are read once (they are cached on
+    it); a sweep passes the same dict for all its batches."""
+    seen: set[tuple] = set()
+    pending: dict[tuple[int, str], list[tuple[Message, frozenset, str]]] = {}
+    people = {} if people is None else people
+    paths: dict[bool, str] = {}
     for message in messages:
         person = message.recipient
         if person is None or not person.is_active:
@@ -115,37 +151,92 @@ def send(messages: Iterable[Message]) -> int:
             name not in readable for name in KIND_FIELDS.get(message.kind, ())
         ):
             continue  # the message is about fields this recipient may not read
-        url = _url(person, message.work)
-        # Everyone who reads the same fields of the same work gets the same text: rendered once
-        # (a stage calling on a whole group, a breach told to the assignee and the leads).
-        text_key = (
-            message.kind,
-            getattr(message.work, "pk", None),
-            readable,
-            url,
-            repr(sorted(message.extra.items())),
-        )
-        if text_key not in texts:
-            context = {
+        url = _url(person, message.work, paths)
+        pending.setdefault((person.pk, message.kind), []).append((message, readable, url))
+    rows, mails = [], []
+    texts = _Texts()
+    now = timezone.now()
+    for (pk, kind), items in pending.items():
+        person = people[pk]
+        if len(items) > DIGEST_AT:
+            told = [(None, texts.digest(person, kind, items, paths))]
+        else:
+            told = [
+                (message.work, texts.one(person, message, readable, url)) for message, readable, url in items
+            ]
+        for work, (subject, body) in told:
+            if policy.has_permission(person, "desk.access"):
+                rows.append((person.pk, kind, getattr(work, "pk", None), subject[:255], body, now))
+            if person.email:
+                mails.append((subject, body, person.email))
+    _ROWS.write(rows)
+    if mails:
+        transaction.on_commit(lambda: _queue(mails))
+    return len(seen)
+
+
+class _Texts:
+    """Renders messages for one ``send``. Everyone who reads the same fields of the same work
+    gets the same text, rendered once (a stage calling on a whole group, a breach told to the
+    assignee and the leads); a digest is rendered once for everyone given the same list."""
+
+    def __init__(self):
+        self.subjects: dict[tuple, str] = {}
+        self.bodies: dict[tuple, str] = {}
+        self.contexts: dict[tuple, dict] = {}
+
+    def _key(self, message: Message, readable, url) -> tuple:
+        extra = repr(sorted(message.extra.items()))
+        return (message.kind, getattr(message.work, "pk", None), readable, url, extra)
+
+    def _context(self, key, person, message: Message, readable, url) -> dict:
+        if key not in self.contexts:
+            self.contexts[key] = {
                 **_readable_extra(message.extra, readable, message.work),
                 "work": work_values(person, message.work),
                 "url": url,
             }
-            subject = " ".join(render_to_string(f"{TEMPLATES}/{message.kind}_subject.txt", context).split())
-            texts[text_key] = (subject, render_to_string(f"{TEMPLATES}/{message.kind}.txt", context))
-        subject, body = texts[text_key]
-        if policy.has_permission(person, "desk.access"):
-            rows.append(
-                Notification(
-                    recipient=person, kind=message.kind, work=message.work, subject=subject[:255], body=body
-                )
-            )
-        if person.email:
-            mails.append(EmailMessage(subject, body, None, [person.email]))
-    Notification.objects.bulk_create(rows, batch_size=500)
-    if mails:
-        transaction.on_commit(lambda: _deliver(mails))
-    return len(seen)
+        return self.contexts[key]
+
+    def subject(self, person, message: Message, readable, url) -> str:
+        key = self._key(message, readable, url)
+        if key not in self.subjects:
+            context = self._context(key, person, message, readable, url)
+            text = render_to_string(f"{TEMPLATES}/{message.kind}_subject.txt", context)
+            self.subjects[key] = " ".join(text.split())
+        return self.subjects[key]
+
+    def one(self, person, message: Message, readable, url) -> tuple[str, str]:
+        key = self._key(message, readable, url)
+        if key not in self.bodies:
+            context = self._context(key, person, message, readable, url)
+            self.bodies[key] = render_to_string(f"{TEMPLATES}/{message.kind}.txt", context)
+        return self.subject(person, message, readable, url), self.bodies[key]
+
+    def digest(self, person, kind: str, items, paths) -> tuple[str, str]:
+        lines = tuple((self.subject(person, m, readable, url), url) for m, readable, url in items)
+        noun = _noun([m.work for m, _, _ in items])
+        key = ("digest", kind, noun, lines)
+        if key not in self.bodies:
+            context = {
+                "count": len(lines),
+                "noun": noun,
+                "kind_label": Kind(kind).label,
+                "lines": lines,
+                "url": _url(person, None, paths),
+            }
+            subject = " ".join(render_to_string(f"{TEMPLATES}/digest_subject.txt", context).split())
+            self.subjects[key] = subject
+            self.bodies[key] = render_to_string(f"{TEMPLATES}/digest.txt", context)
+        return self.subjects[key], self.bodies[key]
+
+
+def _noun(works) -> str:
+    """What a digest lists: "incidents" when all are, else "records"."""
+    models = {type(work) for work in works}
+    if len(models) == 1 and None not in models:
+        return str(next(iter(models))._meta.verbose_name_plural)
+    return "records"
 
 
 def _readable_extra(extra: dict[str, Any], readable, work) -> dict[str, Any]:
@@ -163,19 +254,33 @@ def _readable_extra(extra: dict[str, Any], readable, work) -> dict[str, Any]:
     return kept
 
 
-def _deliver(mails: list[EmailMessage]) -> None:
+def _queue(mails: list[tuple[str, str, str]]) -> None:
+    """Hand the e-mails to delivery tasks, ``MAIL_CHUNK`` at a time (in the tests' and a
+    single-process set-up's sync mode they are sent at once)."""
+    for start in range(0, len(mails), MAIL_CHUNK):
+        chunk = mails[start : start + MAIL_CHUNK]
+        try:
+            async_task("notifications.services.deliver", chunk, task_name="notifications.deliver")
+        except Exception:  # the broker is down: deliver here rather than lose the messages
+            logger.exception("Could not queue %d notification e-mails; sending them now", len(chunk))
+            deliver(chunk)
+
+
+def deliver(mails: list[tuple[str, str, str]]) -> int:
+    """The background task: send (subject, body, address) e-mails over one connection."""
+    messages = [EmailMessage(subject, body, None, [address]) for subject, body, address in mails]
     try:
-        get_connection().send_messages(mails)
+        return get_connection().send_messages(messages) or 0
     except OSError:
         # The change is committed; a mail server that is down must not turn it into an error.
-        logger.exception("Could not send %d notification e-mails", len(mails))
+        logger.exception("Could not send %d notification e-mails", len(messages))
+        return 0
 
 
 def mark_read(*, actor, notifications=None, at=None) -> int:
     """Mark ``actor``'s own unread notifications read (those of ``notifications``, or all), in
     one UPDATE; answers how many were unread. The policy decides: a person reads, and may set
     ``read_at`` of, only its own. Not journaled: it changes nothing of the work."""
-    from django.utils import timezone
 
     from itsm.errors import NotAllowed
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import F, Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from itsm.bulk import Copier
 from itsm.models import Work
 from notifications import services as notify
 from notifications.models import Kind
@@ -22,6 +24,8 @@ from notifications.services import Message
 from sla.models import ClockEvent, ClockState, SlaClock, SlaClockEvent, SlaStatus
 
 BATCH = 500
+# Clock events are COPY'd (``itsm.bulk``): a sweep may write thousands at once.
+_EVENTS = Copier(SlaClockEvent, ["clock_id", "kind", "at", "elapsed", "note"])
 
 
 def _lock(due, page: list[int]) -> list[SlaClock]:
@@ -73,14 +77,16 @@ def breaches(now: datetime, batch: int = BATCH) -> int:
 
     due = SlaClock.objects.filter(state=ClockState.RUNNING, breached_at__isnull=True, due_at__lte=now)
     count = 0
+    people: dict = {}  # each person told is loaded, and its roles read, once per sweep
     for clocks in _locked_batches(due, batch):
         for clock in clocks:
             clock.breached_at = clock.due_at
-        SlaClock.objects.bulk_update(clocks, ["breached_at"])
-        SlaClockEvent.objects.bulk_create(
-            SlaClockEvent(clock=c, kind=ClockEvent.BREACHED, at=c.breached_at, elapsed=c.target_duration)
-            for c in clocks
+        # A clock past due is past its warning too: marked warned here, so ``warnings`` does
+        # not lock and read it again (it would send nothing for it).
+        SlaClock.objects.filter(pk__in=[c.pk for c in clocks]).update(
+            breached_at=F("due_at"), warned_at=Coalesce("warned_at", "warn_at")
         )
+        _EVENTS.write([(c.pk, ClockEvent.BREACHED, c.breached_at, c.target_duration, "") for c in clocks])
         # The work's next due time moves on to its earliest running clock not yet breached.
         next_due = (
             SlaClock.objects.filter(
@@ -94,7 +100,7 @@ def breaches(now: datetime, batch: int = BATCH) -> int:
         Work.objects.filter(pk__in={c.work_id for c in clocks}).update(
             sla_status=SlaStatus.BREACHED, sla_due_at=Subquery(next_due)
         )
-        record_breaches(clocks)
+        record_breaches(clocks, people=people)
         count += len(clocks)
     return count
 
@@ -104,15 +110,13 @@ def warnings(now: datetime, batch: int = BATCH) -> int:
     leads) once."""
     due = SlaClock.objects.filter(state=ClockState.RUNNING, warned_at__isnull=True, warn_at__lte=now)
     count = 0
+    known: dict = {}  # each person told is loaded, and its roles read, once per sweep
     for clocks in _locked_batches(due, batch):
         for clock in clocks:
             clock.warned_at = clock.warn_at
-        SlaClock.objects.bulk_update(clocks, ["warned_at"])
+        SlaClock.objects.filter(pk__in=[c.pk for c in clocks]).update(warned_at=F("warn_at"))
         fresh = [c for c in clocks if c.due_at is None or c.due_at > now]  # the others breach now
-        SlaClockEvent.objects.bulk_create(
-            SlaClockEvent(clock=c, kind=ClockEvent.WARNED, at=c.warned_at, elapsed=c.target_duration * 0.75)
-            for c in fresh
-        )
+        _EVENTS.write([(c.pk, ClockEvent.WARNED, c.warned_at, c.target_duration * 0.75, "") for c in fresh])
         work_ids = {c.work_id for c in fresh}
         Work.objects.filter(pk__in=work_ids).exclude(
             sla_status__in=(SlaStatus.BREACHED, SlaStatus.AT_RISK)
@@ -126,11 +130,12 @@ def warnings(now: datetime, batch: int = BATCH) -> int:
             calendar = work.sla_definition.calendar if work.sla_definition else None
             extra = {"target": clock.target, "due_at": clock.due_at, "calendar": str(calendar or "24×7")}
             messages.extend(Message(p, Kind.SLA_WARNING, work, extra) for p in people)
-        notify.send(messages)
+        notify.send(messages, people=known)
         count += len(fresh)
     return count
 
 
 def sla_sweep(now: datetime | None = None) -> dict:
     now = now or timezone.now()
-    return {"warned": warnings(now), "breached": breaches(now)}
+    breached = breaches(now)  # first: what is past due needs no warning
+    return {"warned": warnings(now), "breached": breached}

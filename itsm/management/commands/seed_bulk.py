@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from escalation.models import EscalationPolicy, EscalationStage
 from incidents.models import Incident, IncidentNote, TimeEntry
+from itsm.bulk import Copier
 from itsm.models import (
     AssignmentGroup,
     GroupMembership,
@@ -89,36 +90,6 @@ CODES = ("resolved", "workaround", "duplicate", "not_reproducible", "by_design")
 # From this many incidents on, secondary indexes are dropped during the load and rebuilt after.
 INDEX_REBUILD_AT = 100_000
 LEVEL = {"P1": (1, 1), "P2": (1, 2), "P3": (2, 2), "P4": (3, 3)}
-
-
-class Copier:
-    """Writes rows into one table: COPY on PostgreSQL, executemany elsewhere."""
-
-    def __init__(self, model, columns: list[str]):
-        self.model, self.columns = model, columns
-        self.table = model._meta.db_table
-        fields = {f.column: f for f in model._meta.local_concrete_fields}
-        self.fields = [fields[c] for c in columns]
-        self.postgres = connection.vendor == "postgresql"
-
-    def write(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.cursor.copy(
-                    f"COPY {connection.ops.quote_name(self.table)} ({cols}) FROM STDIN"
-                ) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                prepared = [
-                    tuple(f.get_db_prep_save(v, connection) for f, v in zip(self.fields, row, strict=True))
-                    for row in rows
-                ]
-                marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f"INSERT INTO {self.table} ({cols}) VALUES ({marks})", prepared)
 
 
 class Command(BaseCommand):
