@@ -14,7 +14,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,6 +42,7 @@ from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm import policy
 from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError, NotFound
+from itsm.pagination import paginate
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views.base import DeskMixin
 from itsm.workflow import allowed_from
@@ -117,7 +117,9 @@ def sla_badge(user, incident, hidden, at=None) -> dict | None:
 
 
 class IncidentListView(DeskMixin, View):
-    """Incidents the user may read, filtered, sorted and 25 to a page."""
+    """Incidents the user may read, filtered, sorted and 25 to a page. The count stops at 1,000
+    ("more than 1,000 incidents"), and past the counted pages "Next" follows a cursor
+    (``itsm.pagination``), so a big queue is not counted in full and Next never pays a deep OFFSET."""
 
     def get(self, request):
         user = request.user
@@ -129,7 +131,7 @@ class IncidentListView(DeskMixin, View):
         )
         filterset = QueueFilter(request.GET or None, queryset=queryset, request=request)
         valid = filterset.is_valid() if filterset.is_bound else True
-        page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, filterset.qs, PAGE_SIZE)
         page.object_list = list(page.object_list)
         if "sla_status" not in hidden:
             # From the row's stored status and due time: no query per row.
@@ -146,7 +148,8 @@ class IncidentListView(DeskMixin, View):
             if param in filterset.sorts:
                 direction = {param: "ascending", f"-{param}": "descending"}.get(sort)
                 query = request.GET.copy()
-                query.pop("page", None)
+                for position in ("page", "after", "before"):  # a new order starts at its first page
+                    query.pop(position, None)
                 query["sort"] = f"-{param}" if direction == "ascending" else param
                 column.update(sort=f"?{query.urlencode()}", direction=direction)
             columns.append(column)

@@ -8,7 +8,6 @@ service or workflow does the write, and a refusal (``ItsmError``) comes back on 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -28,6 +27,7 @@ from incidents.forms_portal import (
 from incidents.models import CsatResponse, Incident, IncidentNote
 from itsm import policy
 from itsm.errors import ItsmError, NotAllowed, NotFound, TransitionNotAllowed
+from itsm.pagination import paginate
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views.base import PortalMixin
 
@@ -106,7 +106,8 @@ def detail_page(request, incident: Incident, *, status: int = 200, **forms):
 
 
 class IncidentListView(PortalMixin, TemplateView):
-    """My incidents: those I raised or that were raised for me, newest first."""
+    """My incidents: those I raised or that were raised for me, newest first; the count stops
+    at 1,000 and later pages follow a cursor (``itsm.pagination.paginate``)."""
 
     template_name = "incidents/portal/list.html"
 
@@ -125,7 +126,7 @@ class IncidentListView(PortalMixin, TemplateView):
         if states is not None:
             incidents = incidents.filter(state__in=states)
         incidents = incidents.only(*columns).order_by("-opened_at", "-id")
-        page = Paginator(incidents, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = paginate(self.request, incidents, PAGE_SIZE)
         context.update(
             page=page,
             columns=columns,

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
@@ -11,6 +10,7 @@ from django.views.generic import TemplateView
 from incidents.models import Incident
 from itsm import policy
 from itsm.models import Work, WorkKind
+from itsm.pagination import paginate
 from itsm.views.base import DeskMixin, PortalMixin
 
 PAGE_SIZE = 25
@@ -59,7 +59,8 @@ class LogoutView(auth_views.LogoutView):
 
 
 class DeskHomeView(DeskMixin, TemplateView):
-    """The ITSM Work queue: all work the agent may read, newest first."""
+    """The ITSM Work queue: all work the agent may read, newest first. The count stops at 1,000
+    and later pages follow a cursor (``itsm.pagination.paginate``): the queue holds everything."""
 
     template_name = "itsm/desk/home.html"
 
@@ -75,9 +76,7 @@ class DeskHomeView(DeskMixin, TemplateView):
         mine = bool(self.request.GET.get("mine"))
         if mine:
             queue = queue.filter(assignee=user)
-        page = Paginator(queue.order_by("-opened_at", "-id"), PAGE_SIZE).get_page(
-            self.request.GET.get("page")
-        )
+        page = paginate(self.request, queue.order_by("-opened_at", "-id"), PAGE_SIZE)
         context.update(
             page=page,
             kinds=WorkKind.choices,
@@ -106,7 +105,7 @@ class PortalHomeView(PortalMixin, TemplateView):
             .only(*columns)
             .order_by("-opened_at", "-id")
         )
-        page = Paginator(incidents, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = paginate(self.request, incidents, PAGE_SIZE)
         context.update(
             page=page,
             columns=columns,

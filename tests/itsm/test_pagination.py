@@ -50,3 +50,14 @@ def test_the_api_says_when_the_count_is_capped(seven, agent, api, monkeypatch):
     body = api.as_user(agent).get("/api/v1/incidents/", {"page_size": 2, "page": 4}).json()
     assert len(body["results"]) == 1 and body["next"] is None
     assert api.as_user(agent).get("/api/v1/incidents/", {"page_size": 2, "page": 5}).status_code == 404
+
+
+def test_a_page_number_no_database_could_offset_to_is_a_404_not_a_crash(seven, agent, api, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    response = api.as_user(agent).get("/api/v1/incidents/", {"page_size": 2, "page": 10**20})
+    assert response.status_code == 404
+
+
+def test_a_page_past_the_last_row_of_a_capped_list_shows_the_last_counted_page(seven):
+    page = SmallCap(seven, 2).get_page(9)
+    assert page.number == 3 and [i.short_description for i in page] == ["Printer 4", "Printer 5"]
