@@ -27,7 +27,16 @@ from django.utils import timezone  # noqa: E402
 
 from incidents.models import Incident  # noqa: E402
 from itsm.models import User  # noqa: E402
+from itsm.ordering import total  # noqa: E402
+from itsm.pagination import keyset_for  # noqa: E402
 from sla.clocks import breached_q  # noqa: E402
+
+
+def after(queryset, ordering, offset: int, user):
+    """``queryset`` cut after the row at ``offset`` in ``ordering``, as a cursor page does."""
+    keyset = keyset_for(queryset.order_by(*ordering), user=user)
+    row = queryset.order_by(*ordering)[offset - 1]
+    return queryset.filter(keyset.beyond(keyset.decode(keyset.encode(row))))
 
 
 def cases():
@@ -40,6 +49,8 @@ def cases():
     month_ago = timezone.now() - timezone.timedelta(days=30)
     base = Incident.objects.all()
     default = ("-opened_at", "-id")
+    by_priority = tuple(total(Incident, ["priority"]))
+    deep, deep_priority = (after(base, ordering, 50_000, agent) for ordering in (default, by_priority))
     return [
         ("default order (newest first)", base, default),
         ("state=in_progress", base.filter(state="in_progress"), default),
@@ -56,11 +67,15 @@ def cases():
         ("opened in the last 30 days", base.filter(opened_at__gte=month_ago), default),
         ("breached", base.filter(breached_q()), default),
         ("sla_status=at_risk", base.filter(Q(sla_status="at_risk")), default),
-        # ?ordering=… then the model's ordering as tiebreak (itsm.api.filters.PolicyOrderingFilter)
-        ("order by updated_at", base, ("-updated_at", "-opened_at", "-id")),
-        ("order by priority", base, ("priority", "-opened_at", "-id")),
-        ("order by number", base, ("-number", "-opened_at", "-id")),
-        ("order by impact", base, ("impact", "-opened_at", "-id")),
+        # ?ordering=… made total as the API and the desk do (itsm.ordering.total), both ways
+        *(
+            (f"order by {sort}", base, tuple(total(Incident, [sort])))
+            for field in ("priority", "state", "impact", "urgency", "updated_at", "number", "opened_at")
+            for sort in (field, f"-{field}")
+        ),
+        # the page after row 50,000 of the default order, by cursor (itsm.pagination.Keyset)
+        ("default order, the page after row 50,000 (cursor)", deep, default),
+        ("order by priority, the page after row 50,000 (cursor)", deep_priority, by_priority),
     ]
 
 

@@ -14,6 +14,7 @@ from incidents.models import Incident, IncidentState, IncidentTask, ResolutionCo
 from itsm import policy
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, Organisation, Priority, User
+from itsm.ordering import total as ordering_total
 from sla.clocks import breached_q
 
 OPEN_STATES = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
@@ -142,7 +143,7 @@ class QueueFilter(django_filters.FilterSet):
     def sort_by(self, queryset, name, value):
         descending = value.startswith("-")
         field = self.sorts[value.lstrip("-")][1]
-        return queryset.order_by(f"-{field}" if descending else field, "-pk" if descending else "pk")
+        return queryset.order_by(*ordering_total(Incident, [f"-{field}" if descending else field]))
 
     def current_sort(self) -> str:
         if self.is_bound and self.is_valid() and self.form.cleaned_data.get("sort"):

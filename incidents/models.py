@@ -93,9 +93,10 @@ class Incident(Work):
         permissions = [("follow_incident", "Follows this incident (single-user share)")]
         indexes = [
             models.Index(fields=["resolved_at"], name="incident_resolved_at"),
-            # Queue filters and orderings on incident columns (the rest are on ITSM Work).
-            models.Index(fields=["impact"], name="incident_impact"),
-            models.Index(fields=["urgency"], name="incident_urgency"),
+            # Queue filters and orderings on incident columns (the rest are on ITSM Work); sorts
+            # break ties on the incident's own key (itsm.ordering.total).
+            models.Index(fields=["impact", "-work_ptr"], name="incident_impact_key"),
+            models.Index(fields=["urgency", "-work_ptr"], name="incident_urgency_key"),
             models.Index(fields=["source"], name="incident_source"),
             models.Index(
                 fields=["major_incident"], name="incident_major", condition=models.Q(major_incident=True)

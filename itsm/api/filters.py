@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 from itsm import policy
+from itsm.ordering import total as ordering_total
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -96,19 +97,10 @@ class PolicyOrderingFilter(OrderingFilter):
         return [(name, label) for name, label in fields if _root(name) not in hidden]
 
     def get_ordering(self, request, queryset, view):
-        """The asked ordering, then the model's own (e.g. newest first, then id) to break ties:
-        pages of a non-unique ordering would otherwise repeat or skip rows, and the composite
-        indexes (``priority, -opened_at``…) serve exactly this order."""
+        """The asked ordering, made total by ``itsm.ordering.total``: pages of a non-unique
+        ordering would otherwise repeat or skip rows, and its tie-break is the one the
+        composite indexes serve in both directions."""
         ordering = super().get_ordering(request, queryset, view)
         if not ordering:
             return ordering
-        asked = {_root(name.lstrip("-")) for name in ordering}
-        tiebreak = [*(queryset.model._meta.ordering or []), "-pk"]
-        extra = [
-            name
-            for name in tiebreak
-            if _root(name.lstrip("-")) not in asked and name.lstrip("-") not in asked
-        ]
-        if any(name.lstrip("-") in ("pk", "id") for name in ordering):
-            extra = [name for name in extra if name.lstrip("-") not in ("pk", "id")]
-        return [*ordering, *dict.fromkeys(extra)]
+        return ordering_total(queryset.model, list(ordering))

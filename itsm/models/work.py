@@ -89,6 +89,7 @@ class Work(models.Model):
             models.Index(fields=["-opened_at", "-id"], name="work_opened"),
             models.Index(fields=["-updated_at"], name="work_updated"),
             models.Index(fields=["priority", "-opened_at"], name="work_priority_opened"),
+            models.Index(fields=["state", "-opened_at"], name="work_state_opened"),
             models.Index(fields=["assignee", "-opened_at"], name="work_assignee_opened"),
             models.Index(fields=["assignment_group", "-opened_at"], name="work_group_opened"),
             # The "breached" queue filter: stored breaches, and running clocks already past due.
