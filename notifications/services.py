@@ -234,7 +234,7 @@ class _Texts:
 def _noun(works) -> str:
     """What a digest lists: "incidents" when all are, else "records"."""
     models = {type(work) for work in works}
-    if len(models) == 1 and None not in models:
+    if len(models) == 1 and all(work is not None for work in works):
         return str(next(iter(models))._meta.verbose_name_plural)
     return "records"
 

@@ -167,3 +167,19 @@ def test_notification_rows_keep_their_time_and_order_when_written_in_bulk(custom
     assert [r.work_id for r in rows] == [i.pk for i in incidents]
     assert all(r.created_at is not None and r.read_at is None for r in rows)
     assert rows[0].created_at - rows[-1].created_at < timedelta(seconds=5)
+
+
+def test_the_desk_shows_what_a_digest_lists_with_links(
+    customer, lead, agent, desk, standard, now, client, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://itsm.example.com"
+    incidents = assigned_incidents(notify.DIGEST_AT + 1, customer, lead, agent, desk)
+    breach_all(now, django_capture_on_commit_callbacks)
+    client.force_login(agent)
+    html = client.get("/desk/notifications/").content.decode()
+    assert f"SLA breached: {len(incidents)} incidents" in html
+    assert "<summary>What it lists</summary>" in html
+    for incident in incidents:
+        assert f"{incident.number} breached its response SLA" in html
+        link = f"https://itsm.example.com/desk/incidents/{incident.pk}/"
+        assert f'<a href="{link}"' in html
