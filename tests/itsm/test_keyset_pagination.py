@@ -387,3 +387,24 @@ def test_an_ordering_on_a_nullable_field_keeps_page_numbers_and_refuses_cursors(
     response = client.get(URL, {"ordering": "resolved_at", "cursor": token})
     assert response.status_code == 400
     assert response.json() == {"cursor": [CURSOR_UNAVAILABLE]}
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [("agent", "desk:incident-list"), ("agent", "desk:home"), ("customer", "portal:incident-list")],
+)
+def test_a_page_reached_by_cursor_costs_the_same_queries_as_the_first_for_2_and_8_rows(
+    incidents, agent, customer, client, monkeypatch, django_assert_max_num_queries, who, path
+):
+    client.force_login(agent if who == "agent" else customer)
+    counts = []
+    for size in (2, 8):
+        for module in ("incidents.views.desk", "incidents.views.portal", "itsm.views.pages"):
+            monkeypatch.setattr(f"{module}.PAGE_SIZE", size)
+        _, hrefs, _ = page_walk(client, reverse(path))
+        deep = next(href for href in hrefs if "after=" in href)
+        for url in (reverse(path), reverse(path) + deep):
+            with django_assert_max_num_queries(12) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured.captured_queries))
+    assert len(set(counts)) == 1, counts
