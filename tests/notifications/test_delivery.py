@@ -13,28 +13,19 @@ import pytest
 from django.core import mail
 
 from incidents import services
-from itsm.models import AssignmentGroup, AuditEntry, GroupMembership
+from itsm.models import AuditEntry
 from notifications import services as notify
 from notifications.models import Kind, Notification
 from notifications.services import Message
 from sla.tasks import sla_sweep
-from tests.sla.support import make_definition, now_fixture, raise_incident  # noqa: F401 (``now``)
+from tests.sla.support import (  # noqa: F401 (the fixtures ``now``, ``standard``, ``desk``)
+    desk_fixture,
+    now_fixture,
+    raise_incident,
+    standard_fixture,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def standard(db):
-    """Account-wide, 24×7: P4 response 4 h, resolution 24 h."""
-    return make_definition("Standard", is_default=True)
-
-
-@pytest.fixture
-def desk(lead, agent):
-    group = AssignmentGroup.objects.create(name="Service Desk")
-    GroupMembership.objects.create(group=group, user=lead, role=GroupMembership.Role.LEAD)
-    GroupMembership.objects.create(group=group, user=agent, role=GroupMembership.Role.MEMBER)
-    return group
 
 
 def assigned_incidents(count, customer, lead, agent, desk, text="Mail is down"):

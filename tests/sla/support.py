@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from incidents import services
-from itsm.models import SlaDefinition
+from itsm.models import AssignmentGroup, GroupMembership, SlaDefinition
 from sla.models import BusinessCalendar, Holiday, SlaClock, WorkingPeriod
 
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday; London is on GMT (UTC) then
@@ -40,6 +40,21 @@ def now_fixture(monkeypatch):
     clock = Now(MONDAY_9)
     monkeypatch.setattr(timezone, "now", clock)
     return clock
+
+
+@pytest.fixture(name="standard")
+def standard_fixture(db):
+    """Account-wide, 24×7: P4 response 4 h (at risk at 3 h), resolution 24 h (at risk at 18 h)."""
+    return make_definition("Standard", is_default=True)
+
+
+@pytest.fixture(name="desk")
+def desk_fixture(lead, agent):
+    """The "Service Desk" group: ``lead`` leads it, ``agent`` is a member."""
+    group = AssignmentGroup.objects.create(name="Service Desk")
+    GroupMembership.objects.create(group=group, user=lead, role=GroupMembership.Role.LEAD)
+    GroupMembership.objects.create(group=group, user=agent, role=GroupMembership.Role.MEMBER)
+    return group
 
 
 # Minutes per priority: (response, resolution).

@@ -23,7 +23,7 @@ from escalation import services as escalation
 from escalation.models import EscalationPolicy, EscalationStage
 from incidents import services, workflows
 from incidents.models import Incident
-from itsm.models import AssignmentGroup, AuditEntry, GroupMembership
+from itsm.models import AuditEntry
 from itsm.roles import PERSONAS, Persona
 from notifications.models import Kind, Notification
 from sla.models import ClockEvent, ClockState, SlaClock, SlaStatus
@@ -31,30 +31,18 @@ from sla.tasks import sla_sweep
 from tests.sla.support import (
     MONDAY_9,
     clock,
+    desk_fixture,  # noqa: F401 (the ``desk`` fixture)
     fresh,
     kinds,
     make_definition,
     now_fixture,  # noqa: F401 (the ``now`` fixture)
     raise_incident,
+    standard_fixture,  # noqa: F401 (the ``standard`` fixture)
 )
 
 pytestmark = pytest.mark.django_db
 
 H = timedelta(hours=1)
-
-
-@pytest.fixture
-def standard(db):
-    """Account-wide, 24×7: P4 response 4 h (at risk at 3 h), resolution 24 h (at risk at 18 h)."""
-    return make_definition("Standard", is_default=True)
-
-
-@pytest.fixture
-def desk(lead, agent):
-    group = AssignmentGroup.objects.create(name="Service Desk")
-    GroupMembership.objects.create(group=group, user=lead, role=GroupMembership.Role.LEAD)
-    GroupMembership.objects.create(group=group, user=agent, role=GroupMembership.Role.MEMBER)
-    return group
 
 
 def assigned(customer, lead, agent, desk, **kwargs):
