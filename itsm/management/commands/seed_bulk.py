@@ -16,7 +16,6 @@ end. Random data comes from a seeded generator: the same options give the same d
 from __future__ import annotations
 
 import random
-import sys
 import time
 from datetime import datetime, timedelta
 from datetime import time as dtime
@@ -325,6 +324,7 @@ class Command(BaseCommand):
         finally:
             self.stdout.write("")
             self._create_indexes(dropped)
+            self._normal_session()
 
     def _fast_session(self) -> None:
         """On PostgreSQL: no waiting for the WAL flush at each batch's commit, and — when the
@@ -341,6 +341,15 @@ class Command(BaseCommand):
                 self.stdout.write("Foreign-key triggers are off for this session (superuser).")
             except DatabaseError:  # not a superuser: keep the checks
                 self.stdout.write("Foreign-key checks stay on (not a superuser): loading is slower.")
+
+    def _normal_session(self) -> None:
+        """Back to the server's settings: whatever uses this connection next (another command,
+        a test) has its foreign-key checks and durable commits again."""
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            for setting in ("session_replication_role", "synchronous_commit", "maintenance_work_mem"):
+                cursor.execute(f"RESET {setting}")
 
     def _drop_indexes(self, writers) -> list[tuple[str, str]]:
         """Drop the secondary indexes of the tables being loaded (not those behind primary keys
@@ -380,8 +389,10 @@ class Command(BaseCommand):
         width = 30
         filled = int(width * done / total) if total else width
         bar = "#" * filled + "-" * (width - filled)
-        sys.stdout.write(f"\r[{bar}] {done:,}/{total:,} incidents, {rate:,.0f}/s, ~{left:,.0f} s left ")
-        sys.stdout.flush()
+        self.stdout.write(
+            f"\r[{bar}] {done:,}/{total:,} incidents, {rate:,.0f}/s, ~{left:,.0f} s left ", ending=""
+        )
+        self.stdout.flush()
 
     def _one(self, rows, span: timedelta, open_share: float) -> None:
         rng, now = self.rng, self.now
@@ -415,14 +426,16 @@ class Command(BaseCommand):
         ]
         # How long it took (wall clock), from priority: minutes for P1, days for P4.
         scale = {"P1": 4 * 3600, "P2": 12 * 3600, "P3": 3 * 86400, "P4": 6 * 86400}[priority]
-        acknowledged = opened + timedelta(seconds=rng.randint(60, max(120, scale // 8)))
+        # Nothing happens after now: a minute-old incident is not acknowledged an hour from now.
+        acknowledged = min(opened + timedelta(seconds=rng.randint(60, max(120, scale // 8))), now)
         resolved_at = closed_at = None
         if state in ("resolved", "closed"):
             resolved_at = min(
                 opened + timedelta(seconds=rng.randint(600, scale * 2)), now - timedelta(minutes=5)
             )
             resolved_at = max(resolved_at, acknowledged)
-        if state == "closed":
+        if state == "closed":  # closed by the auto-close 48 hours after resolution, so before now
+            resolved_at = max(min(resolved_at, now - timedelta(hours=49)), acknowledged)
             closed_at = resolved_at + timedelta(hours=48)
         if state == "cancelled":
             closed_at = opened + timedelta(seconds=rng.randint(600, 86400))
@@ -459,7 +472,7 @@ class Command(BaseCommand):
         for n in range(rng.randint(1, 4)):
             note_pk = self.next["note"]
             self.next["note"] += 1
-            at = opened + timedelta(minutes=10 * (n + 1))
+            at = min(opened + timedelta(minutes=10 * (n + 1)), now)
             kind = "comment" if n % 2 == 0 else "work_note"
             author = customer if kind == "comment" and n == 0 else (assignee or customer)
             rows["note"].append((note_pk, pk, kind, author, f"Update {n + 1} on {short}.", at, at))
