@@ -9,7 +9,7 @@ order of ``columns``; nothing is returned, no signals are sent and no defaults a
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, models
 
 
 class Copier:
@@ -20,6 +20,8 @@ class Copier:
         self.table = model._meta.db_table
         fields = {f.column: f for f in model._meta.local_concrete_fields}
         self.fields = [fields[c] for c in columns]
+        self.json = [isinstance(f, models.JSONField) for f in self.fields]
+        self.has_json = any(self.json)
 
     def write(self, rows: list[tuple]) -> None:
         if not rows:
@@ -27,10 +29,14 @@ class Copier:
         cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                from psycopg.types.json import Jsonb
+
                 with cursor.cursor.copy(
                     f"COPY {connection.ops.quote_name(self.table)} ({cols}) FROM STDIN"
                 ) as copy:
                     for row in rows:
+                        if self.has_json:  # a list or dict is JSON here, not an array or a record
+                            row = tuple(Jsonb(v) if j else v for v, j in zip(row, self.json, strict=True))
                         copy.write_row(row)
             else:
                 prepared = [

@@ -29,7 +29,7 @@ class NotificationSerializer(PolicySerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "work", "work_number", "subject", "body", "created_at", "read_at"]
+        fields = ["id", "kind", "work", "work_number", "subject", "body", "items", "created_at", "read_at"]
 
 
 class NotificationFilter(PolicyFilterSet):

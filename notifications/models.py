@@ -22,6 +22,11 @@ class Notification(models.Model):
     work = models.ForeignKey("itsm.Work", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     subject = models.CharField(max_length=255)
     body = models.TextField()
+    items = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='A digest\'s records: [{"work": id, "subject": "INC0000042 breached its response SLA"}].',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

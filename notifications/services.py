@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 TEMPLATES = "notifications/email"
 # In-app rows are COPY'd: a sweep may write tens of thousands at once.
-_ROWS = Copier(Notification, ["recipient_id", "kind", "work_id", "subject", "body", "created_at"])
+_ROWS = Copier(Notification, ["recipient_id", "kind", "work_id", "subject", "body", "items", "created_at"])
 # More messages than this of one kind for one person at once: one digest listing them.
 DIGEST_AT = 5
 MAIL_CHUNK = 200  # e-mails per delivery task: one SMTP connection each, several tasks in parallel
@@ -159,14 +159,19 @@ def send(messages: Iterable[Message], *, people: dict[int, Any] | None = None) -
     for (pk, kind), items in pending.items():
         person = people[pk]
         if len(items) > DIGEST_AT:
-            told = [(None, texts.digest(person, kind, items, paths))]
+            listed = [
+                {"work": message.work.pk, "subject": texts.subject(person, message, readable, url)}
+                for message, readable, url in items
+            ]
+            told = [(None, texts.digest(person, kind, items, paths), listed)]
         else:
             told = [
-                (message.work, texts.one(person, message, readable, url)) for message, readable, url in items
+                (message.work, texts.one(person, message, readable, url), [])
+                for message, readable, url in items
             ]
-        for work, (subject, body) in told:
+        for work, (subject, body), listed in told:
             if policy.has_permission(person, "desk.access"):
-                rows.append((person.pk, kind, getattr(work, "pk", None), subject[:255], body, now))
+                rows.append((person.pk, kind, getattr(work, "pk", None), subject[:255], body, listed, now))
             if person.email:
                 mails.append((subject, body, person.email))
     _ROWS.write(rows)

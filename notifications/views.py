@@ -50,7 +50,22 @@ class NotificationListView(DeskMixin, TemplateView):
             link = None
             if work is not None and work.kind == "incident":
                 link = reverse("desk:incident-detail", args=[work.pk])
-            rows.append({"notification": notification, "link": link, "unread": notification.read_at is None})
+            listed = [
+                {
+                    "subject": item.get("subject", ""),
+                    "link": reverse("desk:incident-detail", args=[item["work"]]),
+                }
+                for item in notification.items or ()
+                if isinstance(item, dict) and isinstance(item.get("work"), int)
+            ]
+            rows.append(
+                {
+                    "notification": notification,
+                    "link": link,
+                    "listed": listed,
+                    "unread": notification.read_at is None,
+                }
+            )
         context.update(page=page, rows=rows)
         return context
 

@@ -63,8 +63,7 @@ def test_the_desk_queue_says_more_than_and_next_walks_past_the_count(page, monke
     assert page.inner_text(".pagination-status") == "Page 4"
 
 
-def test_a_digest_opens_to_list_its_incidents(page, settings):
-    settings.SITE_URL = "http://testserver.example"
+def test_a_digest_opens_to_list_its_incidents(page):
     customer = make_user("casey", *PERSONAS[Persona.EVERYONE])
     agent = make_user("alex", *PERSONAS[Persona.L2_AGENT])
     rows = incidents(notify.DIGEST_AT + 2, customer)
@@ -72,11 +71,10 @@ def test_a_digest_opens_to_list_its_incidents(page, settings):
     sign_in(page, "alex")
     page.goto("/desk/notifications/")
     assert f"SLA breached: {len(rows)} incidents" in page.inner_text("main")
-    listed = page.locator(".desk-notification-body p")
+    listed = page.locator(".desk-notification-body ul")
     assert not listed.is_visible()  # closed until asked for, no JavaScript involved
     page.click(".desk-notification-body summary")
     assert listed.is_visible()
-    for incident in rows:
-        assert f"{incident.number} breached its response SLA" in listed.inner_text()
-    links = {listed.locator("a").nth(n).get_attribute("href") for n in range(listed.locator("a").count())}
-    assert {f"http://testserver.example/desk/incidents/{i.pk}/" for i in rows} <= links
+    page.click(f"text={rows[2].number} breached its response SLA")
+    page.wait_for_url(f"**/desk/incidents/{rows[2].pk}/")
+    assert rows[2].number in page.inner_text("main")

@@ -160,17 +160,20 @@ def test_notification_rows_keep_their_time_and_order_when_written_in_bulk(custom
     assert rows[0].created_at - rows[-1].created_at < timedelta(seconds=5)
 
 
-def test_the_desk_shows_what_a_digest_lists_with_links(
-    customer, lead, agent, desk, standard, now, client, settings, django_capture_on_commit_callbacks
+def test_the_desk_and_the_api_show_what_a_digest_lists(
+    customer, lead, agent, desk, standard, now, client, api, django_capture_on_commit_callbacks
 ):
-    settings.SITE_URL = "https://itsm.example.com"
     incidents = assigned_incidents(notify.DIGEST_AT + 1, customer, lead, agent, desk)
     breach_all(now, django_capture_on_commit_callbacks)
     client.force_login(agent)
     html = client.get("/desk/notifications/").content.decode()
     assert f"SLA breached: {len(incidents)} incidents" in html
-    assert "<summary>What it lists</summary>" in html
+    assert f"<summary>The {len(incidents)} it lists</summary>" in html
     for incident in incidents:
-        assert f"{incident.number} breached its response SLA" in html
-        link = f"https://itsm.example.com/desk/incidents/{incident.pk}/"
-        assert f'<a href="{link}"' in html
+        subject = f"{incident.number} breached its response SLA"
+        assert f'<a href="/desk/incidents/{incident.pk}/">{subject}</a>' in html
+    (digest,) = api.as_user(agent).get("/api/v1/notifications/").json()["results"]
+    assert digest["work"] is None
+    assert digest["items"] == [
+        {"work": i.pk, "subject": f"{i.number} breached its response SLA"} for i in incidents
+    ]
