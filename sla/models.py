@@ -239,6 +239,7 @@ class ClockEvent(models.TextChoices):
     RETARGETED = "retargeted", "Target changed"
     RETIRED = "retired", "Restarted (work reopened)"
     CANCELLED = "cancelled", "Cancelled"
+    RECALCULATED = "recalculated", "Due time worked out again (calendar changed)"
 
 
 class SlaClockEvent(models.Model):

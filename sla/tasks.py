@@ -139,3 +139,10 @@ def sla_sweep(now: datetime | None = None) -> dict:
     now = now or timezone.now()
     breached = breaches(now)  # first: what is past due needs no warning
     return {"warned": warnings(now), "breached": breached}
+
+
+def recalendar(calendar_id: int, before, at: datetime) -> int:
+    """Background task queued by ``sla.signals`` after a calendar edit commits."""
+    from sla.clocks import recalendar as move
+
+    return move(calendar_id, before, at)

@@ -18,6 +18,7 @@ from itsm import audit, policy, services
 from itsm.errors import InvalidInput, NotAllowed
 from itsm.workflow import locked_for
 from oncall.models import Weekday
+from sla import signals
 from sla.models import BusinessCalendar, WorkingPeriod
 
 PERIODS = "periods"
@@ -110,10 +111,11 @@ def calendar_create(*, actor, data: Mapping[str, Any], periods: list | None = No
 def calendar_update(
     *, calendar: BusinessCalendar, actor, data: Mapping[str, Any], periods: list | None = None
 ) -> BusinessCalendar:
-    """Change a calendar; ``periods``, when given, replaces all its working periods.
-
-    Clocks already running keep the due time worked out when they started or last resumed."""
+    """Change a calendar; ``periods``, when given, replaces all its working periods. Once it
+    commits, the clocks running on it get their due times from the new calendar
+    (``sla.signals``; called here too because new periods are written in bulk, unsignalled)."""
     calendar = locked_for(calendar, actor, "update")
+    signals.changing(calendar.pk)
     services.check_fields(actor, calendar, data)
     for name, value in data.items():
         setattr(calendar, name, value)
@@ -125,4 +127,5 @@ def calendar_update(
         if summary(old) != summary(periods):
             _write(calendar, periods)
             audit.log_changes(calendar, actor, [(PERIODS, summary(old), summary(periods))])
+    signals.changed(calendar.pk)
     return calendar
