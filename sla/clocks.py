@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from itsm.bulk import Copier, Updater
 from itsm.models import SlaDefinition, Work
 from sla.calendar import Calendar, NoWorkingTime
 from sla.models import (
@@ -343,6 +344,9 @@ def breached_q(at: datetime | None = None) -> Q:
 # --- Calendar edits ----------------------------------------------------------------------------
 
 RECALENDAR_BATCH = 500
+_MOVED = Updater(SlaClock, ["elapsed", "running_since", "due_at", "warn_at"])
+_EVENTS = Copier(SlaClockEvent, ["clock_id", "kind", "at", "elapsed", "note"])
+_WORK_SLA = Updater(Work, ["sla_status", "sla_due_at"])
 
 
 def recalendar(calendar_id: int, before: Calendar, at: datetime, *, batch: int = RECALENDAR_BATCH) -> int:
@@ -376,13 +380,12 @@ def recalendar(calendar_id: int, before: Calendar, at: datetime, *, batch: int =
             clocks = list(
                 running.filter(pk__in=[pk for pk, _ in page]).select_for_update(of=("self",)).order_by("pk")
             )
-            events = []
+            note = f"{calendar_row} changed"[:300]
             for clock in clocks:
                 clock.elapsed += before.elapsed(clock.running_since, at)
                 _set_due(clock, after, at)
-                events.append(_event(clock, ClockEvent.RECALCULATED, at, f"{calendar_row} changed"))
-            SlaClock.objects.bulk_update(clocks, ["elapsed", "running_since", "due_at", "warn_at"])
-            SlaClockEvent.objects.bulk_create(events)
+            _MOVED.write([(c.pk, c.elapsed, c.running_since, c.due_at, c.warn_at) for c in clocks])
+            _EVENTS.write([(c.pk, ClockEvent.RECALCULATED, at, c.elapsed, note) for c in clocks])
             _refresh_many(work_ids)
             moved += len(clocks)
 
@@ -392,8 +395,4 @@ def _refresh_many(work_ids) -> None:
     clocks: dict[int, list[SlaClock]] = {}
     for clock in SlaClock.objects.filter(work_id__in=work_ids, is_current=True):
         clocks.setdefault(clock.work_id, []).append(clock)
-    works = []
-    for work_id in work_ids:
-        status, due = status_of(clocks.get(work_id, []))
-        works.append(Work(pk=work_id, sla_status=status, sla_due_at=due))
-    Work.objects.bulk_update(works, ["sla_status", "sla_due_at"])
+    _WORK_SLA.write([(work_id, *status_of(clocks.get(work_id, []))) for work_id in work_ids])
