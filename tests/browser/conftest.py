@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -51,6 +52,9 @@ def page(live_server, tmp_path):
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
     # still synchronous, so let Django run them.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # Django keeps a connection per context: inside Playwright's, the test gets a new one, and
+    # the one opened before would be left open (the test database could not be dropped).
+    connections.close_all()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         context = browser.new_context(base_url=live_server.url)
@@ -61,4 +65,5 @@ def page(live_server, tmp_path):
         finally:
             context.close()
             browser.close()
+            connections.close_all()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
