@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 
 from itsm import policy, services
 from itsm.errors import ItsmError
+
+
+def error_text(exc: ItsmError) -> str:
+    """A service's refusal as one line: its message, then each field's problems."""
+    details = "; ".join(f"{name}: {' '.join(map(str, errs))}" for name, errs in exc.fields.items())
+    return f"{exc.message} {details}".strip()
 
 
 def _field_of(entry) -> str | None:
@@ -22,7 +29,9 @@ class PolicyModelAdmin(admin.ModelAdmin):
 
     The queryset is the policy's readable rows; add/change/delete follow ``policy.can``;
     fields the user may not write are shown read-only and hidden fields not at all; saving and
-    deleting go through ``itsm.services`` so the journal records every change.
+    deleting go through ``itsm.services`` so the journal records every change. A refusal only
+    the service can see (a rule of the current state, someone else's change meanwhile) rolls
+    the admin's transaction back and comes back as a message on the page, never a 500.
     """
 
     system_values: tuple[str, ...] = ()  # fields the add form may set although not "editable"
@@ -107,13 +116,8 @@ class PolicyModelAdmin(admin.ModelAdmin):
                     model=self.model, actor=request.user, data=data, **self.creation_values(request)
                 )
         except ItsmError as exc:
-            messages.error(
-                request,
-                exc.message
-                + " "
-                + "; ".join(f"{name}: {' '.join(errs)}" for name, errs in exc.fields.items()),
-            )
-            raise
+            messages.error(request, error_text(exc))
+            raise  # rolls back the admin's transaction; changeform_view shows the page again
         obj.pk = saved.pk
         obj.refresh_from_db()
 
@@ -121,6 +125,26 @@ class PolicyModelAdmin(admin.ModelAdmin):
         # Many-to-many fields were written by the service; inlines are saved as usual.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ItsmError as exc:
+            return self._refused(request, exc)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ItsmError as exc:
+            return self._refused(request, exc)
+
+    def _refused(self, request, exc: ItsmError):
+        """The page again, saying why nothing was saved (once, if ``save_model`` said it)."""
+        queued = getattr(getattr(request, "_messages", None), "_queued_messages", [])
+        if not any(str(m.message).startswith(exc.message) for m in queued):
+            messages.error(request, error_text(exc))
+        messages.warning(request, "Nothing was saved.")
+        return HttpResponseRedirect(request.get_full_path())
 
     def creation_values(self, request) -> dict:
         return {}

@@ -8,12 +8,10 @@ Permissions come from the policy; the calendar and each inline row are saved thr
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.contrib import admin
 
 from itsm import policy, services
 from itsm.admin_base import PolicyModelAdmin
-from itsm.errors import ItsmError
 from sla.models import BusinessCalendar, Holiday, SlaClock, SlaClockEvent, SlaStatus, WorkingPeriod
 
 
@@ -45,11 +43,6 @@ class PolicyInline(admin.TabularInline):
         if field is not None and hasattr(field, "queryset"):
             field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
         return field
-
-
-def _error_text(exc: ItsmError) -> str:
-    details = "; ".join(f"{name}: {' '.join(map(str, errs))}" for name, errs in exc.fields.items())
-    return f"{exc.message} {details}".strip()
 
 
 class ServiceInlinesMixin:
@@ -87,17 +80,6 @@ class ServiceInlinesMixin:
             elif data:
                 services.record_update(obj=obj, actor=request.user, data=data)
                 formset.changed_objects.append((obj, names))
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ItsmError as exc:
-            # The admin's transaction was rolled back: nothing of this save was kept.
-            queued = getattr(getattr(request, "_messages", None), "_queued_messages", [])
-            if not any(str(m.message).startswith(exc.message) for m in queued):
-                messages.error(request, _error_text(exc))  # save_model has not said it already
-            messages.warning(request, "Nothing was saved.")
-            return HttpResponseRedirect(request.get_full_path())
 
 
 class WorkingPeriodInline(PolicyInline):

@@ -157,3 +157,34 @@ def test_grant_role_command_grants_and_reports(customer):
     assert "cmdb_viewer" in out.getvalue()
     customer = User.objects.get(pk=customer.pk)
     assert Role.CMDB_VIEWER in effective_roles(customer)
+
+
+def test_a_refusal_only_the_service_sees_comes_back_as_a_message_not_a_500(client, admin_user, monkeypatch):
+    from itsm import services
+    from itsm.errors import InvalidInput, NotAllowed
+    from itsm.models import Organisation
+
+    org = Organisation.objects.create(name="Acme")
+    client.force_login(admin_user)
+
+    def refuse_update(**kwargs):
+        raise InvalidInput("Someone renamed it meanwhile.", fields={"name": ["Reload and try again."]})
+
+    monkeypatch.setattr(services, "record_update", refuse_update)
+    url = f"/admin/itsm/organisation/{org.pk}/change/"
+    response = client.post(url, {"name": "Acme Ltd", "is_active": "on"}, follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Someone renamed it meanwhile. name: Reload and try again." in page
+    assert page.count("Someone renamed it meanwhile.") == 1
+    assert "Nothing was saved." in page
+    assert Organisation.objects.get(pk=org.pk).name == "Acme"
+
+    def refuse_delete(**kwargs):
+        raise NotAllowed("Organisations with customers are kept.")
+
+    monkeypatch.setattr(services, "record_delete", refuse_delete)
+    response = client.post(f"/admin/itsm/organisation/{org.pk}/delete/", {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "Organisations with customers are kept." in response.content.decode()
+    assert Organisation.objects.filter(pk=org.pk).exists()
