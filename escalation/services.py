@@ -39,6 +39,16 @@ ESCALATION_FIELDS = (
     "escalation_stage_started_at",
     "escalation_acknowledged_at",
     "escalation_next_at",
+    "escalation_time_left",
+)
+# Timer bookkeeping, not journaled (the stage and its moves are).
+TIMER_FIELDS = frozenset(
+    {
+        "escalation_stage_started_at",
+        "escalation_next_at",
+        "escalation_acknowledged_at",
+        "escalation_time_left",
+    }
 )
 
 
@@ -133,12 +143,15 @@ def _enter(
         ):
             changes["assignee"] = None
     following = _next(stages, stage.order)
+    timeout = timedelta(minutes=stage.timeout_minutes) if following else None
+    held = incident.state == "on_hold" and timeout is not None  # the timer starts on resume
     changes.update(
         escalation_policy=policy,
         escalation_stage=stage.order,
         escalation_stage_started_at=at,
         escalation_acknowledged_at=None,
-        escalation_next_at=at + timedelta(minutes=stage.timeout_minutes) if following else None,
+        escalation_next_at=None if held or timeout is None else at + timeout,
+        escalation_time_left=timeout if held else None,
     )
     _apply(incident, None, changes)
     notify.send(
@@ -197,7 +210,7 @@ def _enter_many(incidents, policy, stages, stage: EscalationStage, at: datetime,
     # version and updated_at together), rather than the ORM's two passes over a child model.
     Incident.objects.filter(pk__in=pks).update(
         escalation_policy=policy, escalation_stage=stage.order, escalation_stage_started_at=at,
-        escalation_acknowledged_at=None, escalation_next_at=next_at,
+        escalation_acknowledged_at=None, escalation_next_at=next_at, escalation_time_left=None,
     )  # fmt: skip
     for (group_id, assignee_id), ids in reassigned.items():  # a new assignment is a user-visible edit
         Work.objects.filter(pk__in=ids).update(
@@ -230,11 +243,7 @@ def _apply(incident, actor, changes: dict, *, bump: bool = False) -> None:
         old = getattr(incident, name)
         if old != value:
             setattr(incident, name, value)
-            if name not in (
-                "escalation_stage_started_at",
-                "escalation_next_at",
-                "escalation_acknowledged_at",
-            ):
+            if name not in TIMER_FIELDS:
                 journal.append((name, old, value))
     fields = list(changes)
     if bump or any(name in ("assignee", "assignment_group") for name, _, _ in journal):
@@ -278,8 +287,23 @@ def acknowledged(incident, *, at: datetime) -> None:
 
 def halted(incident) -> None:
     """Resolved or cancelled: nothing advances any more."""
+    if incident.escalation_next_at is not None or incident.escalation_time_left is not None:
+        _apply(incident, None, {"escalation_next_at": None, "escalation_time_left": None})
+
+
+def held(incident, *, at: datetime) -> None:
+    """On hold: the stage's timer stops (as the SLA clocks do); what it had left waits for
+    the resume, so an incident does not escalate the minute it comes back."""
     if incident.escalation_next_at is not None:
-        _apply(incident, None, {"escalation_next_at": None})
+        left = max(incident.escalation_next_at - at, timedelta(0))
+        _apply(incident, None, {"escalation_next_at": None, "escalation_time_left": left})
+
+
+def resumed(incident, *, at: datetime) -> None:
+    """Back in progress: the stage's timer goes on with the time it had left."""
+    if incident.escalation_time_left is not None:
+        changes = {"escalation_next_at": at + incident.escalation_time_left, "escalation_time_left": None}
+        _apply(incident, None, changes)
 
 
 def reopened(incident, *, at: datetime) -> None:
@@ -293,6 +317,7 @@ def reopened(incident, *, at: datetime) -> None:
         "escalation_stage_started_at": at,
         "escalation_acknowledged_at": None,
         "escalation_next_at": None,
+        "escalation_time_left": None,
     }
     if stage is not None and following is not None:
         changes["escalation_next_at"] = at + timedelta(minutes=stage.timeout_minutes)

@@ -79,6 +79,9 @@ class Incident(Work):
     escalation_stage_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalation_acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalation_next_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalation_time_left = models.DurationField(
+        null=True, blank=True, editable=False, help_text="On hold: how long the stage had left."
+    )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -67,6 +67,7 @@ def incident_acknowledge(*, incident: Incident, actor, comment: str = "") -> Inc
 def incident_hold(*, incident: Incident, actor, reason: str = "") -> Incident:
     incident = transition(TRANSITIONS, incident, actor, "hold")
     clocks.pause(incident, note=reason.strip())
+    escalation.held(incident, at=timezone.now())
     if reason:
         _note(incident, actor, IncidentNote.Kind.WORK_NOTE, f"[On hold] {reason}")
     return incident
@@ -76,6 +77,7 @@ def incident_hold(*, incident: Incident, actor, reason: str = "") -> Incident:
 def incident_resume(*, incident: Incident, actor) -> Incident:
     incident = transition(TRANSITIONS, incident, actor, "resume")
     clocks.resume(incident)
+    escalation.resumed(incident, at=timezone.now())
     return incident
 
 

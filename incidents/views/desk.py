@@ -525,6 +525,11 @@ def escalation_view(incident: Incident) -> dict:
         "started_at": incident.escalation_stage_started_at,
         "acknowledged_at": incident.escalation_acknowledged_at,
         "next_at": incident.escalation_next_at,
+        "time_left": (
+            duration(int(incident.escalation_time_left.total_seconds() // 60))
+            if incident.escalation_time_left is not None
+            else None
+        ),
     }
 
 

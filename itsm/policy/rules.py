@@ -151,6 +151,7 @@ ESCALATION_INTERNALS = frozenset(
         "escalation_stage_started_at",
         "escalation_acknowledged_at",
         "escalation_next_at",
+        "escalation_time_left",
     }
 )
 REQUEST_HIDDEN = frozenset(

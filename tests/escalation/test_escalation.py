@@ -9,7 +9,7 @@ closed incidents; resolve and cancel stop the advance, reopen restarts the stage
 escalation raises the level and moves on. What a customer receives never names a hidden field.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -238,6 +238,45 @@ def test_on_hold_incidents_do_not_advance(customer, agent, now):
     assert fresh(incident).escalation_stage == 1
 
 
+def test_on_hold_stops_the_stage_timer_and_resume_goes_on_with_what_was_left(customer, agent, now):
+    policy(stages=[{"timeout_minutes": 30}, {}])
+    incident = raise_incident(customer)  # stage 1 until 30 minutes from now
+    now.advance(minutes=20)
+    incident = workflows.incident_hold(incident=fresh(incident), actor=agent, reason="Waiting")
+    incident = fresh(incident)
+    assert (incident.escalation_next_at, incident.escalation_time_left) == (None, timedelta(minutes=10))
+    assert sweep(now, hours=3) == []  # three hours on hold
+    resumed_at = now()
+    incident = fresh(workflows.incident_resume(incident=fresh(incident), actor=agent))
+    assert incident.escalation_next_at == resumed_at + timedelta(minutes=10)
+    assert incident.escalation_time_left is None
+    assert sweep(now, minutes=9) == []  # not the minute it comes back
+    assert sweep(now, minutes=1) == [incident.pk]
+    # Timer bookkeeping is not journaled; the stage move is.
+    fields = set(AuditEntry.objects.filter(object_id=str(incident.pk)).values_list("field", flat=True))
+    assert "escalation_time_left" not in fields and "escalation_stage" in fields
+
+
+def test_escalating_an_incident_on_hold_keeps_the_new_stage_timer_for_the_resume(customer, agent, now):
+    policy(stages=[{}, {"timeout_minutes": 15}, {}])
+    incident = raise_incident(customer)
+    incident = workflows.incident_hold(incident=incident, actor=agent, reason="Waiting")
+    incident = fresh(workflows.incident_escalate(incident=fresh(incident), actor=agent, reason="VIP"))
+    assert incident.escalation_stage == 2
+    assert (incident.escalation_next_at, incident.escalation_time_left) == (None, timedelta(minutes=15))
+    now.advance(hours=1)
+    incident = fresh(workflows.incident_resume(incident=incident, actor=agent))
+    assert incident.escalation_next_at == now() + timedelta(minutes=15)
+
+
+def test_customers_never_see_the_paused_stage_timer(customer, agent, api, now):
+    policy(stages=[{}, {}])
+    incident = raise_incident(customer)
+    workflows.incident_hold(incident=incident, actor=agent, reason="Waiting")
+    body = api.as_user(customer).get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert not any(name.startswith("escalation") for name in body)
+
+
 @pytest.mark.parametrize("finish", ["resolve", "cancel"])
 def test_resolved_and_cancelled_incidents_stop_advancing(finish, customer, agent, now):
     policy(stages=[{}, {}])
@@ -249,6 +288,7 @@ def test_resolved_and_cancelled_incidents_stop_advancing(finish, customer, agent
     else:
         incident = workflows.incident_cancel(incident=incident, actor=customer)
     assert fresh(incident).escalation_next_at is None
+    assert fresh(incident).escalation_time_left is None
     assert sweep(now, hours=1) == []
     assert fresh(incident).escalation_stage == 1
 

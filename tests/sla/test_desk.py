@@ -192,6 +192,19 @@ def test_agent_sees_the_escalation_policy_stage_and_next_advance(desk, customer,
     assert 'action="' + url("incident-sla-action", incident, "escalate") + '"' in response.content.decode()
 
 
+def test_on_hold_the_sla_tab_says_the_escalation_timer_is_stopped(
+    desk, customer, agent, standard, escalation_policy
+):
+    incident = raise_incident(customer)
+    workflows.incident_hold(incident=incident, actor=agent, reason="Waiting for a part")
+    text = text_of(desk.get(url("incident-sla", incident)))
+    assert re.search(
+        r"Next stage Stage 2 \(lead\) (29|30) min after the incident comes off hold: "
+        r"the timer is stopped while it is on hold",
+        text,
+    )
+
+
 def test_agent_escalates_from_the_sla_tab_with_a_reason(
     desk, customer, agent, lead, standard, escalation_policy
 ):
