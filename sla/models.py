@@ -66,7 +66,8 @@ class BusinessCalendar(models.Model):
         )
 
     def hours_summary(self) -> str:
-        """ "Mon–Fri 09:00–17:00 Europe/London" style text for explaining due times."""
+        """ "Mon–Fri 09:00–17:00; Sat 09:00–12:00 (Europe/London)": consecutive days with the same
+        hours are one range."""
         if self.always_open:
             return f"24×7 ({self.time_zone})"
         by_day: dict[int, list[str]] = {}
@@ -75,7 +76,16 @@ class BusinessCalendar(models.Model):
             by_day.setdefault(p.weekday, []).append(f"{p.start:%H:%M}–{end}")
         if not by_day:
             return f"no working hours ({self.time_zone})"
-        parts = [f"{Weekday(d).label[:3]} {', '.join(h)}" for d, h in sorted(by_day.items())]
+        runs: list[list] = []  # [first day, last day, hours]: consecutive days with the same hours
+        for day, hours in sorted(by_day.items()):
+            if runs and runs[-1][2] == hours and runs[-1][1] == day - 1:
+                runs[-1][1] = day
+            else:
+                runs.append([day, day, hours])
+        parts = []
+        for first, last, hours in runs:
+            days = Weekday(first).label[:3] + (f"–{Weekday(last).label[:3]}" if last != first else "")
+            parts.append(f"{days} {', '.join(hours)}")
         return f"{'; '.join(parts)} ({self.time_zone})"
 
 

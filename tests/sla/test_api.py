@@ -46,8 +46,7 @@ def test_an_agent_reads_calendars_with_periods_and_hours_summary(api, l1):
     body = api.as_user(l1).get(f"{CALENDARS}{calendar.pk}/").json()
     assert body["periods"][0] == {"weekday": 0, "start": "09:00:00", "end": "17:00:00"}
     assert len(body["periods"]) == 5
-    assert body["hours_summary"] == "Mon 09:00–17:00; Tue 09:00–17:00; Wed 09:00–17:00; Thu 09:00–17:00; " \
-        "Fri 09:00–17:00 (Europe/London)"  # fmt: skip
+    assert body["hours_summary"] == "Mon–Fri 09:00–17:00 (Europe/London)"
     assert body["time_zone"] == "Europe/London"
     assert body["always_open"] is False
 
@@ -75,7 +74,7 @@ def test_the_itsm_administrator_creates_a_calendar_with_its_periods(api, manager
     assert r.status_code == 201, r.content
     calendar = BusinessCalendar.objects.get(name="London office")
     assert periods_of(calendar) == [(d, time(9), time(17)) for d in range(5)]
-    assert r.json()["hours_summary"].startswith("Mon 09:00–17:00")
+    assert r.json()["hours_summary"] == "Mon–Fri 09:00–17:00 (Europe/London)"
     journal = AuditEntry.objects.filter(object_id=str(calendar.pk), field="periods").get()
     assert "Monday 09:00–17:00" in journal.new_value
 
@@ -536,4 +535,19 @@ def test_stored_status_follows_the_clocks(customer, agent, holiday_sla):
     assert (
         Work.objects.get(pk=incident.pk).sla_due_at
         == SlaClock.objects.get(work=incident, target="response").due_at
+    )
+
+
+def test_the_hours_summary_joins_consecutive_days_with_the_same_hours(api, l1):
+    calendar = BusinessCalendar.objects.create(name="Shop", time_zone="Europe/Paris")
+    rows = [(d, time(9), time(17)) for d in range(4)]  # Mon–Thu
+    rows += [(4, time(9), time(13)), (5, time(9), time(13)), (6, time(10), time(0))]
+    rows += [(2, time(18), time(20))]  # Wednesday evenings too: breaks the run
+    WorkingPeriod.objects.bulk_create(
+        WorkingPeriod(calendar=calendar, weekday=d, start=s, end=e) for d, s, e in rows
+    )
+    body = api.as_user(l1).get(f"{CALENDARS}{calendar.pk}/").json()
+    assert body["hours_summary"] == (
+        "Mon–Tue 09:00–17:00; Wed 09:00–17:00, 18:00–20:00; Thu 09:00–17:00; Fri–Sat 09:00–13:00; "
+        "Sun 10:00–24:00 (Europe/Paris)"
     )

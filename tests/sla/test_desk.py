@@ -132,7 +132,7 @@ def test_agent_sees_each_clock_with_its_due_time_calendar_holidays_and_pauses(de
     due_local = resolution["due_local"]
     assert f"{due_local:%H:%M} Europe/London" in text
     # Why: the calendar, the holidays between start and due time, the pause.
-    assert "London office" in text and "Mon 09:00–17:00" in text and "(Europe/London)" in text
+    assert "London office" in text and "Mon–Fri 09:00–17:00 (Europe/London)" in text
     assert "Christmas Day" in text and "Fri 25 Dec 2026" in text
     assert "Waiting for the supplier (1)" in text
     assert "Paused while on hold" in text
