@@ -8,16 +8,9 @@ from conftest import make_user
 from incidents.models import CsatResponse, Incident
 from itsm.models import AssignmentGroup, GroupMembership, Organisation
 from itsm.roles import PERSONAS, Persona
+from tests.browser.support import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, username):
-    page.context.clear_cookies()
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("main button[type=submit]")
 
 
 def test_customer_raises_agent_resolves_customer_rates(page):

@@ -12,17 +12,9 @@ from itsm.roles import PERSONAS, Persona
 from notifications import services as notify
 from notifications.models import Kind
 from notifications.services import Message
+from tests.browser.support import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, username):
-    page.context.clear_cookies()
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/desk/")
 
 
 def incidents(count, requester):
@@ -45,6 +37,7 @@ def test_the_desk_queue_says_more_than_and_next_walks_past_the_count(page, monke
     make_user("alex", *PERSONAS[Persona.L2_AGENT])
     rows = incidents(45, customer)
     sign_in(page, "alex")
+    page.wait_for_url("**/desk/")
     page.goto("/desk/incidents/")
     assert "more than 30 incidents" in page.inner_text("main")
     seen = []
@@ -69,6 +62,7 @@ def test_a_digest_opens_to_list_its_incidents(page):
     rows = incidents(notify.DIGEST_AT + 2, customer)
     notify.send([Message(agent, Kind.SLA_BREACHED, i, {"target": "response"}) for i in rows])
     sign_in(page, "alex")
+    page.wait_for_url("**/desk/")
     page.goto("/desk/notifications/")
     assert f"SLA breached: {len(rows)} incidents" in page.inner_text("main")
     listed = page.locator(".desk-notification-body ul")
