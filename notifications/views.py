@@ -8,7 +8,6 @@ may set only their ``read_at``.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import redirect
@@ -18,6 +17,7 @@ from django.views.generic import TemplateView
 
 from itsm import policy
 from itsm.api.serializers import is_possible_pk
+from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
 from notifications import services
 from notifications.models import Notification
@@ -43,7 +43,7 @@ class NotificationListView(DeskMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         queryset = own_notifications(user).select_related("work").order_by("-created_at", "-id")
-        page = Paginator(queryset, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = paginate(self.request, queryset, PAGE_SIZE)  # counted up to 1,000, then cursors
         rows = []
         for notification in page.object_list:
             work = notification.work

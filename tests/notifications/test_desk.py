@@ -163,3 +163,18 @@ def test_the_unread_count_costs_one_query_and_none_for_customers(
     assert len(notification_queries(agent, reverse("desk:home"))) == 1
     # A customer has no desk navigation, so its count is never asked for.
     assert notification_queries(customer, reverse("portal:home")) == []
+
+
+def test_more_than_99_unread_show_as_99_plus_counted_no_further(client, agent, django_assert_max_num_queries):
+    Notification.objects.bulk_create(
+        Notification(recipient=agent, kind="sla_breached", subject=f"Breach {n}", body="Body")
+        for n in range(130)
+    )
+    client.force_login(agent)
+    page = client.get(PAGE).content.decode()
+    assert '<span class="nav-count">99+<span class="visually-hidden"> unread</span></span>' in page
+    assert "more than 99 unread of 130" in text_of(client.get(PAGE))
+    with django_assert_max_num_queries(20) as captured:
+        client.get(reverse("desk:home"))
+    (count,) = [q["sql"] for q in captured.captured_queries if "notifications_notification" in q["sql"]]
+    assert "LIMIT 100" in count
