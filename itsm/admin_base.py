@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 
 from itsm import policy, services
 from itsm.errors import ItsmError
+from itsm.numbering import as_record_number
 
 
 def error_text(exc: ItsmError) -> str:
@@ -65,6 +66,14 @@ class PolicyModelAdmin(admin.ModelAdmin):
 
     def get_list_filter(self, request):
         return self._visible(request, super().get_list_filter(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole record number finds that record on the unique index (see the API's search)."""
+        number = as_record_number(search_term)
+        fields = [f.lstrip("^=@$") for f in self.get_search_fields(request)]
+        if number is not None and "number" in fields:
+            return queryset.filter(number=number), False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_search_fields(self, request):
         return self._visible(request, super().get_search_fields(request))

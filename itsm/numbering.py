@@ -5,6 +5,8 @@ creating transaction: the row lock makes concurrent creators queue behind each o
 rolled-back creation gives its number back.
 """
 
+import re
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -25,3 +27,16 @@ def next_number(prefix: str) -> str:
         except IntegrityError:
             pass  # another creator made the row first; increment it on the next pass
     raise RuntimeError(f"Could not allocate a number for {prefix}.")
+
+
+# A whole record number as someone types it into a search box: letters, then digits.
+_NUMBER = re.compile(rf"[A-Za-z]{{2,6}}\d{{{DIGITS},12}}")
+
+
+def as_record_number(term: str) -> str | None:
+    """``term`` as a record number ("inc0000042" → "INC0000042"), or None if it is not one.
+
+    Searching a list for a number is a lookup of one row on the unique index, not a scan of
+    every text column of a million records for the letters."""
+    term = term.strip()
+    return term.upper() if _NUMBER.fullmatch(term) else None

@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 from itsm import policy
+from itsm.numbering import as_record_number
 from itsm.ordering import total as ordering_total
 
 
@@ -85,6 +86,16 @@ class PolicySearchFilter(SearchFilter):
         fields = super().get_search_fields(view, request) or ()
         hidden = policy.hidden_fields(request.user, view.get_policy_model())
         return [f for f in fields if _root(f.lstrip("^=@$")) not in hidden]
+
+    def filter_queryset(self, request, queryset, view):
+        """A search that is one whole record number (``INC0000042``) finds that record through
+        the unique index; anything else searches the fields as DRF does."""
+        terms = self.get_search_terms(request)
+        fields = self.get_search_fields(view, request)
+        number = as_record_number(terms[0]) if len(terms) == 1 else None
+        if number is not None and "number" in (f.lstrip("^=@$") for f in fields):
+            return queryset.filter(number=number)
+        return super().filter_queryset(request, queryset, view)
 
 
 class PolicyOrderingFilter(OrderingFilter):

@@ -188,3 +188,14 @@ def test_a_refusal_only_the_service_sees_comes_back_as_a_message_not_a_500(clien
     assert response.status_code == 200
     assert "Organisations with customers are kept." in response.content.decode()
     assert Organisation.objects.filter(pk=org.pk).exists()
+
+
+def test_admin_search_for_a_whole_number_finds_that_record(client, admin_user, customer):
+    first = incident(number="INC0000041", short_description="Printer", requester=customer)
+    incident(number="INC0000042", short_description="Mentions INC0000041 in passing", requester=customer)
+    client.force_login(admin_user)
+    response = client.get("/admin/incidents/incident/", {"q": "inc0000041"})
+    assert response.status_code == 200
+    assert [row.pk for row in response.context["cl"].result_list] == [first.pk]
+    words = client.get("/admin/incidents/incident/", {"q": "printer"}).context["cl"].result_list
+    assert [row.pk for row in words] == [first.pk]

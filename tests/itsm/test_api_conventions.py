@@ -199,6 +199,22 @@ def test_agent_ordering_by_priority_orders_by_priority(worked, agent, api):
     assert _ids(client.get(f"{URL}?ordering=-priority")) == [c.pk, a.pk, b.pk]
 
 
+def test_searching_a_whole_record_number_finds_that_record_by_its_unique_index(
+    worked, agent, customer, api, django_assert_max_num_queries
+):
+    a, b, _ = worked
+    b.refresh_from_db()
+    client = api.as_user(agent)
+    with django_assert_max_num_queries(15) as captured:
+        assert _ids(client.get(f"{URL}?search={b.number.lower()}")) == [b.pk]
+    listing = [q["sql"] for q in captured.captured_queries if "LIMIT" in q["sql"] and "itsm_work" in q["sql"]]
+    assert listing and all("LIKE" not in sql for sql in listing)  # no scan of the text columns
+    assert _ids(client.get(f"{URL}?search=INC9999999")) == []
+    # A customer finds its own incident by number, and nobody else's.
+    assert _ids(api.as_user(customer).get(f"{URL}?search={a.number}")) == [a.pk]
+    assert _ids(api.as_user(customer).get(f"{URL}?search=INC9999999")) == []
+
+
 def test_customer_search_does_not_look_into_hidden_fields(worked, customer, api):
     client = api.as_user(customer)
     assert client.get(f"{URL}?search=quokka-zebra-42").json()["count"] == 0
