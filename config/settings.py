@@ -111,7 +111,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],  # overrides of Django's admin templates
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -138,11 +138,9 @@ class IncidentAdmin(PolicyModelAdmin):
         "requester",
         "opened_at",
     ]
-    list_filter = [StateFilter, "priority", "major_incident", "assignment_group"]
+    list_filter = [StateFilter, "priority", "major_incident", "assignment_group", "opened_at"]
     list_select_related = ["assignment_group", "assignee", "requester"]
     search_fields = ["number", "short_description"]
-    date_hierarchy = "opened_at"
-    show_full_result_count = False
     filter_horizontal = ["collaborators"]
     raw_id_fields = ["related_incidents"]
     inlines = [NoteInline, TimeEntryInline, CsatInline]

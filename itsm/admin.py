@@ -17,6 +17,7 @@ from itsm.models import (
     UserRole,
     Work,
 )
+from itsm.pagination import CappedPaginator
 from itsm.roles import Persona, effective_roles
 
 
@@ -232,11 +233,9 @@ class WorkAdmin(PolicyModelAdmin):
         "assignee",
         "opened_at",
     ]
-    list_filter = ["kind", "state", "priority"]
+    list_filter = ["kind", "state", "priority", "opened_at"]
     list_select_related = ["assignment_group", "assignee"]
     search_fields = ["number", "short_description"]
-    date_hierarchy = "opened_at"
-    show_full_result_count = False
 
 
 @admin.register(AuditEntry)
@@ -248,6 +247,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ["action", "content_type"]
     search_fields = ["object_repr", "actor_label"]
     list_select_related = ["content_type"]
+    paginator = CappedPaginator  # the journal outgrows every other table
     show_full_result_count = False
 
     def get_queryset(self, request):

@@ -166,8 +166,6 @@ class SlaClockAdmin(PolicyModelAdmin):
     list_filter = ["target", "state", "priority", "is_current", BreachedFilter]
     list_select_related = ["work"]
     search_fields = ["work__number"]
-    date_hierarchy = "started_at"
-    show_full_result_count = False
     inlines = [ClockEventInline]
     fields = [
         "work", "definition", "calendar", "target", "priority", "target_duration", "state", "is_current",

@@ -199,3 +199,18 @@ def test_admin_search_for_a_whole_number_finds_that_record(client, admin_user, c
     assert [row.pk for row in response.context["cl"].result_list] == [first.pk]
     words = client.get("/admin/incidents/incident/", {"q": "printer"}).context["cl"].result_list
     assert [row.pk for row in words] == [first.pk]
+
+
+def test_admin_lists_count_up_to_the_cap_and_say_more_than(client, admin_user, customer, monkeypatch):
+    from itsm.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    for n in range(5):
+        incident(number=f"INC00000{n:02d}", short_description=f"Disk {n}", requester=customer)
+    client.force_login(admin_user)
+    monkeypatch.setattr("incidents.admin.IncidentAdmin.list_per_page", 2)
+    page = client.get("/admin/incidents/incident/")
+    assert page.status_code == 200
+    assert "more than 3 incidents" in " ".join(page.content.decode().split())
+    assert len(page.context["cl"].result_list) == 2
+    assert client.get("/admin/incidents/incident/", {"p": "3"}).status_code == 200  # past the counted pages
