@@ -32,7 +32,7 @@ def incidents(count, requester):
 
 def test_the_desk_queue_says_more_than_and_next_walks_past_the_count(page, monkeypatch):
     monkeypatch.setattr(CappedPaginator, "cap", 30)
-    monkeypatch.setattr("incidents.views.desk.PAGE_SIZE", 10)
+    monkeypatch.setattr("incidents.views.desk.queue.PAGE_SIZE", 10)
     customer = make_user("casey", *PERSONAS[Persona.EVERYONE])
     make_user("alex", *PERSONAS[Persona.L2_AGENT])
     rows = incidents(45, customer)

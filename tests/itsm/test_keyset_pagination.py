@@ -294,7 +294,7 @@ def page_walk(client, url, link=NEXT_LINK):
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    for module in ("incidents.views.desk", "incidents.views.portal", "itsm.views.pages"):
+    for module in ("incidents.views.desk.queue", "incidents.views.portal", "itsm.views.pages"):
         monkeypatch.setattr(f"{module}.PAGE_SIZE", 2)
 
 
@@ -399,7 +399,7 @@ def test_a_page_reached_by_cursor_costs_the_same_queries_as_the_first_for_2_and_
     client.force_login(agent if who == "agent" else customer)
     counts = []
     for size in (2, 8):
-        for module in ("incidents.views.desk", "incidents.views.portal", "itsm.views.pages"):
+        for module in ("incidents.views.desk.queue", "incidents.views.portal", "itsm.views.pages"):
             monkeypatch.setattr(f"{module}.PAGE_SIZE", size)
         _, hrefs, _ = page_walk(client, reverse(path))
         deep = next(href for href in hrefs if "after=" in href)

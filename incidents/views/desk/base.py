@@ -1,0 +1,166 @@
+"""What every tab of the desk's incident page shares: the incident if the user may read it, the
+tabs and which of them the user sees, the tab base view (whose ``write`` is the one way a tab's
+form reaches a service), and small helpers (durations, the SLA badge).
+
+Thin views: the policy says what the user may read and do, a form shapes the input, a workflow
+or service does the write (and checks again), and a refusal (``ItsmError``) comes back on the
+page with its message and field errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from incidents.models import Incident, IncidentTask
+from itsm import policy
+from itsm.api.serializers import is_possible_pk
+from itsm.errors import ItsmError, NotFound
+from itsm.views.base import DeskMixin
+from sla.clocks import live_status
+from sla.models import SlaStatus
+
+PAGE_RELATED = (
+    "assignee", "assignment_group", "requester", "requested_for", "organisation", "major_incident_manager",
+    "escalation_policy", "sla_definition",
+)  # fmt: skip
+
+
+def incident_or_404(user, pk, *, prefetch=()) -> Incident:
+    """The incident if the user may read it; otherwise, as if it did not exist. (As
+    ``readable_or_404``, with the page's related rows fetched in the same query.)"""
+    if not is_possible_pk(Incident, pk):
+        raise Http404("No such incident.")
+    queryset = Incident.objects.select_related(*PAGE_RELATED).prefetch_related(*prefetch)
+    try:
+        return policy.readable(user, Incident, queryset).get(pk=pk)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
+
+
+def duration(minutes: int) -> str:
+    hours, rest = divmod(minutes or 0, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def sla_label(status: str) -> str:
+    return SlaStatus(status).label if status in SlaStatus.values else ""
+
+
+def sla_badge(user, incident, hidden, at=None) -> dict | None:
+    """The incident's SLA status now (and its next due time) for those who may see it."""
+    if "sla_status" in hidden or not policy.can(user, "view_sla", incident):
+        return None
+    status = live_status(incident, at)
+    due = incident.sla_due_at if "sla_due_at" not in hidden else None
+    return {"status": status, "label": sla_label(status), "due_at": due}
+
+
+# --- The incident page ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tab:
+    name: str
+    label: str
+    url_name: str
+
+
+TABS = (
+    Tab("overview", "Overview", "desk:incident-detail"),
+    Tab("sla", "SLA and escalation", "desk:incident-sla"),
+    Tab("conversation", "Conversation", "desk:incident-conversation"),
+    Tab("journal", "Work journal", "desk:incident-journal"),
+    Tab("tasks", "Tasks", "desk:incident-tasks"),
+    Tab("time", "Time", "desk:incident-time"),
+    Tab("csat", "CSAT", "desk:incident-csat"),
+    Tab("timeline", "Timeline", "desk:incident-timeline"),
+)
+TAB_URLS = {tab.name: tab.url_name for tab in TABS}
+
+
+def tab_url(name: str, incident: Incident, anchor: str = "") -> str:
+    url = reverse(TAB_URLS[name], args=[incident.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def tab_visible(user, incident: Incident, name: str, hidden) -> bool:
+    """Tabs about things the policy hides from the user are not there at all."""
+    if name == "sla":
+        return policy.can(user, "view_sla", incident)
+    if name == "journal":
+        return "work_journal" not in hidden
+    if name == "tasks":
+        return "subtasks" not in hidden and policy.can(user, "read", IncidentTask)
+    if name == "time":
+        return policy.can(user, "read_time", incident)
+    if name == "csat":
+        return policy.can(user, "read_csat", incident)
+    return True
+
+
+class IncidentTabView(DeskMixin, View):
+    """One tab of the incident page. ``write`` is the one way a tab's form reaches a service."""
+
+    tab = "overview"
+    template_name = ""
+
+    def prefetch(self, hidden) -> tuple[str, ...]:
+        return ()
+
+    def load(self, pk) -> Incident:
+        user = self.request.user
+        self.hidden = policy.hidden_fields(user, Incident)
+        incident = incident_or_404(user, pk, prefetch=self.prefetch(self.hidden))
+        if not tab_visible(user, incident, self.tab, self.hidden):
+            raise Http404("No such page.")
+        return incident
+
+    def get(self, request, pk):
+        return self.page(self.load(pk))
+
+    def tab_context(self, incident: Incident, forms: dict) -> dict:
+        return {}
+
+    def page(self, incident: Incident, *, status: int = 200, **forms):
+        user = self.request.user
+        tabs = [
+            {"name": tab.name, "label": tab.label, "url": reverse(tab.url_name, args=[incident.pk])}
+            for tab in TABS
+            if tab_visible(user, incident, tab.name, self.hidden)
+        ]
+        context = {
+            "view": self,
+            "incident": incident,
+            "tabs": tabs,
+            "tab": self.tab,
+            "hidden": self.hidden,
+            "sla_badge": sla_badge(user, incident, self.hidden),
+            **self.tab_context(incident, forms),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def write(self, incident: Incident, form, form_name: str, call: Callable[[dict], str], *, anchor=""):
+        """Validate, call the workflow or service, and go back to the tab with what happened;
+        or show the tab again with the refusal (400 bad input, 403, 409) and the form's errors."""
+        if not form.is_valid():
+            messages.error(self.request, "Nothing was changed: please correct the form below.")
+            return self.page(incident, status=400, **{form_name: form})
+        try:
+            done = call(form.cleaned_data)
+        except NotFound:
+            raise Http404("No such record.") from None
+        except ItsmError as exc:
+            form.add_service_error(exc)
+            messages.error(self.request, exc.message)
+            return self.page(incident, status=exc.status, **{form_name: form})
+        messages.success(self.request, done)
+        return redirect(tab_url(self.tab, incident, anchor))
