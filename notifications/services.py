@@ -11,10 +11,12 @@ and a sweep telling thousands of people does not wait for the mail server.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.encoding import force_str
-from django_q.tasks import async_task
+from django_q.tasks import async_task, schedule
 
 from itsm import policy
 from itsm.bulk import Copier
@@ -37,7 +39,9 @@ TEMPLATES = "notifications/email"
 _ROWS = Copier(Notification, ["recipient_id", "kind", "work_id", "subject", "body", "items", "created_at"])
 # More messages than this of one kind for one person at once: one digest listing them.
 DIGEST_AT = 5
-MAIL_CHUNK = 200  # e-mails per delivery task: one SMTP connection each, several tasks in parallel
+MAIL_CHUNK = 200
+MAIL_ATTEMPTS = 3  # a chunk the mail server would not take is tried again twice
+MAIL_RETRY_MINUTES = 5  # e-mails per delivery task: one SMTP connection each, several tasks in parallel
 
 # What each kind of message is about. A recipient who may not read one of these fields of the
 # work is not sent the message at all: "breached its SLA" or "escalated to level 2" would tell
@@ -271,15 +275,49 @@ def _queue(mails: list[tuple[str, str, str]]) -> None:
             deliver(chunk)
 
 
-def deliver(mails: list[tuple[str, str, str]]) -> int:
-    """The background task: send (subject, body, address) e-mails over one connection."""
+def deliver(mails: list[tuple[str, str, str]], attempt: int = 1) -> int:
+    """The background task: send (subject, body, address) e-mails over one connection; answers
+    how many went. Those the mail server refused or could not take are tried again later
+    (``MAIL_RETRY_MINUTES`` × the attempt, up to ``MAIL_ATTEMPTS`` in all), never the ones that
+    went: nobody gets the same message twice because a neighbour's failed."""
     messages = [EmailMessage(subject, body, None, [address]) for subject, body, address in mails]
+    failed: list[tuple[str, str, str]] = []
+    sent = 0
     try:
-        return get_connection().send_messages(messages) or 0
+        connection = get_connection()
+        connection.open()
     except OSError:
-        # The change is committed; a mail server that is down must not turn it into an error.
-        logger.exception("Could not send %d notification e-mails", len(messages))
-        return 0
+        logger.exception("Could not reach the mail server for %d notification e-mails", len(mails))
+        failed = list(mails)
+    else:
+        try:
+            for mail, message in zip(mails, messages, strict=True):
+                try:
+                    sent += connection.send_messages([message]) or 0
+                except OSError:
+                    logger.exception("Could not send a notification e-mail to %s", mail[2])
+                    failed.append(mail)
+        finally:
+            with contextlib.suppress(OSError):
+                connection.close()
+    if failed:
+        _retry(failed, attempt)
+    return sent
+
+
+def _retry(mails: list[tuple[str, str, str]], attempt: int) -> None:
+    # The change is committed; a mail server that is down must not turn it into an error.
+    if attempt >= MAIL_ATTEMPTS:
+        logger.error("Gave up on %d notification e-mails after %d attempts", len(mails), attempt)
+        return
+    from django_q.models import Schedule
+
+    delay = timedelta(minutes=MAIL_RETRY_MINUTES * attempt)
+    schedule(
+        "notifications.services.deliver", mails, attempt + 1,
+        schedule_type=Schedule.ONCE, next_run=timezone.now() + delay,
+    )  # fmt: skip
+    logger.warning("%d notification e-mails will be tried again in %s", len(mails), delay)
 
 
 def mark_read(*, actor, notifications=None, at=None) -> int:

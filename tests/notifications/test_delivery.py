@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from incidents import services
 from itsm.models import AuditEntry
@@ -141,14 +142,72 @@ def test_e_mails_are_sent_at_once_when_the_task_broker_is_down(
     assert "Could not queue 1 notification e-mails" in caplog.text
 
 
-def test_a_mail_server_that_is_down_does_not_fail_the_delivery_task(monkeypatch, caplog):
-    class Down:
-        def send_messages(self, messages):
+class FlakyServer:
+    """A mail connection that is down, or refuses some addresses."""
+
+    def __init__(self, down=False, refuse=()):
+        self.down, self.refuse, self.sent = down, set(refuse), []
+
+    def open(self):
+        if self.down:
             raise ConnectionRefusedError("no SMTP")
 
-    monkeypatch.setattr(notify, "get_connection", lambda: Down())
-    assert notify.deliver([("Subject", "Body", "someone@example.com")]) == 0
-    assert "Could not send 1 notification e-mails" in caplog.text
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        for message in messages:
+            if message.to[0] in self.refuse:
+                raise OSError("mailbox unavailable")
+            self.sent.append(message.to[0])
+        return len(messages)
+
+
+MAILS = [("Subject", "Body", "a@example.com"), ("Subject", "Body", "b@example.com")]
+
+
+def _retries():
+    from django_q.models import Schedule
+
+    return list(Schedule.objects.filter(func="notifications.services.deliver"))
+
+
+def test_a_mail_server_that_is_down_is_tried_again_later_without_failing_the_task(monkeypatch, caplog):
+    from ast import literal_eval
+
+    server = FlakyServer(down=True)
+    monkeypatch.setattr(notify, "get_connection", lambda: server)
+    before = timezone.now()
+    assert notify.deliver(MAILS) == 0
+    (retry,) = _retries()
+    assert literal_eval(retry.args) == (MAILS, 2)
+    assert before + timedelta(minutes=5) <= retry.next_run <= timezone.now() + timedelta(minutes=5)
+    assert "2 notification e-mails will be tried again in 0:05:00" in caplog.text
+
+
+def test_only_the_e_mails_that_failed_are_tried_again(monkeypatch):
+    from ast import literal_eval
+
+    server = FlakyServer(refuse={"b@example.com"})
+    monkeypatch.setattr(notify, "get_connection", lambda: server)
+    assert notify.deliver(MAILS, 2) == 1
+    assert server.sent == ["a@example.com"]
+    (retry,) = _retries()
+    assert literal_eval(retry.args) == ([MAILS[1]], 3)
+    assert retry.next_run > timezone.now() + timedelta(minutes=9)  # later each time
+
+
+def test_after_the_last_attempt_it_gives_up_and_says_so(monkeypatch, caplog):
+    monkeypatch.setattr(notify, "get_connection", lambda: FlakyServer(down=True))
+    assert notify.deliver(MAILS, notify.MAIL_ATTEMPTS) == 0
+    assert _retries() == []
+    assert f"Gave up on 2 notification e-mails after {notify.MAIL_ATTEMPTS} attempts" in caplog.text
+
+
+def test_a_retry_sends_when_the_server_is_back():
+    assert notify.deliver(MAILS, 2) == 2
+    assert [m.to for m in mail.outbox] == [["a@example.com"], ["b@example.com"]]
+    assert _retries() == []
 
 
 def test_notification_rows_keep_their_time_and_order_when_written_in_bulk(customer, agent, now, standard):
