@@ -49,6 +49,7 @@ class Incident(Work):
 
     KIND = WorkKind.INCIDENT
     NUMBER_PREFIX = "INC"
+    SEARCHED = (*Work.SEARCHED, "resolution_notes", "service")
 
     work_ptr = models.OneToOneField(
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_incident"

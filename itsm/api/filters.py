@@ -89,12 +89,25 @@ class PolicySearchFilter(SearchFilter):
 
     def filter_queryset(self, request, queryset, view):
         """A search that is one whole record number (``INC0000042``) finds that record through
-        the unique index; anything else searches the fields as DRF does."""
+        the unique index. Otherwise each word must appear in one of the fields, as DRF's search
+        does; where the record keeps those very fields in ``search_text`` and the user may read
+        every one of them, in that one indexed column (``Work.search_text``)."""
         terms = self.get_search_terms(request)
-        fields = self.get_search_fields(view, request)
+        fields = {f.lstrip("^=@$") for f in self.get_search_fields(view, request)}
+        if not terms:
+            return queryset
         number = as_record_number(terms[0]) if len(terms) == 1 else None
-        if number is not None and "number" in (f.lstrip("^=@$") for f in fields):
+        if number is not None and "number" in fields:
             return queryset.filter(number=number)
+        searched = set(getattr(queryset.model, "SEARCHED", ()))
+        if (
+            searched
+            and fields == searched
+            and searched <= policy.readable_fields(request.user, queryset.model)
+        ):
+            for term in terms:
+                queryset = queryset.filter(search_text__contains=term.lower())
+            return queryset
         return super().filter_queryset(request, queryset, view)
 
 

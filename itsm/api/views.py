@@ -136,7 +136,7 @@ class WorkViewSet(JournalMixin, ReadOnlyPolicyViewSet):
     queryset = Work.objects.all()
     serializer_class = WorkSerializer
     filterset_class = WorkFilter
-    search_fields = ["number", "short_description"]
+    search_fields = ["number", "short_description", "description"]  # Work.SEARCHED: one index
     ordering_fields = ["number", "opened_at", "updated_at", "priority", "state", "kind"]
     ordering = ["-opened_at", "-id"]
 

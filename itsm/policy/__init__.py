@@ -211,7 +211,9 @@ def model_field_names(model) -> frozenset[str]:
 
 @cache
 def _field_names(model) -> frozenset[str]:
-    return frozenset(f.name for f in model._meta.get_fields() if f.concrete or f.many_to_many) - {"work_ptr"}
+    # The parent link and the search document are columns, not fields of the record.
+    internal = {"work_ptr", "search_text"}
+    return frozenset(f.name for f in model._meta.get_fields() if f.concrete or f.many_to_many) - internal
 
 
 def hidden_fields(user, target) -> frozenset[str]:

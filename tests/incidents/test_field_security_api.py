@@ -100,8 +100,10 @@ class World:
         for incident, value in ((self.a, first), (self.b, second)):
             if isinstance(value, list):
                 getattr(incident, field).set(value)
-            else:
+            else:  # a partial save: the search column follows, as it does for every write
                 Incident.objects.filter(pk=incident.pk).update(**{field: value})
+                incident.refresh_from_db()
+                incident.save(update_fields=[field])
         self.a.refresh_from_db()
         self.b.refresh_from_db()
 

@@ -54,8 +54,9 @@ def _create(customer, text="Printer on fire", **hidden):
         organisation=customer.organisation,
     )
     if hidden:
-        Incident.objects.filter(pk=incident.pk).update(**hidden)
-        incident.refresh_from_db()
+        for name, value in hidden.items():
+            setattr(incident, name, value)
+        incident.save(update_fields=list(hidden))  # keeps the search column in step, as services do
     return incident
 
 

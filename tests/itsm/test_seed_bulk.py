@@ -81,3 +81,8 @@ def test_the_connection_keeps_its_foreign_key_checks_after_the_load(seeded):
         assert cursor.fetchone()[0] == "origin"
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_the_search_column_is_filled_as_a_save_would_fill_it(seeded):
+    for incident in Incident.objects.order_by("?")[:50]:
+        assert incident.search_text == incident.search_document()

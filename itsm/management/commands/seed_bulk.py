@@ -271,7 +271,7 @@ class Command(BaseCommand):
         work_cols = [
             "id", "number", "kind", "short_description", "description", "state", "priority", "assignment_group_id",
             "assignee_id", "requester_id", "requested_for_id", "organisation_id", "sla_definition_id", "sla_status",
-            "sla_due_at", "opened_at", "updated_at", "closed_at", "version",
+            "sla_due_at", "opened_at", "updated_at", "closed_at", "version", "search_text",
         ]  # fmt: skip
         incident_cols = [
             "work_ptr_id", "impact", "urgency", "classification", "category", "subcategory", "service",
@@ -449,10 +449,14 @@ class Command(BaseCommand):
             (s for s in ("breached", "at_risk", "in_progress", "paused", "met") if s in statuses), ""
         )
         dues = [c["due"] for c in clocks if c["due"] is not None]
+        number, description = f"INC{self.number:07d}", f"Reported by a customer: {' '.join(words)}."
+        notes = "Fixed and confirmed with the customer." if resolved_at else ""
+        # As Incident.search_document makes it: number, short and long description, notes, service.
+        search = f"{number} {short} {description} {notes} ".lower()
         rows["work"].append((
-            pk, f"INC{self.number:07d}", "incident", short, f"Reported by a customer: {' '.join(words)}.",
+            pk, number, "incident", short, description,
             state, priority, group, assignee, customer, customer, org, definition.pk, status,
-            min(dues) if dues else None, opened, updated, closed_at, 1,
+            min(dues) if dues else None, opened, updated, closed_at, 1, search,
         ))  # fmt: skip
         breaches = sum(1 for c in clocks if c["status"] == "breached")
         # Escalation as the sweep would have left it: stage 1 for its first 30 minutes, then
@@ -465,7 +469,7 @@ class Command(BaseCommand):
             next_at = opened + timedelta(minutes=30) if fresh else None
         rows["incident"].append((
             pk, impact, urgency, "", category, subcategory, "", False, "", None,
-            rng.choice(CODES) if resolved_at else "", "Fixed and confirmed with the customer." if resolved_at else "",
+            rng.choice(CODES) if resolved_at else "", notes,
             breaches, self.policy, stage, stage_started, None, next_at,
             source, acknowledged, resolved_at,
         ))  # fmt: skip
