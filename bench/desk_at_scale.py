@@ -143,6 +143,9 @@ def requests(runs: int) -> list[tuple[str, dict, str]]:
             f"/api/v1/incidents/?cursor={api_deep}",
         ),
         ("API incident queue, breached filter", desk, "/api/v1/incidents/?breached=true"),
+        ("API search, a common word", desk, "/api/v1/incidents/?search=printer"),
+        ("API search, a word nobody used", desk, "/api/v1/incidents/?search=zebrafish"),
+        ("API search, a whole number", desk, "/api/v1/incidents/?search=INC0500000"),
         ("Desk queue page", desk, "/desk/incidents/"),
         ("Desk queue page, breached", desk, "/desk/incidents/?breached=1"),
         (
