@@ -8,6 +8,7 @@ import copy
 from datetime import UTC
 
 from django import forms
+from django.apps import apps
 from django.db import models
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
@@ -100,15 +101,20 @@ class PolicySearchFilter(SearchFilter):
         if number is not None and "number" in fields:
             return queryset.filter(number=number)
         searched = set(getattr(queryset.model, "SEARCHED", ()))
-        if (
-            searched
-            and fields == searched
-            and searched <= policy.readable_fields(request.user, queryset.model)
-        ):
+        if searched and fields == searched and _reads_every_document(request.user, queryset.model):
             for term in terms:
                 queryset = queryset.filter(search_text__contains=term.lower())
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+def _reads_every_document(user, model) -> bool:
+    """Whether ``user`` may read every field any row of ``model`` keeps in ``search_text``: a
+    row of a child model (an incident in the ITSM Work queue) keeps the child's fields too, so
+    each kind's own ``SEARCHED`` must be readable, or the column would find words in fields
+    hidden from the reader."""
+    kinds = [model, *(m for m in apps.get_models() if issubclass(m, model) and m is not model)]
+    return all(set(kind.SEARCHED) <= policy.readable_fields(user, kind) for kind in kinds)
 
 
 class PolicyOrderingFilter(OrderingFilter):

@@ -80,3 +80,32 @@ def test_postgresql_has_a_trigram_index_on_the_search_column():
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'work_search_trgm'")
         (definition,) = cursor.fetchone()
     assert "gin" in definition and "gin_trgm_ops" in definition
+
+
+def _where_of_searches(captured):
+    return [q["sql"].split("WHERE", 1)[1] for q in captured.captured_queries if "LIKE" in q["sql"]]
+
+
+def test_the_work_queue_searches_the_column_only_if_every_kinds_fields_are_readable(
+    printer, agent, api, monkeypatch, django_assert_max_num_queries
+):
+    client = api.as_user(agent)
+    with django_assert_max_num_queries(15) as captured:
+        assert _ids(client.get("/api/v1/work/", {"search": "tray"})) == [printer.pk]
+    assert all("search_text" in where for where in _where_of_searches(captured))
+    # Were an incident's resolution notes hidden from this reader, the Work queue's column
+    # (whose incident rows hold them) must not be searched: the plain fields are instead.
+    from itsm import policy
+
+    readable = policy.readable_fields
+    monkeypatch.setattr(
+        policy,
+        "readable_fields",
+        lambda user, target: (
+            readable(user, target) - ({"resolution_notes"} if target in (Incident,) else set())
+        ),
+    )
+    with django_assert_max_num_queries(15) as captured:
+        assert _ids(client.get("/api/v1/work/", {"search": "tray"})) == [printer.pk]
+    wheres = _where_of_searches(captured)
+    assert wheres and all("search_text" not in where for where in wheres)
