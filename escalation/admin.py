@@ -9,8 +9,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from escalation.models import EscalationPolicy, EscalationStage
-from itsm.admin_base import PolicyModelAdmin
-from sla.admin import PolicyInline, ServiceInlinesMixin
+from itsm.admin_base import PolicyInline, PolicyModelAdmin, ServiceInlinesMixin
 
 
 class EscalationPolicyForm(forms.ModelForm):

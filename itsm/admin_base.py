@@ -26,7 +26,23 @@ def _field_of(entry) -> str | None:
     return getattr(entry, "parameter_name", None)
 
 
-class PolicyModelAdmin(admin.ModelAdmin):
+class PolicyChoicesMixin:
+    """Related-record choices limited to what the policy lets the user pick."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
+        return field
+
+
+class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
     """Admin pages for a record type declared in ``itsm.policy``.
 
     The queryset is the policy's readable rows; add/change/delete follow ``policy.can``;
@@ -86,18 +102,6 @@ class PolicyModelAdmin(admin.ModelAdmin):
         if lookup.split("__", 1)[0] in policy.hidden_fields(request.user, self.model):
             return False
         return super().lookup_allowed(lookup, value, request)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
-        return field
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
-        return field
 
     def get_exclude(self, request, obj=None):
         hidden = policy.hidden_fields(request.user, self.model)
@@ -168,3 +172,58 @@ class PolicyModelAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             services.record_delete(obj=obj, actor=request.user)
+
+
+class PolicyInline(PolicyChoicesMixin, admin.TabularInline):
+    """Inline rows whose permissions come from the policy of the inline's own record type."""
+
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can(request.user, "read", self.model)
+
+    def has_add_permission(self, request, obj=None):
+        return policy.can(request.user, "create", self.model)
+
+    def has_change_permission(self, request, obj=None):
+        return policy.can(request.user, "update", self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        return policy.can(request.user, "delete", self.model)
+
+
+class ServiceInlinesMixin:
+    """For a ``PolicyModelAdmin`` with ``PolicyInline`` rows: each added, changed or deleted row
+    goes through ``itsm.services`` (policy-checked, validated, journaled), not a raw save.
+
+    The forms catch what they can; a refusal only the service can see (e.g. a row another
+    administrator added meanwhile) rolls the whole save back and comes back as a message on
+    the page, never a 500."""
+
+    def save_formset(self, request, form, formset, change):
+        parent = formset.instance
+        fk_name = formset.fk.name
+        # What the admin's history message reads (formset.save would have set them).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.forms:
+            obj = row.instance
+            if formset.can_delete and formset._should_delete_form(row):
+                if obj.pk is not None:
+                    services.record_delete(obj=type(obj)._default_manager.get(pk=obj.pk), actor=request.user)
+                    formset.deleted_objects.append(obj)
+                continue
+            if obj.pk is None and not row.has_changed():
+                continue
+            names = [
+                n for n in row.changed_data if n in row.cleaned_data and n not in ("id", fk_name, "DELETE")
+            ]
+            data = {name: row.cleaned_data[name] for name in names}
+            if obj.pk is None:
+                saved = services.record_create(
+                    model=formset.model, actor=request.user, data={**data, fk_name: parent}
+                )
+                obj.pk = saved.pk
+                formset.new_objects.append(saved)
+            elif data:
+                services.record_update(obj=obj, actor=request.user, data=data)
+                formset.changed_objects.append((obj, names))

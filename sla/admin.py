@@ -2,84 +2,16 @@
 ITSM administrator), and SLA clocks (read-only: only ``sla.clocks`` and the sweeps move them).
 
 Permissions come from the policy; the calendar and each inline row are saved through
-``itsm.services`` so the journal records every change. ``PolicyInline`` and
-``ServiceInlinesMixin`` are shared with the escalation admin.
+``itsm.services`` (``itsm.admin_base.ServiceInlinesMixin``) so the journal records every change.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from itsm import policy, services
-from itsm.admin_base import PolicyModelAdmin
+from itsm import policy
+from itsm.admin_base import PolicyInline, PolicyModelAdmin, ServiceInlinesMixin
 from sla.models import BusinessCalendar, Holiday, SlaClock, SlaClockEvent, SlaStatus, WorkingPeriod
-
-
-class PolicyInline(admin.TabularInline):
-    """Inline rows whose permissions come from the policy of the inline's own record type."""
-
-    extra = 0
-
-    def has_view_permission(self, request, obj=None):
-        return policy.can(request.user, "read", self.model)
-
-    def has_add_permission(self, request, obj=None):
-        return policy.can(request.user, "create", self.model)
-
-    def has_change_permission(self, request, obj=None):
-        return policy.can(request.user, "update", self.model)
-
-    def has_delete_permission(self, request, obj=None):
-        return policy.can(request.user, "delete", self.model)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
-        return field
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
-        return field
-
-
-class ServiceInlinesMixin:
-    """For a ``PolicyModelAdmin`` with ``PolicyInline`` rows: each added, changed or deleted row
-    goes through ``itsm.services`` (policy-checked, validated, journaled), not a raw save.
-
-    The forms catch what they can; a refusal only the service can see (e.g. a row another
-    administrator added meanwhile) rolls the whole save back and comes back as a message on
-    the page, never a 500."""
-
-    def save_formset(self, request, form, formset, change):
-        parent = formset.instance
-        fk_name = formset.fk.name
-        # What the admin's history message reads (formset.save would have set them).
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for row in formset.forms:
-            obj = row.instance
-            if formset.can_delete and formset._should_delete_form(row):
-                if obj.pk is not None:
-                    services.record_delete(obj=type(obj)._default_manager.get(pk=obj.pk), actor=request.user)
-                    formset.deleted_objects.append(obj)
-                continue
-            if obj.pk is None and not row.has_changed():
-                continue
-            names = [
-                n for n in row.changed_data if n in row.cleaned_data and n not in ("id", fk_name, "DELETE")
-            ]
-            data = {name: row.cleaned_data[name] for name in names}
-            if obj.pk is None:
-                saved = services.record_create(
-                    model=formset.model, actor=request.user, data={**data, fk_name: parent}
-                )
-                obj.pk = saved.pk
-                formset.new_objects.append(saved)
-            elif data:
-                services.record_update(obj=obj, actor=request.user, data=data)
-                formset.changed_objects.append((obj, names))
 
 
 class WorkingPeriodInline(PolicyInline):
