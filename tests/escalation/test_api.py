@@ -383,6 +383,7 @@ def test_a_customer_cannot_escalate_and_never_learns_the_escalation_level(custom
     assert "escalation" not in own.content.decode().replace("escalate", "")
     assert api.as_user(customer2).post(f"/api/v1/incidents/{incident.pk}/escalate/", {}).status_code == 404
     body = api.as_user(customer).get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert body["id"] == incident.pk
     assert not any(name.startswith(("escalation_", "sla_")) for name in body)
     incident.refresh_from_db()
     assert incident.escalation_level == 0

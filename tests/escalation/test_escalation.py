@@ -274,6 +274,7 @@ def test_customers_never_see_the_paused_stage_timer(customer, agent, api, now):
     incident = raise_incident(customer)
     workflows.incident_hold(incident=incident, actor=agent, reason="Waiting")
     body = api.as_user(customer).get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert body["id"] == incident.pk and body["state"] == "on_hold"
     assert not any(name.startswith("escalation") for name in body)
 
 

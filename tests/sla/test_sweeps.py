@@ -288,10 +288,17 @@ def test_the_sweep_schedules_exist_after_migrate(name, func):
 def test_the_scheduled_sweeps_run_every_minute_with_their_defaults(name, customer, standard, now):
     schedule = Schedule.objects.get(name=name)
     assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 1)
-    raise_incident(customer)
+    policy = EscalationPolicy.objects.create(name="Default", is_default=True)
+    for order in (1, 2):
+        EscalationStage.objects.create(policy=policy, order=order, timeout_minutes=10)
+    incident = raise_incident(customer)
     now.advance(hours=5)
     result = import_string(schedule.func)()
-    assert result == ({"warned": 0, "breached": 1} if name == "sla.sweep" else {"advanced": 0})
+    if name == "sla.sweep":
+        assert result == {"warned": 0, "breached": 1}
+    else:
+        assert result == {"advanced": 1}
+        assert fresh(incident).escalation_stage == 2
 
 
 # --- Two sweeps at once (PostgreSQL) ------------------------------------------------------------------
