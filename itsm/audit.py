@@ -110,15 +110,8 @@ def transition_entry(
 
 
 def log_transition(obj, actor, *, transition: str, old_state: str, new_state: str, note: str = "") -> None:
-    _entry(
-        obj,
-        actor,
-        AuditEntry.Action.TRANSITION,
-        field="state",
-        transition=transition,
-        old_value=old_state,
-        new_value=new_state,
-        note=note,
+    transition_entry(
+        obj, actor, transition=transition, old_state=old_state, new_state=new_state, note=note
     ).save()
 
 

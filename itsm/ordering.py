@@ -25,7 +25,8 @@ def flip(name: str) -> str:
     return name[1:] if name.startswith("-") else f"-{name}"
 
 
-def _root(name: str) -> str:
+def root(name: str) -> str:
+    """The field an ordering or lookup names: ``-priority`` → ``priority``, ``assignee__name`` → ``assignee``."""
     return name.lstrip("-").split("__", 1)[0]
 
 
@@ -51,21 +52,21 @@ def total(model, asked: list[str]) -> list[str]:
     if not asked:
         return list(asked)
     first = asked[0]
-    name = _root(first)
+    name = root(first)
     tiebreak = _tiebreak(model, name)
     if first.startswith("-") != _naturally_descending(model, name):
         tiebreak = [flip(item) for item in tiebreak]
     keys = KEYS | {model._meta.pk.name}
-    used = {_root(item) for item in asked}
+    used = {root(item) for item in asked}
     ordering = list(asked)
     if used & keys:
         return ordering  # already ends on a unique key
     for item in tiebreak:
-        root = _root(item)
-        if root in used:
+        field = root(item)
+        if field in used:
             continue
         ordering.append(item)
-        used.add(root)
-        if root in keys:
+        used.add(field)
+        if field in keys:
             break  # the key makes it total; another name for the same key adds nothing
     return ordering

@@ -39,6 +39,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 
 from itsm import policy
+from itsm.ordering import flip
 
 COUNT_CAP = 1_000
 NEXT, PREVIOUS = "next", "previous"
@@ -120,10 +121,6 @@ def _load(field: models.Field, raw):
     return value
 
 
-def _flip(name: str) -> str:
-    return name[1:] if name.startswith("-") else f"-{name}"
-
-
 @dataclass(frozen=True)
 class Keyset:
     """Cursors over one total ordering, e.g. ``("-opened_at", "-id")``: make them from rows,
@@ -199,7 +196,7 @@ class Keyset:
         cursor was made from is there (unless it was deleted meanwhile, and then the page that
         link leads to is simply empty)."""
         backwards = cursor.direction == PREVIOUS
-        ordering = [_flip(name) for name in self.ordering] if backwards else list(self.ordering)
+        ordering = [flip(name) for name in self.ordering] if backwards else list(self.ordering)
         rows = list(queryset.filter(self.beyond(cursor)).order_by(*ordering)[: size + 1])
         more = len(rows) > size
         rows = rows[:size]

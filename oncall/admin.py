@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from itsm import policy
-from itsm.admin_base import PolicyModelAdmin
+from itsm.admin_base import PolicyModelAdmin, error_text
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, User
 from oncall import services
@@ -119,8 +119,7 @@ class ScheduleAdmin(PolicyModelAdmin):
             else:
                 saved = services.schedule_create(actor=request.user, data=data)
         except ItsmError as exc:
-            details = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in exc.fields.items())
-            messages.error(request, f"{exc.message} {details}".strip())
+            messages.error(request, error_text(exc))
             raise
         obj.pk = saved.pk
         obj.refresh_from_db()

@@ -266,12 +266,21 @@ def retarget(work, *, at: datetime | None = None) -> None:
     Work.objects.filter(pk=work.pk).update(sla_definition=definition)
     work.sla_definition = definition
     current = _current(work, states=None)
+    # Work started, acknowledged or answered has had its response: a response target the new
+    # priority has again must not start an already-late clock from the opening time.
+    responded = getattr(work, "acknowledged_at", None) is not None or work.state != "new"
     clocks, events, seen = [], [], set()
     for clock in current:
         if clock.state == ClockState.CANCELLED:
             # Cancelled by an earlier priority without this target: if the new priority has
             # it again, a new clock replaces it (below) and it becomes history.
-            if _open(work) and definition and definition.target_minutes(work.priority, clock.target):
+            comes_back = not (clock.target == ClockTarget.RESPONSE and responded)
+            if (
+                comes_back
+                and _open(work)
+                and definition
+                and definition.target_minutes(work.priority, clock.target)
+            ):
                 clock.is_current = False
                 events.append(_event(clock, ClockEvent.RETIRED, at, f"{clock.target} target is back"))
                 clocks.append(clock)
@@ -302,7 +311,7 @@ def retarget(work, *, at: datetime | None = None) -> None:
     _save(clocks, events)
     if definition is not None and _open(work):
         skip = set(seen)
-        if getattr(work, "acknowledged_at", None) is not None:
+        if responded:
             skip.add(ClockTarget.RESPONSE)
         if _new_clocks(work, definition, work.opened_at or at, skip=skip) and work.state == "on_hold":
             pause(work, at=at, note="on hold")
@@ -367,7 +376,7 @@ def recalendar(calendar_id: int, before: Calendar, at: datetime, *, batch: int =
         return 0  # a new name or description: the same working time
     running = SlaClock.objects.filter(
         calendar_id=calendar_id, state=ClockState.RUNNING, is_current=True, running_since__lte=at
-    )
+    ).exclude(breached_at__isnull=True, due_at__lte=at)  # past due, not yet recorded: the sweep's
     moved, last_pk = 0, 0
     while True:
         with transaction.atomic():

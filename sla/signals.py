@@ -42,25 +42,28 @@ def _queued(entry) -> bool:
     return callback is not None and any(func is callback for _, func, _ in connection.run_on_commit)
 
 
-def changing(calendar_id: int | None) -> None:
-    """About to change the calendar: remember it as it is, unless this transaction already did."""
-    if calendar_id is None:
-        return  # a new calendar: no clock runs on it yet
-    pending = _pending()
-    entry = pending.get(calendar_id)
-    if entry is not None and (_queued(entry) or "callback" not in entry):
-        return
-    calendar = BusinessCalendar.objects.filter(pk=calendar_id).first()
-    if calendar is not None:
-        pending[calendar_id] = {"before": calendar.as_calendar()}
-
-
-def changed(calendar_id: int | None) -> None:
-    """The calendar changed: queue the clocks' move for when the transaction commits."""
+def _live(calendar_id) -> bool:
     entry = _pending().get(calendar_id)
-    if entry is None or "callback" in entry:
+    return entry is not None and _queued(entry)
+
+
+def changing(calendar_id: int | None):
+    """About to change the calendar: the calendar as it is now (``None`` if this transaction
+    already queued its move, or the calendar is new: no clock runs on it yet)."""
+    if calendar_id is None or _live(calendar_id):
+        return None
+    calendar = BusinessCalendar.objects.filter(pk=calendar_id).first()
+    return calendar.as_calendar() if calendar is not None else None
+
+
+def changed(calendar_id: int | None, before) -> None:
+    """The calendar changed from ``before``: queue the clocks' move for when the transaction
+    commits, once per transaction. Only a change that happened registers; a save that failed
+    between the two signals leaves nothing behind, and a rolled-back one is replaced."""
+    if calendar_id is None or before is None or _live(calendar_id):
         return
-    entry["callback"] = partial(_queue, calendar_id)
+    entry = {"before": before, "callback": partial(_queue, calendar_id)}
+    _pending()[calendar_id] = entry
     transaction.on_commit(entry["callback"])
 
 
@@ -80,7 +83,7 @@ def _queue(calendar_id: int) -> None:
 @receiver(pre_delete, sender=Holiday)
 def _before_change(sender, instance, raw=False, **kwargs):
     if not raw:  # fixtures loading
-        changing(_calendar_id(sender, instance))
+        instance._sla_calendar_before = changing(_calendar_id(sender, instance))
 
 
 @receiver(post_save, sender=BusinessCalendar)
@@ -90,4 +93,4 @@ def _before_change(sender, instance, raw=False, **kwargs):
 @receiver(post_delete, sender=Holiday)
 def _after_change(sender, instance, raw=False, **kwargs):
     if not raw:
-        changed(_calendar_id(sender, instance))
+        changed(_calendar_id(sender, instance), getattr(instance, "_sla_calendar_before", None))

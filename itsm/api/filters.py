@@ -18,6 +18,7 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 
 from itsm import policy
 from itsm.numbering import as_record_number
+from itsm.ordering import root
 from itsm.ordering import total as ordering_total
 
 
@@ -55,10 +56,6 @@ class PolicyFilterSet(filters.FilterSet):
     FILTER_DEFAULTS[models.DateTimeField] = {"filter_class": UtcDateTimeFilter}
 
 
-def _root(name: str) -> str:
-    return name.lstrip("-").split("__", 1)[0]
-
-
 class PolicyFilterBackend(DjangoFilterBackend):
     filterset_base = PolicyFilterSet
 
@@ -67,7 +64,7 @@ class PolicyFilterBackend(DjangoFilterBackend):
         if filterset is not None and not getattr(view, "swagger_fake_view", False):
             hidden = policy.hidden_fields(request.user, queryset.model)
             for name in list(filterset.filters):
-                if _root(filterset.filters[name].field_name) in hidden or _root(name) in hidden:
+                if root(filterset.filters[name].field_name) in hidden or root(name) in hidden:
                     del filterset.filters[name]
         return filterset
 
@@ -86,7 +83,7 @@ class PolicySearchFilter(SearchFilter):
     def get_search_fields(self, view, request):
         fields = super().get_search_fields(view, request) or ()
         hidden = policy.hidden_fields(request.user, view.get_policy_model())
-        return [f for f in fields if _root(f.lstrip("^=@$")) not in hidden]
+        return [f for f in fields if root(f.lstrip("^=@$")) not in hidden]
 
     def filter_queryset(self, request, queryset, view):
         """A search that is one whole record number (``INC0000042``) finds that record through
@@ -124,7 +121,7 @@ class PolicyOrderingFilter(OrderingFilter):
         if request is None:
             return fields
         hidden = policy.hidden_fields(request.user, queryset.model)
-        return [(name, label) for name, label in fields if _root(name) not in hidden]
+        return [(name, label) for name, label in fields if root(name) not in hidden]
 
     def get_ordering(self, request, queryset, view):
         """The asked ordering, made total by ``itsm.ordering.total``: pages of a non-unique

@@ -51,7 +51,7 @@ class Pagination(PageNumberPagination):
         except InvalidPage as exc:
             message = self.invalid_page_message.format(page_number=page_number, message=str(exc))
             raise NotFound(message) from None
-        if paginator.num_pages > 1 and self.template is not None:
+        if paginator.num_pages > 1 and not paginator.capped and self.template is not None:
             self.display_page_controls = True
         return list(self.page)
 

@@ -118,7 +118,15 @@ class Work(models.Model):
         super().save(*args, **kwargs)
 
     def search_document(self) -> str:
-        return " ".join(str(getattr(self, name) or "") for name in self.SEARCHED).lower()
+        """The searched fields of this record's own kind, lower-cased. Saved as plain ``Work``
+        (the Work admin), an incident still keeps its own fields in the column: they are read
+        from its row."""
+        kind = next((m for m in Work.__subclasses__() if self.kind == m.KIND), type(self))
+        values = {name: getattr(self, name, None) for name in kind.SEARCHED if hasattr(self, name)}
+        missing = [name for name in kind.SEARCHED if name not in values]
+        if missing and self.pk is not None:
+            values.update(kind.objects.filter(pk=self.pk).values(*missing).first() or {})
+        return " ".join(str(values.get(name) or "") for name in kind.SEARCHED).lower()
 
 
 class NumberSequence(models.Model):

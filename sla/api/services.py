@@ -115,7 +115,7 @@ def calendar_update(
     commits, the clocks running on it get their due times from the new calendar
     (``sla.signals``; called here too because new periods are written in bulk, unsignalled)."""
     calendar = locked_for(calendar, actor, "update")
-    signals.changing(calendar.pk)
+    before = signals.changing(calendar.pk)
     services.check_fields(actor, calendar, data)
     for name, value in data.items():
         setattr(calendar, name, value)
@@ -127,5 +127,5 @@ def calendar_update(
         if summary(old) != summary(periods):
             _write(calendar, periods)
             audit.log_changes(calendar, actor, [(PERIODS, summary(old), summary(periods))])
-    signals.changed(calendar.pk)
+    signals.changed(calendar.pk, before)
     return calendar

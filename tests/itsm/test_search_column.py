@@ -110,3 +110,14 @@ def test_the_work_queue_searches_the_column_only_if_every_kinds_fields_are_reada
         assert _ids(client.get("/api/v1/work/", {"search": "tray"})) == [printer.pk]
     wheres = _where_of_searches(captured)
     assert wheres and all("search_text" not in where for where in wheres)
+
+
+def test_saving_an_incident_as_plain_work_keeps_its_own_fields_in_the_column(printer, agent):
+    workflows.incident_resolve(
+        incident=printer, actor=agent, resolution_code="resolved", resolution_notes="Fuser replaced"
+    )
+    work = Work.objects.get(pk=printer.pk)  # as the Work admin edits it
+    work.short_description = "Printer jams again"
+    work.save(update_fields=["short_description"])
+    text = Work.objects.get(pk=printer.pk).search_text
+    assert "printer jams again" in text and "fuser replaced" in text
