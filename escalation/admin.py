@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
-from escalation.models import EscalationPolicy, EscalationStage
+from escalation.models import MAX_STAGES, EscalationPolicy, EscalationStage
 from itsm.admin_base import PolicyInline, PolicyModelAdmin, ServiceInlinesMixin
 
 
@@ -39,6 +39,7 @@ class StageInline(PolicyInline):
     fields = ["order", "timeout_minutes", "requires_acknowledgment", "users", "assignment_group", "schedule"]
     filter_horizontal = ["users"]
     extra = 1
+    max_num = MAX_STAGES  # as the API (escalation.policies) allows
     ordering = ["order"]
 
 

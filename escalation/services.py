@@ -282,6 +282,7 @@ def acknowledged(incident, *, at: datetime) -> None:
     stage = _stage(stages_of(incident.escalation_policy), incident.escalation_stage)
     if stage is not None and stage.requires_acknowledgment:
         changes["escalation_next_at"] = None
+        changes["escalation_time_left"] = None  # on hold too: nothing to go on with on resume
     _apply(incident, None, changes)
 
 

@@ -164,7 +164,11 @@ def send(messages: Iterable[Message], *, people: dict[int, Any] | None = None) -
         person = people[pk]
         if len(items) > DIGEST_AT:
             listed = [
-                {"work": message.work.pk, "subject": texts.subject(person, message, readable, url)}
+                {
+                    "work": getattr(message.work, "pk", None),
+                    "kind": getattr(message.work, "kind", ""),
+                    "subject": texts.subject(person, message, readable, url),
+                }
                 for message, readable, url in items
             ]
             told = [(None, texts.digest(person, kind, items, paths), listed)]
@@ -294,9 +298,11 @@ def deliver(mails: list[tuple[str, str, str]], attempt: int = 1) -> int:
             for mail, message in zip(mails, messages, strict=True):
                 try:
                     sent += connection.send_messages([message]) or 0
-                except OSError:
+                except OSError:  # the server refused it or went away: worth another try
                     logger.exception("Could not send a notification e-mail to %s", mail[2])
                     failed.append(mail)
+                except Exception:  # a bad address or header: another try would fail the same way
+                    logger.exception("Dropped a notification e-mail to %s that cannot be sent", mail[2])
         finally:
             with contextlib.suppress(OSError):
                 connection.close()

@@ -53,10 +53,13 @@ class NotificationListView(DeskMixin, TemplateView):
             listed = [
                 {
                     "subject": item.get("subject", ""),
-                    "link": reverse("desk:incident-detail", args=[item["work"]]),
+                    # The desk has an incident page; other kinds are listed without a link.
+                    "link": reverse("desk:incident-detail", args=[item["work"]])
+                    if item.get("kind", "incident") == "incident" and isinstance(item.get("work"), int)
+                    else None,
                 }
                 for item in notification.items or ()
-                if isinstance(item, dict) and isinstance(item.get("work"), int)
+                if isinstance(item, dict)
             ]
             rows.append(
                 {

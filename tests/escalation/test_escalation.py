@@ -257,6 +257,17 @@ def test_on_hold_stops_the_stage_timer_and_resume_goes_on_with_what_was_left(cus
     assert "escalation_time_left" not in fields and "escalation_stage" in fields
 
 
+def test_acknowledging_a_stage_that_requires_it_while_on_hold_leaves_nothing_to_resume(customer, agent, now):
+    policy(stages=[{"requires_acknowledgment": True, "timeout_minutes": 30}, {}])
+    incident = raise_incident(customer)
+    incident = workflows.incident_hold(incident=incident, actor=agent, reason="Waiting")
+    incident = workflows.incident_acknowledge(incident=fresh(incident), actor=agent)
+    assert fresh(incident).escalation_time_left is None
+    incident = fresh(workflows.incident_resume(incident=fresh(incident), actor=agent))
+    assert incident.escalation_next_at is None
+    assert sweep(now, hours=2) == []
+
+
 def test_escalating_an_incident_on_hold_keeps_the_new_stage_timer_for_the_resume(customer, agent, now):
     policy(stages=[{}, {"timeout_minutes": 15}, {}])
     incident = raise_incident(customer)

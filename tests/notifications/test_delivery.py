@@ -234,5 +234,31 @@ def test_the_desk_and_the_api_show_what_a_digest_lists(
     (digest,) = api.as_user(agent).get("/api/v1/notifications/").json()["results"]
     assert digest["work"] is None
     assert digest["items"] == [
-        {"work": i.pk, "subject": f"{i.number} breached its response SLA"} for i in incidents
+        {"work": i.pk, "kind": "incident", "subject": f"{i.number} breached its response SLA"}
+        for i in incidents
     ]
+
+
+def test_an_e_mail_that_cannot_be_sent_at_all_is_dropped_and_the_others_go(monkeypatch, caplog):
+    class BadHeader(FlakyServer):
+        def send_messages(self, messages):
+            if messages[0].to[0] == "a@example.com":
+                raise ValueError("Header values can't contain newlines")
+            return super().send_messages(messages)
+
+    server = BadHeader()
+    monkeypatch.setattr(notify, "get_connection", lambda: server)
+    assert notify.deliver(MAILS) == 1
+    assert server.sent == ["b@example.com"]
+    assert _retries() == []  # another try would fail the same way
+    assert "Dropped a notification e-mail to a@example.com" in caplog.text
+
+
+def test_a_digest_lists_work_of_other_kinds_without_a_desk_link(agent, client):
+    Notification.objects.create(
+        recipient=agent, kind=Kind.SLA_BREACHED, subject="SLA breached: 6 records", body="…",
+        items=[{"work": 1, "kind": "request", "subject": "REQ0000001 breached its response SLA"}],
+    )  # fmt: skip
+    client.force_login(agent)
+    html = client.get("/desk/notifications/").content.decode()
+    assert "<li>REQ0000001 breached its response SLA</li>" in html
