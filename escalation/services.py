@@ -425,27 +425,28 @@ def sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
                 break
             last_pk = rows[-1].pk
             moving: dict[tuple[int, int], list] = {}
+            stopped: list[int] = []  # nothing to move on to: no policy, acknowledged, last stage
             for incident in rows:
                 policy = incident.escalation_policy
                 if policy is None:
-                    Incident.objects.filter(pk=incident.pk).update(escalation_next_at=None)
+                    stopped.append(incident.pk)
                     continue
                 if policy.pk not in stage_cache:
                     stage_cache[policy.pk] = stages_of(policy)
                 stages = stage_cache[policy.pk]
                 current = _stage(stages, incident.escalation_stage)
-                if (
+                following = _next(stages, incident.escalation_stage)
+                acknowledged = (
                     current is not None
                     and current.requires_acknowledgment
                     and incident.escalation_acknowledged_at
-                ):
-                    _apply(incident, None, {"escalation_next_at": None})
-                    continue
-                following = _next(stages, incident.escalation_stage)
-                if following is None:
-                    _apply(incident, None, {"escalation_next_at": None})
+                )
+                if acknowledged or following is None:
+                    stopped.append(incident.pk)
                     continue
                 moving.setdefault((policy.pk, following.order), []).append(incident)
+            # Timer bookkeeping (not journaled, not an edit): one UPDATE for the batch.
+            Incident.objects.filter(pk__in=stopped).update(escalation_next_at=None)
             for (policy_pk, order), incidents in moving.items():
                 stages = stage_cache[policy_pk]
                 policy = incidents[0].escalation_policy

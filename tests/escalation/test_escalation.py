@@ -19,7 +19,7 @@ from conftest import make_user
 from escalation import services as escalation
 from escalation.models import EscalationPolicy, EscalationStage
 from incidents import services, workflows
-from incidents.models import IncidentNote
+from incidents.models import Incident, IncidentNote
 from itsm.models import AssignmentGroup, AuditEntry, GroupMembership
 from itsm.roles import PERSONAS, Persona
 from notifications import services as notify
@@ -500,3 +500,21 @@ def test_an_on_call_schedule_stage_tells_whoever_is_on_call_at_the_time(
     incident = fresh(incident)
     assert incident.assignee == bob
     assert told(Kind.STAGE, incident) == {bob}
+
+
+def _sweep_queries(customer, now, count, django_assert_max_num_queries) -> int:
+    incidents = [raise_incident(customer, text=f"Disk {n}") for n in range(count)]
+    for incident in incidents:  # at the last stage, or acknowledged: nothing to move on to
+        Incident.objects.filter(pk=incident.pk).update(escalation_next_at=now() - timedelta(minutes=1))
+    with django_assert_max_num_queries(40) as captured:
+        assert escalation.sweep(now=now())["advanced"] == []
+    assert not Incident.objects.filter(escalation_next_at__isnull=False).exists()
+    return len(captured.captured_queries)
+
+
+def test_the_sweep_stops_timers_with_nothing_to_move_on_to_in_the_same_queries_for_2_and_12(
+    customer, now, django_assert_max_num_queries
+):
+    policy(stages=[{}])  # one stage: the last
+    few = _sweep_queries(customer, now, 2, django_assert_max_num_queries)
+    assert _sweep_queries(customer, now, 12, django_assert_max_num_queries) == few

@@ -474,3 +474,34 @@ def test_a_target_that_comes_back_with_a_later_priority_change_gets_a_new_clock(
     assert not cancelled.is_current
     assert kinds(cancelled)[-1] == ClockEvent.RETIRED
     assert fresh(incident).sla_due_at == response.due_at
+
+
+def test_a_response_target_that_comes_back_after_work_started_gets_no_late_clock(customer, agent, now):
+    make_definition("Mixed", is_default=True, targets={"P4": (240, 1440), "P2": (None, 240)})
+    incident = raise_incident(customer)
+    incident = services.incident_update(incident=incident, actor=agent, data={"priority": "P2"})
+    incident = workflows.incident_start(incident=incident, actor=agent)  # the response, on a P2
+    now.advance(hours=5)  # past the P4's 4-hour response target, counted from the opening
+    incident = services.incident_update(incident=fresh(incident), actor=agent, data={"priority": "P4"})
+    response = clock(incident, "response")
+    assert response.state == ClockState.CANCELLED  # stays history: no new clock, no breach
+    assert fresh(incident).escalation_level == 0
+    assert clock(incident, "resolution").state == ClockState.RUNNING
+
+
+def test_a_calendar_edit_leaves_a_clock_already_past_due_for_the_sweep_to_record(customer, now):
+    from sla.clocks import recalendar
+    from sla.tasks import sla_sweep
+    from tests.sla.support import holiday, office_calendar
+
+    calendar = office_calendar()
+    make_definition("Office", calendar=calendar, is_default=True)
+    incident = raise_incident(customer)  # Monday 09:00: response due 13:00
+    due = clock(incident, "response").due_at
+    now.advance(hours=5)  # 14:00, not swept yet
+    before = calendar.as_calendar()
+    holiday(calendar, (now() + 24 * H).date())
+    recalendar(calendar.pk, before, now())
+    assert clock(incident, "response").due_at == due
+    sla_sweep()
+    assert clock(incident, "response").breached_at == due  # when it was due, not when the calendar changed
