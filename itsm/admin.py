@@ -130,7 +130,8 @@ class AssignmentGroupAdmin(PolicyModelAdmin):
 
 
 class SlaDefinitionForm(forms.ModelForm):
-    """Refuses a second account-wide default on the form (the database would refuse it too)."""
+    """The definition's fields; its rules (one default, response within resolution) are the
+    model's own (``SlaDefinition.clean``), as in the API."""
 
     class Meta:
         model = SlaDefinition
@@ -138,25 +139,6 @@ class SlaDefinitionForm(forms.ModelForm):
             "name", "description", "is_active", "is_default", "calendar",
             *(f"p{n}_{t}_minutes" for n in range(1, 5) for t in ("response", "resolution")),
         ]  # fmt: skip
-
-    def clean(self):
-        data = super().clean()
-        if data.get("is_default"):
-            other = SlaDefinition.objects.filter(is_default=True).exclude(pk=self.instance.pk).first()
-            if other is not None:
-                self.add_error(
-                    "is_default",
-                    f"“{other}” is already the account-wide default. Untick it there first; there is "
-                    "only one.",
-                )
-        for n in range(1, 5):
-            response, resolution = data.get(f"p{n}_response_minutes"), data.get(f"p{n}_resolution_minutes")
-            if response and resolution and response > resolution:
-                self.add_error(
-                    f"p{n}_response_minutes",
-                    f"The P{n} response target is longer than its resolution target.",
-                )
-        return data
 
 
 @admin.register(SlaDefinition)

@@ -80,7 +80,7 @@ def _set_due(clock: SlaClock, calendar: Calendar, since: datetime) -> None:
         clock.warn_at = calendar.due(since, max(warn_left, ZERO))
     except NoWorkingTime:
         # A calendar without working time (no periods, or holidays on every day): the clock
-        # runs but can never fall due. The admin and the API refuse such calendars; this keeps
+        # runs but can never fall due. The API refuses such calendars (the admin does not yet); this keeps
         # work that meets one anyway from failing.
         clock.due_at = clock.warn_at = None
 

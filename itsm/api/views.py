@@ -191,19 +191,8 @@ class SlaDefinitionSerializer(PolicySerializer):
     class Meta:
         model = SlaDefinition
         fields = ["id", "name", "description", "is_active", "is_default", "calendar", *SLA_TARGETS]
-        # One account-wide default: checked below with a message naming is_default.
+        # One account-wide default: SlaDefinition.clean says so, naming is_default.
         extra_kwargs = {"is_default": {"validators": []}}
-
-    def validate_is_default(self, value: bool) -> bool:
-        if value:
-            others = SlaDefinition.objects.filter(is_default=True)
-            if self.instance is not None:
-                others = others.exclude(pk=self.instance.pk)
-            if (other := others.first()) is not None:
-                raise serializers.ValidationError(
-                    f"“{other}” is already the account-wide default; unset it there first."
-                )
-        return value
 
     def _saving(self, write, *args):
         try:

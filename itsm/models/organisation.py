@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -73,6 +74,27 @@ class SlaDefinition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        """The rules every door applies (the admin form and the API both run ``full_clean``):
+        one account-wide default, and no response target longer than its resolution target."""
+        errors: dict[str, list[str]] = {}
+        if self.is_default:
+            other = SlaDefinition.objects.filter(is_default=True).exclude(pk=self.pk).first()
+            if other is not None:
+                errors["is_default"] = [
+                    f"“{other}” is already the account-wide default. Untick it there first; there is only one."
+                ]
+        for priority in self.PRIORITIES:
+            n = priority.lower()
+            response = getattr(self, f"{n}_response_minutes")
+            resolution = getattr(self, f"{n}_resolution_minutes")
+            if response and resolution and response > resolution:
+                errors[f"{n}_response_minutes"] = [
+                    f"The {priority} response target is longer than its resolution target."
+                ]
+        if errors:
+            raise ValidationError(errors)
 
     def target_minutes(self, priority: str, target: str) -> int | None:
         """Minutes of business time for ``target`` (response or resolution) at ``priority``."""

@@ -326,6 +326,8 @@ def test_a_second_account_wide_default_is_400_naming_is_default(api, manager):
         ({"name": "X", "p1_response_minutes": 0}, "p1_response_minutes"),
         ({"name": "X", "p2_resolution_minutes": -5}, "p2_resolution_minutes"),
         ({"name": "X", "calendar": 999999}, "calendar"),
+        # The same rule as the admin's: a response cannot take longer than the resolution.
+        ({"name": "X", "p3_response_minutes": 600, "p3_resolution_minutes": 480}, "p3_response_minutes"),
     ],
 )
 def test_bad_definition_input_is_400_naming_the_field(body, field, api, manager):
