@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = "Incidents"
+
+    def ready(self):
+        # The state machines register their lifecycles with the shared services.
+        from incidents import workflows  # noqa: F401

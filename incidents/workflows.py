@@ -13,7 +13,7 @@ from escalation import services as escalation
 from incidents import notifications
 from incidents.models import Incident, IncidentNote, IncidentState, IncidentTask, ResolutionCode, TaskState
 from itsm.errors import InvalidInput
-from itsm.workflow import Transition, transition
+from itsm.workflow import Lifecycle, Transition, register, transition
 from sla import clocks
 
 S = IncidentState
@@ -31,6 +31,21 @@ TRANSITIONS: dict[str, Transition] = {
     "escalate": Transition(OPEN, None),
 }
 ACKNOWLEDGE_NEW = {**TRANSITIONS, "acknowledge": Transition(frozenset({S.NEW}), S.IN_PROGRESS)}
+
+LIFECYCLE = register(
+    Lifecycle(
+        model=Incident,
+        states=IncidentState,
+        initial=S.NEW,
+        transitions=TRANSITIONS,
+        unanswered=frozenset({S.NEW}),
+        paused=frozenset({S.ON_HOLD}),
+        finished=frozenset({S.RESOLVED, S.CLOSED, S.CANCELLED}),
+        escalating=frozenset({S.NEW, S.IN_PROGRESS}),
+        desk_page="desk:incident-detail",
+        portal_page="portal:incident-detail",
+    )
+)
 
 
 def _note(incident, actor, kind, body):
@@ -180,6 +195,15 @@ TASK_TRANSITIONS: dict[str, Transition] = {
     "close": Transition(frozenset({T.OPEN, T.IN_PROGRESS}), T.CLOSED),
     "cancel": Transition(frozenset({T.OPEN, T.IN_PROGRESS}), T.CANCELLED),
 }
+TASK_LIFECYCLE = register(
+    Lifecycle(
+        model=IncidentTask,
+        states=TaskState,
+        initial=T.OPEN,
+        transitions=TASK_TRANSITIONS,
+        finished=frozenset({T.CLOSED, T.CANCELLED}),
+    )
+)
 
 
 @transaction.atomic

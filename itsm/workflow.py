@@ -25,6 +25,50 @@ class Transition:
     target: str | None  # None: the state does not change (e.g. acknowledge while in progress)
 
 
+@dataclass(frozen=True)
+class Lifecycle:
+    """What a kind of Work tells the shared services about its states, so that the SLA clocks,
+    escalation and notifications never name a domain's states nor import a domain.
+
+    A domain declares one per Work model in its ``workflows.py`` and registers it; the shared
+    services look it up by the record's ``kind`` (``lifecycle_of``).
+    """
+
+    model: type  # the Work child (sets KIND)
+    states: type  # its TextChoices: every state, in order
+    initial: str
+    transitions: Mapping[str, Transition]
+    unanswered: frozenset[str] = frozenset()  # nobody has responded yet (response clocks count)
+    paused: frozenset[str] = frozenset()  # SLA clocks and escalation timers stand still
+    finished: frozenset[str] = frozenset()  # clocks stop, none starts, nothing escalates
+    escalating: frozenset[str] = frozenset()  # escalation stages move on when they time out
+    desk_page: str = ""  # URL name of the record's desk page (one argument: the pk)
+    portal_page: str = ""  # URL name of its portal page, when customers have one
+
+    @property
+    def kind(self) -> str:
+        return self.model.KIND
+
+
+_LIFECYCLES: dict[str, Lifecycle] = {}
+
+
+def register(lifecycle: Lifecycle) -> Lifecycle:
+    """Make a kind of Work known to the shared services (called once, from its workflows)."""
+    _LIFECYCLES[lifecycle.kind] = lifecycle
+    return lifecycle
+
+
+def lifecycle_of(work_or_kind) -> Lifecycle | None:
+    """The lifecycle of a record (or of a ``kind``); None for a kind no domain registered."""
+    kind = work_or_kind if isinstance(work_or_kind, str) else getattr(work_or_kind, "kind", "")
+    return _LIFECYCLES.get(kind)
+
+
+def lifecycles() -> list[Lifecycle]:
+    return list(_LIFECYCLES.values())
+
+
 def allowed_from(table: Mapping[str, Transition], state: str) -> list[str]:
     return sorted(name for name, t in table.items() if state in t.sources)
 
