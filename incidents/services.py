@@ -99,19 +99,7 @@ def incident_assign(*, incident: Incident, actor, assignee=None, assignment_grou
         errors["assignee"] = [f"{assignee} is not a member of {assignment_group}."]
     if errors:
         raise InvalidInput("The incident cannot be assigned as asked.", fields=errors)
-    changes = []
-    for name, value in (("assignee", assignee), ("assignment_group", assignment_group)):
-        old = getattr(incident, name)
-        if old != value:
-            setattr(incident, name, value)
-            changes.append((name, old, value))
-    if changes:
-        from django.db.models import F
-
-        incident.version = F("version") + 1
-        incident.save(update_fields=[c[0] for c in changes] + ["version", "updated_at"])
-        incident.refresh_from_db()
-        audit.log_changes(incident, actor, changes)
+    services.apply_changes(incident, actor, {"assignee": assignee, "assignment_group": assignment_group})
     return incident
 
 

@@ -6,7 +6,7 @@ Domain services call these for plain field edits; transitions live in each domai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -92,6 +92,57 @@ def lock(obj):
         raise NotFound() from None
 
 
+def apply_changes(
+    obj,
+    actor,
+    changes: Mapping[str, Any],
+    *,
+    validate: Callable[[Any], None] | None = None,
+    extra_fields: Iterable[str] = (),
+    bump: bool = True,
+    quiet: Iterable[str] = (),
+    journal: bool = True,
+) -> list[tuple[str, Any, Any]]:
+    """Write ``changes`` to the locked ``obj``: compare, set, ``validate`` (before anything is
+    saved), save what differs (plus ``extra_fields`` the caller set itself), bump a Work record's
+    version, set many-to-many fields, and journal each change except ``quiet`` ones (timer
+    bookkeeping; ``journal=False``: the caller journals). Returns the changes as (field, old, new); nothing is written when none differs.
+    The one way services write plain fields of a record they hold locked."""
+    plain, m2m = _split_m2m(type(obj), changes)
+    changed = []
+    for name, values in m2m.items():
+        old, new = _current(obj, name), frozenset(values)
+        if old != new:
+            changed.append((name, old, new))
+    for name, value in plain.items():
+        old = getattr(obj, name)
+        if old != value:
+            setattr(obj, name, value)
+            changed.append((name, old, value))
+    extra = [f for f in extra_fields if f not in plain]
+    if not changed and not extra:
+        return changed
+    if validate is not None:
+        validate(obj)
+    fields = [name for name, _, _ in changed if name in plain] + extra
+    versioned = bump and isinstance(obj, Work)
+    if versioned:
+        obj.version = F("version") + 1
+        fields.append("version")
+    if fields:
+        if "updated_at" not in fields and any(f.name == "updated_at" for f in obj._meta.concrete_fields):
+            fields.append("updated_at")
+        obj.save(update_fields=fields)
+    for name, values in m2m.items():
+        getattr(obj, name).set(values)
+    if versioned:
+        obj.refresh_from_db(fields=["version", "updated_at"])
+    entries = [c for c in changed if c[0] not in frozenset(quiet)]
+    if journal and entries:
+        audit.log_changes(obj, actor, entries)
+    return changed
+
+
 def _current(obj, name):
     value = getattr(obj, name)
     if isinstance(obj._meta.get_field(name), models.ManyToManyField):
@@ -117,31 +168,8 @@ def record_update(*, obj, actor, data: Mapping[str, Any], expected_version: int 
             "Someone else changed this record after you opened it. Reload it and apply your change again.",
             fields={"version": [f"The current version is {obj.version}."]},
         )
-    plain, m2m = _split_m2m(type(obj), data)
-    changes = []
-    for name, value in plain.items():
-        old = getattr(obj, name)
-        if old != value:
-            setattr(obj, name, value)
-            changes.append((name, old, value))
-    for name, values in m2m.items():
-        old = _current(obj, name)
-        new = frozenset(values)
-        if old != new:
-            changes.append((name, old, new))
-    if not changes:
-        return obj
-    _validate(obj)
-    update_fields = [name for name in plain if any(c[0] == name for c in changes)]
-    if isinstance(obj, Work):
-        obj.version = F("version") + 1
-        update_fields += ["version", "updated_at"]
-    if update_fields:
-        obj.save(update_fields=update_fields)
-    for name, values in m2m.items():
-        getattr(obj, name).set(values)
-    audit.log_changes(obj, actor, changes)
-    obj.refresh_from_db()
+    if apply_changes(obj, actor, data, validate=_validate):
+        obj.refresh_from_db()
     return obj
 
 

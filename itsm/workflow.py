@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 
 from itsm import audit, policy
 from itsm.errors import NotAllowed, NotFound, TransitionNotAllowed
-from itsm.services import lock
+from itsm.services import apply_changes, lock
 
 
 @dataclass(frozen=True)
@@ -114,23 +113,21 @@ def transition(
     if checked and not policy.can(actor, policy_action or name, obj):
         raise NotAllowed(f"You may not {(policy_action or name).replace('_', ' ')} this record.")
     old_state = obj.state
-    field_changes = []
-    for field, value in (changes or {}).items():
-        old = getattr(obj, field)
-        if old != value:
-            setattr(obj, field, value)
-            field_changes.append((field, old, value))
-    update_fields = [f for f, _, _ in field_changes]
-    if step.target is not None and step.target != old_state:
+    moved = step.target is not None and step.target != old_state
+    state_fields = []
+    if moved:
         obj.state = step.target
+        state_fields.append("state")
         if step.target in ("closed", "cancelled") and hasattr(obj, "closed_at"):
             obj.closed_at = timezone.now()
-            update_fields.append("closed_at")
-        update_fields.append("state")
-    obj.version = F("version") + 1
-    obj.save(update_fields=[*update_fields, "version", "updated_at"])
+            state_fields.append("closed_at")
+    # Always saved (a new version, even when nothing but the time differs); the state's journal
+    # entry comes first, then the fields the transition set.
+    field_changes = apply_changes(
+        obj, actor, changes or {}, extra_fields=[*state_fields, "updated_at"], journal=False
+    )
     obj.refresh_from_db()
-    if step.target is not None and step.target != old_state:
+    if moved:
         audit.log_transition(obj, actor, transition=name, old_state=old_state, new_state=obj.state, note=note)
     if field_changes:
         audit.log_changes(obj, actor, field_changes)
