@@ -10,11 +10,12 @@ import django_filters
 from django import forms
 from django.forms.models import fields_for_model, model_to_dict
 
-from incidents.models import Incident, IncidentState, IncidentTask, ResolutionCode
+from incidents.models import Incident, IncidentState, ResolutionCode
 from itsm import policy
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, Organisation, Priority, User
 from itsm.ordering import total as ordering_total
+from itsm.views.tasks import PersonChoiceField
 from sla.clocks import breached_q
 
 OPEN_STATES = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
@@ -48,7 +49,6 @@ EDIT_FIELDS = (
     "major_incident_review",
 )
 PERSON_FIELDS = frozenset({"requester", "requested_for", "major_incident_manager"})
-TASK_FIELDS = ("short_description", "description", "priority", "assignment_group", "assignee")
 
 
 def agents():
@@ -60,9 +60,6 @@ def active_groups(user):
     return policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
 
 
 class ServiceErrorsMixin:
@@ -265,28 +262,6 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
 
 class NoteForm(ServiceErrorsMixin, forms.Form):
     body = forms.CharField(label="Note", max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
-
-
-class TaskForm(ServiceErrorsMixin, forms.Form):
-    """A new task under the incident: the task fields the user may write when creating one."""
-
-    def __init__(self, data=None, *, user):
-        super().__init__(data)
-        writable = policy.writable_fields(user, IncidentTask)
-        names = [name for name in TASK_FIELDS if name in writable]
-        self.fields.update(fields_for_model(IncidentTask, fields=names))
-        if "description" in self.fields:
-            self.fields["description"].widget.attrs["rows"] = 3
-        if "assignee" in self.fields:
-            self.fields["assignee"] = PersonChoiceField(
-                queryset=agents(), required=False, empty_label="Nobody", label="Assignee"
-            )
-        if "assignment_group" in self.fields:
-            self.fields["assignment_group"].queryset = active_groups(user)
-            self.fields["assignment_group"].label = "Group"
-
-    def service_data(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
 class TimeEntryForm(ServiceErrorsMixin, forms.Form):

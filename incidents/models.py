@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from itsm.models import Priority, Work, WorkKind
+from itsm.models import Priority, Work, WorkKind, WorkTask
 
 
 class IncidentState(models.TextChoices):
@@ -12,13 +12,6 @@ class IncidentState(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     ON_HOLD = "on_hold", "On hold"
     RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class TaskState(models.TextChoices):
-    OPEN = "open", "Open"
-    IN_PROGRESS = "in_progress", "In progress"
     CLOSED = "closed", "Closed"
     CANCELLED = "cancelled", "Cancelled"
 
@@ -116,18 +109,15 @@ class Incident(Work):
         return f"{self.number} {self.short_description}"
 
 
-class IncidentTask(Work):
+class IncidentTask(WorkTask):
     KIND = WorkKind.INCIDENT_TASK
-    NUMBER_PREFIX = "TASK"
+    PARENT = "incident"
 
     work_ptr = models.OneToOneField(
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_incident_task"
     )
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
-
-    def __str__(self) -> str:
-        return f"{self.number} {self.short_description}"
 
 
 class IncidentUserObjectPermission(UserObjectPermissionBase):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from escalation import services as escalation
 from incidents import enrichment, notifications, workflows
-from incidents.models import CsatResponse, Incident, IncidentNote, Source, TimeEntry
+from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, Source, TimeEntry
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
 from itsm.models import GroupMembership
@@ -264,18 +264,6 @@ def auto_close_run(*, actor, stale_hours: int, dry_run: bool) -> dict:
     return auto_close(stale_hours=stale_hours, dry_run=dry_run)
 
 
-@transaction.atomic
 def task_create(*, incident: Incident, actor, data: Mapping[str, Any]):
     """Add a task under an incident (agents)."""
-    from incidents.models import IncidentTask
-
-    if not policy.is_readable(actor, incident):
-        raise NotFound()
-    return services.record_create(
-        model=IncidentTask,
-        actor=actor,
-        data=data,
-        incident=incident,
-        organisation=incident.organisation,
-        requester=actor,
-    )
+    return services.task_create(parent=incident, model=IncidentTask, actor=actor, data=data)

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from escalation import services as escalation
 from incidents import notifications
-from incidents.models import Incident, IncidentNote, IncidentState, IncidentTask, ResolutionCode, TaskState
+from incidents.models import Incident, IncidentNote, IncidentState, IncidentTask, ResolutionCode
 from itsm.errors import InvalidInput
-from itsm.workflow import Lifecycle, Transition, register, transition
+from itsm.workflow import Lifecycle, Transition, register, task_lifecycle, transition
 from sla import clocks
 
 S = IncidentState
@@ -187,30 +187,6 @@ def incident_escalate(*, incident: Incident, actor, reason: str = "") -> Inciden
     return incident
 
 
-# --- Incident tasks -------------------------------------------------------------------------
+# --- Incident tasks: the shared task states and transitions (itsm.workflow) -----------------
 
-T = TaskState
-TASK_TRANSITIONS: dict[str, Transition] = {
-    "start": Transition(frozenset({T.OPEN}), T.IN_PROGRESS),
-    "close": Transition(frozenset({T.OPEN, T.IN_PROGRESS}), T.CLOSED),
-    "cancel": Transition(frozenset({T.OPEN, T.IN_PROGRESS}), T.CANCELLED),
-}
-TASK_LIFECYCLE = register(
-    Lifecycle(
-        model=IncidentTask,
-        states=TaskState,
-        initial=T.OPEN,
-        transitions=TASK_TRANSITIONS,
-        finished=frozenset({T.CLOSED, T.CANCELLED}),
-    )
-)
-
-
-@transaction.atomic
-def task_transition(*, task: IncidentTask, actor, name: str) -> IncidentTask:
-    """Start, close or cancel an incident task (agents may while the task is open)."""
-    if name not in TASK_TRANSITIONS:
-        raise InvalidInput(
-            "Unknown action.", fields={"action": [f"Choose one of: {', '.join(TASK_TRANSITIONS)}."]}
-        )
-    return transition(TASK_TRANSITIONS, task, actor, name, policy_action="update")
+TASK_LIFECYCLE = task_lifecycle(IncidentTask)

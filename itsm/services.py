@@ -186,3 +186,15 @@ def record_delete(*, obj, actor) -> None:
     except models.ProtectedError as exc:
         names = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
         raise Conflict(f"This record is still used by {', '.join(names)}; remove those links first.") from exc
+
+
+@transaction.atomic
+def task_create(*, parent: Work, model, actor, data: Mapping[str, Any]):
+    """Add a task (a ``WorkTask`` model) under a record the actor may read; it belongs to the
+    record's organisation and is requested by the actor."""
+    if not policy.is_readable(actor, parent):
+        raise NotFound()
+    return record_create(
+        model=model, actor=actor, data=data,
+        **{model.PARENT: parent}, organisation=parent.organisation, requester=actor,
+    )  # fmt: skip

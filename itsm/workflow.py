@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from itsm import audit, policy
-from itsm.errors import NotAllowed, NotFound, TransitionNotAllowed
+from itsm.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
+from itsm.models import TaskState
 from itsm.services import apply_changes, lock
 
 
@@ -132,3 +134,38 @@ def transition(
     if field_changes:
         audit.log_changes(obj, actor, field_changes)
     return obj
+
+
+# --- Tasks: one state machine for every domain's tasks ---------------------------------------
+
+T = TaskState
+TASK_TRANSITIONS: dict[str, Transition] = {
+    "start": Transition(frozenset({T.OPEN}), T.IN_PROGRESS),
+    "close": Transition(frozenset({T.OPEN, T.IN_PROGRESS}), T.CLOSED),
+    "cancel": Transition(frozenset({T.OPEN, T.IN_PROGRESS}), T.CANCELLED),
+}
+TASK_DONE = {"start": "started", "close": "closed", "cancel": "cancelled"}
+
+
+def task_lifecycle(model) -> Lifecycle:
+    """Register a domain's task model (a ``WorkTask``) with the shared task states."""
+    return register(
+        Lifecycle(
+            model=model,
+            states=TaskState,
+            initial=T.OPEN,
+            transitions=TASK_TRANSITIONS,
+            finished=frozenset({T.CLOSED, T.CANCELLED}),
+        )
+    )
+
+
+@transaction.atomic
+def task_transition(*, task, actor, name: str):
+    """Start, close or cancel a task of any domain: whoever may update the task may, while it is
+    open or in progress (SPEC §4: agents unless closed or cancelled, administrators always)."""
+    if name not in TASK_TRANSITIONS:
+        raise InvalidInput(
+            "Unknown action.", fields={"action": [f"Choose one of: {', '.join(TASK_TRANSITIONS)}."]}
+        )
+    return transition(TASK_TRANSITIONS, task, actor, name, policy_action="update")

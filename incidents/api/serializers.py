@@ -3,6 +3,7 @@ from rest_framework import serializers
 from incidents import services
 from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, ResolutionCode, TimeEntry
 from itsm.api.serializers import PolicySerializer
+from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User
 from sla.clocks import live_status
 from sla.models import SlaStatus
@@ -47,18 +48,10 @@ class IncidentSerializer(PolicySerializer):
         )
 
 
-class IncidentTaskSerializer(PolicySerializer):
+class IncidentTaskSerializer(TaskSerializer):
     class Meta:
         model = IncidentTask
-        fields = [
-            "id", "number", "incident", "short_description", "description", "state", "priority",
-            "assignment_group", "assignee", "opened_at", "updated_at", "closed_at", "version",
-        ]  # fmt: skip
-
-    def create(self, validated_data):
-        return services.task_create(
-            incident=self.context["incident"], actor=self._user(), data=validated_data
-        )
+        fields = task_fields("incident")
 
 
 # --- Action inputs (validated here, ruled on by the workflows) --------------------------------

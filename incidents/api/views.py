@@ -7,7 +7,7 @@ from django.http import Http404
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -17,7 +17,8 @@ from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm import policy
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.serializers import is_possible_pk
-from itsm.api.views import JournalMixin, PolicyViewSet, PolicyViewSetMixin
+from itsm.api.tasks import TaskViewSet, tasks_of
+from itsm.api.views import JournalMixin, PolicyViewSet
 from itsm.errors import NotAllowed
 from sla import explain
 from sla.api.serializers import IncidentSlaInput, IncidentSlaSerializer
@@ -273,25 +274,7 @@ class IncidentViewSet(JournalMixin, PolicyViewSet):
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def tasks(self, request, pk=None):
         """The incident's subtasks (agents)."""
-        incident = self.get_object()
-        context = {**self.get_serializer_context(), "incident": incident}
-        if request.method == "POST":
-            if not policy.can(request.user, "create", IncidentTask):
-                raise NotAllowed("Incident tasks are for the service desk.")
-            data = s.IncidentTaskSerializer(data=request.data, context=context)
-            data.is_valid(raise_exception=True)
-            task = data.save()
-            return Response(
-                s.IncidentTaskSerializer(task, context=context).data, status=status.HTTP_201_CREATED
-            )
-        if not policy.can(request.user, "read", IncidentTask):
-            raise NotAllowed("Incident tasks are for the service desk.")
-        tasks = (
-            policy.readable(request.user, IncidentTask)
-            .filter(incident=incident)
-            .select_related("assignee", "assignment_group")
-        )
-        return Response(s.IncidentTaskSerializer(tasks, many=True, context=context).data)
+        return tasks_of(self, request, self.get_object(), s.IncidentTaskSerializer)
 
     # --- SLA ----------------------------------------------------------------------------
 
@@ -358,14 +341,7 @@ class IncidentViewSet(JournalMixin, PolicyViewSet):
         return Response(selectors.csat_report(request.user, **data.validated_data))
 
 
-class IncidentTaskViewSet(
-    PolicyViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class IncidentTaskViewSet(TaskViewSet):
     """Incident tasks: created under an incident (``POST /incidents/{id}/tasks/``), read and worked
     by agents, updated unless closed or cancelled (ITSM administrators always)."""
 
@@ -373,25 +349,3 @@ class IncidentTaskViewSet(
     serializer_class = s.IncidentTaskSerializer
     select_related = ("assignee", "assignment_group", "incident")
     filterset_fields = ["state", "incident", "assignee", "assignment_group"]
-    search_fields = ["number", "short_description"]
-    ordering_fields = ["number", "opened_at", "state"]
-    ordering = ["-opened_at", "-id"]
-
-    def _task_transition(self, request, name):
-        task = workflows.task_transition(task=self.get_object(), actor=request.user, name=name)
-        return Response(self.get_serializer(task).data)
-
-    @extend_schema(request=None, responses=s.IncidentTaskSerializer)
-    @action(detail=True, methods=["post"])
-    def start(self, request, pk=None):
-        return self._task_transition(request, "start")
-
-    @extend_schema(request=None, responses=s.IncidentTaskSerializer)
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        return self._task_transition(request, "close")
-
-    @extend_schema(request=None, responses=s.IncidentTaskSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        return self._task_transition(request, "cancel")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
@@ -26,10 +25,10 @@ from incidents.forms_portal import (
 )
 from incidents.models import CsatResponse, Incident, IncidentNote
 from itsm import policy
-from itsm.errors import ItsmError, NotAllowed, NotFound, TransitionNotAllowed
+from itsm.errors import ItsmError, NotAllowed, TransitionNotAllowed
 from itsm.pagination import paginate
 from itsm.templatetags.itsm_ui import state_label
-from itsm.views.base import PortalMixin
+from itsm.views.base import PortalMixin, record_or_404, submit
 
 PAGE_SIZE = 25
 # What the list shows, in order; anything the policy hides from the reader is dropped.
@@ -51,11 +50,9 @@ EDIT_FIELDS = frozenset({"short_description", "description", "requested_for"})
 
 def incident_or_404(user, pk) -> Incident:
     """The incident if the user may read it; otherwise, as if it did not exist."""
-    queryset = Incident.objects.select_related("requester", "requested_for")
-    try:
-        return policy.readable(user, Incident, queryset).get(pk=pk)
-    except Incident.DoesNotExist:
-        raise Http404("No such incident.") from None
+    return record_or_404(
+        user, Incident, pk, queryset=Incident.objects.select_related("requester", "requested_for")
+    )
 
 
 def detail_url(incident: Incident, anchor: str = "") -> str:
@@ -164,19 +161,19 @@ class IncidentNewView(PortalMixin, View):
         if not policy.can(request.user, "create", Incident):
             return self.page(None, status=403)
         form = self.form(request.POST)
-        if not form.is_valid():
-            return self.page(form, status=400)
-        try:
-            incident = services.incident_create(actor=request.user, data=form.service_data())
-        except ItsmError as exc:
-            form.add_service_error(exc)
-            return self.page(form, status=exc.status)
-        messages.success(
-            request,
-            f"We have received your incident {incident.number}. We will keep you up to date on "
-            "this page, and you can add a comment here at any time.",
-        )
-        return redirect(detail_url(incident))
+        raised = {}
+
+        def create(data) -> str:
+            incident = raised["incident"] = services.incident_create(actor=request.user, data=form.service_data())
+            return (
+                f"We have received your incident {incident.number}. We will keep you up to date on "
+                "this page, and you can add a comment here at any time."
+            )
+
+        return submit(
+            request, form, create, door="portal", then=lambda: detail_url(raised["incident"]),
+            page=lambda status: self.page(form, status=status),
+        )  # fmt: skip
 
 
 class IncidentDetailView(PortalMixin, View):
@@ -216,23 +213,20 @@ class IncidentEditView(PortalMixin, View):
         form = self.form(incident, request.POST)
         if len(form.fields) <= 1:
             return self.refuse(incident)
-        if not form.is_valid():
-            return self.page(incident, form, status=400)
-        data = form.service_data()
-        try:
-            incident = services.incident_update(
-                incident=incident, actor=request.user, data=data, expected_version=form.expected_version()
+
+        def save(data) -> str:
+            changes = form.service_data()
+            services.incident_update(
+                incident=incident, actor=request.user, data=changes, expected_version=form.expected_version()
             )
-        except NotFound:
-            raise Http404("No such incident.") from None
-        except ItsmError as exc:
-            form.add_service_error(exc)
-            return self.page(incident, form, status=exc.status)
-        if data:
-            messages.success(request, f"Your changes to {incident.number} have been saved.")
-        else:
-            messages.info(request, "You did not change anything.")
-        return redirect(detail_url(incident))
+            if changes:
+                return f"Your changes to {incident.number} have been saved."
+            return "You did not change anything."
+
+        return submit(
+            request, form, save, door="portal", then=detail_url(incident),
+            page=lambda status: self.page(incident, form, status=status),
+        )  # fmt: skip
 
 
 class IncidentActionView(PortalMixin, View):
@@ -252,17 +246,11 @@ class IncidentActionView(PortalMixin, View):
     def post(self, request, pk):
         incident = incident_or_404(request.user, pk)
         form = self.form_class(request.POST)
-        if not form.is_valid():
-            return detail_page(request, incident, status=400, **{self.form_name: form})
-        try:
-            done = self.act(incident, form)
-        except NotFound:
-            raise Http404("No such incident.") from None
-        except ItsmError as exc:
-            form.add_service_error(exc, self.refusal(incident, exc))
-            return detail_page(request, incident, status=exc.status, **{self.form_name: form})
-        messages.success(request, done)
-        return redirect(detail_url(incident, self.anchor))
+        return submit(
+            request, form, lambda data: self.act(incident, form), door="portal",
+            then=detail_url(incident, self.anchor), refusal=lambda exc: self.refusal(incident, exc),
+            page=lambda status: detail_page(request, incident, status=status, **{self.form_name: form}),
+        )  # fmt: skip
 
 
 class IncidentCommentView(IncidentActionView):

@@ -1,6 +1,7 @@
 from .audit import AuditEntry
 from .cmdb import Host, HostGroup, HostGroupDependency, ServiceTier
 from .organisation import AssignmentGroup, GroupMembership, Organisation, SlaDefinition
+from .task import TaskState, WorkTask
 from .users import User, UserRole
 from .work import NumberSequence, Priority, Work, WorkKind
 
@@ -16,8 +17,10 @@ __all__ = [
     "Priority",
     "ServiceTier",
     "SlaDefinition",
+    "TaskState",
     "User",
     "UserRole",
     "Work",
     "WorkKind",
+    "WorkTask",
 ]

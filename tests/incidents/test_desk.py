@@ -13,6 +13,7 @@ from incidents import services, workflows
 from incidents.models import CsatResponse, IncidentNote, IncidentTask, TimeEntry
 from itsm.models import AssignmentGroup, AuditEntry, GroupMembership
 from itsm.roles import Role
+from itsm.workflow import task_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -666,7 +667,7 @@ def test_task_buttons_start_close_and_cancel(desk, agent, incident):
 
 def test_refused_task_transition_is_a_400_naming_the_state(desk, agent, incident):
     task = services.task_create(incident=incident, actor=agent, data={"short_description": "Order toner"})
-    workflows.task_transition(task=task, actor=agent, name="close")
+    task_transition(task=task, actor=agent, name="close")
     response = desk.post(url("incident-task-action", incident, task.pk, "start"))
     assert response.status_code == 400
     assert "Cannot start a record that is closed." in html_of(response)

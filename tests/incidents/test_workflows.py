@@ -8,6 +8,7 @@ from incidents import services, workflows
 from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm.errors import InvalidInput, NotAllowed, TransitionNotAllowed
 from itsm.models import AssignmentGroup, AuditEntry, GroupMembership
+from itsm.workflow import task_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -485,7 +486,7 @@ def test_agent_cannot_update_a_closed_or_cancelled_task(action, task, agent, api
 
 
 def test_itsm_administrator_updates_a_closed_task(task, agent, manager, api):
-    workflows.task_transition(task=task, actor=agent, name="close")
+    task_transition(task=task, actor=agent, name="close")
     r = api.as_user(manager).patch(f"{TASKS}{task.pk}/", {"short_description": "Corrected"}, format="json")
     assert r.status_code == 200, r.content
     task.refresh_from_db()
@@ -516,7 +517,7 @@ def test_task_cancel(task, agent, api):
 
 
 def test_a_closed_task_cannot_be_started_again(task, agent, manager, api):
-    workflows.task_transition(task=task, actor=agent, name="close")
+    task_transition(task=task, actor=agent, name="close")
     for user in (agent, manager):
         r = api.as_user(user).post(f"{TASKS}{task.pk}/start/")
         assert r.status_code == 400, r.content

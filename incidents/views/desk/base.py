@@ -12,17 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
 
 from incidents.models import Incident, IncidentTask
 from itsm import policy
-from itsm.api.serializers import is_possible_pk
-from itsm.errors import ItsmError, NotFound
-from itsm.views.base import DeskMixin
+from itsm.views.base import DeskMixin, record_or_404, submit
 from sla.clocks import live_status
 from sla.models import SlaStatus
 
@@ -33,15 +30,9 @@ PAGE_RELATED = (
 
 
 def incident_or_404(user, pk, *, prefetch=()) -> Incident:
-    """The incident if the user may read it; otherwise, as if it did not exist. (As
-    ``readable_or_404``, with the page's related rows fetched in the same query.)"""
-    if not is_possible_pk(Incident, pk):
-        raise Http404("No such incident.")
+    """The incident if the user may read it, with the page's related rows in the same query."""
     queryset = Incident.objects.select_related(*PAGE_RELATED).prefetch_related(*prefetch)
-    try:
-        return policy.readable(user, Incident, queryset).get(pk=pk)
-    except Incident.DoesNotExist:
-        raise Http404("No such incident.") from None
+    return record_or_404(user, Incident, pk, queryset=queryset)
 
 
 def duration(minutes: int) -> str:
@@ -151,16 +142,7 @@ class IncidentTabView(DeskMixin, View):
     def write(self, incident: Incident, form, form_name: str, call: Callable[[dict], str], *, anchor=""):
         """Validate, call the workflow or service, and go back to the tab with what happened;
         or show the tab again with the refusal (400 bad input, 403, 409) and the form's errors."""
-        if not form.is_valid():
-            messages.error(self.request, "Nothing was changed: please correct the form below.")
-            return self.page(incident, status=400, **{form_name: form})
-        try:
-            done = call(form.cleaned_data)
-        except NotFound:
-            raise Http404("No such record.") from None
-        except ItsmError as exc:
-            form.add_service_error(exc)
-            messages.error(self.request, exc.message)
-            return self.page(incident, status=exc.status, **{form_name: form})
-        messages.success(self.request, done)
-        return redirect(tab_url(self.tab, incident, anchor))
+        return submit(
+            self.request, form, call, then=tab_url(self.tab, incident, anchor),
+            page=lambda status: self.page(incident, status=status, **{form_name: form}),
+        )  # fmt: skip

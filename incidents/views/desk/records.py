@@ -6,14 +6,14 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 
-from incidents import selectors, services, workflows
-from incidents.forms import TaskForm, TimeEntryForm
+from incidents import selectors, services
+from incidents.forms import TimeEntryForm, agents
 from incidents.models import IncidentTask
 from incidents.views.desk.base import IncidentTabView, duration, tab_url
 from itsm import policy
-from itsm.api.serializers import is_possible_pk
+from itsm.actions import TASK_ACTIONS
 from itsm.errors import ItsmError, NotFound
-from itsm.workflow import allowed_from
+from itsm.views.tasks import TaskForm, task_or_404, task_rows
 
 # --- Tasks --------------------------------------------------------------------------------
 
@@ -22,28 +22,19 @@ class TasksView(IncidentTabView):
     tab = "tasks"
     template_name = "incidents/desk/tasks.html"
 
+    def task_form(self, data=None) -> TaskForm:
+        return TaskForm(data, user=self.request.user, model=IncidentTask, assignees=agents())
+
     def tab_context(self, incident, forms):
         user = self.request.user
-        tasks = (
-            policy.readable(user, IncidentTask)
-            .filter(incident=incident)
-            .select_related("assignee", "assignment_group")
-            .order_by("opened_at", "pk")
-        )
-        rows = []
-        for task in tasks:
-            may = policy.can(user, "update", task)
-            allowed = allowed_from(workflows.TASK_TRANSITIONS, task.state) if may else []
-            actions = [name for name in workflows.TASK_TRANSITIONS if name in allowed]
-            rows.append({"task": task, "actions": actions})
         task_form = forms.get("task_form")
         if task_form is None and policy.can(user, "create", IncidentTask):
-            task_form = TaskForm(user=user)
-        return {"tasks": rows, "task_form": task_form}
+            task_form = self.task_form()
+        return {"tasks": task_rows(user, IncidentTask, incident), "task_form": task_form}
 
     def post(self, request, pk):
         incident = self.load(pk)
-        form = TaskForm(request.POST, user=request.user)
+        form = self.task_form(request.POST)
 
         def create(data) -> str:
             task = services.task_create(incident=incident, actor=request.user, data=form.service_data())
@@ -52,31 +43,24 @@ class TasksView(IncidentTabView):
         return self.write(incident, form, "task_form", create)
 
 
-TASK_DONE = {"start": "started", "close": "closed", "cancel": "cancelled"}
-
-
 class TaskActionView(TasksView):
     """Start, close or cancel one of the incident's tasks."""
 
     http_method_names = ["post"]
 
     def post(self, request, pk, task_pk, action):
-        if action not in workflows.TASK_TRANSITIONS:
+        if action not in TASK_ACTIONS:
             raise Http404("No such action.")
         incident = self.load(pk)
-        task = None
-        if is_possible_pk(IncidentTask, task_pk):
-            task = policy.readable(request.user, IncidentTask).filter(incident=incident, pk=task_pk).first()
-        if task is None:
-            raise Http404("No such task.")
+        task = task_or_404(request.user, IncidentTask, incident, task_pk)
         try:
-            task = workflows.task_transition(task=task, actor=request.user, name=action)
+            task = TASK_ACTIONS.run(action, task, request.user)
         except NotFound:
             raise Http404("No such task.") from None
         except ItsmError as exc:
             messages.error(request, f"{task.number}: {exc.message}")
             return self.page(incident, status=exc.status)
-        messages.success(request, f"Task {task.number} is {TASK_DONE[action]}.")
+        messages.success(request, TASK_ACTIONS[action].message(task))
         return redirect(tab_url(self.tab, incident))
 
 

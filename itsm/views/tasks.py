@@ -1,0 +1,62 @@
+"""The desk's tasks tab, the same for every domain: a record's tasks with the actions the user
+may take on each (from ``itsm.actions.TASK_ACTIONS``), and the form to add one."""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms.models import fields_for_model
+from django.http import Http404
+
+from itsm import policy
+from itsm.actions import TASK_ACTIONS
+from itsm.models import AssignmentGroup
+from itsm.views.base import record_or_404
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class TaskForm(forms.Form):
+    """A new task: the task fields the user may write when creating one (``WorkTask.FORM_FIELDS``).
+    ``assignees`` are the people a task of this domain may be given to."""
+
+    def __init__(self, data=None, *, user, model, assignees):
+        super().__init__(data)
+        writable = policy.writable_fields(user, model)
+        names = [name for name in model.FORM_FIELDS if name in writable]
+        self.fields.update(fields_for_model(model, fields=names))
+        if "description" in self.fields:
+            self.fields["description"].widget.attrs["rows"] = 3
+        if "assignee" in self.fields:
+            self.fields["assignee"] = PersonChoiceField(
+                queryset=assignees, required=False, empty_label="Nobody", label="Assignee"
+            )
+        if "assignment_group" in self.fields:
+            self.fields["assignment_group"].queryset = (
+                policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
+            )
+            self.fields["assignment_group"].label = "Group"
+
+    def service_data(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+def task_rows(user, model, parent) -> list[dict]:
+    """The parent's tasks the user may read, oldest first, each with the actions it may take."""
+    tasks = (
+        policy.readable(user, model)
+        .filter(**{model.PARENT: parent})
+        .select_related("assignee", "assignment_group")
+        .order_by("opened_at", "pk")
+    )
+    return [{"task": task, "actions": [a.name for a in TASK_ACTIONS.available(user, task)]} for task in tasks]
+
+
+def task_or_404(user, model, parent, pk):
+    """One of the parent's tasks that the user may read."""
+    task = record_or_404(user, model, pk)
+    if getattr(task, f"{model.PARENT}_id") != parent.pk:
+        raise Http404(f"No such {model._meta.verbose_name}.")
+    return task
