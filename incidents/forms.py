@@ -13,6 +13,7 @@ from django.forms.models import fields_for_model, model_to_dict
 from incidents.models import Incident, IncidentState, ResolutionCode
 from itsm import policy
 from itsm.errors import ItsmError
+from itsm.forms import ActionForm
 from itsm.models import AssignmentGroup, Organisation, Priority, User
 from itsm.ordering import total as ordering_total
 from itsm.views.tasks import PersonChoiceField
@@ -199,18 +200,18 @@ class IncidentEditForm(ServiceErrorsMixin, forms.Form):
 # --- Actions on the incident ----------------------------------------------------------------
 
 
-class NoInputForm(ServiceErrorsMixin, forms.Form):
+class NoInputForm(ServiceErrorsMixin, ActionForm):
     """Start, resume, close: the button is the whole form."""
 
 
-class AcknowledgeForm(ServiceErrorsMixin, forms.Form):
+class AcknowledgeForm(ServiceErrorsMixin, ActionForm):
     comment = forms.CharField(
         label="Comment", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Added to the work journal.",
     )  # fmt: skip
 
 
-class ReasonForm(ServiceErrorsMixin, forms.Form):
+class ReasonForm(ServiceErrorsMixin, ActionForm):
     """Hold and cancel: an optional reason (hold: work journal; cancel: the conversation)."""
 
     reason = forms.CharField(
@@ -218,14 +219,14 @@ class ReasonForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class EscalateForm(ServiceErrorsMixin, forms.Form):
+class EscalateForm(ServiceErrorsMixin, ActionForm):
     reason = forms.CharField(
         label="Why escalate", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Added to the work journal as “[Escalated] …”; the assignee and the group's leads are told.",
     )  # fmt: skip
 
 
-class ResolveForm(ServiceErrorsMixin, forms.Form):
+class ResolveForm(ServiceErrorsMixin, ActionForm):
     resolution_code = forms.ChoiceField(label="Resolution code", choices=ResolutionCode.choices)
     resolution_notes = forms.CharField(
         label="Resolution notes", max_length=8000, widget=forms.Textarea(attrs={"rows": 3}),
@@ -233,14 +234,14 @@ class ResolveForm(ServiceErrorsMixin, forms.Form):
     )  # fmt: skip
 
 
-class ReopenForm(ServiceErrorsMixin, forms.Form):
+class ReopenForm(ServiceErrorsMixin, ActionForm):
     notes = forms.CharField(
         label="Why reopen", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Added to the work journal as “[Reopened] …”.",
     )  # fmt: skip
 
 
-class AssignForm(ServiceErrorsMixin, forms.Form):
+class AssignForm(ServiceErrorsMixin, ActionForm):
     """A user, a group, or both; leaving both empty unassigns."""
 
     assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
@@ -248,11 +249,11 @@ class AssignForm(ServiceErrorsMixin, forms.Form):
         queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
     )
 
-    def __init__(self, *args, user, incident: Incident, **kwargs):
+    def __init__(self, data=None, *, user, record: Incident, **kwargs):
         kwargs.setdefault(
-            "initial", {"assignee": incident.assignee_id, "assignment_group": incident.assignment_group_id}
+            "initial", {"assignee": record.assignee_id, "assignment_group": record.assignment_group_id}
         )
-        super().__init__(*args, **kwargs)
+        super().__init__(data, user=user, record=record, **kwargs)
         self.fields["assignee"].queryset = agents()
         self.fields["assignment_group"].queryset = active_groups(user)
 

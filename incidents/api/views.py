@@ -11,10 +11,12 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import selectors, services, workflows
+from incidents import selectors, services
+from incidents.actions import ACTIONS
 from incidents.api import serializers as s
 from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm import policy
+from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
@@ -67,13 +69,12 @@ class IncidentFilter(PolicyFilterSet):
         return queryset.filter(sla_status=value).exclude(breached_q())
 
 
-def _respond(view, incident, code=status.HTTP_200_OK):
-    return Response(view.get_serializer(incident).data, status=code)
-
-
-class IncidentViewSet(JournalMixin, PolicyViewSet):
+class IncidentViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
     """Incidents. Customers see their own (as requester or requested-for), without the fields
-    SPEC §4 hides from them; agents see all. Transitions are actions on the record."""
+    SPEC §4 hides from them; agents see all. Transitions are actions on the record, made from
+    the incident's action table (``incidents.actions``)."""
+
+    action_table = ACTIONS
 
     queryset = Incident.objects.all()
     serializer_class = s.IncidentSerializer
@@ -92,68 +93,6 @@ class IncidentViewSet(JournalMixin, PolicyViewSet):
         if getattr(self, "action", None) == "sla":
             return queryset.prefetch_related(None)  # the explanation shows none of the relations
         return queryset
-
-    # --- transitions ---------------------------------------------------------------------
-
-    def _transition(self, request, func, input_class=None, **extra):
-        incident = self.get_object()
-        params = {}
-        if input_class is not None:
-            data = input_class(data=request.data)
-            data.is_valid(raise_exception=True)
-            params = data.validated_data
-        return _respond(self, func(incident=incident, actor=request.user, **params, **extra))
-
-    @extend_schema(request=None, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def start(self, request, pk=None):
-        return self._transition(request, workflows.incident_start)
-
-    @extend_schema(request=s.CommentInput, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def acknowledge(self, request, pk=None):
-        return self._transition(request, workflows.incident_acknowledge, s.CommentInput)
-
-    @extend_schema(request=s.ReasonInput, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def escalate(self, request, pk=None):
-        """Escalate by hand: one level up, on to the escalation policy's next stage."""
-        return self._transition(request, workflows.incident_escalate, s.ReasonInput)
-
-    @extend_schema(request=s.ReasonInput, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def hold(self, request, pk=None):
-        return self._transition(request, workflows.incident_hold, s.ReasonInput)
-
-    @extend_schema(request=None, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def resume(self, request, pk=None):
-        return self._transition(request, workflows.incident_resume)
-
-    @extend_schema(request=s.ResolveInput, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        return self._transition(request, workflows.incident_resolve, s.ResolveInput)
-
-    @extend_schema(request=s.ReopenInput, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
-        return self._transition(request, workflows.incident_reopen, s.ReopenInput)
-
-    @extend_schema(request=None, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        return self._transition(request, workflows.incident_close)
-
-    @extend_schema(request=s.ReasonInput, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        return self._transition(request, workflows.incident_cancel, s.ReasonInput)
-
-    @extend_schema(request=s.AssignInput, responses=s.IncidentSerializer)
-    @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
-        return self._transition(request, services.incident_assign, s.AssignInput)
 
     # --- notes ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from escalation import services as escalation
 from incidents.models import Incident
 from incidents.views.desk.base import IncidentTabView, duration, sla_label
-from incidents.views.desk.overview import ACTIONS, action_form, available_actions
+from incidents.views.desk.overview import ACTIONS, action_form
 from sla import explain
 from sla.models import ClockEvent, ClockTarget
 
@@ -109,7 +109,7 @@ class SlaView(IncidentTabView):
     def tab_context(self, incident, forms):
         user = self.request.user
         clocks = [clock_view(clock) for clock in explain.clocks_for(incident, history=True)]
-        allowed = set(available_actions(user, incident))
+        allowed = {entry.name for entry in ACTIONS.available(user, incident)}
         actions = {
             name: forms.get(f"{name}_form") or action_form(name, user, incident)
             for name in self.panel_actions
@@ -134,12 +134,11 @@ class SlaView(IncidentTabView):
         if action not in self.panel_actions:
             raise Http404("No such action.")
         incident = self.load(pk)
-        spec = ACTIONS[action]
         form = action_form(action, request.user, incident, request.POST)
         return self.write(
             incident,
             form,
             f"{action}_form",
-            lambda data: spec.done(spec.run(incident, request.user, data)),
+            lambda data: ACTIONS[action].message(ACTIONS.run(action, incident, request.user, **data)),
             anchor="escalation",
         )
