@@ -227,7 +227,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "SlaStatusEnum": "sla.models.SlaStatus",
-        "WeekdayEnum": "oncall.models.Weekday",
+        "WeekdayEnum": "itsm.wallclock.Weekday",
         "LevelEnum": "incidents.models.Level",
         "WorkKindEnum": "itsm.models.work.WorkKind",
         "NoteKindEnum": "incidents.models.IncidentNote.Kind",
