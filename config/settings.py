@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "itsm.views.context.navigation",
+                "notifications.context.unread",
             ],
         },
     },
