@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "sla",
     "escalation",
     "notifications",
+    "config",  # the top layer: the commands that use every domain (seed_demo, seed_bulk)
     "django.forms",  # last: the apps' templates override its widget templates
 ]
 
