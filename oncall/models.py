@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from itsm import policy
 from itsm.wallclock import Weekday, time_zone_names
 from oncall import rotation
 
@@ -189,8 +190,6 @@ class Override(models.Model):
         )
 
     def clean(self):
-        from itsm import policy
-
         errors: dict[str, str] = {}
         for name in ("start", "end"):
             problem = instant_error(getattr(self, name))
