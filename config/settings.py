@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "sla",
     "escalation",
     "notifications",
+    "config",  # the top layer: the commands that use every domain (seed_demo, seed_bulk)
     "django.forms",  # last: the apps' templates override its widget templates
 ]
 
@@ -119,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "itsm.views.context.navigation",
+                "notifications.context.unread",
             ],
         },
     },
@@ -227,7 +229,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "SlaStatusEnum": "sla.models.SlaStatus",
-        "WeekdayEnum": "oncall.models.Weekday",
+        "WeekdayEnum": "itsm.wallclock.Weekday",
         "LevelEnum": "incidents.models.Level",
         "WorkKindEnum": "itsm.models.work.WorkKind",
         "NoteKindEnum": "incidents.models.IncidentNote.Kind",

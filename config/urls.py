@@ -1,8 +1,33 @@
+"""The site's URLs: each app exposes its own patterns (desk pages, portal pages, root pages) and
+only this module puts them together, so no app imports another app's URLs."""
+
 from django.contrib import admin
 from django.urls import include, path
 
+from incidents import urls_desk as incident_desk_urls
+from incidents import urls_portal as incident_portal_urls
+from itsm import urls as itsm_urls
+from notifications import urls as notification_urls
+from oncall import urls as oncall_urls
+from sla import views as sla_views
+
+desk_patterns = (
+    [
+        *itsm_urls.desk_urlpatterns,
+        *incident_desk_urls.urlpatterns,
+        *oncall_urls.desk_urlpatterns,
+        *notification_urls.desk_urlpatterns,
+        path("sla/compliance/", sla_views.ComplianceReportView.as_view(), name="sla-compliance"),
+    ],
+    "desk",
+)
+portal_patterns = (incident_portal_urls.urlpatterns, "portal")
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("itsm.api.urls")),
-    path("", include("itsm.urls")),
+    path("api/", include("config.api")),
+    *itsm_urls.urlpatterns,
+    path("desk/", include(desk_patterns)),
+    path("portal/", include(portal_patterns)),
+    *oncall_urls.feed_urlpatterns,
 ]

@@ -11,10 +11,9 @@ from rest_framework import serializers
 
 from escalation import policies
 from escalation.models import MAX_STAGES, EscalationPolicy, EscalationStage
-from itsm.api.serializers import PolicyRelatedField
+from itsm.api.serializers import NestedPolicySerializer, PolicyRelatedField, WholeItemSerializer
 from itsm.api.views import JournalMixin, PolicyViewSet
 from itsm.models import User
-from sla.api.serializers import NestedPolicySerializer, WholeItemSerializer
 
 
 class EscalationStageSerializer(WholeItemSerializer):

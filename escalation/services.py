@@ -30,6 +30,7 @@ from itsm.models import GroupMembership, Work
 from notifications import services as notify
 from notifications.models import Kind
 from notifications.services import Message
+from oncall.routing import on_call_assignee, schedule_assignee
 
 MOVING_STATES = ("new", "in_progress")
 BATCH = 500
@@ -115,8 +116,6 @@ def _enter(
     memo: dict | None = None,
 ):
     """Move ``incident`` (locked) to ``stage``: assign, set the state, journal, notify."""
-    from oncall.routing import on_call_assignee, schedule_assignee
-
     changes: dict = {}
     # Whoever is on call in the stage's schedule is one of its targets, assigned or not.
     on_call = (
@@ -169,7 +168,6 @@ def _enter_many(incidents, policy, stages, stage: EscalationStage, at: datetime,
     same assignment rule, state, journal and messages, with a fixed number of queries per
     batch instead of per incident."""
     from incidents.models import Incident
-    from oncall.routing import on_call_assignee, schedule_assignee
 
     on_call = (
         _memo(memo, ("schedule", stage.schedule_id), lambda: schedule_assignee(stage.schedule, at))

@@ -21,18 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from incidents.models import Level, PriorityMatrix, Source
+from incidents.models import Level, PriorityMatrix, Severity, Source
 from itsm.models import Priority, ServiceTier
-
-
-class Severity:
-    CRITICAL = "critical"
-    MAJOR = "major"
-    MINOR = "minor"
-    WARNING = "warning"
-    INFO = "info"
-    ALL = (CRITICAL, MAJOR, MINOR, WARNING, INFO)
-
 
 DEFAULT_MATRIX = {
     (1, 1): Priority.P1, (1, 2): Priority.P2, (1, 3): Priority.P3,

@@ -216,11 +216,18 @@ class CsatResponse(models.Model):
 # --- Alerts (events) --------------------------------------------------------------------------
 
 
-def severity_choices() -> list[tuple[str, str]]:
-    """The severities of ``incidents.enrichment.Severity`` (imported late: enrichment imports
-    this module)."""
-    from incidents.enrichment import Severity
+class Severity:
+    """How bad the monitoring service says an alert is, worst first."""
 
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    WARNING = "warning"
+    INFO = "info"
+    ALL = (CRITICAL, MAJOR, MINOR, WARNING, INFO)
+
+
+def severity_choices() -> list[tuple[str, str]]:
     return [(severity, severity.capitalize()) for severity in Severity.ALL]
 
 

@@ -9,14 +9,17 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from escalation import services as escalation
 from incidents import enrichment, notifications, workflows
 from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, Source, TimeEntry
+from incidents.tasks import auto_close
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
 from itsm.models import GroupMembership
 from itsm.workflow import locked_for
+from oncall.routing import on_call_assignee
 from sla import clocks
 
 BULK_MAX = 100
@@ -78,8 +81,6 @@ def incident_assign(*, incident: Incident, actor, assignee=None, assignment_grou
     """Assign to a user, a group, or both; both None unassigns. The user must be an agent and,
     when a group is given, one of its members. A group alone that is linked to an on-call
     schedule goes to whoever is on call now."""
-    from oncall.routing import on_call_assignee
-
     incident = locked_for(incident, actor, "assign")
     routed = False
     if assignee is None and assignment_group is not None and assignment_group.is_active:
@@ -248,8 +249,6 @@ def incident_bulk(
 @transaction.atomic
 def follower_add(*, incident: Incident, actor, user) -> None:
     """Share one incident with a user (django-guardian grant): it may then read it."""
-    from guardian.shortcuts import assign_perm
-
     locked_for(incident, actor, "assign")
     assign_perm("follow_incident", user, incident)
     audit.log_changes(incident, actor, [("major_incident_followers", "", str(user))])
@@ -257,8 +256,6 @@ def follower_add(*, incident: Incident, actor, user) -> None:
 
 def auto_close_run(*, actor, stale_hours: int, dry_run: bool) -> dict:
     """Run the auto-close sweep on demand (incidents.manage)."""
-    from incidents.tasks import auto_close
-
     if not policy.has_permission(actor, "incidents.manage"):
         raise NotAllowed("Running the auto-close sweep needs the incidents.manage permission.")
     return auto_close(stale_hours=stale_hours, dry_run=dry_run)

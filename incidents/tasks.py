@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from incidents.models import Incident, IncidentState
 from incidents.workflows import incidents_close_locked
+from itsm.errors import InvalidInput
 
 DEFAULT_STALE_HOURS = 48
 BATCH = 500
@@ -20,8 +21,6 @@ def auto_close_eligible(stale_hours: int = DEFAULT_STALE_HOURS):
 
 
 def validate_stale_hours(stale_hours) -> int:
-    from itsm.errors import InvalidInput
-
     if isinstance(stale_hours, bool) or not isinstance(stale_hours, int) or not 1 <= stale_hours <= 720:
         raise InvalidInput("Invalid window.", fields={"stale_hours": ["Give whole hours from 1 to 720."]})
     return stale_hours

@@ -1,10 +1,12 @@
-"""Portal pages for incidents (mounted under /portal/ with the ``portal`` namespace)."""
+"""Portal pages for incidents, the portal's home among them (mounted under /portal/ with the
+``portal`` namespace)."""
 
 from django.urls import path
 
 from incidents.views import portal
 
 urlpatterns: list = [
+    path("", portal.PortalHomeView.as_view(), name="home"),
     path("incidents/", portal.IncidentListView.as_view(), name="incident-list"),
     path("incidents/new/", portal.IncidentNewView.as_view(), name="incident-new"),
     path("incidents/<int:pk>/", portal.IncidentDetailView.as_view(), name="incident-detail"),

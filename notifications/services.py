@@ -30,6 +30,8 @@ from django_q.tasks import async_task, schedule
 
 from itsm import policy
 from itsm.bulk import Copier
+from itsm.errors import NotAllowed
+from itsm.models import GroupMembership
 from notifications.models import Kind, Notification
 
 logger = logging.getLogger(__name__)
@@ -330,9 +332,6 @@ def mark_read(*, actor, notifications=None, at=None) -> int:
     """Mark ``actor``'s own unread notifications read (those of ``notifications``, or all), in
     one UPDATE; answers how many were unread. The policy decides: a person reads, and may set
     ``read_at`` of, only its own. Not journaled: it changes nothing of the work."""
-
-    from itsm.errors import NotAllowed
-
     if not policy.can(actor, "update", Notification):
         raise NotAllowed("You may only mark your own notifications read.")
     mine = policy.readable(actor, Notification, notifications)
@@ -352,8 +351,6 @@ def unread_count(user) -> int:
 
 def group_leads(group_ids: Iterable[int]) -> dict[int, list]:
     """The leads of each group (one query)."""
-    from itsm.models import GroupMembership
-
     leads: dict[int, list] = {}
     rows = GroupMembership.objects.filter(group_id__in=set(group_ids), role=GroupMembership.Role.LEAD)
     for membership in rows.select_related("user"):
@@ -362,6 +359,4 @@ def group_leads(group_ids: Iterable[int]) -> dict[int, list]:
 
 
 def group_members(group_id: int) -> list:
-    from itsm.models import GroupMembership
-
     return [m.user for m in GroupMembership.objects.filter(group_id=group_id).select_related("user")]

@@ -11,8 +11,9 @@ from itsm import policy
 from itsm.admin_base import PolicyModelAdmin, error_text
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, User
+from itsm.wallclock import time_zone_choices
 from oncall import services
-from oncall.models import GroupSchedule, Override, Schedule, time_zone_choices
+from oncall.models import GroupSchedule, Override, Schedule
 
 PLAIN_FIELDS = [
     "name", "description", "time_zone", "rotation", "handoff_day", "handoff_time",

@@ -11,7 +11,8 @@ from django import forms
 from itsm import policy
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, User
-from oncall.models import Rotation, Schedule, Weekday, time_zone_choices, time_zone_names
+from itsm.wallclock import Weekday, time_zone_choices, time_zone_names
+from oncall.models import Rotation, Schedule
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, time
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from itsm import policy
+from itsm.wallclock import Weekday, time_zone_names
 from oncall import rotation
 
 # Instants the on-call domain accepts anywhere (schedule start, overrides, queries): wide enough
@@ -24,15 +25,6 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MAX_CUSTOM_HOURS = 24 * 366  # a shift of at most a (leap) year
 MAX_PARTICIPANTS = 500
-
-
-@lru_cache(maxsize=1)
-def time_zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(time_zone_names())]
 
 
 def instant_error(value: datetime | None) -> str | None:
@@ -50,16 +42,6 @@ class Rotation(models.TextChoices):
     DAILY = rotation.DAILY, "Daily"
     WEEKLY = rotation.WEEKLY, "Weekly"
     CUSTOM = rotation.CUSTOM, "Custom (every N hours)"
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
 
 
 class Schedule(models.Model):
@@ -208,8 +190,6 @@ class Override(models.Model):
         )
 
     def clean(self):
-        from itsm import policy
-
         errors: dict[str, str] = {}
         for name in ("start", "end"):
             problem = instant_error(getattr(self, name))

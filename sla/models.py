@@ -18,13 +18,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from oncall.models import Weekday, time_zone_choices, time_zone_names
+from itsm.wallclock import Weekday, time_zone_choices, validate_time_zone
 from sla.calendar import Calendar
-
-
-def validate_time_zone(value: str) -> None:
-    if value not in time_zone_names():
-        raise ValidationError(f"“{value}” is not a time zone name (e.g. Europe/London).")
 
 
 class BusinessCalendar(models.Model):

@@ -21,6 +21,7 @@ from itsm.models import Work
 from notifications import services as notify
 from notifications.models import Kind
 from notifications.services import Message
+from sla.clocks import recalendar as recalendar_clocks
 from sla.models import ClockEvent, ClockState, SlaClock, SlaClockEvent, SlaStatus
 
 BATCH = 500
@@ -143,6 +144,4 @@ def sla_sweep(now: datetime | None = None) -> dict:
 
 def recalendar(calendar_id: int, before, at: datetime) -> int:
     """Background task queued by ``sla.signals`` after a calendar edit commits."""
-    from sla.clocks import recalendar as move
-
-    return move(calendar_id, before, at)
+    return recalendar_clocks(calendar_id, before, at)

@@ -1,5 +1,5 @@
-"""Self-service portal pages for incidents: my incidents, raise one, its page (visible fields
-and the conversation), edit while allowed, comment, rate (CSAT) and cancel.
+"""Self-service portal pages for incidents: the portal's home, my incidents, raise one, its page
+(visible fields and the conversation), edit while allowed, comment, rate (CSAT) and cancel.
 
 Thin views: the policy says what the customer may read and do, a form shapes the input, a
 service or workflow does the write, and a refusal (``ItsmError``) comes back on the page.
@@ -29,8 +29,11 @@ from itsm.errors import ItsmError, NotAllowed, TransitionNotAllowed
 from itsm.pagination import paginate
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views.base import PortalMixin, record_or_404, submit
+from itsm.views.pages import display_name
 
 PAGE_SIZE = 25
+# What the portal's home lists of a customer's incidents; anything the policy hides is dropped.
+HOME_COLUMNS = ("number", "short_description", "state", "opened_at")
 # What the list shows, in order; anything the policy hides from the reader is dropped.
 LIST_COLUMNS = ("number", "short_description", "state", "opened_at", "updated_at")
 # What the incident page shows at most; again minus anything the policy hides.
@@ -100,6 +103,32 @@ def detail_page(request, incident: Incident, *, status: int = 200, **forms):
         **forms,
     }
     return render(request, "incidents/portal/detail.html", context, status=status)
+
+
+class PortalHomeView(PortalMixin, TemplateView):
+    """The customer's home: its own incidents, as requester or as the person served."""
+
+    template_name = "incidents/portal/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        hidden = policy.hidden_fields(user, Incident)
+        columns = [name for name in HOME_COLUMNS if name not in hidden]
+        incidents = (
+            policy.readable(user, Incident)
+            .filter(Q(requester=user) | Q(requested_for=user))
+            .only(*columns)
+            .order_by("-opened_at", "-id")
+        )
+        page = paginate(self.request, incidents, PAGE_SIZE)
+        context.update(
+            page=page,
+            columns=columns,
+            greeting_name=display_name(user),
+            can_create_incident=policy.can(user, "create", Incident),
+        )
+        return context
 
 
 class IncidentListView(PortalMixin, TemplateView):

@@ -1,10 +1,12 @@
-"""A serializer base that shows only readable fields and accepts only writable ones."""
+"""A serializer base that shows only readable fields and accepts only writable ones, and the
+shapes several resources share: nested lists written whole, a wall-clock time."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import connection, models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from itsm import policy, services
@@ -118,3 +120,53 @@ class PolicySerializer(serializers.ModelSerializer):
     def system_values(self) -> dict:
         """Values the server sets on creation (e.g. the requester); override per resource."""
         return {}
+
+
+class NestedPolicySerializer(PolicySerializer):
+    """A policy serializer with nested lists written whole by a service (``NESTED``): the
+    policy's field check covers the record's own fields; the service checks the nested rows."""
+
+    NESTED: tuple[str, ...] = ()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in self.NESTED:
+            if name in fields:
+                fields[name].read_only = False
+        return fields
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            target = self.instance if self.instance is not None else self.Meta.model
+            try:
+                services.check_fields(self._user(), target, {k: None for k in data if k not in self.NESTED})
+            except InvalidInput as exc:
+                raise serializers.ValidationError(exc.fields) from exc
+        return serializers.ModelSerializer.to_internal_value(self, data)
+
+    def split(self, validated_data) -> tuple[dict, dict]:
+        data = dict(validated_data)
+        nested = {name: data.pop(name) for name in self.NESTED if name in data}
+        return data, nested
+
+
+class WholeItemSerializer(serializers.ModelSerializer):
+    """An item of a nested list written whole: every required field is required even in a
+    PATCH of the parent (DRF would skip missing fields of a partial update)."""
+
+    def validate(self, attrs):
+        missing = [name for name, field in self.fields.items() if field.required and name not in attrs]
+        if missing:
+            raise serializers.ValidationError({name: ["This field is required."] for name in missing})
+        return attrs
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "09:00",
+    }
+)
+class WallClockTimeField(serializers.TimeField):
+    """A local time without a zone (OpenAPI's ``time`` format demands an offset)."""

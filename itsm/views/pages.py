@@ -1,21 +1,18 @@
-"""The doors' front pages: sign in and out, the desk's Work queue and the portal's home."""
+"""The doors' front pages: sign in and out, and the desk's Work queue (the portal's home lists
+the customer's incidents: ``incidents.views.portal.PortalHomeView``)."""
 
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
-from incidents.models import Incident
 from itsm import policy
 from itsm.models import Work, WorkKind
 from itsm.pagination import paginate
-from itsm.views.base import DeskMixin, PortalMixin
+from itsm.views.base import DeskMixin
 
 PAGE_SIZE = 25
-# What the portal lists of a customer's incidents; anything the policy hides is dropped.
-PORTAL_INCIDENT_COLUMNS = ("number", "short_description", "state", "opened_at")
 
 
 def home(request):
@@ -85,31 +82,5 @@ class DeskHomeView(DeskMixin, TemplateView):
             filtered=bool(kind or mine),
             can_read_work=policy.can(user, "read", Work),
             hidden=policy.hidden_fields(user, Work),
-        )
-        return context
-
-
-class PortalHomeView(PortalMixin, TemplateView):
-    """The customer's home: its own incidents, as requester or as the person served."""
-
-    template_name = "itsm/portal/home.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        user = self.request.user
-        hidden = policy.hidden_fields(user, Incident)
-        columns = [name for name in PORTAL_INCIDENT_COLUMNS if name not in hidden]
-        incidents = (
-            policy.readable(user, Incident)
-            .filter(Q(requester=user) | Q(requested_for=user))
-            .only(*columns)
-            .order_by("-opened_at", "-id")
-        )
-        page = paginate(self.request, incidents, PAGE_SIZE)
-        context.update(
-            page=page,
-            columns=columns,
-            greeting_name=display_name(user),
-            can_create_incident=policy.can(user, "create", Incident),
         )
         return context

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from itsm.api.serializers import PolicyRelatedField, PolicySerializer
+from itsm.api.serializers import PolicyRelatedField, PolicySerializer, WallClockTimeField
 from itsm.models import AssignmentGroup, User
 from oncall import feeds, services
 from oncall.models import Override, Schedule
@@ -24,17 +24,6 @@ class RoutedGroupsField(serializers.ManyRelatedField):
 
     def get_attribute(self, instance):
         return [link.group for link in instance.group_links.all()]
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
-        "example": "09:00",
-    }
-)
-class WallClockTimeField(serializers.TimeField):
-    """A local time without a zone (OpenAPI's ``time`` format demands an offset)."""
 
 
 class ScheduleSerializer(PolicySerializer):

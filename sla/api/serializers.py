@@ -8,10 +8,12 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
-from itsm import services
-from itsm.api.serializers import PolicySerializer
-from itsm.errors import InvalidInput
-from oncall.api.serializers import WallClockTimeField
+from itsm.api.serializers import (
+    NestedPolicySerializer,
+    PolicySerializer,
+    WallClockTimeField,
+    WholeItemSerializer,
+)
 from sla.api import services as calendars
 from sla.models import (
     BusinessCalendar,
@@ -29,17 +31,6 @@ class SlaStatusField(serializers.ChoiceField):
         super().__init__(choices=SlaStatus.choices, allow_blank=True, **kwargs)
 
 
-class WholeItemSerializer(serializers.ModelSerializer):
-    """An item of a nested list written whole: every required field is required even in a
-    PATCH of the parent (DRF would skip missing fields of a partial update)."""
-
-    def validate(self, attrs):
-        missing = [name for name, field in self.fields.items() if field.required and name not in attrs]
-        if missing:
-            raise serializers.ValidationError({name: ["This field is required."] for name in missing})
-        return attrs
-
-
 class WorkingPeriodSerializer(WholeItemSerializer):
     start = WallClockTimeField(help_text="Local time on the calendar's clock, e.g. 09:00.")
     end = WallClockTimeField(help_text="Local time; 00:00 means midnight at the end of the day.")
@@ -47,34 +38,6 @@ class WorkingPeriodSerializer(WholeItemSerializer):
     class Meta:
         model = WorkingPeriod
         fields = ["weekday", "start", "end"]
-
-
-class NestedPolicySerializer(PolicySerializer):
-    """A policy serializer with nested lists written whole by a service (``NESTED``): the
-    policy's field check covers the record's own fields; the service checks the nested rows."""
-
-    NESTED: tuple[str, ...] = ()
-
-    def get_fields(self):
-        fields = super().get_fields()
-        for name in self.NESTED:
-            if name in fields:
-                fields[name].read_only = False
-        return fields
-
-    def to_internal_value(self, data):
-        if hasattr(data, "keys"):
-            target = self.instance if self.instance is not None else self.Meta.model
-            try:
-                services.check_fields(self._user(), target, {k: None for k in data if k not in self.NESTED})
-            except InvalidInput as exc:
-                raise serializers.ValidationError(exc.fields) from exc
-        return serializers.ModelSerializer.to_internal_value(self, data)
-
-    def split(self, validated_data) -> tuple[dict, dict]:
-        data = dict(validated_data)
-        nested = {name: data.pop(name) for name in self.NESTED if name in data}
-        return data, nested
 
 
 class BusinessCalendarSerializer(NestedPolicySerializer):

@@ -16,8 +16,8 @@ from django.db import transaction
 
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, NotAllowed
+from itsm.wallclock import Weekday
 from itsm.workflow import locked_for
-from oncall.models import Weekday
 from sla import signals
 from sla.models import BusinessCalendar, WorkingPeriod
 

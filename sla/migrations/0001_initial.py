@@ -2,8 +2,7 @@
 
 import datetime
 import django.db.models.deletion
-import oncall.models
-import sla.models
+import itsm.wallclock
 from django.db import migrations, models
 
 
@@ -22,7 +21,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200, unique=True)),
                 ('description', models.TextField(blank=True)),
-                ('time_zone', models.CharField(choices=oncall.models.time_zone_choices, default='UTC', max_length=64, validators=[sla.models.validate_time_zone])),
+                ('time_zone', models.CharField(choices=itsm.wallclock.time_zone_choices, default='UTC', max_length=64, validators=[itsm.wallclock.validate_time_zone])),
                 ('always_open', models.BooleanField(default=False, help_text='Every hour of every day counts (holidays still stop the clock).', verbose_name='24×7')),
             ],
             options={

@@ -1,3 +1,6 @@
+"""The API's URLs (mounted under /api/): every app's viewsets on one router, the schema and its
+docs. Apps expose viewsets; only this module knows them all."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter

@@ -18,7 +18,7 @@ from changes.models import Change, ChangeTask
 from escalation import services as escalation
 from escalation.models import EscalationPolicy, EscalationStage
 from incidents.models import Incident, IncidentTask
-from itsm import access, audit
+from itsm import access, audit, policy
 from itsm.models import (
     AssignmentGroup,
     GroupMembership,
@@ -317,6 +317,4 @@ class Command(BaseCommand):
 
 
 def _initial(model):
-    from itsm import policy
-
     return policy.rules_for(model).initial_state
