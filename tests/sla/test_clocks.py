@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from incidents import events, services, workflows
+from incidents import alerts, services, workflows
 from incidents.models import IncidentNote
 from itsm.models import Host, HostGroup
 from sla import clocks as sla_clocks
@@ -88,7 +88,7 @@ def _alert(monitor, host="db01"):
         "source": "prometheus", "rule": "DiskFull", "host": host, "severity": "minor",
         "message": "/var is 97% full", "fingerprint": f"diskfull-{host}",
     }  # fmt: skip
-    return events.event_ingest(actor=monitor, payload=payload)
+    return alerts.event_ingest(actor=monitor, payload=payload)
 
 
 @pytest.fixture
