@@ -1,4 +1,5 @@
-"""Reads that join several things: the timeline, time roll-ups and reports, CSAT summaries."""
+"""Reads that join several things: the timeline, time roll-ups and reports, CSAT summaries, who
+is told of an incident."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from incidents.models import CsatResponse, Incident, IncidentNote, TimeEntry
 from itsm import audit, policy
+from notifications.services import Message
 
 
 def notes_for(user, incident: Incident, kind: str):
@@ -16,6 +18,24 @@ def notes_for(user, incident: Incident, kind: str):
     if kind == IncidentNote.Kind.WORK_NOTE and "work_journal" in policy.hidden_fields(user, Incident):
         return IncidentNote.objects.none()
     return incident.notes.filter(kind=kind).select_related("author")
+
+
+def customer_messages(incident: Incident, kind: str, *, besides=None, **extra) -> list[Message]:
+    """Messages of ``kind`` about ``incident`` for the people it is for: its requester and
+    requested-for person, once each, only if active with an e-mail address, never ``besides``
+    (who wrote what they are told of). Each greets its recipient by name."""
+    people: list = []
+    for person in (incident.requester, incident.requested_for):
+        if person is None or not person.email or not person.is_active:
+            continue
+        if any(p.pk == person.pk for p in people) or (besides is not None and person.pk == besides.pk):
+            continue
+        people.append(person)
+    return [Message(person, kind, incident, {**extra, "recipient_name": _name(person)}) for person in people]
+
+
+def _name(person) -> str:
+    return person.get_full_name() or person.get_username()
 
 
 def timeline(user, incident: Incident) -> list[dict]:

@@ -12,13 +12,15 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from escalation import services as escalation
-from incidents import enrichment, notifications, workflows
+from incidents import enrichment, selectors, workflows
 from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, Source, TimeEntry
 from incidents.tasks import auto_close
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
 from itsm.models import GroupMembership
 from itsm.workflow import locked_for
+from notifications import services as notify
+from notifications.models import Kind
 from oncall.routing import on_call_assignee
 from sla import clocks
 
@@ -120,8 +122,8 @@ def note_add(*, incident: Incident, actor, kind: str, body: str) -> IncidentNote
     note = IncidentNote.objects.create(incident=incident, kind=kind, author=actor, body=body.strip())
     if kind == IncidentNote.Kind.COMMENT and policy.has_permission(actor, "incidents.manage"):
         clocks.stop_response(incident, note="first reply")  # an agent's reply is a response
-    if kind == IncidentNote.Kind.COMMENT:
-        transaction.on_commit(lambda: notifications.agent_commented(note.pk))
+        # Only an agent's comment is e-mailed (after commit); a customer's is for the desk's queue.
+        notify.send(selectors.customer_messages(incident, Kind.COMMENTED, besides=actor, comment=note.body))
     return note
 
 

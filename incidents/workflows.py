@@ -10,10 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation import services as escalation
-from incidents import notifications
+from incidents import selectors
 from incidents.models import Incident, IncidentNote, IncidentState, IncidentTask, ResolutionCode
 from itsm.errors import InvalidInput
 from itsm.workflow import Lifecycle, Transition, register, task_lifecycle, transition
+from notifications import services as notify
+from notifications.models import Kind
 from sla import clocks
 
 S = IncidentState
@@ -113,7 +115,7 @@ def incident_resolve(*, incident: Incident, actor, resolution_code: str, resolut
     )  # fmt: skip
     clocks.stop(incident, at=incident.resolved_at, note="resolved")
     escalation.halted(incident)
-    transaction.on_commit(lambda: notifications.incident_resolved(incident.pk))
+    notify.send(selectors.customer_messages(incident, Kind.RESOLVED))  # e-mailed after commit
     return incident
 
 

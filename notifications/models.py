@@ -1,5 +1,5 @@
-"""What the desk is told: one row per person per event, shown in the agent's in-app list; the
-same event is e-mailed (see ``notifications/services.py``)."""
+"""What people are told: one row per person per event, shown in an agent's in-app list; the
+same event is e-mailed to anyone with an address (see ``notifications/services.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ class Kind(models.TextChoices):
     SLA_BREACHED = "sla_breached", "SLA breached"
     ESCALATED = "escalated", "Escalated"
     STAGE = "escalation_stage", "Escalation stage reached"
+    RESOLVED = "incident_resolved", "Incident resolved"
+    COMMENTED = "agent_commented", "New comment from the service desk"
 
 
 class Notification(models.Model):

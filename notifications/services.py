@@ -53,6 +53,8 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.SLA_BREACHED: ("sla_status", "escalation_level"),
     Kind.ESCALATED: ("escalation_level",),
     Kind.STAGE: ("escalation_stage", "escalation_policy"),
+    Kind.RESOLVED: ("state", "resolution_code"),
+    Kind.COMMENTED: ("state",),
 }
 # Extra context a message carries, and the work field each one reveals.
 EXTRA_FIELDS: dict[str, str] = {
@@ -210,6 +212,7 @@ class _Texts:
                 **_readable_extra(message.extra, readable, message.work),
                 "work": work_values(person, message.work),
                 "url": url,
+                "desk": policy.has_permission(person, "desk.access"),  # ``url`` is a desk page
             }
         return self.contexts[key]
 

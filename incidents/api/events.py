@@ -1,6 +1,6 @@
 """``/api/v1/events/``: monitoring services post alerts; agents read what was received.
 
-The view only hands the body to ``incidents.events.event_ingest``, which checks the payload,
+The view only hands the body to ``incidents.alerts.event_ingest``, which checks the payload,
 the named permission ``events.ingest`` and every rule; the input serializer here documents the
 payload for the OpenAPI document and is not what validates it.
 """
@@ -12,7 +12,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from incidents import events
+from incidents import alerts
 from incidents.enrichment import Severity
 from incidents.models import Alert, AlertKind, AlertOutcome
 from itsm.api.filters import IdFilter, UtcDateTimeFilter
@@ -32,7 +32,7 @@ class EventInput(serializers.Serializer):
     )
     rule = serializers.CharField(max_length=200, help_text="The alerting rule or check that fired.")
     host = serializers.RegexField(
-        events.HOSTNAME.pattern,
+        alerts.HOSTNAME.pattern,
         max_length=255,
         help_text='The host name (case-insensitive). An unknown host is created in the host group "Unassigned".',
     )
@@ -55,7 +55,7 @@ class EventResultSerializer(serializers.Serializer):
     number = serializers.CharField(source="incident.number", help_text="The incident's number.")
     alert = serializers.IntegerField(source="alert.pk", help_text="The stored alert's id.")
     outcome = serializers.ChoiceField(
-        choices=[*AlertOutcome.values, events.DUPLICATE],
+        choices=[*AlertOutcome.values, alerts.DUPLICATE],
         help_text="created: a new incident; attached: added to the open incident of its fingerprint; "
         "storm: created or joined a cross-host storm incident; duplicate: this event was received before.",
     )
@@ -136,7 +136,7 @@ class EventViewSet(
     def create(self, request, *args, **kwargs):
         """Post an alert: it creates an incident, is attached to the open incident of its
         fingerprint, or gathers with the same rule on other hosts into one storm incident."""
-        result = events.event_ingest(actor=request.user, payload=request.data)
+        result = alerts.event_ingest(actor=request.user, payload=request.data)
         code = status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED
         data = EventResultSerializer(result).data
         return Response(data, status=code)

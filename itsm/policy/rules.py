@@ -488,7 +488,7 @@ REFERENCE: dict[str, RecordRules] = {
             update=(Update(Role.PLATFORM_AGENT, fields={"read_at": ANY_STATE}),),
             delete=frozenset(),
         ),
-        # Alerts from monitoring: written only by incidents.events.event_ingest (named permission
+        # Alerts from monitoring: written only by incidents.alerts.event_ingest (named permission
         # events.ingest), read by agents, removed with their incident.
         RecordRules(
             label="incidents.alert",

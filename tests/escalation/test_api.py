@@ -13,6 +13,7 @@ from itsm.models import AssignmentGroup, AuditEntry
 from itsm.roles import PERSONAS, Persona
 from notifications.models import Kind, Notification
 from oncall import services as oncall
+from tests.incidents.factories import make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -349,14 +350,6 @@ def test_listing_notifications_costs_the_same_queries_for_2_and_40(api, django_a
 # --- Escalate and acknowledge through the incident actions --------------------------------------
 
 
-def _incident(customer):
-    from incidents import services as incident_services
-
-    return incident_services.incident_create(
-        actor=customer, data={"short_description": "VPN drops every hour"}
-    )
-
-
 def test_escalate_through_the_api_raises_the_level_moves_a_stage_and_journals_the_reason(
     customer, agent, lead, group, api
 ):
@@ -365,7 +358,7 @@ def test_escalate_through_the_api_raises_the_level_moves_a_stage_and_journals_th
     default = EscalationPolicy.objects.create(name="Default", is_default=True)
     EscalationStage.objects.create(policy=default, order=1, timeout_minutes=30)
     EscalationStage.objects.create(policy=default, order=2, timeout_minutes=30, assignment_group=group)
-    incident = _incident(customer)
+    incident = make_incident(requester=customer, short_description="VPN drops every hour")
     r = api.as_user(agent).post(f"/api/v1/incidents/{incident.pk}/escalate/", {"reason": "Whole floor down"})
     assert r.status_code == 200, r.content
     assert (r.json()["escalation_level"], r.json()["escalation_stage"]) == (1, 2)
@@ -377,7 +370,7 @@ def test_escalate_through_the_api_raises_the_level_moves_a_stage_and_journals_th
 
 
 def test_a_customer_cannot_escalate_and_never_learns_the_escalation_level(customer, customer2, api):
-    incident = _incident(customer)
+    incident = make_incident(requester=customer, short_description="VPN drops every hour")
     own = api.as_user(customer).post(f"/api/v1/incidents/{incident.pk}/escalate/", {"reason": "Please"})
     assert own.status_code == 403
     assert "escalation" not in own.content.decode().replace("escalate", "")
@@ -390,7 +383,7 @@ def test_a_customer_cannot_escalate_and_never_learns_the_escalation_level(custom
 
 
 def test_acknowledge_through_the_api_is_refused_on_a_resolved_incident(customer, agent, api):
-    incident = _incident(customer)
+    incident = make_incident(requester=customer, short_description="VPN drops every hour")
     api.as_user(agent).post(
         f"/api/v1/incidents/{incident.pk}/resolve/",
         {"resolution_code": "resolved", "resolution_notes": "Replaced the router."},

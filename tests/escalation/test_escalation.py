@@ -26,7 +26,8 @@ from notifications import services as notify
 from notifications.models import Kind, Notification
 from notifications.services import Message
 from oncall import services as oncall
-from tests.sla.support import fresh, make_definition, now_fixture, raise_incident  # noqa: F401
+from tests.incidents.factories import make_incident
+from tests.sla.support import fresh, make_definition, now_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +104,7 @@ def sweep(now, **delta):
 
 
 def test_no_policy_no_escalation(customer, now):
-    incident = fresh(raise_incident(customer))
+    incident = fresh(make_incident(requester=customer))
     assert (incident.escalation_policy, incident.escalation_stage, incident.escalation_next_at) == (
         None,
         None,
@@ -114,22 +115,22 @@ def test_no_policy_no_escalation(customer, now):
 def test_the_organisation_default_comes_before_the_account_wide_one(customer, organisation, now):
     policy("Account", stages=[{}])
     own = policy("Acme", organisation=organisation, stages=[{}])
-    assert fresh(raise_incident(customer)).escalation_policy == own
+    assert fresh(make_incident(requester=customer)).escalation_policy == own
 
 
 def test_the_account_wide_default_applies_to_an_organisation_without_one(customer, other_organisation, now):
     account = policy("Account", stages=[{}])
     policy("Globex", organisation=other_organisation, stages=[{}])
-    assert fresh(raise_incident(customer)).escalation_policy == account
+    assert fresh(make_incident(requester=customer)).escalation_policy == account
 
 
 def test_inactive_policies_are_skipped(customer, organisation, now):
     account = policy("Account", stages=[{}])
     policy("Acme", organisation=organisation, is_active=False, stages=[{}])
-    assert fresh(raise_incident(customer)).escalation_policy == account
+    assert fresh(make_incident(requester=customer)).escalation_policy == account
     account.is_active = False
     account.save()
-    assert fresh(raise_incident(customer)).escalation_policy is None
+    assert fresh(make_incident(requester=customer)).escalation_policy is None
 
 
 # --- Entering the first stage ------------------------------------------------------------------
@@ -141,7 +142,7 @@ def test_creation_enters_stage_1_and_tells_its_targets(
     schedule = make_schedule([alice], name="Night shift")
     policy(stages=[{"users": [bob], "assignment_group": desk, "schedule": schedule}, {}])
     with django_capture_on_commit_callbacks(execute=True):
-        incident = fresh(raise_incident(customer))
+        incident = fresh(make_incident(requester=customer))
     assert incident.escalation_stage == 1
     assert incident.escalation_stage_started_at == now()
     assert incident.escalation_next_at == now().replace(minute=10)
@@ -170,7 +171,7 @@ def test_the_first_stage_does_not_reassign_an_assigned_incident(
 
 def test_a_person_named_twice_is_told_once(customer, agent, desk, now):
     policy(stages=[{"users": [agent], "assignment_group": desk}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     assert Notification.objects.filter(kind=Kind.STAGE, work_id=incident.pk, recipient=agent).count() == 1
 
 
@@ -185,7 +186,7 @@ def test_the_sweep_advances_after_the_timeout_and_tells_the_next_stage(customer,
             {},
         ]
     )
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     assert sweep(now, minutes=14) == []
     assert fresh(incident).escalation_stage == 1
     assert sweep(now, minutes=1) == [incident.pk]
@@ -206,7 +207,7 @@ def test_the_sweep_advances_after_the_timeout_and_tells_the_next_stage(customer,
 
 def test_an_acknowledged_stage_that_requires_it_does_not_advance(customer, agent, now):
     policy(stages=[{"requires_acknowledgment": True}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(minutes=5)
     incident = workflows.incident_acknowledge(incident=incident, actor=agent)
     assert incident.escalation_acknowledged_at == now()
@@ -217,13 +218,13 @@ def test_an_acknowledged_stage_that_requires_it_does_not_advance(customer, agent
 
 def test_an_unacknowledged_stage_that_requires_it_advances(customer, now):
     policy(stages=[{"requires_acknowledgment": True}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     assert sweep(now, minutes=10) == [incident.pk]
 
 
 def test_acknowledging_a_stage_that_does_not_require_it_does_not_stop_the_advance(customer, agent, now):
     policy(stages=[{}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(minutes=5)
     workflows.incident_acknowledge(incident=incident, actor=agent)
     assert sweep(now, minutes=5) == [incident.pk]
@@ -232,7 +233,7 @@ def test_acknowledging_a_stage_that_does_not_require_it_does_not_stop_the_advanc
 
 def test_on_hold_incidents_do_not_advance(customer, agent, now):
     policy(stages=[{}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     workflows.incident_hold(incident=incident, actor=agent, reason="Waiting")
     assert sweep(now, hours=2) == []
     assert fresh(incident).escalation_stage == 1
@@ -240,7 +241,7 @@ def test_on_hold_incidents_do_not_advance(customer, agent, now):
 
 def test_on_hold_stops_the_stage_timer_and_resume_goes_on_with_what_was_left(customer, agent, now):
     policy(stages=[{"timeout_minutes": 30}, {}])
-    incident = raise_incident(customer)  # stage 1 until 30 minutes from now
+    incident = make_incident(requester=customer)  # stage 1 until 30 minutes from now
     now.advance(minutes=20)
     incident = workflows.incident_hold(incident=fresh(incident), actor=agent, reason="Waiting")
     incident = fresh(incident)
@@ -259,7 +260,7 @@ def test_on_hold_stops_the_stage_timer_and_resume_goes_on_with_what_was_left(cus
 
 def test_acknowledging_a_stage_that_requires_it_while_on_hold_leaves_nothing_to_resume(customer, agent, now):
     policy(stages=[{"requires_acknowledgment": True, "timeout_minutes": 30}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     incident = workflows.incident_hold(incident=incident, actor=agent, reason="Waiting")
     incident = workflows.incident_acknowledge(incident=fresh(incident), actor=agent)
     assert fresh(incident).escalation_time_left is None
@@ -270,7 +271,7 @@ def test_acknowledging_a_stage_that_requires_it_while_on_hold_leaves_nothing_to_
 
 def test_escalating_an_incident_on_hold_keeps_the_new_stage_timer_for_the_resume(customer, agent, now):
     policy(stages=[{}, {"timeout_minutes": 15}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     incident = workflows.incident_hold(incident=incident, actor=agent, reason="Waiting")
     incident = fresh(workflows.incident_escalate(incident=fresh(incident), actor=agent, reason="VIP"))
     assert incident.escalation_stage == 2
@@ -282,7 +283,7 @@ def test_escalating_an_incident_on_hold_keeps_the_new_stage_timer_for_the_resume
 
 def test_customers_never_see_the_paused_stage_timer(customer, agent, api, now):
     policy(stages=[{}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     workflows.incident_hold(incident=incident, actor=agent, reason="Waiting")
     body = api.as_user(customer).get(f"/api/v1/incidents/{incident.pk}/").json()
     assert body["id"] == incident.pk and body["state"] == "on_hold"
@@ -292,7 +293,7 @@ def test_customers_never_see_the_paused_stage_timer(customer, agent, api, now):
 @pytest.mark.parametrize("finish", ["resolve", "cancel"])
 def test_resolved_and_cancelled_incidents_stop_advancing(finish, customer, agent, now):
     policy(stages=[{}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     if finish == "resolve":
         incident = workflows.incident_resolve(
             incident=incident, actor=agent, resolution_code="resolved", resolution_notes="ok"
@@ -307,7 +308,7 @@ def test_resolved_and_cancelled_incidents_stop_advancing(finish, customer, agent
 
 def test_reopening_restarts_the_stage_timer(customer, agent, now):
     policy(stages=[{"requires_acknowledgment": True, "timeout_minutes": 20}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     incident = workflows.incident_acknowledge(incident=incident, actor=agent)
     incident = workflows.incident_resolve(
         incident=incident, actor=agent, resolution_code="resolved", resolution_notes="ok"
@@ -326,7 +327,7 @@ def test_reopening_restarts_the_stage_timer(customer, agent, now):
 
 def test_acknowledge_assigns_the_acknowledging_user(customer, agent, api, now):
     policy(stages=[{"requires_acknowledgment": True}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     r = api.as_user(agent).post(URL.format(incident.pk, "acknowledge"), {}, format="json")
     assert r.status_code == 200, r.content
     incident = fresh(incident)
@@ -337,7 +338,7 @@ def test_acknowledge_assigns_the_acknowledging_user(customer, agent, api, now):
 @pytest.mark.parametrize("state", ["resolved", "closed"])
 def test_acknowledge_is_refused_on_resolved_and_closed_incidents(state, customer, agent, api, now):
     policy(stages=[{"requires_acknowledgment": True}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     incident = workflows.incident_resolve(
         incident=incident, actor=agent, resolution_code="resolved", resolution_notes="ok"
     )
@@ -358,7 +359,7 @@ def test_manual_escalation_raises_the_level_moves_on_and_tells_the_leads(
     customer, agent, lead, desk, network, bob, api, now, django_capture_on_commit_callbacks
 ):
     policy(stages=[{"assignment_group": desk, "timeout_minutes": 60}, {"assignment_group": network}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     with django_capture_on_commit_callbacks(execute=True):
         r = api.as_user(agent).post(
             URL.format(incident.pk, "escalate"), {"reason": "VIP down"}, format="json"
@@ -381,7 +382,7 @@ def test_manual_escalation_raises_the_level_moves_on_and_tells_the_leads(
 
 def test_manual_escalation_at_the_last_stage_still_raises_the_level(customer, agent, lead, desk, now):
     policy(stages=[{"assignment_group": desk}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     incident = workflows.incident_escalate(incident=incident, actor=agent, reason="Still down")
     incident = fresh(incident)
     assert (incident.escalation_level, incident.escalation_stage) == (1, 1)
@@ -390,7 +391,7 @@ def test_manual_escalation_at_the_last_stage_still_raises_the_level(customer, ag
 
 def test_customers_cannot_escalate(customer, api, now):
     policy(stages=[{}, {}])
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     r = api.as_user(customer).post(URL.format(incident.pk, "escalate"), {"reason": "Hurry"}, format="json")
     assert r.status_code in (403, 404), r.content
     assert fresh(incident).escalation_level == 0
@@ -432,7 +433,7 @@ def test_a_customers_e_mail_never_names_a_hidden_field(
     """Even a template that asks for priority, assignee, SLA status and escalation level, with
     those values passed as extra context, renders none of them for a customer."""
     make_definition("Standard", is_default=True)
-    incident = raise_incident(customer, priority="P1")
+    incident = make_incident(requester=customer, priority="P1")
     incident = services.incident_assign(incident=incident, actor=agent, assignee=agent, assignment_group=desk)
     incident = fresh(incident)
     assert (incident.priority, incident.sla_status) == ("P1", "in_progress")
@@ -456,7 +457,7 @@ def test_a_customers_e_mail_never_names_a_hidden_field(
 def test_customers_are_never_sent_sla_or_escalation_messages(
     kind, customer, now, django_capture_on_commit_callbacks
 ):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     extra = {"target": "response", "due_at": now(), "breached_at": now(), "escalation_level": 1, "by": "x",
              "stage": 2, "policy": "Default", "timeout_minutes": 10, "requires_acknowledgment": True, "has_next": True}  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
@@ -470,7 +471,7 @@ def test_a_customer_named_as_a_stage_user_is_not_told_of_the_escalation(
 ):
     policy(stages=[{"users": [customer, agent]}, {}])
     with django_capture_on_commit_callbacks(execute=True):
-        incident = raise_incident(customer)
+        incident = make_incident(requester=customer)
     assert told(Kind.STAGE, incident) == {agent}
     assert [m.to for m in mail.outbox] == [[agent.email]]
 
@@ -481,7 +482,7 @@ def test_stage_e_mails_read_well(customer, agent, now, django_capture_on_commit_
         stages=[{"users": [agent], "requires_acknowledgment": True, "timeout_minutes": 15}, {}],
     )
     with django_capture_on_commit_callbacks(execute=True):
-        incident = raise_incident(customer, text="VPN down")
+        incident = make_incident(requester=customer, short_description="VPN down")
     message = mail.outbox[0]
     assert message.subject == f"{incident.number} needs you: escalation stage 1 of Out of hours"
     assert "Acknowledge it within 15 minutes" in message.body
@@ -495,7 +496,7 @@ def test_an_on_call_schedule_stage_tells_whoever_is_on_call_at_the_time(
     schedule = make_schedule([alice, bob], name="Rota", start=datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     policy(stages=[{}, {"schedule": schedule}])
     # Daily hand-offs at 09:00 UTC from Sunday 1 March: Monday 2 March is bob's day.
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     sweep(now, minutes=10)
     incident = fresh(incident)
     assert incident.assignee == bob
@@ -503,7 +504,7 @@ def test_an_on_call_schedule_stage_tells_whoever_is_on_call_at_the_time(
 
 
 def _sweep_queries(customer, now, count, django_assert_max_num_queries) -> int:
-    incidents = [raise_incident(customer, text=f"Disk {n}") for n in range(count)]
+    incidents = [make_incident(requester=customer, short_description=f"Disk {n}") for n in range(count)]
     for incident in incidents:  # at the last stage, or acknowledged: nothing to move on to
         Incident.objects.filter(pk=incident.pk).update(escalation_next_at=now() - timedelta(minutes=1))
     with django_assert_max_num_queries(40) as captured:

@@ -9,14 +9,11 @@ import pytest
 from incidents import services, workflows
 from incidents.models import CsatResponse, Incident, TimeEntry
 from itsm.models import AssignmentGroup, AuditEntry, GroupMembership
+from tests.incidents.factories import make_incident
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/incidents/"
-
-
-def _raise(customer, text="Printer on fire") -> Incident:
-    return services.incident_create(actor=customer, data={"short_description": text})
 
 
 def _resolved(incident, agent, notes="Replaced the fuser.") -> Incident:
@@ -28,7 +25,7 @@ def _resolved(incident, agent, notes="Replaced the fuser.") -> Incident:
 
 @pytest.fixture
 def incident(customer):
-    return _raise(customer)
+    return make_incident(requester=customer)
 
 
 # --- Notes ----------------------------------------------------------------------------------------
@@ -137,7 +134,10 @@ def test_a_work_note_is_404_for_the_customer_like_a_missing_note(incident, custo
 
 
 def test_a_note_of_another_incident_is_404_under_this_one(customer, agent, api):
-    a, b = _raise(customer, "A"), _raise(customer, "B")
+    a, b = (
+        make_incident(requester=customer, short_description="A"),
+        make_incident(requester=customer, short_description="B"),
+    )
     note = services.note_add(incident=b, actor=agent, kind="comment", body="On B")
     r = api.as_user(agent).patch(f"{URL}{a.pk}/notes/{note.pk}/", {"body": "moved"}, format="json")
     assert r.status_code == 404
@@ -159,7 +159,7 @@ SECRETS = {
 def eventful(customer, agent, l1):
     """An incident that has been through comments, work notes, field changes on hidden and
     visible fields, an assignment, a resolution with notes and a reopen."""
-    incident = _raise(customer, "Badge reader broken")
+    incident = make_incident(requester=customer, short_description="Badge reader broken")
     group = AssignmentGroup.objects.create(name="grp-plover-77")
     GroupMembership.objects.create(group=group, user=l1)
     services.note_add(incident=incident, actor=customer, kind="comment", body="It beeps red")
@@ -240,8 +240,11 @@ def _bulk(api, user, **body):
 
 
 def test_bulk_acknowledge_answers_requested_affected_and_unchanged(customer, customer2, agent, api):
-    a, b = _raise(customer, "A"), _raise(customer2, "B")
-    done = _resolved(_raise(customer, "C"), agent)
+    a, b = (
+        make_incident(requester=customer, short_description="A"),
+        make_incident(requester=customer2, short_description="B"),
+    )
+    done = _resolved(make_incident(requester=customer, short_description="C"), agent)
     r = _bulk(api, agent, action="acknowledge", ids=[a.pk, b.pk, done.pk], comment="Taking these")
     assert r.status_code == 200, r.content
     assert r.json() == {"requested": 3, "affected": 2, "unchanged": 1}
@@ -254,7 +257,10 @@ def test_bulk_acknowledge_answers_requested_affected_and_unchanged(customer, cus
 
 
 def test_bulk_resolve_resolves_each_with_the_comment(customer, agent, api):
-    a, b = _raise(customer, "A"), _raise(customer, "B")
+    a, b = (
+        make_incident(requester=customer, short_description="A"),
+        make_incident(requester=customer, short_description="B"),
+    )
     r = _bulk(
         api, agent, action="resolve", ids=[a.pk, b.pk], comment="Outage over", resolution_code="workaround"
     )
@@ -270,7 +276,10 @@ def test_bulk_resolve_resolves_each_with_the_comment(customer, agent, api):
 def test_bulk_counts_unreadable_and_missing_ids_as_unchanged(customer, customer2, agent, api):
     """A customer is refused the acknowledge on its own incident (counted unchanged) and may not
     read someone else's; nothing changes."""
-    own, other = _raise(customer, "Mine"), _raise(customer2, "Theirs")
+    own, other = (
+        make_incident(requester=customer, short_description="Mine"),
+        make_incident(requester=customer2, short_description="Theirs"),
+    )
     r = _bulk(api, customer, action="acknowledge", ids=[own.pk, other.pk, 999999], comment="Me")
     assert r.status_code == 200, r.content
     assert r.json() == {"requested": 3, "affected": 0, "unchanged": 3}
@@ -281,7 +290,9 @@ def test_bulk_counts_unreadable_and_missing_ids_as_unchanged(customer, customer2
 
 
 def test_bulk_resolve_leaves_incidents_whose_state_forbids_it(customer, agent, api):
-    closed = workflows.incident_close(incident=_resolved(_raise(customer), agent), actor=agent)
+    closed = workflows.incident_close(
+        incident=_resolved(make_incident(requester=customer), agent), actor=agent
+    )
     version = closed.version
     r = _bulk(api, agent, action="resolve", ids=[closed.pk], comment="Again")
     assert r.json() == {"requested": 1, "affected": 0, "unchanged": 1}
@@ -291,7 +302,7 @@ def test_bulk_resolve_leaves_incidents_whose_state_forbids_it(customer, agent, a
 
 
 def test_bulk_above_100_ids_is_400_naming_ids(customer, agent, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = _bulk(api, agent, action="acknowledge", ids=[incident.pk] + list(range(10_000, 10_100)), comment="x")
     assert r.status_code == 400, r.content
     assert "ids" in r.json()
@@ -345,7 +356,7 @@ def test_time_totals_roll_up_billable_and_non_billable(incident, agent, l1, api)
     _log(api, agent, incident, minutes=30)
     _log(api, agent, incident, minutes=15, billable=False)
     _log(api, l1, incident, minutes=60, billable=True)
-    other = _raise(incident.requester, "Other")
+    other = make_incident(requester=incident.requester, short_description="Other")
     _log(api, agent, other, minutes=500)
     r = api.as_user(agent).get(f"{URL}{incident.pk}/time-entries/")
     assert r.status_code == 200, r.content
@@ -386,7 +397,10 @@ def logged(customer, agent, l1, other_organisation):
     from itsm.roles import PERSONAS, Persona
 
     globex = make_user("globex", *PERSONAS[Persona.EVERYONE], organisation=other_organisation)
-    acme, gx = _raise(customer, "Acme"), _raise(globex, "Globex")
+    acme, gx = (
+        make_incident(requester=customer, short_description="Acme"),
+        make_incident(requester=globex, short_description="Globex"),
+    )
     for incident, actor, minutes, billable, on in [
         (acme, agent, 30, True, date(2024, 3, 4)),
         (acme, agent, 10, False, date(2024, 3, 20)),
@@ -535,7 +549,10 @@ def test_the_requested_for_person_rates_too_one_response_each(customer, customer
 
 
 def test_csat_report_by_organisation_and_period(customer, agent, api, other_organisation):
-    a, b = _resolved(_raise(customer, "A"), agent), _resolved(_raise(customer, "B"), agent)
+    a, b = (
+        _resolved(make_incident(requester=customer, short_description="A"), agent),
+        _resolved(make_incident(requester=customer, short_description="B"), agent),
+    )
     services.csat_submit(incident=a, actor=customer, rating=5)
     services.csat_submit(incident=b, actor=customer, rating=2)
     today = date.today().isoformat()

@@ -18,20 +18,20 @@ from incidents.models import Incident
 from incidents.tasks import auto_close
 from itsm.errors import InvalidInput, NotAllowed
 from itsm.models import AuditEntry
+from tests.incidents.factories import make_incident
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/incidents/auto-close/"
 
 
-def _raise(customer, text="Printer on fire") -> Incident:
-    return services.incident_create(actor=customer, data={"short_description": text})
-
-
 def _resolved(customer, agent, hours_ago: float, text="Resolved") -> Incident:
     """An incident resolved ``hours_ago`` (the resolution time is moved back after the fact)."""
     incident = workflows.incident_resolve(
-        incident=_raise(customer, text), actor=agent, resolution_code="resolved", resolution_notes="Done."
+        incident=make_incident(requester=customer, short_description=text),
+        actor=agent,
+        resolution_code="resolved",
+        resolution_notes="Done.",
     )
     Incident.objects.filter(pk=incident.pk).update(resolved_at=timezone.now() - timedelta(hours=hours_ago))
     incident.refresh_from_db()
@@ -52,7 +52,7 @@ def mix(customer, agent):
     """Stale (49 h), fresh (47 h), open, closed-by-hand and reopened incidents."""
     stale = _resolved(customer, agent, 49, "stale")
     fresh = _resolved(customer, agent, 47, "fresh")
-    open_ = _raise(customer, "open")
+    open_ = make_incident(requester=customer, short_description="open")
     closed = workflows.incident_close(incident=_resolved(customer, agent, 100, "closed"), actor=agent)
     reopened = workflows.incident_reopen(incident=_resolved(customer, agent, 100, "reopened"), actor=agent)
     return {"stale": stale, "fresh": fresh, "open": open_, "closed": closed, "reopened": reopened}

@@ -11,9 +11,11 @@ from django.urls import reverse
 from conftest import make_user
 from incidents import services, workflows
 from incidents.models import CsatResponse, IncidentNote, IncidentTask, TimeEntry
-from itsm.models import AssignmentGroup, AuditEntry, GroupMembership
+from itsm.models import AuditEntry
 from itsm.roles import Role
 from itsm.workflow import task_transition
+from tests.incidents.factories import make_incident
+from tests.itsm.factories import make_group
 
 pytestmark = pytest.mark.django_db
 
@@ -44,10 +46,6 @@ def text_of(response) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html_of(response)).split()).replace(" :", ":")
 
 
-def raise_incident(customer, text="Printer on fire", **data):
-    return services.incident_create(actor=customer, data={"short_description": text, **data})
-
-
 def numbers(response) -> list[str]:
     return [incident.number for incident in response.context["page"].object_list]
 
@@ -66,14 +64,12 @@ def desk(client, agent):
 
 @pytest.fixture
 def incident(customer):
-    return raise_incident(customer)
+    return make_incident(requester=customer)
 
 
 @pytest.fixture
 def network(agent):
-    group = AssignmentGroup.objects.create(name="Network")
-    GroupMembership.objects.create(group=group, user=agent)
-    return group
+    return make_group("Network", members=[agent])
 
 
 @pytest.fixture
@@ -105,8 +101,8 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
 
 
 def test_agent_sees_the_queue_with_links_to_each_incident(desk, customer):
-    first = raise_incident(customer, "VPN drops")
-    second = raise_incident(customer, "Mail is slow")
+    first = make_incident(requester=customer, short_description="VPN drops")
+    second = make_incident(requester=customer, short_description="Mail is slow")
     response = desk.get(LIST)
     assert response.status_code == 200
     html = html_of(response)
@@ -131,50 +127,66 @@ def test_queue_offers_the_breached_filter_only_to_those_who_may_read_sla_status(
 
 
 def test_state_filter_narrows_the_queue(desk, customer, agent):
-    new = raise_incident(customer, "New one")
-    started = workflows.incident_start(incident=raise_incident(customer, "Started"), actor=agent)
-    resolved = resolve(raise_incident(customer, "Done"), agent)
+    new = make_incident(requester=customer, short_description="New one")
+    started = workflows.incident_start(
+        incident=make_incident(requester=customer, short_description="Started"), actor=agent
+    )
+    resolved = resolve(make_incident(requester=customer, short_description="Done"), agent)
     assert numbers(desk.get(LIST, {"state": "in_progress"})) == [started.number]
     assert numbers(desk.get(LIST, {"state": "resolved"})) == [resolved.number]
     assert set(numbers(desk.get(LIST, {"state": "open"}))) == {new.number, started.number}
 
 
 def test_priority_filter_narrows_the_queue(desk, agent):
-    urgent = raise_incident(agent, "Outage", priority="P1")
-    raise_incident(agent, "Typo", priority="P4")
+    urgent = make_incident(requester=agent, short_description="Outage", priority="P1")
+    make_incident(requester=agent, short_description="Typo", priority="P4")
     assert numbers(desk.get(LIST, {"priority": "P1"})) == [urgent.number]
 
 
 def test_group_filter_narrows_the_queue(desk, customer, agent, network):
     routed = services.incident_assign(
-        incident=raise_incident(customer, "Switch"), actor=agent, assignment_group=network
+        incident=make_incident(requester=customer, short_description="Switch"),
+        actor=agent,
+        assignment_group=network,
     )
-    raise_incident(customer, "Elsewhere")
+    make_incident(requester=customer, short_description="Elsewhere")
     assert numbers(desk.get(LIST, {"assignment_group": network.pk})) == [routed.number]
 
 
 def test_assignee_filter_narrows_the_queue(desk, customer, agent, l1):
-    mine = services.incident_assign(incident=raise_incident(customer, "A"), actor=agent, assignee=agent)
-    services.incident_assign(incident=raise_incident(customer, "B"), actor=agent, assignee=l1)
+    mine = services.incident_assign(
+        incident=make_incident(requester=customer, short_description="A"), actor=agent, assignee=agent
+    )
+    services.incident_assign(
+        incident=make_incident(requester=customer, short_description="B"), actor=agent, assignee=l1
+    )
     assert numbers(desk.get(LIST, {"assignee": agent.pk})) == [mine.number]
 
 
 def test_mine_filter_shows_only_incidents_assigned_to_me(desk, customer, agent, l1):
-    mine = services.incident_assign(incident=raise_incident(customer, "A"), actor=agent, assignee=agent)
-    services.incident_assign(incident=raise_incident(customer, "B"), actor=agent, assignee=l1)
-    raise_incident(customer, "C")
+    mine = services.incident_assign(
+        incident=make_incident(requester=customer, short_description="A"), actor=agent, assignee=agent
+    )
+    services.incident_assign(
+        incident=make_incident(requester=customer, short_description="B"), actor=agent, assignee=l1
+    )
+    make_incident(requester=customer, short_description="C")
     assert numbers(desk.get(LIST, {"mine": "on"})) == [mine.number]
 
 
 def test_unassigned_filter_shows_only_incidents_without_assignee(desk, customer, agent):
-    services.incident_assign(incident=raise_incident(customer, "A"), actor=agent, assignee=agent)
-    nobody = raise_incident(customer, "B")
+    services.incident_assign(
+        incident=make_incident(requester=customer, short_description="A"), actor=agent, assignee=agent
+    )
+    nobody = make_incident(requester=customer, short_description="B")
     assert numbers(desk.get(LIST, {"unassigned": "on"})) == [nobody.number]
 
 
 def test_unticked_checkboxes_filter_nothing(desk, customer, agent):
-    services.incident_assign(incident=raise_incident(customer, "A"), actor=agent, assignee=agent)
-    raise_incident(customer, "B")
+    services.incident_assign(
+        incident=make_incident(requester=customer, short_description="A"), actor=agent, assignee=agent
+    )
+    make_incident(requester=customer, short_description="B")
     assert len(numbers(desk.get(LIST, {"state": "", "priority": ""}))) == 2
 
 
@@ -185,8 +197,8 @@ def test_invalid_filter_value_is_a_400_naming_the_filter(desk, incident):
 
 
 def test_desk_user_who_is_no_agent_gets_no_filter_column_or_sort_on_hidden_fields(client, desk_user, agent):
-    own = raise_incident(agent, "My laptop", priority="P1", requester=desk_user)
-    raise_incident(make_user("someone", Role.PLATFORM_SELFSERVICE), "Not mine")
+    own = make_incident(by=agent, short_description="My laptop", priority="P1", requester=desk_user)
+    make_incident(requester=make_user("someone", Role.PLATFORM_SELFSERVICE), short_description="Not mine")
     client.force_login(desk_user)
     response = client.get(LIST, {"priority": "P4"})  # a hidden field's filter is as if not asked
     assert response.status_code == 200
@@ -201,9 +213,9 @@ def test_desk_user_who_is_no_agent_gets_no_filter_column_or_sort_on_hidden_field
 
 
 def test_queue_sorts_by_whitelisted_columns(desk, agent):
-    low = raise_incident(agent, "Low", priority="P4")
-    high = raise_incident(agent, "High", priority="P1")
-    mid = raise_incident(agent, "Mid", priority="P2")
+    low = make_incident(requester=agent, short_description="Low", priority="P4")
+    high = make_incident(requester=agent, short_description="High", priority="P1")
+    mid = make_incident(requester=agent, short_description="Mid", priority="P2")
     assert numbers(desk.get(LIST, {"sort": "number"})) == [low.number, high.number, mid.number]
     assert numbers(desk.get(LIST, {"sort": "-number"})) == [mid.number, high.number, low.number]
     assert numbers(desk.get(LIST, {"sort": "priority"})) == [high.number, mid.number, low.number]
@@ -225,7 +237,7 @@ def test_column_heading_links_toggle_the_sort_and_keep_the_filters(desk, inciden
 
 def test_queue_is_paginated_25_a_page_and_keeps_the_filters(desk, customer):
     for i in range(30):
-        raise_incident(customer, f"Incident {i}")
+        make_incident(requester=customer, short_description=f"Incident {i}")
     first = desk.get(LIST, {"state": "new"})
     assert len(numbers(first)) == 25
     assert "Page 1 of 2" in html_of(first)
@@ -248,7 +260,7 @@ def test_queue_query_count_is_the_same_for_3_and_30_incidents(
 ):
     def add(count):
         for i in range(count):
-            incident = raise_incident(customer, f"Incident {i}")
+            incident = make_incident(requester=customer, short_description=f"Incident {i}")
             services.incident_assign(incident=incident, actor=agent, assignee=agent, assignment_group=network)
 
     add(3)
@@ -275,7 +287,9 @@ def test_incident_the_user_may_not_read_is_404_on_every_tab(client, desk_user, c
 
 
 def test_agent_sees_every_tab_and_the_overview_fields(desk, customer):
-    incident = raise_incident(customer, "Printer on fire", description="Smoke everywhere.")
+    incident = make_incident(
+        requester=customer, short_description="Printer on fire", description="Smoke everywhere."
+    )
     response = desk.get(url("incident-detail", incident))
     assert response.status_code == 200
     assert [tab["label"] for tab in response.context["tabs"]] == [
@@ -299,7 +313,7 @@ def test_agent_sees_every_tab_and_the_overview_fields(desk, customer):
 def test_desk_user_who_is_no_agent_sees_no_hidden_field_or_agent_tab_on_its_own_incident(
     client, desk_user, agent
 ):
-    incident = raise_incident(agent, "My laptop", priority="P1", requester=desk_user)
+    incident = make_incident(by=agent, short_description="My laptop", priority="P1", requester=desk_user)
     client.force_login(desk_user)
     response = client.get(url("incident-detail", incident))
     assert response.status_code == 200
@@ -551,7 +565,7 @@ def test_action_without_csrf_token_is_refused(agent, incident):
 
 
 def test_desk_user_who_is_no_agent_cannot_resolve_its_own_incident(client, desk_user, agent):
-    incident = raise_incident(desk_user, "My laptop")
+    incident = make_incident(requester=desk_user, short_description="My laptop")
     client.force_login(desk_user)
     response = client.post(
         action_url(incident, "resolve"),
@@ -626,7 +640,7 @@ def test_administrator_may_edit_anyones_note(client, admin_user, l1, incident):
 
 
 def test_note_of_another_incident_is_404(desk, agent, customer, incident):
-    other = raise_incident(customer, "Other")
+    other = make_incident(requester=customer, short_description="Other")
     note = services.note_add(incident=other, actor=agent, kind="comment", body="Elsewhere")
     assert desk.get(url("incident-note-edit", incident, note.pk)).status_code == 404
 
@@ -674,7 +688,7 @@ def test_refused_task_transition_is_a_400_naming_the_state(desk, agent, incident
 
 
 def test_task_of_another_incident_is_404(desk, agent, customer, incident):
-    other = raise_incident(customer, "Other")
+    other = make_incident(requester=customer, short_description="Other")
     task = services.task_create(incident=other, actor=agent, data={"short_description": "Elsewhere"})
     assert desk.post(url("incident-task-action", incident, task.pk, "start")).status_code == 404
 
@@ -769,8 +783,8 @@ def _page_queries(client, path, django_assert_max_num_queries) -> int:
 def test_incident_page_query_count_is_fixed_whatever_the_number_of_notes_tasks_and_entries(
     desk, agent, customer, network, name, django_assert_max_num_queries
 ):
-    few = raise_incident(customer, "Few")
-    many = raise_incident(customer, "Many")
+    few = make_incident(requester=customer, short_description="Few")
+    many = make_incident(requester=customer, short_description="Many")
     _fill(few, agent, customer, 2)
     _fill(many, agent, customer, 20)
     path_few, path_many = url(name, few), url(name, many)

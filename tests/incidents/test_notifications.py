@@ -1,5 +1,5 @@
-"""Customer e-mails: sent after commit to the requester and requested-for person, built only
-from what each recipient may read."""
+"""Customer e-mails: sent after commit, through the notification queue, to the requester and
+requested-for person, built only from what each recipient may read."""
 
 import pytest
 from django.core import mail
@@ -7,10 +7,12 @@ from django.db import transaction
 from django.template import engines
 
 from conftest import make_user
-from incidents import notifications, services, workflows
+from incidents import services, workflows
 from incidents.models import Incident, IncidentNote
 from itsm.models import AssignmentGroup
 from itsm.policy.rules import INCIDENT_HIDDEN
+from notifications import services as notify
+from notifications.models import Kind, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -93,15 +95,15 @@ def test_resolved_email_never_shows_fields_hidden_from_the_customer(
 
 def test_email_context_holds_only_fields_the_recipient_reads(record, customer, agent):
     record = resolve(record, agent)
-    context = notifications.incident_context(customer, record)
+    context = notify.work_values(customer, record)
     names = {key.removesuffix("_label") for key in context}
     assert not names & INCIDENT_HIDDEN
     assert {"number", "short_description", "state", "resolution_code"} <= names
     # Even a template that asks for a hidden field gets nothing.
     template = engines["django"].from_string(
-        "[{{ incident.priority }}][{{ incident.assignee }}][{{ incident.resolution_notes }}]"
+        "[{{ work.priority }}][{{ work.assignee }}][{{ work.resolution_notes }}]"
     )
-    assert template.render({"incident": context}) == "[][][]"
+    assert template.render({"work": context}) == "[][][]"
 
 
 def test_no_email_when_the_resolution_rolls_back(record, agent, django_capture_on_commit_callbacks):
@@ -184,14 +186,86 @@ def test_agent_who_is_the_requester_gets_no_copy_of_its_own_comment(
     assert [m.to for m in mail.outbox] == [[customer2.email]]
 
 
-def test_a_mail_server_failure_does_not_fail_the_resolution(
-    record, agent, monkeypatch, django_capture_on_commit_callbacks
+def test_a_mail_server_failure_does_not_fail_the_resolution_and_the_mail_is_tried_again(
+    record, agent, customer, customer2, monkeypatch, django_capture_on_commit_callbacks
 ):
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("mail server down")
+    from django_q.models import Schedule
 
-    monkeypatch.setattr(notifications, "send_mail", refuse)
+    class Down:
+        def open(self):
+            raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(notify, "get_connection", Down)
     with django_capture_on_commit_callbacks(execute=True):
         resolve(record, agent)
     record.refresh_from_db()
     assert record.state == "resolved"
+    assert mail.outbox == []
+    (retry,) = Schedule.objects.filter(func="notifications.services.deliver")
+    assert customer.email in retry.args and customer2.email in retry.args
+
+
+def test_customer_e_mails_leave_through_the_delivery_queue_after_commit(
+    record, agent, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    real = notify.async_task
+
+    def spy(func, *args, **kwargs):
+        queued.append((func, len(args[0])))
+        return real(func, *args, **kwargs)
+
+    monkeypatch.setattr(notify, "async_task", spy)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.note_add(incident=record, actor=agent, kind=IncidentNote.Kind.COMMENT, body="On my way.")
+        assert queued == []
+    assert queued == [("notifications.services.deliver", 2)]
+    assert len(mail.outbox) == 2
+
+
+def test_each_recipient_is_greeted_by_its_own_name(
+    record, agent, customer, customer2, django_capture_on_commit_callbacks
+):
+    customer2.first_name, customer2.last_name = "Ada", "Lovelace"
+    customer2.save(update_fields=["first_name", "last_name"])
+    with django_capture_on_commit_callbacks(execute=True):
+        resolve(record, agent)
+    bodies = {m.to[0]: m.body for m in mail.outbox}
+    assert bodies[customer.email].startswith("Hello customer,")
+    assert bodies[customer2.email].startswith("Hello Ada Lovelace,")
+
+
+def test_customers_get_e_mail_only_and_no_in_app_notification(
+    record, agent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        resolve(record, agent)
+        services.note_add(incident=record, actor=agent, kind=IncidentNote.Kind.COMMENT, body="Done.")
+    assert len(mail.outbox) == 4
+    assert not Notification.objects.exists()
+
+
+def test_an_agent_the_incident_is_for_is_told_in_the_desk_with_the_desk_link(
+    record, agent, lead, customer2, django_capture_on_commit_callbacks
+):
+    record.requester = lead
+    record.save(update_fields=["requester"])
+    with django_capture_on_commit_callbacks(execute=True):
+        resolve(record, agent)
+    sent = {m.to[0]: m for m in mail.outbox}
+    assert sorted(sent) == sorted([lead.email, customer2.email])
+    assert f"/desk/incidents/{record.pk}/" in sent[lead.email].body
+    assert f"/portal/incidents/{record.pk}/" in sent[customer2.email].body
+    row = Notification.objects.get()
+    assert (row.recipient, row.kind, row.work_id) == (lead, Kind.RESOLVED, record.pk)
+    assert row.subject == "[INC0000042] Resolved: Printer on fire"
+
+
+def test_inactive_people_are_not_emailed(
+    record, agent, customer, customer2, django_capture_on_commit_callbacks
+):
+    customer2.is_active = False
+    customer2.save(update_fields=["is_active"])
+    with django_capture_on_commit_callbacks(execute=True):
+        resolve(record, agent)
+    assert [m.to for m in mail.outbox] == [[customer.email]]

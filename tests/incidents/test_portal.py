@@ -11,6 +11,7 @@ from incidents import services, workflows
 from incidents.models import CsatResponse, Incident, IncidentNote
 from itsm.models import AssignmentGroup, GroupMembership
 from itsm.roles import PERSONAS, Persona
+from tests.incidents.factories import make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +25,6 @@ CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value=
 
 def url(name, incident):
     return reverse(f"portal:{name}", args=[incident.pk])
-
-
-def raise_incident(customer, text="Printer on fire", **data):
-    return services.incident_create(actor=customer, data={"short_description": text, **data})
 
 
 def html_of(response) -> str:
@@ -109,9 +106,9 @@ def test_requested_for_choices_are_limited_to_own_organisation(client, customer,
 
 
 def test_list_shows_mine_as_requester_and_as_requested_for_not_customer2s(client, customer, customer2):
-    raise_incident(customer, "Mine as requester")
-    raise_incident(customer2, "Raised for me", requested_for=customer)
-    raise_incident(customer2, "Only customer2's")
+    make_incident(requester=customer, short_description="Mine as requester")
+    make_incident(requester=customer2, short_description="Raised for me", requested_for=customer)
+    make_incident(requester=customer2, short_description="Only customer2's")
     client.force_login(customer)
     response = client.get(LIST)
     assert response.status_code == 200
@@ -128,9 +125,11 @@ def test_list_shows_mine_as_requester_and_as_requested_for_not_customer2s(client
 
 
 def test_list_filters_by_open_resolved_closed_and_all(client, customer, agent):
-    raise_incident(customer, "Still open")
-    resolve(raise_incident(customer, "Fixed already"), agent)
-    workflows.incident_cancel(incident=raise_incident(customer, "Not needed"), actor=customer)
+    make_incident(requester=customer, short_description="Still open")
+    resolve(make_incident(requester=customer, short_description="Fixed already"), agent)
+    workflows.incident_cancel(
+        incident=make_incident(requester=customer, short_description="Not needed"), actor=customer
+    )
     client.force_login(customer)
     expectations = {
         "open": {"Still open"},
@@ -153,7 +152,7 @@ def test_list_with_an_unknown_state_filter_is_a_400_naming_it(client, customer):
 
 def test_list_paginates_and_keeps_the_filter(client, customer):
     for n in range(30):
-        raise_incident(customer, f"Incident {n}")
+        make_incident(requester=customer, short_description=f"Incident {n}")
     client.force_login(customer)
     html = client.get(LIST, {"state": "open"}).content.decode()
     assert "Page 1 of 2" in html
@@ -164,17 +163,17 @@ def test_list_query_count_is_fixed_whatever_the_number_of_incidents(
     client, customer, django_assert_max_num_queries
 ):
     for n in range(3):
-        raise_incident(customer, f"Few {n}")
+        make_incident(requester=customer, short_description=f"Few {n}")
     client.force_login(customer)
     few = query_count(client, LIST, django_assert_max_num_queries)
     for n in range(22):
-        raise_incident(customer, f"Many {n}")
+        make_incident(requester=customer, short_description=f"Many {n}")
     many = query_count(client, LIST, django_assert_max_num_queries)
     assert few == many
 
 
 def test_home_links_my_incidents_to_their_page_and_offers_to_raise_one(client, customer):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     client.force_login(customer)
     html = html_of(client.get(reverse("portal:home")))
     assert f'href="{url("incident-detail", incident)}"' in html
@@ -185,8 +184,8 @@ def test_home_links_my_incidents_to_their_page_and_offers_to_raise_one(client, c
 
 
 def test_another_customers_incident_is_404_everywhere(client, customer, customer2, agent):
-    incident = raise_incident(customer2, "Not yours")
-    resolve(raise_incident(customer2, "Also not yours"), agent)
+    incident = make_incident(requester=customer2, short_description="Not yours")
+    resolve(make_incident(requester=customer2, short_description="Also not yours"), agent)
     resolved = Incident.objects.get(short_description="Also not yours")
     client.force_login(customer)
     assert client.get(url("incident-detail", incident)).status_code == 404
@@ -204,7 +203,7 @@ def test_another_customers_incident_is_404_everywhere(client, customer, customer
 
 
 def test_portal_pages_need_signing_in(client, customer):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     for path in (LIST, NEW, url("incident-detail", incident)):
         response = client.get(path)
         assert response.status_code == 302
@@ -212,14 +211,16 @@ def test_portal_pages_need_signing_in(client, customer):
 
 
 def test_action_urls_accept_only_post(client, customer):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     client.force_login(customer)
     for name in ("incident-comment", "incident-csat", "incident-cancel"):
         assert client.get(url(name, incident)).status_code == 405
 
 
 def test_detail_shows_the_fields_a_customer_may_read(client, customer, customer2, agent):
-    incident = raise_incident(customer, "Mail bounces", description="Every mail to sales@ bounces.")
+    incident = make_incident(
+        requester=customer, short_description="Mail bounces", description="Every mail to sales@ bounces."
+    )
     services.incident_update(incident=incident, actor=customer, data={"requested_for": customer2})
     resolve(incident, agent)
     client.force_login(customer)
@@ -252,8 +253,8 @@ def test_hidden_fields_never_appear_in_portal_html(client, customer, agent):
     secret_agent = make_user("zz-secret-agent", *PERSONAS[Persona.L2_AGENT])
     group = AssignmentGroup.objects.create(name="ZZ Secret Group")
     GroupMembership.objects.create(group=group, user=secret_agent)
-    open_one = raise_incident(customer, "Screen flickers")
-    resolved_one = raise_incident(customer, "Keyboard sticky")
+    open_one = make_incident(requester=customer, short_description="Screen flickers")
+    resolved_one = make_incident(requester=customer, short_description="Keyboard sticky")
     for incident in (open_one, resolved_one):
         services.incident_update(
             incident=incident,
@@ -291,7 +292,7 @@ def test_hidden_fields_never_appear_in_portal_html(client, customer, agent):
 
 
 def test_customer_comment_appears_in_the_conversation(client, customer, agent):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     services.note_add(incident=incident, actor=agent, kind="work_note", body="Agents only: check the fuser")
     client.force_login(customer)
     response = client.post(url("incident-comment", incident), {"body": "It smells of smoke too."})
@@ -306,7 +307,7 @@ def test_customer_comment_appears_in_the_conversation(client, customer, agent):
 
 
 def test_empty_comment_is_refused_with_a_form_error(client, customer):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     client.force_login(customer)
     response = client.post(url("incident-comment", incident), {"body": "  "})
     assert response.status_code == 400
@@ -318,7 +319,7 @@ def test_empty_comment_is_refused_with_a_form_error(client, customer):
 
 
 def test_csat_form_is_absent_before_resolution_and_a_post_is_refused_plainly(client, customer):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     client.force_login(customer)
     html = html_of(client.get(url("incident-detail", incident)))
     assert url("incident-csat", incident) not in html
@@ -330,7 +331,7 @@ def test_csat_form_is_absent_before_resolution_and_a_post_is_refused_plainly(cli
 
 
 def test_csat_after_resolution_submits_and_a_second_submit_updates_it(client, customer, agent):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     resolve(incident, agent)
     client.force_login(customer)
     html = html_of(client.get(url("incident-detail", incident)))
@@ -350,7 +351,7 @@ def test_csat_after_resolution_submits_and_a_second_submit_updates_it(client, cu
 
 
 def test_csat_rating_outside_one_to_five_is_a_400(client, customer, agent):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     resolve(incident, agent)
     client.force_login(customer)
     for rating in ("0", "6", "", "five"):
@@ -364,7 +365,7 @@ def test_csat_rating_outside_one_to_five_is_a_400(client, customer, agent):
 
 
 def test_customer_cancels_an_open_incident(client, customer):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     client.force_login(customer)
     assert url("incident-cancel", incident) in html_of(client.get(url("incident-detail", incident)))
     response = client.post(url("incident-cancel", incident), {"reason": "It works again"}, follow=True)
@@ -377,7 +378,7 @@ def test_customer_cancels_an_open_incident(client, customer):
 
 
 def test_cancel_is_refused_once_resolved(client, customer, agent):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     resolve(incident, agent)
     client.force_login(customer)
     assert url("incident-cancel", incident) not in html_of(client.get(url("incident-detail", incident)))
@@ -394,7 +395,7 @@ def test_cancel_is_refused_once_resolved(client, customer, agent):
 
 
 def test_customer_edits_short_description_and_description_while_new(client, customer):
-    incident = raise_incident(customer, "Typo in titel")
+    incident = make_incident(requester=customer, short_description="Typo in titel")
     client.force_login(customer)
     assert url("incident-edit", incident) in html_of(client.get(url("incident-detail", incident)))
     response = client.post(
@@ -407,7 +408,7 @@ def test_customer_edits_short_description_and_description_while_new(client, cust
 
 
 def test_once_started_only_requested_for_may_be_changed(client, customer, customer2, agent):
-    incident = raise_incident(customer, "Original words")
+    incident = make_incident(requester=customer, short_description="Original words")
     workflows.incident_start(incident=incident, actor=agent)
     incident.refresh_from_db()
     client.force_login(customer)
@@ -425,7 +426,7 @@ def test_once_started_only_requested_for_may_be_changed(client, customer, custom
 
 
 def test_edit_requested_for_outside_own_organisation_is_refused(client, customer, outsider):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     client.force_login(customer)
     response = client.post(
         url("incident-edit", incident),
@@ -442,7 +443,7 @@ def test_edit_requested_for_outside_own_organisation_is_refused(client, customer
 
 
 def test_edit_over_someone_elses_change_is_refused_as_a_conflict(client, customer):
-    incident = raise_incident(customer, "First words")
+    incident = make_incident(requester=customer, short_description="First words")
     stale_version = incident.version
     services.incident_update(incident=incident, actor=customer, data={"description": "Changed meanwhile"})
     client.force_login(customer)
@@ -457,7 +458,7 @@ def test_edit_over_someone_elses_change_is_refused_as_a_conflict(client, custome
 
 
 def test_edit_of_a_resolved_incident_offers_only_requested_for(client, customer, agent):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     resolve(incident, agent)
     client.force_login(customer)
     # requested_for stays writable in every state (SPEC §4); the texts only while new.
@@ -467,7 +468,7 @@ def test_edit_of_a_resolved_incident_offers_only_requested_for(client, customer,
 
 
 def test_a_follower_reads_the_incident_but_may_not_edit_comment_or_cancel(client, customer, customer2, agent):
-    incident = raise_incident(customer, "Shared with a follower")
+    incident = make_incident(requester=customer, short_description="Shared with a follower")
     services.follower_add(incident=incident, actor=agent, user=customer2)
     client.force_login(customer2)
     html = html_of(client.get(url("incident-detail", incident)))
@@ -492,7 +493,7 @@ def test_a_follower_reads_the_incident_but_may_not_edit_comment_or_cancel(client
 def test_detail_query_count_is_fixed_whatever_the_number_of_comments(
     client, customer, customer2, agent, django_assert_max_num_queries
 ):
-    incident = raise_incident(customer, requested_for=customer2)
+    incident = make_incident(requester=customer, requested_for=customer2)
     authors = (customer, customer2, agent)  # shown as "You", by name, and as the service desk
     for n in range(2):
         services.note_add(incident=incident, actor=authors[n % 3], kind="comment", body=f"c{n}")

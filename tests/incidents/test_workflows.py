@@ -9,6 +9,7 @@ from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm.errors import InvalidInput, NotAllowed, TransitionNotAllowed
 from itsm.models import AssignmentGroup, AuditEntry, GroupMembership
 from itsm.workflow import task_transition
+from tests.incidents.factories import make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -51,10 +52,6 @@ ALLOWED_CASES = [(state, action) for state, moves in ALLOWED.items() for action 
 REFUSED_CASES = [(state, action) for state in STATES for action in ACTIONS if action not in ALLOWED[state]]
 
 
-def _raise(customer, text="Printer on fire") -> Incident:
-    return services.incident_create(actor=customer, data={"short_description": text})
-
-
 def _walk(incident: Incident, state: str, agent) -> Incident:
     """Bring ``incident`` from new to ``state`` through the workflows (never a raw write)."""
     steps = {
@@ -93,7 +90,7 @@ def _transitions(incident):
 
 @pytest.mark.parametrize(("state", "action"), ALLOWED_CASES)
 def test_every_allowed_transition_works_through_its_api_action(state, action, customer, agent, api):
-    incident = _walk(_raise(customer), state, agent)
+    incident = _walk(make_incident(requester=customer), state, agent)
     before = len(_transitions(incident))
     r = api.as_user(agent).post(f"{URL}{incident.pk}/{action}/", _body(action), format="json")
     assert r.status_code == 200, r.content
@@ -109,7 +106,7 @@ def test_every_allowed_transition_works_through_its_api_action(state, action, cu
 def test_a_refused_transition_is_400_naming_the_current_state_and_the_allowed_ones(
     state, action, customer, agent, api
 ):
-    incident = _walk(_raise(customer), state, agent)
+    incident = _walk(make_incident(requester=customer), state, agent)
     version = incident.version
     r = api.as_user(agent).post(f"{URL}{incident.pk}/{action}/", _body(action), format="json")
     assert r.status_code == 400, r.content
@@ -122,7 +119,7 @@ def test_a_refused_transition_is_400_naming_the_current_state_and_the_allowed_on
 
 
 def test_the_full_lifecycle_new_in_progress_on_hold_resolved_closed(customer, agent, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     client = api.as_user(agent)
     seen = []
     for action in ("start", "hold", "resume", "hold", "resolve", "close"):
@@ -136,7 +133,7 @@ def test_the_full_lifecycle_new_in_progress_on_hold_resolved_closed(customer, ag
 
 @pytest.mark.parametrize("user_fixture", ["customer", "agent"])
 def test_state_cannot_be_written_by_patch(user_fixture, customer, agent, request, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = api.as_user(request.getfixturevalue(user_fixture)).patch(
         f"{URL}{incident.pk}/", {"state": "resolved"}, format="json"
     )
@@ -147,7 +144,7 @@ def test_state_cannot_be_written_by_patch(user_fixture, customer, agent, request
 
 
 def test_a_customer_cannot_take_agent_transitions_on_its_own_incident(customer, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     client = api.as_user(customer)
     for action in ("start", "acknowledge", "hold", "resolve"):
         r = client.post(f"{URL}{incident.pk}/{action}/", _body(action), format="json")
@@ -157,7 +154,7 @@ def test_a_customer_cannot_take_agent_transitions_on_its_own_incident(customer, 
 
 
 def test_acknowledge_assigns_the_acknowledging_agent_and_records_when(customer, agent, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = api.as_user(agent).post(f"{URL}{incident.pk}/acknowledge/", {"comment": "On it"}, format="json")
     assert r.status_code == 200, r.content
     incident.refresh_from_db()
@@ -167,7 +164,7 @@ def test_acknowledge_assigns_the_acknowledging_agent_and_records_when(customer, 
 
 
 def test_hold_with_a_reason_writes_it_into_the_work_journal(customer, agent, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = api.as_user(agent).post(f"{URL}{incident.pk}/hold/", {"reason": "Waiting for parts"}, format="json")
     assert r.status_code == 200, r.content
     note = incident.notes.get()
@@ -179,7 +176,7 @@ def test_hold_with_a_reason_writes_it_into_the_work_journal(customer, agent, api
 
 @pytest.mark.parametrize("code", ["resolved", "workaround", "duplicate", "not_reproducible", "by_design"])
 def test_resolve_accepts_each_resolution_code_of_the_spec(code, customer, agent, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = api.as_user(agent).post(
         f"{URL}{incident.pk}/resolve/", {"resolution_code": code, "resolution_notes": "Done."}, format="json"
     )
@@ -203,7 +200,7 @@ def test_resolve_accepts_each_resolution_code_of_the_spec(code, customer, agent,
     ],
 )
 def test_resolve_needs_a_valid_code_and_notes_else_400_naming_the_field(body, field, customer, agent, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = api.as_user(agent).post(f"{URL}{incident.pk}/resolve/", body, format="json")
     assert r.status_code == 400, r.content
     assert field in r.json()
@@ -215,7 +212,7 @@ def test_resolve_needs_a_valid_code_and_notes_else_400_naming_the_field(body, fi
     ("code", "notes", "field"), [("bogus", "Done.", "resolution_code"), ("resolved", " ", "resolution_notes")]
 )
 def test_the_resolve_workflow_itself_refuses_a_bad_code_or_empty_notes(code, notes, field, customer, agent):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     with pytest.raises(InvalidInput) as exc:
         workflows.incident_resolve(
             incident=incident, actor=agent, resolution_code=code, resolution_notes=notes
@@ -228,7 +225,7 @@ def test_the_resolve_workflow_itself_refuses_a_bad_code_or_empty_notes(code, not
 def test_reopen_moves_back_to_in_progress_and_writes_reopened_notes_into_the_work_journal(
     customer, agent, api
 ):
-    incident = _walk(_raise(customer), "resolved", agent)
+    incident = _walk(make_incident(requester=customer), "resolved", agent)
     r = api.as_user(agent).post(f"{URL}{incident.pk}/reopen/", {"notes": "Still jams"}, format="json")
     assert r.status_code == 200, r.content
     incident.refresh_from_db()
@@ -240,7 +237,7 @@ def test_reopen_moves_back_to_in_progress_and_writes_reopened_notes_into_the_wor
 
 
 def test_customer_cannot_reopen_its_own_resolved_incident(customer, agent, api):
-    incident = _walk(_raise(customer), "resolved", agent)
+    incident = _walk(make_incident(requester=customer), "resolved", agent)
     r = api.as_user(customer).post(f"{URL}{incident.pk}/reopen/", {"notes": "Not fixed"}, format="json")
     assert r.status_code == 403, r.content
     incident.refresh_from_db()
@@ -249,7 +246,7 @@ def test_customer_cannot_reopen_its_own_resolved_incident(customer, agent, api):
 
 
 def test_agent_cancels_an_open_incident(customer, agent, api):
-    incident = _walk(_raise(customer), "in_progress", agent)
+    incident = _walk(make_incident(requester=customer), "in_progress", agent)
     r = api.as_user(agent).post(f"{URL}{incident.pk}/cancel/", {"reason": "Raised twice"}, format="json")
     assert r.status_code == 200, r.content
     incident.refresh_from_db()
@@ -258,7 +255,7 @@ def test_agent_cancels_an_open_incident(customer, agent, api):
 
 
 def test_customer_cancels_its_own_incident_before_resolution(customer, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = api.as_user(customer).post(f"{URL}{incident.pk}/cancel/", {"reason": "It works now"}, format="json")
     assert r.status_code == 200, r.content
     incident.refresh_from_db()
@@ -268,7 +265,7 @@ def test_customer_cancels_its_own_incident_before_resolution(customer, api):
 
 
 def test_customer_cannot_cancel_its_incident_once_resolved(customer, agent, api):
-    incident = _walk(_raise(customer), "resolved", agent)
+    incident = _walk(make_incident(requester=customer), "resolved", agent)
     r = api.as_user(customer).post(f"{URL}{incident.pk}/cancel/", {}, format="json")
     assert r.status_code == 400, r.content
     assert r.json()["state"] == ["resolved"]
@@ -277,7 +274,7 @@ def test_customer_cannot_cancel_its_incident_once_resolved(customer, agent, api)
 
 
 def test_customer_cannot_cancel_someone_elses_incident(customer, customer2, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = api.as_user(customer2).post(f"{URL}{incident.pk}/cancel/", {}, format="json")
     assert r.status_code == 404, r.content
     incident.refresh_from_db()
@@ -285,7 +282,7 @@ def test_customer_cannot_cancel_someone_elses_incident(customer, customer2, api)
 
 
 def test_close_turns_a_resolved_incident_closed(customer, agent, api):
-    incident = _walk(_raise(customer), "resolved", agent)
+    incident = _walk(make_incident(requester=customer), "resolved", agent)
     r = api.as_user(agent).post(f"{URL}{incident.pk}/close/", format="json")
     assert r.status_code == 200, r.content
     incident.refresh_from_db()
@@ -295,7 +292,7 @@ def test_close_turns_a_resolved_incident_closed(customer, agent, api):
 
 
 def test_the_workflow_refuses_a_transition_from_the_wrong_state_with_the_allowed_list(customer, agent):
-    incident = _walk(_raise(customer), "closed", agent)
+    incident = _walk(make_incident(requester=customer), "closed", agent)
     with pytest.raises(TransitionNotAllowed) as exc:
         workflows.incident_reopen(incident=incident, actor=agent, notes="again")
     assert exc.value.fields == {"state": ["closed"], "allowed": []}
@@ -321,7 +318,7 @@ def _assignment(incident):
 
 
 def test_assign_to_a_user(customer, agent, lead, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = _assign(api, lead, incident, {"assignee": agent.pk})
     assert r.status_code == 200, r.content
     assert r.json()["assignee"] == agent.pk
@@ -330,21 +327,21 @@ def test_assign_to_a_user(customer, agent, lead, api):
 
 
 def test_assign_to_a_group(customer, lead, group, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = _assign(api, lead, incident, {"assignment_group": group.pk})
     assert r.status_code == 200, r.content
     assert _assignment(incident) == (None, group)
 
 
 def test_assign_to_a_user_within_its_group(customer, agent, lead, group, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = _assign(api, lead, incident, {"assignee": agent.pk, "assignment_group": group.pk})
     assert r.status_code == 200, r.content
     assert _assignment(incident) == (agent, group)
 
 
 def test_the_assignee_must_be_an_agent(customer, customer2, lead, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = _assign(api, lead, incident, {"assignee": customer2.pk})
     assert r.status_code == 400, r.content
     assert "assignee" in r.json()
@@ -352,7 +349,7 @@ def test_the_assignee_must_be_an_agent(customer, customer2, lead, api):
 
 
 def test_with_a_group_the_assignee_must_be_one_of_its_members(customer, l1, lead, group, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = _assign(api, lead, incident, {"assignee": l1.pk, "assignment_group": group.pk})
     assert r.status_code == 400, r.content
     assert "assignee" in r.json()
@@ -362,14 +359,14 @@ def test_with_a_group_the_assignee_must_be_one_of_its_members(customer, l1, lead
 def test_an_inactive_group_cannot_be_assigned(customer, lead, group, api):
     group.is_active = False
     group.save()
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = _assign(api, lead, incident, {"assignment_group": group.pk})
     assert r.status_code == 400, r.content
     assert "assignment_group" in r.json()
 
 
 def test_assigning_all_null_unassigns(customer, agent, lead, group, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     services.incident_assign(incident=incident, actor=lead, assignee=agent, assignment_group=group)
     r = _assign(api, lead, incident, {"assignee": None, "assignment_group": None})
     assert r.status_code == 200, r.content
@@ -377,7 +374,7 @@ def test_assigning_all_null_unassigns(customer, agent, lead, group, api):
 
 
 def test_customer_may_read_its_incident_but_not_assign_it(customer, agent, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     assert api.as_user(customer).get(f"{URL}{incident.pk}/").status_code == 200
     r = _assign(api, customer, incident, {"assignee": agent.pk})
     assert r.status_code == 403, r.content
@@ -385,14 +382,14 @@ def test_customer_may_read_its_incident_but_not_assign_it(customer, agent, api):
 
 
 def test_customer_assigning_someone_elses_incident_is_404(customer, customer2, agent, api):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     r = _assign(api, customer2, incident, {"assignee": agent.pk})
     assert r.status_code == 404, r.content
     assert _assignment(incident) == (None, None)
 
 
 def test_the_assign_service_refuses_a_customer_actor(customer, agent):
-    incident = _raise(customer)
+    incident = make_incident(requester=customer)
     with pytest.raises(NotAllowed):
         services.incident_assign(incident=incident, actor=customer, assignee=agent)
 
@@ -402,7 +399,7 @@ def test_the_assign_service_refuses_a_customer_actor(customer, agent):
 
 @pytest.fixture
 def incident(customer):
-    return _raise(customer)
+    return make_incident(requester=customer)
 
 
 @pytest.fixture
@@ -460,7 +457,9 @@ def test_another_customers_incident_tasks_are_404(incident, task, customer2, api
 
 def test_tasks_are_listed_as_the_incidents_subtasks(incident, task, customer, agent, api):
     other = services.task_create(
-        incident=_raise(customer, "Other"), actor=agent, data={"short_description": "No"}
+        incident=make_incident(requester=customer, short_description="Other"),
+        actor=agent,
+        data={"short_description": "No"},
     )
     r = api.as_user(agent).get(f"{URL}{incident.pk}/tasks/")
     assert r.status_code == 200, r.content

@@ -19,10 +19,10 @@ from notifications import services as notify
 from notifications.models import Kind, Notification
 from notifications.services import Message
 from sla.tasks import sla_sweep
+from tests.incidents.factories import make_incident
 from tests.sla.support import (  # noqa: F401 (the fixtures ``now``, ``standard``, ``desk``)
     desk_fixture,
     now_fixture,
-    raise_incident,
     standard_fixture,
 )
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 def assigned_incidents(count, customer, lead, agent, desk, text="Mail is down"):
     return [
         services.incident_assign(
-            incident=raise_incident(customer, text=f"{text} #{n}"),
+            incident=make_incident(requester=customer, short_description=f"{text} #{n}"),
             actor=lead,
             assignee=agent,
             assignment_group=desk,
@@ -79,7 +79,9 @@ def test_up_to_the_digest_threshold_each_record_gets_its_own_message(
 
 
 def test_a_digest_is_per_person_and_kind_not_across_kinds(agent, customer, lead, desk, now, standard):
-    incidents = [raise_incident(customer, text=f"Printer {n}") for n in range(notify.DIGEST_AT)]
+    incidents = [
+        make_incident(requester=customer, short_description=f"Printer {n}") for n in range(notify.DIGEST_AT)
+    ]
     messages = [Message(agent, Kind.SLA_BREACHED, i, {"target": "response"}) for i in incidents]
     messages += [Message(agent, Kind.ESCALATED, i, {"escalation_level": 1, "by": "lead"}) for i in incidents]
     notify.send(messages)
@@ -113,7 +115,7 @@ def test_e_mails_are_delivered_by_background_tasks_in_chunks_after_the_commit(
 
     monkeypatch.setattr(notify, "async_task", spy)
     monkeypatch.setattr(notify, "MAIL_CHUNK", 2)
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     people = [agent, lead, customer]
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notify.send(
@@ -135,7 +137,7 @@ def test_e_mails_are_sent_at_once_when_the_task_broker_is_down(
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(notify, "async_task", broken)
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     with django_capture_on_commit_callbacks(execute=True):
         notify.send([Message(agent, Kind.ESCALATED, incident, {"escalation_level": 1, "by": "x"})])
     assert [m.to for m in mail.outbox] == [[agent.email]]
@@ -211,7 +213,7 @@ def test_a_retry_sends_when_the_server_is_back():
 
 
 def test_notification_rows_keep_their_time_and_order_when_written_in_bulk(customer, agent, now, standard):
-    incidents = [raise_incident(customer, text=f"Disk {n}") for n in range(3)]
+    incidents = [make_incident(requester=customer, short_description=f"Disk {n}") for n in range(3)]
     notify.send([Message(agent, Kind.SLA_BREACHED, i, {"target": "response"}) for i in incidents])
     rows = list(Notification.objects.filter(recipient=agent).order_by("id"))
     assert [r.work_id for r in rows] == [i.pk for i in incidents]

@@ -1,5 +1,5 @@
 """Helpers for the SLA, sweep and escalation tests: a controllable clock (``timezone.now``),
-SLA definitions and business calendars, and incidents raised through the services."""
+SLA definitions and business calendars. Incidents come from ``tests/incidents/factories.py``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import services
-from itsm.models import AssignmentGroup, GroupMembership, SlaDefinition
+from itsm.models import SlaDefinition
 from sla.models import BusinessCalendar, Holiday, SlaClock, WorkingPeriod
+from tests.itsm.factories import make_group
 
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday; London is on GMT (UTC) then
 
@@ -51,10 +51,7 @@ def standard_fixture(db):
 @pytest.fixture(name="desk")
 def desk_fixture(lead, agent):
     """The "Service Desk" group: ``lead`` leads it, ``agent`` is a member."""
-    group = AssignmentGroup.objects.create(name="Service Desk")
-    GroupMembership.objects.create(group=group, user=lead, role=GroupMembership.Role.LEAD)
-    GroupMembership.objects.create(group=group, user=agent, role=GroupMembership.Role.MEMBER)
-    return group
+    return make_group("Service Desk", leads=[lead], members=[agent])
 
 
 # Minutes per priority: (response, resolution).
@@ -82,13 +79,6 @@ def office_calendar(name="Office hours", zone="Europe/London", *, start=time(9),
 
 def holiday(calendar, day, *, recurring=False, name="Holiday"):
     return Holiday.objects.create(calendar=calendar, name=name, date=day, recurring=recurring)
-
-
-def raise_incident(actor, *, priority=None, text="Mail is down", **data):
-    """An incident raised through the service (``priority`` sets impact/urgency-free priority
-    by the service's ``system`` values, as enrichment would)."""
-    system = {"priority": priority} if priority else {}
-    return services.incident_create(actor=actor, data={"short_description": text, **data}, **system)
 
 
 def clocks_of(work, **filters):

@@ -15,6 +15,7 @@ from django.db import transaction
 from sla import signals
 from sla.clocks import recalendar
 from sla.models import BusinessCalendar, ClockEvent, Holiday
+from tests.incidents.factories import make_incident
 from tests.sla.support import (
     MONDAY_9,
     clock,
@@ -24,7 +25,6 @@ from tests.sla.support import (
     make_definition,
     now_fixture,  # noqa: F401 (the ``now`` fixture)
     office_calendar,
-    raise_incident,
 )
 from tests.sla.test_admin import calendar_form, management
 
@@ -47,7 +47,7 @@ def office(db):
 
 @pytest.fixture
 def incident(office, customer, now):
-    return raise_incident(customer)  # Monday 09:00
+    return make_incident(requester=customer)  # Monday 09:00
 
 
 def test_the_clocks_start_on_the_calendar_as_it_is(incident):
@@ -180,7 +180,7 @@ def test_a_change_that_rolls_back_queues_nothing(
 def test_moving_many_clocks_works_in_batches_and_keeps_each_works_due_time(
     office, customer, now, django_capture_on_commit_callbacks
 ):
-    incidents = [raise_incident(customer, text=f"Printer {n}") for n in range(7)]
+    incidents = [make_incident(requester=customer, short_description=f"Printer {n}") for n in range(7)]
     before = office.as_calendar()
     holiday(office, TUESDAY)
     assert recalendar(office.pk, before, MONDAY_9, batch=3) == 14  # a response and a resolution each

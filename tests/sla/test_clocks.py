@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from incidents import events, services, workflows
+from incidents import alerts, services, workflows
 from incidents.models import IncidentNote
 from itsm.models import Host, HostGroup
 from sla import clocks as sla_clocks
 from sla.models import ClockEvent, ClockState, SlaClock, SlaStatus
 from sla.tasks import sla_sweep
+from tests.incidents.factories import make_incident
 from tests.sla.support import (
     clock,
     clocks_of,
@@ -27,7 +28,6 @@ from tests.sla.support import (
     make_definition,
     now_fixture,  # noqa: F401 (the ``now`` fixture)
     office_calendar,
-    raise_incident,
 )
 
 pytestmark = pytest.mark.django_db
@@ -52,14 +52,14 @@ def resolve(incident, actor):
 
 
 def test_without_any_sla_definition_no_clock_starts(customer, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     assert incident.sla_definition is None
     assert not SlaClock.objects.filter(work_id=incident.pk).exists()
     assert fresh(incident).sla_status == ""
 
 
 def test_the_account_wide_default_applies_when_nothing_else_does(customer, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     assert fresh(incident).sla_definition == standard
 
 
@@ -67,18 +67,18 @@ def test_the_organisation_default_comes_before_the_account_wide_one(customer, or
     gold = make_definition("Gold")
     organisation.default_sla = gold
     organisation.save()
-    assert fresh(raise_incident(customer)).sla_definition == gold
+    assert fresh(make_incident(requester=customer)).sla_definition == gold
 
 
 def test_an_inactive_organisation_default_is_skipped(customer, organisation, standard, now):
     organisation.default_sla = make_definition("Retired", is_active=False)
     organisation.save()
-    assert fresh(raise_incident(customer)).sla_definition == standard
+    assert fresh(make_incident(requester=customer)).sla_definition == standard
 
 
 def test_an_inactive_account_wide_default_is_not_used(customer, now):
     make_definition("Old", is_default=True, is_active=False)
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     assert fresh(incident).sla_definition is None
     assert not SlaClock.objects.filter(work_id=incident.pk).exists()
 
@@ -88,7 +88,7 @@ def _alert(monitor, host="db01"):
         "source": "prometheus", "rule": "DiskFull", "host": host, "severity": "minor",
         "message": "/var is 97% full", "fingerprint": f"diskfull-{host}",
     }  # fmt: skip
-    return events.event_ingest(actor=monitor, payload=payload)
+    return alerts.event_ingest(actor=monitor, payload=payload)
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_hosts_passed_to_the_create_service_choose_the_sla(agent, standard, now)
 
 
 def test_a_clock_per_target_of_the_priority(customer, standard, now):
-    incident = raise_incident(customer, priority="P1")
+    incident = make_incident(requester=customer, priority="P1")
     found = clocks_of(incident)
     assert set(found) == {"response", "resolution"}
     assert found["response"].target_duration == 15 * M
@@ -151,14 +151,14 @@ def test_a_clock_per_target_of_the_priority(customer, standard, now):
 
 def test_a_priority_without_a_target_gets_no_clock_for_it(customer, now):
     make_definition("Resolution only", is_default=True, targets={"P4": (None, 600)})
-    assert set(clocks_of(raise_incident(customer))) == {"resolution"}
+    assert set(clocks_of(make_incident(requester=customer))) == {"resolution"}
 
 
 def test_due_times_follow_the_business_calendar(customer, now):
     calendar = office_calendar()
     make_definition("Office", calendar=calendar, is_default=True)
     now.set(datetime(2026, 3, 6, 16, 0, tzinfo=UTC))  # Friday 16:00 London
-    incident = raise_incident(customer)  # P4: response 4 h, resolution 24 h of office time
+    incident = make_incident(requester=customer)  # P4: response 4 h, resolution 24 h of office time
     found = clocks_of(incident)
     assert found["response"].due_at == datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # Monday 12:00
     assert found["resolution"].due_at == datetime(2026, 3, 11, 16, 0, tzinfo=UTC)  # 1 + 8 + 8 + 7 h
@@ -170,7 +170,7 @@ def test_holidays_push_the_due_time(customer, now):
     holiday(calendar, date(2025, 3, 9), recurring=True)  # every 9 March: Monday in 2026
     make_definition("Office", calendar=calendar, is_default=True)
     now.set(datetime(2026, 3, 6, 16, 0, tzinfo=UTC))
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     assert clock(incident, "response").due_at == datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
@@ -178,7 +178,7 @@ def test_holidays_push_the_due_time(customer, now):
 
 
 def test_hold_pauses_clearing_the_due_time_and_banking_the_elapsed_time(customer, agent, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=2)
     incident = workflows.incident_hold(incident=incident, actor=agent, reason="Waiting for the vendor")
     for found in clocks_of(incident).values():
@@ -196,7 +196,7 @@ def test_hold_pauses_clearing_the_due_time_and_banking_the_elapsed_time(customer
 
 def test_resume_pushes_the_due_time_by_the_paused_business_time(customer, agent, now):
     make_definition("Office", calendar=office_calendar(), is_default=True)
-    incident = raise_incident(customer)  # Monday 09:00; resolution 24 office hours: Wednesday 17:00
+    incident = make_incident(requester=customer)  # Monday 09:00; resolution 24 office hours: Wednesday 17:00
     assert clock(incident).due_at == datetime(2026, 3, 4, 17, 0, tzinfo=UTC)
     now.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
     incident = workflows.incident_hold(incident=incident, actor=agent)
@@ -212,7 +212,7 @@ def test_resume_pushes_the_due_time_by_the_paused_business_time(customer, agent,
 def test_a_clock_already_past_due_when_put_on_hold_is_recorded_as_breached_once(
     customer, agent, standard, now
 ):
-    incident = raise_incident(customer, priority="P1")  # response 15 min
+    incident = make_incident(requester=customer, priority="P1")  # response 15 min
     now.advance(minutes=20)  # no sweep ran
     incident = workflows.incident_hold(incident=incident, actor=agent)
     response = clock(incident, "response")
@@ -231,7 +231,7 @@ def test_a_clock_already_past_due_when_put_on_hold_is_recorded_as_breached_once(
 
 @pytest.mark.parametrize("how", ["acknowledge", "start", "agent comment"])
 def test_the_first_agent_response_stops_the_response_clock(how, customer, agent, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(minutes=30)
     if how == "acknowledge":
         workflows.incident_acknowledge(incident=incident, actor=agent)
@@ -251,7 +251,7 @@ def test_the_first_agent_response_stops_the_response_clock(how, customer, agent,
 def test_a_customers_comment_and_an_agents_work_note_do_not_stop_the_response_clock(
     customer, agent, standard, now
 ):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(minutes=10)
     services.note_add(incident=incident, actor=customer, kind=IncidentNote.Kind.COMMENT, body="Any news?")
     services.note_add(incident=incident, actor=agent, kind=IncidentNote.Kind.WORK_NOTE, body="Internal.")
@@ -259,7 +259,7 @@ def test_a_customers_comment_and_an_agents_work_note_do_not_stop_the_response_cl
 
 
 def test_a_second_response_changes_nothing(customer, agent, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(minutes=5)
     workflows.incident_acknowledge(incident=incident, actor=agent)
     stopped = clock(incident, "response")
@@ -274,7 +274,7 @@ def test_a_second_response_changes_nothing(customer, agent, standard, now):
 
 
 def test_resolving_in_time_stops_both_clocks_met(customer, agent, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=3)
     incident = resolve(incident, agent)
     found = clocks_of(incident)
@@ -286,7 +286,7 @@ def test_resolving_in_time_stops_both_clocks_met(customer, agent, standard, now)
 
 
 def test_resolving_late_stops_both_clocks_breached(customer, agent, standard, now):
-    incident = raise_incident(customer)  # P4: response 4 h, resolution 24 h
+    incident = make_incident(requester=customer)  # P4: response 4 h, resolution 24 h
     now.advance(hours=25)  # no sweep ran: the resolution records the breaches
     incident = resolve(incident, agent)
     found = clocks_of(incident)
@@ -299,7 +299,7 @@ def test_resolving_late_stops_both_clocks_breached(customer, agent, standard, no
 
 
 def test_cancelling_cancels_the_clocks(customer, agent, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=1)
     incident = workflows.incident_cancel(incident=incident, actor=customer, reason="Works again")
     found = clocks_of(incident)
@@ -313,7 +313,7 @@ def test_cancelling_cancels_the_clocks(customer, agent, standard, now):
 def test_reopening_retires_the_clocks_and_starts_new_ones_from_the_reopen_time(
     customer, agent, standard, now
 ):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=2)
     incident = resolve(incident, agent)
     old = set(SlaClock.objects.filter(work_id=incident.pk).values_list("pk", flat=True))
@@ -338,7 +338,7 @@ def test_reopening_retires_the_clocks_and_starts_new_ones_from_the_reopen_time(
 
 
 def test_a_priority_change_retargets_keeping_the_elapsed_time(customer, agent, standard, now):
-    incident = raise_incident(customer)  # P4
+    incident = make_incident(requester=customer)  # P4
     now.advance(minutes=20)
     incident = services.incident_update(incident=incident, actor=agent, data={"priority": "P2"})
     found = clocks_of(incident)
@@ -352,7 +352,7 @@ def test_a_priority_change_retargets_keeping_the_elapsed_time(customer, agent, s
 
 
 def test_a_tighter_target_already_used_up_breaches_at_the_next_sweep(customer, agent, standard, now):
-    incident = raise_incident(customer)  # P4: response 4 h
+    incident = make_incident(requester=customer)  # P4: response 4 h
     now.advance(minutes=40)
     incident = services.incident_update(incident=incident, actor=agent, data={"priority": "P1"})  # 15 min
     assert clock(incident, "response").due_at == now()
@@ -363,7 +363,7 @@ def test_a_tighter_target_already_used_up_breaches_at_the_next_sweep(customer, a
 
 def test_a_target_the_new_priority_does_not_have_is_cancelled(customer, agent, now):
     make_definition("Mixed", is_default=True, targets={"P4": (240, 1440), "P2": (None, 240)})
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(minutes=10)
     incident = services.incident_update(incident=incident, actor=agent, data={"priority": "P2"})
     found = clocks_of(incident)
@@ -374,7 +374,7 @@ def test_a_target_the_new_priority_does_not_have_is_cancelled(customer, agent, n
 
 
 def test_a_priority_change_while_on_hold_keeps_the_clocks_paused(customer, agent, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=1)
     incident = workflows.incident_hold(incident=incident, actor=agent)
     incident = services.incident_update(incident=incident, actor=agent, data={"priority": "P2"})
@@ -390,7 +390,7 @@ def test_a_priority_change_while_on_hold_keeps_the_clocks_paused(customer, agent
 
 
 def test_sla_status_moves_through_in_progress_at_risk_breached(customer, standard, now):
-    incident = raise_incident(customer)  # P4 response 4 h: at risk at 3 h
+    incident = make_incident(requester=customer)  # P4 response 4 h: at risk at 3 h
     assert fresh(incident).sla_status == SlaStatus.IN_PROGRESS
     now.advance(hours=2, minutes=59)
     sla_sweep()
@@ -408,7 +408,7 @@ def test_sla_status_moves_through_in_progress_at_risk_breached(customer, standar
 
 
 def test_sla_status_met_and_paused(customer, agent, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     workflows.incident_hold(incident=incident, actor=agent)
     assert fresh(incident).sla_status == SlaStatus.PAUSED
     workflows.incident_resume(incident=fresh(incident), actor=agent)
@@ -418,7 +418,7 @@ def test_sla_status_met_and_paused(customer, agent, standard, now):
 
 
 def test_a_breached_response_keeps_the_incident_breached_after_it_stops(customer, agent, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=5)
     sla_sweep()
     workflows.incident_acknowledge(incident=fresh(incident), actor=agent)
@@ -433,7 +433,7 @@ def test_a_breached_response_keeps_the_incident_breached_after_it_stops(customer
 
 def test_the_clock_history_is_complete(customer, agent, standard, now):
     start = now()
-    incident = raise_incident(customer)  # P4 resolution 24 h: warned at 18 h
+    incident = make_incident(requester=customer)  # P4 resolution 24 h: warned at 18 h
     now.advance(hours=2)
     incident = workflows.incident_hold(incident=incident, actor=agent, reason="Vendor")
     now.advance(hours=10)
@@ -460,7 +460,7 @@ def test_the_clock_history_is_complete(customer, agent, standard, now):
 
 def test_a_target_that_comes_back_with_a_later_priority_change_gets_a_new_clock(customer, agent, now):
     make_definition("Mixed", is_default=True, targets={"P4": (240, 1440), "P2": (None, 240)})
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(minutes=10)
     incident = services.incident_update(incident=incident, actor=agent, data={"priority": "P2"})
     cancelled = clock(incident, "response")
@@ -478,7 +478,7 @@ def test_a_target_that_comes_back_with_a_later_priority_change_gets_a_new_clock(
 
 def test_a_response_target_that_comes_back_after_work_started_gets_no_late_clock(customer, agent, now):
     make_definition("Mixed", is_default=True, targets={"P4": (240, 1440), "P2": (None, 240)})
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     incident = services.incident_update(incident=incident, actor=agent, data={"priority": "P2"})
     incident = workflows.incident_start(incident=incident, actor=agent)  # the response, on a P2
     now.advance(hours=5)  # past the P4's 4-hour response target, counted from the opening
@@ -496,7 +496,7 @@ def test_a_calendar_edit_leaves_a_clock_already_past_due_for_the_sweep_to_record
 
     calendar = office_calendar()
     make_definition("Office", calendar=calendar, is_default=True)
-    incident = raise_incident(customer)  # Monday 09:00: response due 13:00
+    incident = make_incident(requester=customer)  # Monday 09:00: response due 13:00
     due = clock(incident, "response").due_at
     now.advance(hours=5)  # 14:00, not swept yet
     before = calendar.as_calendar()

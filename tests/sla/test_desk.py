@@ -11,12 +11,13 @@ from django.urls import reverse
 
 from conftest import make_user
 from escalation.models import EscalationPolicy, EscalationStage
-from incidents import services, workflows
+from incidents import workflows
 from incidents.models import IncidentNote
 from itsm.models import AssignmentGroup, GroupMembership, SlaDefinition
 from itsm.roles import Role
 from sla import clocks
 from sla.models import BusinessCalendar, Holiday, WorkingPeriod
+from tests.incidents.factories import make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -94,14 +95,10 @@ def desk_user(organisation):
     return make_user("deskuser", Role.PLATFORM_AGENT, organisation=organisation)
 
 
-def raise_incident(customer, text="Printer on fire", **data):
-    return services.incident_create(actor=customer, data={"short_description": text, **data})
-
-
 def christmas_incident(customer, pauses=1):
     """An incident whose clocks started at ``START`` (before Christmas) and were on hold
     ``pauses`` times, on the London office calendar."""
-    incident = raise_incident(customer, "Payroll export fails")
+    incident = make_incident(requester=customer, short_description="Payroll export fails")
     clocks.cancel(incident, at=START)  # the clocks incident_create started "now" are not wanted
     clocks.restart(incident, at=START)
     at = START
@@ -143,7 +140,7 @@ def test_agent_sees_each_clock_with_its_due_time_calendar_holidays_and_pauses(de
 
 
 def test_the_header_shows_the_sla_status_and_next_due_time_on_every_tab(desk, customer, standard):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     response = desk.get(url("incident-conversation", incident))
     badge = response.context["sla_badge"]
     assert badge["status"] == "in_progress" and badge["due_at"] == incident.sla_due_at
@@ -151,7 +148,7 @@ def test_the_header_shows_the_sla_status_and_next_due_time_on_every_tab(desk, cu
 
 
 def test_an_incident_without_an_sla_says_so(desk, customer):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     text = text_of(desk.get(url("incident-sla", incident)))
     assert "No SLA clock runs for this incident" in text
 
@@ -177,7 +174,7 @@ def test_the_sla_tab_query_count_does_not_grow_with_pauses_events_and_holidays(
 
 
 def test_agent_sees_the_escalation_policy_stage_and_next_advance(desk, customer, standard, escalation_policy):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     assert incident.escalation_stage == 1
     response = desk.get(url("incident-sla", incident))
     escalation = response.context["escalation"]
@@ -195,7 +192,7 @@ def test_agent_sees_the_escalation_policy_stage_and_next_advance(desk, customer,
 def test_on_hold_the_sla_tab_says_the_escalation_timer_is_stopped(
     desk, customer, agent, standard, escalation_policy
 ):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     workflows.incident_hold(incident=incident, actor=agent, reason="Waiting for a part")
     text = text_of(desk.get(url("incident-sla", incident)))
     assert re.search(
@@ -208,7 +205,7 @@ def test_on_hold_the_sla_tab_says_the_escalation_timer_is_stopped(
 def test_agent_escalates_from_the_sla_tab_with_a_reason(
     desk, customer, agent, lead, standard, escalation_policy
 ):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     response = desk.post(
         url("incident-sla-action", incident, "escalate"), {"escalate-reason": "Payroll is due today."}
     )
@@ -224,7 +221,7 @@ def test_agent_escalates_from_the_sla_tab_with_a_reason(
 
 
 def test_agent_acknowledges_from_the_sla_tab(desk, customer, agent, standard, escalation_policy):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     response = desk.post(url("incident-sla-action", incident, "acknowledge"), {"acknowledge-comment": ""})
     assert response.status_code == 302
     incident.refresh_from_db()
@@ -232,7 +229,7 @@ def test_agent_acknowledges_from_the_sla_tab(desk, customer, agent, standard, es
 
 
 def test_escalating_a_resolved_incident_is_refused_with_a_message_not_an_error_page(desk, customer, agent):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     workflows.incident_resolve(
         incident=incident, actor=agent, resolution_code="resolved", resolution_notes="Done."
     )
@@ -246,7 +243,7 @@ def test_escalating_a_resolved_incident_is_refused_with_a_message_not_an_error_p
 
 
 def test_an_unknown_sla_action_is_not_found_and_get_on_an_action_is_refused(desk, customer):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     assert desk.post(url("incident-sla-action", incident, "resolve")).status_code == 404
     assert desk.get(url("incident-sla-action", incident, "escalate")).status_code == 405
 
@@ -254,7 +251,7 @@ def test_an_unknown_sla_action_is_not_found_and_get_on_an_action_is_refused(desk
 def test_a_desk_user_without_the_permission_gets_no_sla_tab_and_cannot_escalate(
     client, desk_user, agent, standard, escalation_policy
 ):
-    own = raise_incident(agent, "My laptop", requester=desk_user)
+    own = make_incident(by=agent, short_description="My laptop", requester=desk_user)
     client.force_login(desk_user)
     overview = client.get(url("incident-detail", own))
     assert overview.status_code == 200
@@ -300,7 +297,7 @@ def test_the_customer_portal_never_shows_sla_status_or_escalation(
 
 def breached_incident(customer, text="Server down"):
     """An incident whose clocks started long enough ago on 24×7 to be past due now."""
-    incident = raise_incident(customer, text)
+    incident = make_incident(requester=customer, short_description=text)
     clocks.restart(incident, at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
     incident.refresh_from_db()
     return incident
@@ -313,7 +310,7 @@ def test_breached_filter_lists_only_incidents_past_an_sla_target(desk, customer)
         **{f"p{n}_{t}_minutes": 60 for n in range(1, 5) for t in ("response", "resolution")},
     )
     late = breached_incident(customer)
-    fresh = raise_incident(customer, "Fresh")
+    fresh = make_incident(requester=customer, short_description="Fresh")
     response = desk.get(LIST, {"breached": "on"})
     numbers = [incident.number for incident in response.context["page"].object_list]
     assert numbers == [late.number]

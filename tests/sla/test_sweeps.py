@@ -28,6 +28,7 @@ from itsm.roles import PERSONAS, Persona
 from notifications.models import Kind, Notification
 from sla.models import ClockEvent, ClockState, SlaClock, SlaStatus
 from sla.tasks import sla_sweep
+from tests.incidents.factories import make_incident
 from tests.sla.support import (
     MONDAY_9,
     clock,
@@ -36,7 +37,6 @@ from tests.sla.support import (
     kinds,
     make_definition,
     now_fixture,  # noqa: F401 (the ``now`` fixture)
-    raise_incident,
     standard_fixture,  # noqa: F401 (the ``standard`` fixture)
 )
 
@@ -46,7 +46,7 @@ H = timedelta(hours=1)
 
 
 def assigned(customer, lead, agent, desk, **kwargs):
-    incident = raise_incident(customer, **kwargs)
+    incident = make_incident(requester=customer, **kwargs)
     return services.incident_assign(incident=incident, actor=lead, assignee=agent, assignment_group=desk)
 
 
@@ -94,7 +94,7 @@ def test_a_warning_at_75_percent_tells_the_assignee_once(
 def test_an_unassigned_incidents_warning_goes_to_the_groups_leads(
     customer, lead, agent, desk, standard, now, django_capture_on_commit_callbacks
 ):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     services.incident_assign(incident=incident, actor=lead, assignment_group=desk)
     now.advance(hours=3)
     sweep(django_capture_on_commit_callbacks)
@@ -164,7 +164,7 @@ def test_each_breach_raises_the_level_once(customer, lead, agent, desk, standard
 
 
 def test_a_paused_clock_is_never_breached(customer, agent, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=1)
     workflows.incident_hold(incident=incident, actor=agent, reason="Waiting for the customer")
     now.advance(days=10)
@@ -176,8 +176,8 @@ def test_a_paused_clock_is_never_breached(customer, agent, standard, now):
 
 
 def test_stopped_and_cancelled_clocks_are_never_breached(customer, agent, standard, now):
-    done = raise_incident(customer, text="done")
-    dropped = raise_incident(customer, text="dropped")
+    done = make_incident(requester=customer, short_description="done")
+    dropped = make_incident(requester=customer, short_description="dropped")
     workflows.incident_resolve(incident=done, actor=agent, resolution_code="resolved", resolution_notes="ok")
     workflows.incident_cancel(incident=dropped, actor=customer)
     now.advance(days=5)
@@ -185,7 +185,7 @@ def test_stopped_and_cancelled_clocks_are_never_breached(customer, agent, standa
 
 
 def test_an_incident_without_assignee_or_group_still_breaches(customer, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=5)
     assert sla_sweep()["breached"] == 1
     assert fresh(incident).escalation_level == 1
@@ -196,7 +196,7 @@ def test_a_sweep_over_many_batches_breaches_all(customer, standard, now, monkeyp
     import sla.tasks
 
     monkeypatch.setattr(sla.tasks, "BATCH", 2)
-    incidents = [raise_incident(customer, text=f"i{n}") for n in range(5)]
+    incidents = [make_incident(requester=customer, short_description=f"i{n}") for n in range(5)]
     now.advance(hours=3)
     assert sla_sweep() == {"warned": 5, "breached": 0}
     now.advance(hours=2)
@@ -211,7 +211,7 @@ def test_a_sweep_with_nothing_due_reads_a_constant_number_of_rows(
     customer, standard, now, django_assert_max_num_queries
 ):
     for n in range(40):
-        raise_incident(customer, text=f"open {n}")
+        make_incident(requester=customer, short_description=f"open {n}")
     now.advance(minutes=30)
     # Per pass (warnings, breaches): a savepoint, one query for the due page, its release.
     with django_assert_max_num_queries(6):
@@ -224,7 +224,7 @@ def test_a_sweeps_queries_do_not_grow_with_the_number_of_due_clocks(customer, st
 
     def queries_for(count, offset):
         for n in range(count):
-            raise_incident(customer, text=f"due {offset + n}")
+            make_incident(requester=customer, short_description=f"due {offset + n}")
         now.advance(hours=5)
         with CaptureQueriesContext(conn) as captured:
             assert sla_sweep()["breached"] == count
@@ -237,7 +237,7 @@ def test_a_sweeps_queries_do_not_grow_with_the_number_of_due_clocks(customer, st
 
 
 def test_management_command_sla_sweep_runs(customer, standard, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=5)
     out = StringIO()
     call_command("sla_sweep", stdout=out)
@@ -249,7 +249,7 @@ def test_management_command_escalation_sweep_runs(customer, now):
     policy = EscalationPolicy.objects.create(name="Default", is_default=True)
     EscalationStage.objects.create(policy=policy, order=1, timeout_minutes=10)
     EscalationStage.objects.create(policy=policy, order=2, timeout_minutes=10)
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(minutes=11)
     out = StringIO()
     call_command("escalation_sweep", stdout=out)
@@ -258,7 +258,7 @@ def test_management_command_escalation_sweep_runs(customer, now):
 
 
 def test_management_command_auto_close_incidents_runs(customer, agent, now):
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     workflows.incident_resolve(
         incident=incident, actor=agent, resolution_code="resolved", resolution_notes="ok"
     )
@@ -291,7 +291,7 @@ def test_the_scheduled_sweeps_run_every_minute_with_their_defaults(name, custome
     policy = EscalationPolicy.objects.create(name="Default", is_default=True)
     for order in (1, 2):
         EscalationStage.objects.create(policy=policy, order=order, timeout_minutes=10)
-    incident = raise_incident(customer)
+    incident = make_incident(requester=customer)
     now.advance(hours=5)
     result = import_string(schedule.func)()
     if name == "sla.sweep":
@@ -354,7 +354,7 @@ def test_two_sla_sweeps_at_once_record_each_breach_once(now, monkeypatch):
     monkeypatch.setattr(sla.tasks, "BATCH", 7)  # many batches, so the sweeps interleave
     make_definition("Standard", is_default=True)
     customer = make_user("customer", *PERSONAS[Persona.EVERYONE])
-    incidents = [raise_incident(customer, text=f"i{n}") for n in range(60)]
+    incidents = [make_incident(requester=customer, short_description=f"i{n}") for n in range(60)]
     at = now.advance(hours=4, minutes=30)  # the response clocks (4 h) are due, not the resolution ones
     results = _twice(lambda: sla_sweep(now=at))
     results.append(sla_sweep(now=at))  # anything a transaction of the other sweep held
@@ -374,7 +374,7 @@ def test_two_escalation_sweeps_at_once_advance_each_incident_one_stage(now, monk
     for order in (1, 2, 3):
         EscalationStage.objects.create(policy=policy, order=order, timeout_minutes=10)
     customer = make_user("customer", *PERSONAS[Persona.EVERYONE])
-    incidents = [raise_incident(customer, text=f"i{n}") for n in range(60)]
+    incidents = [make_incident(requester=customer, short_description=f"i{n}") for n in range(60)]
     at = now.advance(minutes=11)
     results = _twice(lambda: escalation.sweep(now=at))
     advanced = [pk for r in results for pk in r["advanced"]]

@@ -13,7 +13,7 @@ from django.db import close_old_connections, connection, connections
 from django.db.models import F
 
 from conftest import make_user
-from incidents import events, workflows
+from incidents import alerts, workflows
 from incidents.api.events import EventInput
 from incidents.enrichment import Severity
 from incidents.models import Alert, Incident, IncidentNote, Source
@@ -388,7 +388,7 @@ def test_several_bad_fields_are_all_named(api, monitor):
 
 
 def test_the_documented_payload_is_the_accepted_payload():
-    assert set(EventInput().fields) == set(events.FIELDS)
+    assert set(EventInput().fields) == set(alerts.FIELDS)
 
 
 def test_alert_severities_are_the_enrichment_severities():
@@ -520,7 +520,7 @@ def _post_concurrently(actor, payloads):
         close_old_connections()
         try:
             start.wait(timeout=30)
-            result = events.event_ingest(actor=actor, payload=body)
+            result = alerts.event_ingest(actor=actor, payload=body)
             with lock:
                 results.append(result)
         except BaseException as exc:
