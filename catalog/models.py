@@ -1,7 +1,7 @@
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from itsm.models import Work, WorkKind
+from itsm.models import Work, WorkKind, WorkTask
 
 
 class RequestState(models.TextChoices):
@@ -37,18 +37,15 @@ class Request(Work):
         return f"{self.number} {self.short_description}"
 
 
-class RequestTask(Work):
+class RequestTask(WorkTask):
     KIND = WorkKind.REQUEST_TASK
-    NUMBER_PREFIX = "TASK"
+    PARENT = "request"
 
     work_ptr = models.OneToOneField(
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_request_task"
     )
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="tasks")
-
-    def __str__(self) -> str:
-        return f"{self.number} {self.short_description}"
 
 
 class RequestUserObjectPermission(UserObjectPermissionBase):

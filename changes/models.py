@@ -1,6 +1,6 @@
 from django.db import models
 
-from itsm.models import Work, WorkKind
+from itsm.models import Work, WorkKind, WorkTask
 
 
 class ChangeState(models.TextChoices):
@@ -43,15 +43,12 @@ class Change(Work):
         return f"{self.number} {self.short_description}"
 
 
-class ChangeTask(Work):
+class ChangeTask(WorkTask):
     KIND = WorkKind.CHANGE_TASK
-    NUMBER_PREFIX = "TASK"
+    PARENT = "change"
 
     work_ptr = models.OneToOneField(
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_change_task"
     )
 
     change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="tasks")
-
-    def __str__(self) -> str:
-        return f"{self.number} {self.short_description}"

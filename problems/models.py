@@ -1,6 +1,6 @@
 from django.db import models
 
-from itsm.models import Work, WorkKind
+from itsm.models import Work, WorkKind, WorkTask
 
 
 class ProblemState(models.TextChoices):
@@ -29,15 +29,12 @@ class Problem(Work):
         return f"{self.number} {self.short_description}"
 
 
-class ProblemTask(Work):
+class ProblemTask(WorkTask):
     KIND = WorkKind.PROBLEM_TASK
-    NUMBER_PREFIX = "TASK"
+    PARENT = "problem"
 
     work_ptr = models.OneToOneField(
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_problem_task"
     )
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="tasks")
-
-    def __str__(self) -> str:
-        return f"{self.number} {self.short_description}"

@@ -9,8 +9,8 @@ from django.template import engines
 from conftest import make_user
 from incidents import services, workflows
 from incidents.models import Incident, IncidentNote
+from incidents.rules import INCIDENT_HIDDEN
 from itsm.models import AssignmentGroup
-from itsm.policy.rules import INCIDENT_HIDDEN
 from notifications import services as notify
 from notifications.models import Kind, Notification
 

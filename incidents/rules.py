@@ -1,0 +1,126 @@
+"""Who may do what to incidents, their tasks and alerts (SPEC §4), declared with the incident
+state machine's states: the states an action is possible in come from its transition."""
+
+from __future__ import annotations
+
+from incidents.models import IncidentState
+from incidents.workflows import LIFECYCLE, TRANSITIONS
+from itsm.policy.rules import (
+    ADMIN,
+    AGENT,
+    ESCALATION_INTERNALS,
+    MANAGE_INCIDENTS,
+    OWN,
+    SELF_SERVICE_WRITES,
+    SLA_INTERNALS,
+    SS,
+    WORK_EDITABLE,
+    Act,
+    Read,
+    RecordRules,
+    Update,
+    register,
+    sources,
+    task_rules,
+)
+
+# SPEC §4: what a self-service user never reads.
+INCIDENT_HIDDEN = frozenset(
+    {
+        "major_incident",
+        "major_incident_review",
+        "major_incident_journal",
+        "major_incident_manager",
+        "major_incident_followers",
+        "sla_status",
+        "work_journal",
+        "priority",
+        "assignment_group",
+        "assignee",
+        "classification",
+        "impact",
+        "urgency",
+        "resolution_notes",
+        "collaborators",
+        "service",
+        "related_configuration_items",
+        "related_incidents",
+        "changes_required",
+        "related_problems",
+        "related_slas",
+        "subtasks",
+    }
+)
+
+register(
+    RecordRules(
+        label="incidents.incident",
+        states=tuple(IncidentState.values),
+        initial_state=LIFECYCLE.initial,
+        create=frozenset({SS}),
+        read=(
+            Read(AGENT),
+            Read(
+                SS,
+                scope=OWN,
+                via=("requester", "requested_for"),
+                grant="follow_incident",
+                hidden=INCIDENT_HIDDEN | SLA_INTERNALS | ESCALATION_INTERNALS,
+            ),
+        ),
+        update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),
+        delete=frozenset({ADMIN}),
+        editable=WORK_EDITABLE
+        + (
+            "impact",
+            "urgency",
+            "classification",
+            "category",
+            "subcategory",
+            "service",
+            "major_incident",
+            "major_incident_review",
+            "major_incident_manager",
+            "collaborators",
+            "hosts",
+            "related_configuration_items",
+            "related_incidents",
+            "related_problems",
+            "changes_required",
+        ),
+        actions={
+            "cancel": (
+                Act(AGENT, states=sources(TRANSITIONS, "cancel")),
+                Act(SS, own=True, states=sources(TRANSITIONS, "cancel")),
+            ),
+            "comment": (Act(AGENT), Act(SS, own=True)),
+            "work_note": (Act(AGENT),),
+            "acknowledge": (Act(MANAGE_INCIDENTS, states=sources(TRANSITIONS, "acknowledge")),),
+            "assign": (Act(MANAGE_INCIDENTS),),
+            "start": (Act(MANAGE_INCIDENTS),),
+            "hold": (Act(MANAGE_INCIDENTS),),
+            "resume": (Act(MANAGE_INCIDENTS),),
+            "resolve": (Act(MANAGE_INCIDENTS),),
+            "reopen": (Act(MANAGE_INCIDENTS),),
+            "close": (Act(MANAGE_INCIDENTS),),
+            "escalate": (Act(MANAGE_INCIDENTS, states=sources(TRANSITIONS, "escalate")),),
+            "view_sla": (Act(AGENT),),
+            "log_time": (Act(MANAGE_INCIDENTS),),
+            "read_time": (Act(AGENT),),
+            "csat": (Act(SS, own=True, states=frozenset({"resolved", "closed"})),),
+            "read_csat": (Act(AGENT), Act(SS, own=True)),
+        },
+    ),
+    task_rules("incidents.incidenttask"),
+    # Alerts from monitoring: written only by incidents.alerts.event_ingest (named permission
+    # events.ingest), read by agents, removed with their incident.
+    RecordRules(
+        label="incidents.alert",
+        states=(),
+        initial_state="",
+        create=frozenset(),
+        read=(Read(AGENT),),
+        update=(),
+        delete=frozenset(),
+    ),
+)
