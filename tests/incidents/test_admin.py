@@ -256,6 +256,7 @@ def test_incident_save_does_not_write_notes_through_the_inline(client, itsm_admi
             "impact": 3,
             "urgency": 3,
             "requester": customer.pk,
+            "version": record.version,
             "notes-TOTAL_FORMS": "1",
             "notes-INITIAL_FORMS": "0",
             "notes-0-kind": "comment",
