@@ -19,6 +19,15 @@ def error_text(exc: ItsmError) -> str:
     return f"{exc.message} {details}".strip()
 
 
+def refused(request, exc: ItsmError):
+    """The page again, saying why nothing was saved (once, if the save already said it)."""
+    queued = getattr(getattr(request, "_messages", None), "_queued_messages", [])
+    if not any(str(m.message).startswith(exc.message) for m in queued):
+        messages.error(request, error_text(exc))
+    messages.warning(request, "Nothing was saved.")
+    return HttpResponseRedirect(request.get_full_path())
+
+
 def _field_of(entry) -> str | None:
     """The field a list_display / list_filter / search_fields entry shows or filters on."""
     if isinstance(entry, str):
@@ -168,7 +177,9 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
         return [(name, {**options, "fields": [*options["fields"], VERSION]}), *rest]
 
     def save_model(self, request, obj, form, change):
-        names = set(form.cleaned_data) & set(form.changed_data if change else form.cleaned_data)
+        # Only what the user set: a field left as the form offered it is the service's to fill
+        # (an incident's priority from the matrix, a requester from the actor), as in the API.
+        names = set(form.cleaned_data) & set(form.changed_data)
         data = {name: form.cleaned_data[name] for name in names if name != VERSION}
         try:
             if change:
@@ -214,12 +225,7 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
             return self._refused(request, exc)
 
     def _refused(self, request, exc: ItsmError):
-        """The page again, saying why nothing was saved (once, if ``save_model`` said it)."""
-        queued = getattr(getattr(request, "_messages", None), "_queued_messages", [])
-        if not any(str(m.message).startswith(exc.message) for m in queued):
-            messages.error(request, error_text(exc))
-        messages.warning(request, "Nothing was saved.")
-        return HttpResponseRedirect(request.get_full_path())
+        return refused(request, exc)
 
     def creation_values(self, request) -> dict:
         """Values the generic ``create_record`` sets unless the form gave them (the requester…)."""
