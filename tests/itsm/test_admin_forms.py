@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 from django import forms
-from django.forms.widgets import ChoiceWidget
 from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.contrib.contenttypes.models import ContentType
+from django.forms.widgets import ChoiceWidget
 
 from conftest import make_user
 from incidents import enrichment
@@ -101,7 +101,10 @@ class World:
         )
         self.incident = incident_services.incident_create(actor=actor, data={"short_description": "Parent"})
         self.request = services.record_create(
-            model=_model("catalog.Request"), actor=actor, data={"short_description": "Laptop"}, requester=actor
+            model=_model("catalog.Request"),
+            actor=actor,
+            data={"short_description": "Laptop"},
+            requester=actor,
         )
         self.change = services.record_create(
             model=_model("changes.Change"), actor=actor, data={"short_description": "Patch"}, requester=actor
@@ -164,7 +167,10 @@ ENTRIES: dict[str, Entry] = {
         invalid_change={"email": "not an address"},
     ),
     "itsm.organisation": Entry(
-        add={"name": "Initech"}, change={"name": "Initech Ltd"}, invalid_add={"name": ""}, invalid_change={"name": ""}
+        add={"name": "Initech"},
+        change={"name": "Initech Ltd"},
+        invalid_add={"name": ""},
+        invalid_change={"name": ""},
     ),
     "itsm.assignmentgroup": Entry(
         add={"name": "Storage"},
@@ -216,15 +222,27 @@ ENTRIES: dict[str, Entry] = {
     "catalog.request": _work(),
     "catalog.requesttask": _task("request"),
     "oncall.schedule": Entry(
-        add={"name": "Nights", "rotation": "daily", "start_0": "2026-03-02", "start_1": "21:00",
-             "participant_usernames": "agent"},  # fmt: skip
+        add={
+            "name": "Nights",
+            "rotation": "daily",
+            "start_0": "2026-03-02",
+            "start_1": "21:00",
+            "participant_usernames": "agent",
+        },
         change={"description": "Out of hours"},
         invalid_add={"name": "Nights", "participant_usernames": "nobody"},
         invalid_change={"participant_usernames": "nobody"},
     ),
     "oncall.override": Entry(
-        add={"schedule": lambda w: w.schedule.pk, "user": lambda w: w.agent.pk, "start_0": "2026-03-03",
-             "start_1": "09:00", "end_0": "2026-03-03", "end_1": "17:00", "reason": "Swap"},  # fmt: skip
+        add={
+            "schedule": lambda w: w.schedule.pk,
+            "user": lambda w: w.agent.pk,
+            "start_0": "2026-03-03",
+            "start_1": "09:00",
+            "end_0": "2026-03-03",
+            "end_1": "17:00",
+            "reason": "Swap",
+        },
         change={"reason": "Swap, agreed"},
         invalid_add={"schedule": lambda w: w.schedule.pk, "user": ""},
         invalid_change={"end_0": "not a date"},
@@ -332,7 +350,9 @@ def test_admin_forms_save_through_the_service_and_refuse_invalid_data(client, ad
     response = _post(client, _url(model, "add/"), entry.add, world)
     assert response.status_code == 302, errors_on(response) if response.context else response.status_code
     (pk,) = set(model._default_manager.values_list("pk", flat=True)) - before
-    assert _journal(model, pk, "create") == 1, f"adding {label} wrote no journal entry: it skipped its service"
+    assert _journal(model, pk, "create") == 1, (
+        f"adding {label} wrote no journal entry: it skipped its service"
+    )
     if model is Incident:
         _assert_incident_went_through_its_service(Incident.objects.get(pk=pk))
 
@@ -345,7 +365,9 @@ def test_admin_forms_save_through_the_service_and_refuse_invalid_data(client, ad
 
     response = _post(client, _url(model, f"{pk}/change/"), entry.change, world)
     assert response.status_code == 302, errors_on(response) if response.context else response.status_code
-    assert _journal(model, pk, "update") > updates, f"changing {label} wrote no journal entry: it skipped its service"
+    assert _journal(model, pk, "update") > updates, (
+        f"changing {label} wrote no journal entry: it skipped its service"
+    )
     if model is Incident:
         _assert_incident_went_through_its_service(Incident.objects.get(pk=pk))
 
