@@ -147,7 +147,9 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
             and f.name not in ("id", "work_ptr")
         ]
         hidden = policy.hidden_fields(request.user, self.model)
-        readonly = declared + [n for n in names if n not in writable and n not in hidden and n not in declared]
+        readonly = declared + [
+            n for n in names if n not in writable and n not in hidden and n not in declared
+        ]
         if obj is None and self.parent_field:
             readonly = [n for n in readonly if n != self.parent_field]
         return readonly
@@ -159,7 +161,9 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
         return obj is not None and self.is_versioned() and self.has_change_permission(request, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        fields = kwargs["fields"] if "fields" in kwargs else flatten_fieldsets(self.get_fieldsets(request, obj))
+        fields = (
+            kwargs["fields"] if "fields" in kwargs else flatten_fieldsets(self.get_fieldsets(request, obj))
+        )
         if fields is not None:
             kwargs["fields"] = [name for name in fields if name != VERSION]
         form = super().get_form(request, obj, change, **kwargs)
@@ -202,7 +206,9 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
         return services.record_create(model=self.model, actor=request.user, data=data, **system)
 
     def update_record(self, request, obj, data: dict, expected_version: int | None):
-        return services.record_update(obj=obj, actor=request.user, data=data, expected_version=expected_version)
+        return services.record_update(
+            obj=obj, actor=request.user, data=data, expected_version=expected_version
+        )
 
     def delete_record(self, request, obj) -> None:
         services.record_delete(obj=obj, actor=request.user)
