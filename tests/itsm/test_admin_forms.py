@@ -13,14 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.contrib.contenttypes.models import ContentType
-from django.forms.widgets import ChoiceWidget
 
 from conftest import make_user
 from incidents import enrichment
@@ -31,57 +27,11 @@ from itsm.models import AssignmentGroup, AuditEntry, HostGroup, SlaDefinition
 from itsm.roles import PERSONAS, Persona, Role
 from oncall import services as oncall_services
 from sla.models import SlaClock
+from tests.itsm.admin_support import errors_on, page_data
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Corr3ct-horse-battery"
-
-
-# --- Building POST data from the rendered form ------------------------------------------------
-
-
-def form_data(form) -> dict[str, Any]:
-    """What a browser would post for ``form`` untouched: each widget's rendered value."""
-    data: dict[str, Any] = {}
-    for bound in form:
-        if bound.field.disabled:
-            continue
-        widget = bound.field.widget
-        while isinstance(widget, RelatedFieldWidgetWrapper):
-            widget = widget.widget
-        value = bound.value()
-        if isinstance(widget, forms.CheckboxInput):
-            if widget.check_test(value):
-                data[bound.html_name] = "on"
-            continue
-        context = widget.get_context(bound.html_name, value, {})["widget"]
-        if isinstance(widget, forms.MultiWidget):
-            for sub in context["subwidgets"]:
-                data[sub["name"]] = sub["value"] or ""
-        elif isinstance(widget, ChoiceWidget):
-            chosen = [v for v in context["value"] if v != ""]
-            data[bound.html_name] = chosen if widget.allow_multiple_selected else (chosen[:1] or [""])[0]
-        else:
-            data[bound.html_name] = "" if context["value"] is None else context["value"]
-    return data
-
-
-def page_data(response) -> dict[str, Any]:
-    """The whole page's form: the record's fields and every inline's management form and rows."""
-    data = form_data(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        data.update(form_data(inline.formset.management_form))
-        for row in inline.formset.forms:
-            data.update(form_data(row))
-    return data
-
-
-def errors_on(response) -> list:
-    """The form's and the inlines' errors as the page shows them."""
-    errors = list(response.context["errors"] or [])
-    for inline in response.context["inline_admin_formsets"]:
-        errors += [e for e in inline.formset.errors if e] + list(inline.formset.non_form_errors())
-    return errors
 
 
 # --- The records the forms refer to -----------------------------------------------------------
