@@ -31,3 +31,4 @@ class RequestTaskAdmin(PolicyModelAdmin):
     list_select_related = ["request", "assignee"]
     search_fields = ["number", "short_description"]
     raw_id_fields = ["request"]
+    parent_field = "request"

@@ -31,3 +31,4 @@ class ChangeTaskAdmin(PolicyModelAdmin):
     list_select_related = ["change", "assignee"]
     search_fields = ["number", "short_description"]
     raw_id_fields = ["change"]
+    parent_field = "change"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.db import transaction
 
-from incidents import workflows
+from incidents import services, workflows
 from incidents.models import (
     CsatResponse,
     Incident,
@@ -152,8 +152,13 @@ class IncidentAdmin(PolicyModelAdmin):
             return []
         return super().get_inline_instances(request, obj)
 
-    def creation_values(self, request):
-        return {"requester": request.user}
+    def create_record(self, request, data):
+        return services.incident_create(actor=request.user, data=data)
+
+    def update_record(self, request, obj, data, expected_version):
+        return services.incident_update(
+            incident=obj, actor=request.user, data=data, expected_version=expected_version
+        )
 
     def has_close_permission(self, request):
         return policy.can(request.user, "close", Incident)
@@ -193,6 +198,11 @@ class IncidentTaskAdmin(PolicyModelAdmin):
     list_select_related = ["incident", "assignee"]
     search_fields = ["number", "short_description"]
     raw_id_fields = ["incident"]
+    parent_field = "incident"
+
+    def create_record(self, request, data):
+        data = dict(data)
+        return services.task_create(incident=data.pop("incident"), actor=request.user, data=data)
 
 
 @admin.register(PriorityMatrix)

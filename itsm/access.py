@@ -1,14 +1,21 @@
-"""Granting roles: the one place that writes ``UserRole`` rows (admin, command and API use it)."""
+"""Accounts and their roles: the one place that writes ``User`` accounts and ``UserRole`` rows
+(admin, command and API use it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from itsm import audit
-from itsm.models import UserRole
+from itsm import audit, policy
+from itsm.errors import InvalidInput, NotAllowed
+from itsm.models import User, UserRole
 from itsm.roles import ALL_ROLES, PERSONAS, forget_roles
+
+MANAGE_ACCOUNTS = "Managing accounts takes the itsm.grant_roles permission."
+SUPERUSER_ONLY = "Only a platform administrator (superuser) makes or unmakes platform administrators."
 
 
 class UnknownRole(ValueError):
@@ -59,3 +66,52 @@ def persona_grant(*, user, persona: str, actor=None) -> list[str]:
     if persona not in PERSONAS:
         raise UnknownRole(f"Unknown persona {persona!r}. Known personas: {', '.join(sorted(PERSONAS))}.")
     return roles_grant(user=user, roles=PERSONAS[persona], actor=actor)
+
+
+def _account_check(actor, *, makes_superuser: bool) -> None:
+    if not policy.has_permission(actor, "itsm.grant_roles"):
+        raise NotAllowed(MANAGE_ACCOUNTS)
+    if makes_superuser and not getattr(actor, "is_superuser", False):
+        raise NotAllowed(SUPERUSER_ONLY, fields={"is_superuser": [SUPERUSER_ONLY]})
+
+
+def _valid(user: User) -> None:
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise InvalidInput("The account is not valid.", fields=exc.message_dict) from exc
+
+
+@transaction.atomic
+def account_create(*, actor, data: Mapping[str, Any], password: str | None) -> User:
+    """Open an account (``password`` None: it cannot sign in with one); journaled, without the
+    password. Only a superuser makes a superuser."""
+    _account_check(actor, makes_superuser=bool(data.get("is_superuser")))
+    user = User(**data)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    _valid(user)
+    user.save()
+    audit.log_create(user, actor)
+    return user
+
+
+@transaction.atomic
+def account_update(*, user: User, actor, data: Mapping[str, Any]) -> User:
+    """Change an account's fields (never its password here); one journal row per change."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _account_check(actor, makes_superuser=data.get("is_superuser", user.is_superuser) != user.is_superuser)
+    changes = []
+    for name, value in data.items():
+        old = getattr(user, name)
+        if old != value:
+            setattr(user, name, value)
+            changes.append((name, old, value))
+    if not changes:
+        return user
+    _valid(user)
+    user.save(update_fields=[name for name, _, _ in changes])
+    audit.log_changes(user, actor, changes)
+    return user

@@ -3,7 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from itsm import access, policy
-from itsm.admin_base import PolicyModelAdmin
+from itsm.admin_base import PolicyModelAdmin, error_text, refused
+from itsm.errors import ItsmError
 from itsm.models import (
     AssignmentGroup,
     AuditEntry,
@@ -88,6 +89,34 @@ class UserAdmin(DjangoUserAdmin):
         if not request.user.is_superuser:
             fields.append("is_superuser")  # only the platform administrator makes administrators
         return fields
+
+    # Accounts are written by ``itsm.access`` (journaled, never the password), as roles are.
+    CREATION_ONLY = ("usable_password", "password1", "password2")
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in form.cleaned_data and name not in ("password", *self.CREATION_ONLY)
+        }
+        try:
+            if change:
+                saved = access.account_update(user=obj, actor=request.user, data=data)
+            else:
+                usable = form.cleaned_data.get("usable_password") != "false"
+                password = form.cleaned_data.get("password1") if usable else None
+                saved = access.account_create(actor=request.user, data=data, password=password or None)
+        except ItsmError as exc:
+            messages.error(request, error_text(exc))
+            raise  # rolls back the admin's transaction; changeform_view shows the page again
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ItsmError as exc:
+            return refused(request, exc)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not UserRole:
@@ -218,6 +247,13 @@ class WorkAdmin(PolicyModelAdmin):
     list_filter = ["kind", "state", "priority", "opened_at"]
     list_select_related = ["assignment_group", "assignee"]
     search_fields = ["number", "short_description"]
+
+    # Saved here, a record would skip its own service (an incident's matrix and SLA clocks).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AuditEntry)

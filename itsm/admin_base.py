@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.http import HttpResponseRedirect
 
 from itsm import policy, services
@@ -15,6 +17,15 @@ def error_text(exc: ItsmError) -> str:
     """A service's refusal as one line: its message, then each field's problems."""
     details = "; ".join(f"{name}: {' '.join(map(str, errs))}" for name, errs in exc.fields.items())
     return f"{exc.message} {details}".strip()
+
+
+def refused(request, exc: ItsmError):
+    """The page again, saying why nothing was saved (once, if the save already said it)."""
+    queued = getattr(getattr(request, "_messages", None), "_queued_messages", [])
+    if not any(str(m.message).startswith(exc.message) for m in queued):
+        messages.error(request, error_text(exc))
+    messages.warning(request, "Nothing was saved.")
+    return HttpResponseRedirect(request.get_full_path())
 
 
 def _field_of(entry) -> str | None:
@@ -42,17 +53,27 @@ class PolicyChoicesMixin:
         return field
 
 
+VERSION = "version"
+
+
 class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
     """Admin pages for a record type declared in ``itsm.policy``.
 
     The queryset is the policy's readable rows; add/change/delete follow ``policy.can``;
     fields the user may not write are shown read-only and hidden fields not at all; saving and
-    deleting go through ``itsm.services`` so the journal records every change. A refusal only
-    the service can see (a rule of the current state, someone else's change meanwhile) rolls
-    the admin's transaction back and comes back as a message on the page, never a 500.
+    deleting go through the record's service: ``create_record`` / ``update_record`` /
+    ``delete_record``, the generic ``itsm.services`` unless a domain admin points them at its
+    own (the one its API uses), so the journal records every change and every rule holds. The
+    change form of a versioned record carries the version the editor loaded; a save after
+    someone else's change is refused as the API refuses it (409), not silently overwritten. A
+    refusal only the service can see rolls the admin's transaction back and comes back as a
+    message on the page, never a 500.
     """
 
     system_values: tuple[str, ...] = ()  # fields the add form may set although not "editable"
+    # A task's parent (``incident``, ``request``…): chosen on the add form among the records the
+    # user may read, as the API takes it from the URL, and passed to the service apart.
+    parent_field: str | None = None
     # A million incidents: count up to 1,000 ("more than 1,000"), never the whole table twice.
     paginator = CappedPaginator
     show_full_result_count = False
@@ -107,6 +128,12 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
         hidden = policy.hidden_fields(request.user, self.model)
         return [*(super().get_exclude(request, obj) or ()), *sorted(hidden)]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and db_field.name == self.parent_field:
+            field.queryset = policy.readable(request.user, db_field.related_model, field.queryset)
+        return field
+
     def get_readonly_fields(self, request, obj=None):
         declared = list(super().get_readonly_fields(request, obj))
         if obj is None and not self.has_add_permission(request):
@@ -120,23 +147,71 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
             and f.name not in ("id", "work_ptr")
         ]
         hidden = policy.hidden_fields(request.user, self.model)
-        return declared + [n for n in names if n not in writable and n not in hidden and n not in declared]
+        readonly = declared + [
+            n for n in names if n not in writable and n not in hidden and n not in declared
+        ]
+        if obj is None and self.parent_field:
+            readonly = [n for n in readonly if n != self.parent_field]
+        return readonly
+
+    def is_versioned(self) -> bool:
+        return any(f.name == VERSION and f.concrete for f in self.model._meta.get_fields())
+
+    def _checks_version(self, request, obj) -> bool:
+        return obj is not None and self.is_versioned() and self.has_change_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        fields = (
+            kwargs["fields"] if "fields" in kwargs else flatten_fieldsets(self.get_fieldsets(request, obj))
+        )
+        if fields is not None:
+            kwargs["fields"] = [name for name in fields if name != VERSION]
+        form = super().get_form(request, obj, change, **kwargs)
+        if not self._checks_version(request, obj):
+            return form
+        # The version the editor loaded travels with the form, so a later save can tell.
+        field = forms.IntegerField(widget=forms.HiddenInput, initial=obj.version, min_value=1)
+        return type(form.__name__, (form,), {VERSION: field})
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._checks_version(request, obj) or VERSION in flatten_fieldsets(fieldsets):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [*options["fields"], VERSION]}), *rest]
 
     def save_model(self, request, obj, form, change):
-        fields = set(form.cleaned_data) & set(form.changed_data if change else form.cleaned_data)
-        data = {name: form.cleaned_data[name] for name in fields}
+        # Only what the user set: a field left as the form offered it is the service's to fill
+        # (an incident's priority from the matrix, a requester from the actor), as in the API.
+        names = set(form.cleaned_data) & set(form.changed_data)
+        data = {name: form.cleaned_data[name] for name in names if name != VERSION}
         try:
             if change:
-                saved = services.record_update(obj=obj, actor=request.user, data=data)
+                saved = self.update_record(request, obj, data, form.cleaned_data.get(VERSION))
             else:
-                saved = services.record_create(
-                    model=self.model, actor=request.user, data=data, **self.creation_values(request)
-                )
+                saved = self.create_record(request, data)
         except ItsmError as exc:
             messages.error(request, error_text(exc))
             raise  # rolls back the admin's transaction; changeform_view shows the page again
         obj.pk = saved.pk
         obj.refresh_from_db()
+
+    # The doors to the record's service; a domain admin points them at its own.
+
+    def create_record(self, request, data: dict):
+        data = dict(data)
+        system = {k: v for k, v in self.creation_values(request).items() if k not in data}
+        if self.parent_field:
+            system[self.parent_field] = data.pop(self.parent_field, None)
+        return services.record_create(model=self.model, actor=request.user, data=data, **system)
+
+    def update_record(self, request, obj, data: dict, expected_version: int | None):
+        return services.record_update(
+            obj=obj, actor=request.user, data=data, expected_version=expected_version
+        )
+
+    def delete_record(self, request, obj) -> None:
+        services.record_delete(obj=obj, actor=request.user)
 
     def save_related(self, request, form, formsets, change):
         # Many-to-many fields were written by the service; inlines are saved as usual.
@@ -156,22 +231,18 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
             return self._refused(request, exc)
 
     def _refused(self, request, exc: ItsmError):
-        """The page again, saying why nothing was saved (once, if ``save_model`` said it)."""
-        queued = getattr(getattr(request, "_messages", None), "_queued_messages", [])
-        if not any(str(m.message).startswith(exc.message) for m in queued):
-            messages.error(request, error_text(exc))
-        messages.warning(request, "Nothing was saved.")
-        return HttpResponseRedirect(request.get_full_path())
+        return refused(request, exc)
 
     def creation_values(self, request) -> dict:
+        """Values the generic ``create_record`` sets unless the form gave them (the requester…)."""
         return {}
 
     def delete_model(self, request, obj):
-        services.record_delete(obj=obj, actor=request.user)
+        self.delete_record(request, obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            services.record_delete(obj=obj, actor=request.user)
+            self.delete_record(request, obj)
 
 
 class PolicyInline(PolicyChoicesMixin, admin.TabularInline):

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from itsm import policy
-from itsm.admin_base import PolicyModelAdmin, error_text
+from itsm.admin_base import PolicyModelAdmin
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, User
 from itsm.wallclock import time_zone_choices
@@ -106,29 +106,28 @@ class ScheduleAdmin(PolicyModelAdmin):
             readonly = [*readonly, "participant_usernames", "routed_groups"]
         return readonly
 
-    def save_model(self, request, obj, form, change):
-        data = {
-            name: form.cleaned_data[name] for name in PLAIN_FIELDS if not change or name in form.changed_data
-        }
-        if not change or "participant_usernames" in form.changed_data:
-            data["participants"] = form.cleaned_data["participant_usernames"]
-        if not change or "routed_groups" in form.changed_data:
-            data["assignment_groups"] = list(form.cleaned_data["routed_groups"])
-        try:
-            if change:
-                saved = services.schedule_update(schedule=obj, actor=request.user, data=data)
-            else:
-                saved = services.schedule_create(actor=request.user, data=data)
-        except ItsmError as exc:
-            messages.error(request, error_text(exc))
-            raise
-        obj.pk = saved.pk
-        obj.refresh_from_db()
+    @staticmethod
+    def _service_data(data: dict) -> dict:
+        """The form's participant and group fields under the names the service (and API) use."""
+        data = dict(data)
+        if "participant_usernames" in data:
+            data["participants"] = data.pop("participant_usernames")
+        if "routed_groups" in data:
+            data["assignment_groups"] = list(data.pop("routed_groups"))
+        return data
+
+    def create_record(self, request, data):
+        return services.schedule_create(actor=request.user, data=self._service_data(data))
+
+    def update_record(self, request, obj, data, expected_version):
+        return services.schedule_update(
+            schedule=obj, actor=request.user, data=self._service_data(data), expected_version=expected_version
+        )
 
     def save_related(self, request, form, formsets, change):
         """Participants and routed groups were written by the service."""
 
-    def delete_model(self, request, obj):
+    def delete_record(self, request, obj):
         services.schedule_delete(schedule=obj, actor=request.user)
 
 
@@ -146,8 +145,12 @@ class OverrideAdmin(PolicyModelAdmin):
             field.queryset = policy.readable(request.user, Schedule)
         return field
 
-    def creation_values(self, request) -> dict:
-        return {"created_by": request.user}
+    def create_record(self, request, data):
+        data = dict(data)
+        return services.override_create(schedule=data.pop("schedule"), actor=request.user, data=data)
+
+    def delete_record(self, request, obj):
+        services.override_delete(override=obj, actor=request.user)
 
 
 @admin.register(GroupSchedule)

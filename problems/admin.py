@@ -31,3 +31,4 @@ class ProblemTaskAdmin(PolicyModelAdmin):
     list_select_related = ["problem", "assignee"]
     search_fields = ["number", "short_description"]
     raw_id_fields = ["problem"]
+    parent_field = "problem"

@@ -4,9 +4,12 @@ notes, time and CSAT are read-only; hidden fields never reach a column, filter o
 import pytest
 
 from conftest import make_user
-from incidents.models import CsatResponse, Incident, IncidentNote, PriorityMatrix, TimeEntry
+from incidents import services
+from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, PriorityMatrix, TimeEntry
 from itsm import policy
-from itsm.models import AssignmentGroup, AuditEntry
+from itsm.models import AssignmentGroup, AuditEntry, SlaDefinition
+from sla.models import SlaClock
+from tests.itsm.admin_support import page_data
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +74,102 @@ def test_customer_cannot_enter_the_incident_admin(client, customer):
         response = client.get(url)
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
+
+
+# --- Adding and editing go through the incident services -------------------------------------
+
+CONFLICT = "Someone else changed this record after you opened it. Reload it and apply your change again."
+
+
+@pytest.fixture
+def standard_sla(db):
+    return SlaDefinition.objects.create(
+        name="Standard", is_default=True, **{f"p{n}_resolution_minutes": 480 * n for n in range(1, 5)}
+    )
+
+
+def submit(client, url, **values):
+    """Open the admin page, change ``values`` on its form and save it, as a browser would."""
+    data = page_data(client.get(url))
+    data.update(values)
+    return client.post(url, data)
+
+
+def current_clocks(record):
+    return list(SlaClock.objects.filter(work_id=record.pk, is_current=True))
+
+
+def test_an_incident_added_in_the_admin_gets_its_matrix_priority_and_sla_clocks(
+    client, itsm_admin, standard_sla
+):
+    client.force_login(itsm_admin)
+    response = submit(client, f"{LIST}add/", short_description="Printer on fire", impact=1, urgency=1)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record = Incident.objects.get(short_description="Printer on fire")
+    assert (record.requester, record.priority) == (itsm_admin, "P1")
+    assert [clock.priority for clock in current_clocks(record)] == ["P1"]
+    assert AuditEntry.objects.filter(object_id=str(record.pk), action="create").exists()
+
+
+def test_an_impact_edit_in_the_admin_rederives_the_priority_and_retargets_the_clocks(
+    client, itsm_admin, agent, standard_sla
+):
+    record = services.incident_create(actor=agent, data={"short_description": "Slow", "impact": 3})
+    assert [clock.priority for clock in current_clocks(record)] == [record.priority] == ["P4"]
+    client.force_login(itsm_admin)
+    response = submit(client, f"{LIST}{record.pk}/change/", impact=1)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record.refresh_from_db()
+    assert (record.impact, record.priority) == (1, "P3")
+    assert [clock.priority for clock in current_clocks(record)] == ["P3"]
+
+
+def test_an_incident_task_added_in_the_admin_is_made_under_the_chosen_incident(client, itsm_admin, customer):
+    parent = services.incident_create(actor=customer, data={"short_description": "Network down"})
+    client.force_login(itsm_admin)
+    url = "/admin/incidents/incidenttask/add/"
+    response = submit(client, url, short_description="Swap the switch", incident=parent.pk)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    task = IncidentTask.objects.get(short_description="Swap the switch")
+    assert (task.incident, task.organisation, task.state) == (parent, parent.organisation, "open")
+
+
+def test_an_admin_save_after_someone_else_changed_the_incident_is_refused_and_overwrites_nothing(
+    client, api, itsm_admin, lead, customer
+):
+    record = services.incident_create(actor=customer, data={"short_description": "Mail is slow"})
+    client.force_login(itsm_admin)
+    url = f"{LIST}{record.pk}/change/"
+    data = page_data(client.get(url))
+    assert data["version"] == str(record.version)
+    changed = api.as_user(lead).patch(
+        f"/api/v1/incidents/{record.pk}/", {"short_description": "Mail is down"}, format="json"
+    )
+    assert changed.status_code == 200, changed.content
+
+    response = client.post(url, {**data, "short_description": "Mail is slow for everyone"}, follow=True)
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith(CONFLICT) for m in shown), shown
+    assert "Nothing was saved." in shown
+    record.refresh_from_db()
+    assert record.short_description == "Mail is down"
+    assert not AuditEntry.objects.filter(
+        object_id=str(record.pk), field="short_description", new_value="Mail is slow for everyone"
+    ).exists()
+
+
+def test_a_change_form_without_the_version_it_was_loaded_at_is_not_saved(client, itsm_admin, customer):
+    record = services.incident_create(actor=customer, data={"short_description": "Mail is slow"})
+    client.force_login(itsm_admin)
+    url = f"{LIST}{record.pk}/change/"
+    data = page_data(client.get(url))
+    del data["version"]
+    response = client.post(url, {**data, "short_description": "Overwritten"})
+    assert response.status_code == 200
+    assert "version" in response.context["adminform"].form.errors
+    record.refresh_from_db()
+    assert record.short_description == "Mail is slow"
 
 
 # --- Priority matrix ------------------------------------------------------------------------
@@ -256,6 +355,7 @@ def test_incident_save_does_not_write_notes_through_the_inline(client, itsm_admi
             "impact": 3,
             "urgency": 3,
             "requester": customer.pk,
+            "version": record.version,
             "notes-TOTAL_FORMS": "1",
             "notes-INITIAL_FORMS": "0",
             "notes-0-kind": "comment",

@@ -60,6 +60,7 @@ def test_admin_change_goes_through_the_service_and_is_audited(client, admin_user
             "service": "",
             "requester": customer.pk,
             "major_incident_review": "",
+            "version": record.version,
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]

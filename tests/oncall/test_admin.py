@@ -72,6 +72,7 @@ def test_a_manager_reorders_participants_in_the_admin(client, manager, make_sche
             rotation="daily",
             handoff_day="",
             participant_usernames="carol\nalice",
+            version=schedule.version,
         ),
     )
     assert response.status_code == 302
