@@ -3,12 +3,11 @@ notes, time and CSAT are shown read-only because they are written through the se
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import transaction
 
-from incidents import services, workflows
+from incidents import services
+from incidents.actions import ACTIONS
 from incidents.models import (
     CsatResponse,
     Incident,
@@ -20,9 +19,6 @@ from incidents.models import (
 )
 from itsm import audit, policy
 from itsm.admin_base import PolicyModelAdmin
-from itsm.errors import ItsmError
-
-REFUSALS_SHOWN = 10
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -80,34 +76,6 @@ class CsatInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
-def _run_workflow(
-    modeladmin, request, queryset, *, call: Callable[[Incident], object], done: str, action: str
-) -> None:
-    """Apply one workflow to each selected incident; count successes and report each refusal
-    with the workflow's own message (never a 500)."""
-    succeeded = 0
-    refusals: list[str] = []
-    for incident in queryset.order_by("pk"):
-        try:
-            with transaction.atomic():
-                call(incident)
-        except ItsmError as exc:
-            refusals.append(f"{incident.number}: {exc.message}")
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(request, f"{done} {succeeded} incident(s).", messages.SUCCESS)
-    if refusals:
-        shown = "; ".join(refusals[:REFUSALS_SHOWN])
-        more = len(refusals) - REFUSALS_SHOWN
-        modeladmin.message_user(
-            request,
-            f"Could not {action} {len(refusals)} incident(s): {shown}"
-            + (f"; and {more} more." if more > 0 else ""),
-            messages.WARNING,
-        )
-
-
 class StateFilter(admin.SimpleListFilter):
     """Every incident state with its label, not only the values present in the table."""
 
@@ -144,7 +112,7 @@ class IncidentAdmin(PolicyModelAdmin):
     filter_horizontal = ["collaborators"]
     raw_id_fields = ["related_incidents"]
     inlines = [NoteInline, TimeEntryInline, CsatInline]
-    actions = ["close_resolved", "acknowledge"]
+    action_table = ACTIONS  # close and acknowledge as bulk actions
 
     def get_inline_instances(self, request, obj=None):
         # The inlines are read-only: a save has nothing in them to bind or validate.
@@ -160,36 +128,6 @@ class IncidentAdmin(PolicyModelAdmin):
             incident=obj, actor=request.user, data=data, expected_version=expected_version
         )
 
-    def has_close_permission(self, request):
-        return policy.can(request.user, "close", Incident)
-
-    def has_acknowledge_permission(self, request):
-        return policy.can(request.user, "acknowledge", Incident)
-
-    @admin.action(description="Close selected resolved incidents", permissions=["close"])
-    def close_resolved(self, request, queryset):
-        _run_workflow(
-            self,
-            request,
-            queryset,
-            call=lambda incident: workflows.incident_close(incident=incident, actor=request.user),
-            done="Closed",
-            action="close",
-        )
-
-    @admin.action(
-        description="Acknowledge selected incidents (assign them to me)", permissions=["acknowledge"]
-    )
-    def acknowledge(self, request, queryset):
-        _run_workflow(
-            self,
-            request,
-            queryset,
-            call=lambda incident: workflows.incident_acknowledge(incident=incident, actor=request.user),
-            done="Acknowledged",
-            action="acknowledge",
-        )
-
 
 @admin.register(IncidentTask)
 class IncidentTaskAdmin(PolicyModelAdmin):
@@ -199,10 +137,6 @@ class IncidentTaskAdmin(PolicyModelAdmin):
     search_fields = ["number", "short_description"]
     raw_id_fields = ["incident"]
     parent_field = "incident"
-
-    def create_record(self, request, data):
-        data = dict(data)
-        return services.task_create(incident=data.pop("incident"), actor=request.user, data=data)
 
 
 @admin.register(PriorityMatrix)

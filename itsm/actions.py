@@ -28,6 +28,7 @@ class Action:
     form: type | None = None  # desk form (None: a plain button)
     permission: str = ""  # the policy action (default: ``name``)
     admin: str = ""  # offered as an admin bulk action with this description (no-input actions only)
+    past: str = ""  # the admin's report: "Closed 3 incident(s)."
     doc: str = ""  # the API's description of the operation
 
     @property

@@ -5,10 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.db import transaction
 from django.http import HttpResponseRedirect
 
 from itsm import policy, services
+from itsm.actions import Action, ActionTable
 from itsm.errors import ItsmError
+from itsm.models import WorkTask
 from itsm.numbering import as_record_number
 from itsm.pagination import CappedPaginator
 
@@ -56,6 +59,44 @@ class PolicyChoicesMixin:
 VERSION = "version"
 
 
+REFUSALS_SHOWN = 10
+
+
+def _table_action(table: ActionTable, entry: Action):
+    """An admin bulk action that takes ``entry`` on each selected record, each in its own
+    transaction; successes are counted and each refusal reported with the service's message."""
+
+    def run(modeladmin, request, queryset):
+        succeeded, refusals = 0, []
+        for obj in queryset.order_by("pk"):
+            try:
+                with transaction.atomic():
+                    table.run(entry.name, obj, request.user)
+            except ItsmError as exc:
+                refusals.append(f"{obj.number}: {exc.message}")
+            else:
+                succeeded += 1
+        meta = modeladmin.model._meta
+
+        def count(n: int) -> str:
+            return f"{n} {meta.verbose_name if n == 1 else meta.verbose_name_plural}"
+
+        if succeeded:
+            modeladmin.message_user(request, f"{entry.past} {count(succeeded)}.", messages.SUCCESS)
+        if refusals:
+            shown = "; ".join(refusals[:REFUSALS_SHOWN])
+            more = len(refusals) - REFUSALS_SHOWN
+            modeladmin.message_user(
+                request,
+                f"Could not {entry.name} {count(len(refusals))}: {shown}"
+                + (f"; and {more} more." if more > 0 else ""),
+                messages.WARNING,
+            )
+
+    run.__name__ = entry.name
+    return run
+
+
 class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
     """Admin pages for a record type declared in ``itsm.policy``.
 
@@ -74,12 +115,22 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
     # A task's parent (``incident``, ``request``…): chosen on the add form among the records the
     # user may read, as the API takes it from the URL, and passed to the service apart.
     parent_field: str | None = None
+    action_table: ActionTable | None = None  # its ``admin`` entries become bulk actions
     # A million incidents: count up to 1,000 ("more than 1,000"), never the whole table twice.
     paginator = CappedPaginator
     show_full_result_count = False
 
     def get_queryset(self, request):
         return policy.readable(request.user, self.model, super().get_queryset(request))
+
+    def get_actions(self, request):
+        """Besides Django's, the record's action-table entries marked for the admin, for those
+        the policy lets take them (the same table the API and the desk are made from)."""
+        actions = super().get_actions(request)
+        for entry in (self.action_table or {}).values():
+            if entry.admin and policy.can(request.user, entry.policy_action, self.model):
+                actions[entry.name] = (_table_action(self.action_table, entry), entry.name, entry.admin)
+        return actions
 
     def has_module_permission(self, request):
         return policy.is_declared(self.model) and policy.can(request.user, "read", self.model)
@@ -202,7 +253,10 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
         data = dict(data)
         system = {k: v for k, v in self.creation_values(request).items() if k not in data}
         if self.parent_field:
-            system[self.parent_field] = data.pop(self.parent_field, None)
+            parent = data.pop(self.parent_field, None)
+            if parent is not None and issubclass(self.model, WorkTask):
+                return services.task_create(parent=parent, model=self.model, actor=request.user, data=data)
+            system[self.parent_field] = parent
         return services.record_create(model=self.model, actor=request.user, data=data, **system)
 
     def update_record(self, request, obj, data: dict, expected_version: int | None):

@@ -211,7 +211,7 @@ def test_close_action_closes_resolved_incidents_and_reports_refusals(client, its
     open_one = incident("INC0000002", state="in_progress", requester=customer)
     client.force_login(itsm_admin)
     response = client.post(
-        LIST, {"action": "close_resolved", "_selected_action": [resolved.pk, open_one.pk]}, follow=True
+        LIST, {"action": "close", "_selected_action": [resolved.pk, open_one.pk]}, follow=True
     )
     assert response.status_code == 200
     resolved.refresh_from_db()
@@ -219,7 +219,7 @@ def test_close_action_closes_resolved_incidents_and_reports_refusals(client, its
     assert resolved.state == "closed"
     assert open_one.state == "in_progress"
     shown = " ".join(messages_of(response))
-    assert "Closed 1 incident(s)." in shown
+    assert "Closed 1 incident." in shown
     assert "INC0000002: Cannot close a record that is in progress." in shown
     assert AuditEntry.objects.filter(
         object_id=str(resolved.pk), action="transition", transition="close", actor=itsm_admin
@@ -240,8 +240,8 @@ def test_acknowledge_action_takes_open_incidents_and_refuses_closed_ones(client,
     assert (new.state, new.assignee, new.acknowledged_at is not None) == ("in_progress", itsm_admin, True)
     assert (closed.state, closed.assignee) == ("closed", None)
     shown = " ".join(messages_of(response))
-    assert "Acknowledged 1 incident(s)." in shown
-    assert "Could not acknowledge 1 incident(s): INC0000002: " in shown
+    assert "Acknowledged 1 incident." in shown
+    assert "Could not acknowledge 1 incident: INC0000002: " in shown
     assert AuditEntry.objects.filter(
         object_id=str(new.pk), action="transition", transition="acknowledge", actor=itsm_admin
     ).exists()
@@ -254,9 +254,9 @@ def test_workflow_actions_are_not_offered_without_the_permission_to_take_them(cl
     client.force_login(user)
     page = client.get(LIST).content.decode()
     assert record.number in page
-    assert "close_resolved" not in page
+    assert "Close selected resolved incidents" not in page
     assert "acknowledge" not in page
-    client.post(LIST, {"action": "close_resolved", "_selected_action": [record.pk]})
+    client.post(LIST, {"action": "close", "_selected_action": [record.pk]})
     record.refresh_from_db()
     assert record.state == "resolved"
 
