@@ -19,6 +19,7 @@ from itsm.policy.rules import (
     Read,
     RecordRules,
     Update,
+    kept_by_services,
     register,
     sources,
     task_rules,
@@ -114,13 +115,5 @@ register(
     task_rules("incidents.incidenttask"),
     # Alerts from monitoring: written only by incidents.alerts.event_ingest (named permission
     # events.ingest), read by agents, removed with their incident.
-    RecordRules(
-        label="incidents.alert",
-        states=(),
-        initial_state="",
-        create=frozenset(),
-        read=(Read(AGENT),),
-        update=(),
-        delete=frozenset(),
-    ),
+    kept_by_services("incidents.alert"),
 )

@@ -181,6 +181,30 @@ def register(*rules: RecordRules) -> None:
         ALL_RULES[entry.label] = entry
 
 
+def managed_by(permission: str, label: str, editable: tuple[str, ...]) -> RecordRules:
+    """Configuration that holders of a named permission manage and agents read (e.g. SLA
+    calendars and escalation policies: ``itsm.configure``)."""
+    holders = PERMISSIONS[permission]
+    return RecordRules(
+        label=label,
+        states=(),
+        initial_state="",
+        create=holders,
+        read=(Read(AGENT),),
+        update=tuple(Update(role) for role in sorted(holders)),
+        delete=holders,
+        editable=editable,
+    )
+
+
+def kept_by_services(label: str, *, read: tuple[Read, ...] = (Read(AGENT),)) -> RecordRules:
+    """Records only services write (journal, clocks, alerts): no role creates, updates or
+    deletes them through a door; ``read`` says who reads them."""
+    return RecordRules(
+        label=label, states=(), initial_state="", create=frozenset(), read=read, update=(), delete=frozenset()
+    )
+
+
 def sources(transitions, name: str) -> frozenset[str]:
     """The states a transition starts from: an action's states come from the state machine."""
     return transitions[name].sources
@@ -266,16 +290,8 @@ register(
             *(f"p{n}_{t}_minutes" for n in range(1, 5) for t in ("response", "resolution")),
         ),
     ),
-    # The journal is written by services only; no role creates, updates or deletes it.
-    RecordRules(
-        label="itsm.auditentry",
-        states=(),
-        initial_state="",
-        create=frozenset(),
-        read=(Read(AGENT),),
-        update=(),
-        delete=frozenset(),
-    ),
+    # The journal is written by services only; agents read it.
+    kept_by_services("itsm.auditentry"),
 )
 
 
