@@ -106,3 +106,14 @@ def kinds(clock_row):
 def fresh(incident):
     incident.refresh_from_db()
     return incident
+
+
+def raise_request(actor, *, priority="P4", text="New laptop", **system):
+    """A catalog request raised through the shared create service, at ``priority``."""
+    from catalog.models import Request
+    from itsm.services import record_create
+
+    return record_create(
+        model=Request, actor=actor, data={"short_description": text}, requester=actor,
+        organisation=actor.organisation, priority=priority, **system,
+    )  # fmt: skip
