@@ -100,7 +100,7 @@ def _stage(stages, order: int | None) -> EscalationStage | None:
 
 def _memo(memo: dict | None, key, compute):
     """``compute()``, remembered in ``memo`` for the rest of a sweep (None: not remembered).
-    A sweep moving thousands of works into the same stages asks the same questions (who
+    A sweep moving thousands of records into the same stages asks the same questions (who
     is on call, who is in the group) once, and reuses the same user objects, whose roles are
     then read once."""
     if memo is None:
@@ -181,7 +181,7 @@ def _enter(
 
 
 def _enter_many(works, policy, stages, stage: EscalationStage, at: datetime, memo: dict) -> None:
-    """``_enter`` for a batch of locked works moving into the same stage (the sweep): the
+    """``_enter`` for a batch of locked records moving into the same stage (the sweep): the
     same assignment rule, state, journal and messages, with a fixed number of queries per
     batch instead of per work."""
     from oncall.routing import on_call_assignee, schedule_assignee
@@ -271,12 +271,12 @@ def _apply(work, actor, changes: dict, *, bump: bool = False) -> None:
         audit.log_changes(work, actor, journal)
 
 
-# --- Called by the work services and workflows (work row locked) ---------------------
+# --- Called by the domains' services and workflows (work row locked) ------------------
 
 
 def begin(work, *, at: datetime | None = None) -> None:
-    """A new work: give it its default policy and enter the first stage. The stage assigns
-    only an work that nobody assigned yet."""
+    """New work: give it its default policy and enter the first stage. The stage assigns
+    only work that nobody assigned yet."""
     policy = policy_for(work)
     if policy is None:
         return
@@ -302,7 +302,7 @@ def acknowledged(work, *, at: datetime) -> None:
 
 
 def halted(work) -> None:
-    """Resolved or cancelled: nothing advances any more."""
+    """Finished (resolved, cancelled…): nothing advances any more."""
     if work.escalation_next_at is not None or work.escalation_time_left is not None:
         _apply(work, None, {"escalation_next_at": None, "escalation_time_left": None})
 
