@@ -119,7 +119,9 @@ def test_a_request_gets_clocks_that_pause_resume_and_stop_by_its_lifecycle(custo
     assert fresh(request).sla_status == SlaStatus.MET
 
 
-def test_a_priority_change_on_a_paused_request_starts_its_new_target_paused(customer, requests, standard, now):
+def test_a_priority_change_on_a_paused_request_starts_its_new_target_paused(
+    customer, requests, standard, now
+):
     standard.p3_resolution_minutes = None
     standard.save()
     request = raise_request(customer, priority="P3")
