@@ -275,3 +275,10 @@ def test_without_a_page_of_its_kind_an_agent_is_sent_to_the_notification_list(
     listed = client.get("/desk/notifications/").content.decode()
     assert f"{request.number} breached its response SLA" in listed
     assert f"{request.number} breached its response SLA</a>" not in listed  # without a link
+
+
+def test_the_escalation_sweep_walks_only_kinds_with_escalation_columns_and_moving_states(requests):
+    # Requests name moving states but have no escalation columns; incident tasks have neither.
+    from incidents.models import Incident
+
+    assert [lc.model for lc in escalation.escalating_lifecycles()] == [Incident]
