@@ -45,7 +45,7 @@ class Level(models.IntegerChoices):
     LOW = 3, "3 — low"
 
 
-class Incident(Escalating, Work):
+class Incident(Work, Escalating):
     """An unplanned interruption or degradation of a service. Its escalation state is the
     ``Escalating`` columns (escalation/models.py)."""
 
