@@ -1,9 +1,10 @@
 """Escalation policies: ordered stages, each with a timeout, the people it calls on (users, an
 assignment group, an on-call schedule) and whether it waits for an acknowledgment.
 
-An incident gets a policy on creation (the organisation's default, else the account-wide one)
-and enters its first stage; what an incident's escalation state means, and how stages advance,
-is in ``escalation/services.py``.
+A kind of Work escalates when its model carries the ``Escalating`` columns (incidents do) and
+its lifecycle names the states in which stages move on. Such work gets a policy on creation (the
+organisation's default, else the account-wide one) and enters its first stage; what its
+escalation state means, and how stages advance, is in ``escalation/services.py``.
 """
 
 from __future__ import annotations
@@ -78,3 +79,30 @@ class EscalationStage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} — stage {self.order}"
+
+
+class Escalating(models.Model):
+    """The escalation state of a kind of Work, as columns on its own table: the level (raised
+    by each SLA breach and manual escalation), the policy and the stage it is at (its order),
+    when it got there, whether it was acknowledged there, and when the sweep moves it on (empty
+    at the last stage, after an acknowledged stage that requires one, and once finished).
+
+    A model that inherits it should index ``escalation_next_at`` where it is set (a partial
+    index): the sweep reads only due rows."""
+
+    escalation_level = models.PositiveSmallIntegerField(default=0, editable=False)
+    # No reverse accessor by default: a model that wants one (incidents keep ``policy.incidents``)
+    # declares the field again with its related_name.
+    escalation_policy = models.ForeignKey(
+        EscalationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    escalation_stage = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    escalation_stage_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalation_acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalation_next_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalation_time_left = models.DurationField(
+        null=True, blank=True, editable=False, help_text="On hold: how long the stage had left."
+    )
+
+    class Meta:
+        abstract = True

@@ -1,18 +1,23 @@
-"""Escalation: policies and stages applied to incidents, SLA breaches, manual escalation.
+"""Escalation: policies and stages applied to any kind of Work that escalates, SLA breaches,
+manual escalation.
 
-An incident's escalation state is five columns on the incident (``escalation_policy``,
-``escalation_stage`` — the order of the stage it is at —, ``escalation_stage_started_at``,
-``escalation_acknowledged_at``, ``escalation_next_at``). Rules (SPEC §5, issue #4):
+A kind of Work escalates when its model carries the ``Escalating`` columns (escalation/models.py:
+``escalation_level``, ``escalation_policy``, ``escalation_stage`` — the order of the stage it is
+at —, ``escalation_stage_started_at``, ``escalation_acknowledged_at``, ``escalation_next_at``,
+``escalation_time_left``). Its lifecycle (``itsm.workflow``) says in which states stages move on
+(``escalating``) and in which the timer stands still (``paused``); this module names no domain's
+states and imports no domain. Rules (SPEC §5, issue #4):
 
-* A new incident gets its organisation's default policy, else the account-wide default, and
-  enters the first stage.
+* New work gets its organisation's default policy, else the account-wide default, and enters
+  the first stage.
 * Entering a stage notifies its targets (its users, its group's members, whoever is on call in
-  its schedule) and assigns the incident to its group and on-call person, if it names them.
-* The sweep moves an incident whose stage timed out to the next stage — unless that stage
-  requires acknowledgment and was acknowledged. Only new and in-progress incidents move.
-* Acknowledging (the incident workflow) records the stage's acknowledgment.
+  its schedule) and assigns the work to its group and on-call person, if it names them.
+* The sweep moves work whose stage timed out to the next stage — unless that stage requires
+  acknowledgment and was acknowledged. Only work in an ``escalating`` state moves.
+* Acknowledging (the domain's workflow) records the stage's acknowledgment.
 * Manual escalation and each SLA breach raise ``escalation_level`` by one; manual escalation
-  also moves to the next stage when there is one. Each is journaled and notified.
+  also moves to the next stage when there is one. Each is journaled and notified. SLA breaches
+  arrive through ``sla.breaches`` (``breached`` listens, registered in ``EscalationConfig.ready``).
 """
 
 from __future__ import annotations
@@ -24,15 +29,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from escalation.models import EscalationPolicy, EscalationStage
+from escalation.models import Escalating, EscalationPolicy, EscalationStage
 from itsm import audit
 from itsm.models import GroupMembership, Work
+from itsm.workflow import Lifecycle, lifecycle_of, lifecycles
 from notifications import services as notify
 from notifications.models import Kind
 from notifications.services import Message
 from oncall.routing import on_call_assignee, schedule_assignee
 
-MOVING_STATES = ("new", "in_progress")
 BATCH = 500
 
 ESCALATION_FIELDS = (
@@ -53,11 +58,22 @@ TIMER_FIELDS = frozenset(
 )
 
 
-def policy_for(incident) -> EscalationPolicy | None:
+def escalating_lifecycles() -> list[Lifecycle]:
+    """The kinds of Work that escalate: their model has the ``Escalating`` columns and their
+    lifecycle names the states in which stages move on."""
+    return [lc for lc in lifecycles() if issubclass(lc.model, Escalating) and lc.escalating]
+
+
+def _paused(work) -> bool:
+    lifecycle = lifecycle_of(work)
+    return lifecycle is not None and work.state in lifecycle.paused
+
+
+def policy_for(work) -> EscalationPolicy | None:
     """The organisation's default policy, else the account-wide default (active ones only)."""
     defaults = EscalationPolicy.objects.filter(is_active=True, is_default=True)
-    if incident.organisation_id is not None:
-        found = defaults.filter(organisation_id=incident.organisation_id).first()
+    if work.organisation_id is not None:
+        found = defaults.filter(organisation_id=work.organisation_id).first()
         if found is not None:
             return found
     return defaults.filter(organisation__isnull=True).first()
@@ -85,7 +101,7 @@ def _stage(stages, order: int | None) -> EscalationStage | None:
 
 def _memo(memo: dict | None, key, compute):
     """``compute()``, remembered in ``memo`` for the rest of a sweep (None: not remembered).
-    A sweep moving thousands of incidents into the same stages asks the same questions (who
+    A sweep moving thousands of records into the same stages asks the same questions (who
     is on call, who is in the group) once, and reuses the same user objects, whose roles are
     then read once."""
     if memo is None:
@@ -95,7 +111,7 @@ def _memo(memo: dict | None, key, compute):
     return memo[key]
 
 
-def _targets(incident, stage: EscalationStage, person, memo: dict | None = None) -> list:
+def _targets(work, stage: EscalationStage, person, memo: dict | None = None) -> list:
     people = list(stage.users.all())
     if person is not None:
         people.append(person)
@@ -106,7 +122,7 @@ def _targets(incident, stage: EscalationStage, person, memo: dict | None = None)
 
 
 def _enter(
-    incident,
+    work,
     policy,
     stages,
     stage: EscalationStage,
@@ -115,7 +131,7 @@ def _enter(
     assign: bool = True,
     memo: dict | None = None,
 ):
-    """Move ``incident`` (locked) to ``stage``: assign, set the state, journal, notify."""
+    """Move ``work`` (locked) to ``stage``: assign, set the state, journal, notify."""
     changes: dict = {}
     # Whoever is on call in the stage's schedule is one of its targets, assigned or not.
     on_call = (
@@ -131,19 +147,19 @@ def _enter(
         )
         if person is None and group is not None:
             person = _memo(memo, ("group", group.pk), lambda: on_call_assignee(group, at))
-        if group is not None and incident.assignment_group_id != group.pk:
+        if group is not None and work.assignment_group_id != group.pk:
             changes["assignment_group"] = group
         if person is not None:
             changes["assignee"] = person
         elif (
             group is not None
-            and incident.assignee_id is not None
-            and not GroupMembership.objects.filter(group=group, user_id=incident.assignee_id).exists()
+            and work.assignee_id is not None
+            and not GroupMembership.objects.filter(group=group, user_id=work.assignee_id).exists()
         ):
             changes["assignee"] = None
     following = _next(stages, stage.order)
     timeout = timedelta(minutes=stage.timeout_minutes) if following else None
-    held = incident.state == "on_hold" and timeout is not None  # the timer starts on resume
+    held = _paused(work) and timeout is not None  # the timer starts on resume
     changes.update(
         escalation_policy=policy,
         escalation_stage=stage.order,
@@ -152,22 +168,21 @@ def _enter(
         escalation_next_at=None if held or timeout is None else at + timeout,
         escalation_time_left=timeout if held else None,
     )
-    _apply(incident, None, changes)
+    _apply(work, None, changes)
     notify.send(
         Message(
-            person, Kind.STAGE, incident,
+            person, Kind.STAGE, work,
             {"stage": stage.order, "policy": policy.name, "timeout_minutes": stage.timeout_minutes,
              "requires_acknowledgment": stage.requires_acknowledgment, "has_next": following is not None},
         )
-        for person in _targets(incident, stage, changes.get("assignee") or on_call, memo)
+        for person in _targets(work, stage, changes.get("assignee") or on_call, memo)
     )  # fmt: skip
 
 
-def _enter_many(incidents, policy, stages, stage: EscalationStage, at: datetime, memo: dict) -> None:
-    """``_enter`` for a batch of locked incidents moving into the same stage (the sweep): the
+def _enter_many(works, policy, stages, stage: EscalationStage, at: datetime, memo: dict) -> None:
+    """``_enter`` for a batch of locked records moving into the same stage (the sweep): the
     same assignment rule, state, journal and messages, with a fixed number of queries per
-    batch instead of per incident."""
-    from incidents.models import Incident
+    batch instead of per work."""
 
     on_call = (
         _memo(memo, ("schedule", stage.schedule_id), lambda: schedule_assignee(stage.schedule, at))
@@ -186,27 +201,27 @@ def _enter_many(incidents, policy, stages, stage: EscalationStage, at: datetime,
     following = _next(stages, stage.order)
     next_at = at + timedelta(minutes=stage.timeout_minutes) if following else None
     entries, reassigned = [], {}
-    for incident in incidents:
+    for work in works:
         changes = []
-        if group is not None and incident.assignment_group_id != group.pk:
-            changes.append(("assignment_group", incident.assignment_group, group))
-        if person is not None and incident.assignee_id != person.pk:
-            changes.append(("assignee", incident.assignee, person))
-        elif person is None and group is not None and incident.assignee_id not in (None, *members):
-            changes.append(("assignee", incident.assignee, None))
-        if incident.escalation_policy_id != policy.pk:
-            changes.append(("escalation_policy", incident.escalation_policy, policy))
-        changes.append(("escalation_stage", incident.escalation_stage, stage.order))
-        entries.extend(audit.change_entry(incident, None, name, old, new) for name, old, new in changes)
-        assignee = next((new for name, _, new in changes if name == "assignee"), incident.assignee)
+        if group is not None and work.assignment_group_id != group.pk:
+            changes.append(("assignment_group", work.assignment_group, group))
+        if person is not None and work.assignee_id != person.pk:
+            changes.append(("assignee", work.assignee, person))
+        elif person is None and group is not None and work.assignee_id not in (None, *members):
+            changes.append(("assignee", work.assignee, None))
+        if work.escalation_policy_id != policy.pk:
+            changes.append(("escalation_policy", work.escalation_policy, policy))
+        changes.append(("escalation_stage", work.escalation_stage, stage.order))
+        entries.extend(audit.change_entry(work, None, name, old, new) for name, old, new in changes)
+        assignee = next((new for name, _, new in changes if name == "assignee"), work.assignee)
         if any(name in ("assignee", "assignment_group") for name, _, _ in changes):
-            key = (group.pk if group else incident.assignment_group_id, assignee.pk if assignee else None)
-            reassigned.setdefault(key, []).append(incident.pk)
-        incident.assignee = assignee
-    pks = [i.pk for i in incidents]
-    # The incident's own columns, then each work row once (its parent table: assignment,
+            key = (group.pk if group else work.assignment_group_id, assignee.pk if assignee else None)
+            reassigned.setdefault(key, []).append(work.pk)
+        work.assignee = assignee
+    pks = [i.pk for i in works]
+    # The model's own columns, then each work row once (its parent table: assignment,
     # version and updated_at together), rather than the ORM's two passes over a child model.
-    Incident.objects.filter(pk__in=pks).update(
+    type(works[0]).objects.filter(pk__in=pks).update(
         escalation_policy=policy, escalation_stage=stage.order, escalation_stage_started_at=at,
         escalation_acknowledged_at=None, escalation_next_at=next_at, escalation_time_left=None,
     )  # fmt: skip
@@ -221,97 +236,97 @@ def _enter_many(incidents, policy, stages, stage: EscalationStage, at: datetime,
         "stage": stage.order, "policy": policy.name, "timeout_minutes": stage.timeout_minutes,
         "requires_acknowledgment": stage.requires_acknowledgment, "has_next": following is not None,
     }  # fmt: skip
-    for incident in incidents:
-        incident.escalation_policy, incident.escalation_stage = policy, stage.order
+    for work in works:
+        work.escalation_policy, work.escalation_stage = policy, stage.order
     notify.send(
         (
-            Message(target, Kind.STAGE, incident, extra)
-            for incident in incidents
-            for target in _targets(incident, stage, incident.assignee or on_call, memo)
+            Message(target, Kind.STAGE, work, extra)
+            for work in works
+            for target in _targets(work, stage, work.assignee or on_call, memo)
         ),
         people=memo.setdefault("people", {}),
     )
 
 
-def _apply(incident, actor, changes: dict, *, bump: bool = False) -> None:
-    """Set ``changes`` on the locked incident and journal the ones that differ. Escalation
+def _apply(work, actor, changes: dict, *, bump: bool = False) -> None:
+    """Set ``changes`` on the locked work and journal the ones that differ. Escalation
     bookkeeping is not a user edit: it does not bump the version unless ``bump``."""
     journal = []
     for name, value in changes.items():
-        old = getattr(incident, name)
+        old = getattr(work, name)
         if old != value:
-            setattr(incident, name, value)
+            setattr(work, name, value)
             if name not in TIMER_FIELDS:
                 journal.append((name, old, value))
     fields = list(changes)
     if bump or any(name in ("assignee", "assignment_group") for name, _, _ in journal):
-        incident.version = F("version") + 1
+        work.version = F("version") + 1
         fields.append("version")
-    incident.save(update_fields=[*fields, "updated_at"])
+    work.save(update_fields=[*fields, "updated_at"])
     if "version" in fields:
-        incident.refresh_from_db(fields=["version", "updated_at"])
+        work.refresh_from_db(fields=["version", "updated_at"])
     if journal:
-        audit.log_changes(incident, actor, journal)
+        audit.log_changes(work, actor, journal)
 
 
-# --- Called by the incident services and workflows (incident row locked) ---------------------
+# --- Called by the domains' services and workflows (work row locked) ------------------
 
 
-def begin(incident, *, at: datetime | None = None) -> None:
-    """A new incident: give it its default policy and enter the first stage. The stage assigns
-    only an incident that nobody assigned yet."""
-    policy = policy_for(incident)
+def begin(work, *, at: datetime | None = None) -> None:
+    """New work: give it its default policy and enter the first stage. The stage assigns
+    only work that nobody assigned yet."""
+    policy = policy_for(work)
     if policy is None:
         return
     at = at or timezone.now()
     stages = stages_of(policy)
     if not stages:
-        _apply(incident, None, {"escalation_policy": policy})
+        _apply(work, None, {"escalation_policy": policy})
         return
-    unassigned = incident.assignee_id is None and incident.assignment_group_id is None
-    _enter(incident, policy, stages, stages[0], at, assign=unassigned)
+    unassigned = work.assignee_id is None and work.assignment_group_id is None
+    _enter(work, policy, stages, stages[0], at, assign=unassigned)
 
 
-def acknowledged(incident, *, at: datetime) -> None:
+def acknowledged(work, *, at: datetime) -> None:
     """The current stage is acknowledged: a stage that requires it stops advancing."""
-    if incident.escalation_stage is None:
+    if work.escalation_stage is None:
         return
     changes = {"escalation_acknowledged_at": at}
-    stage = _stage(stages_of(incident.escalation_policy), incident.escalation_stage)
+    stage = _stage(stages_of(work.escalation_policy), work.escalation_stage)
     if stage is not None and stage.requires_acknowledgment:
         changes["escalation_next_at"] = None
         changes["escalation_time_left"] = None  # on hold too: nothing to go on with on resume
-    _apply(incident, None, changes)
+    _apply(work, None, changes)
 
 
-def halted(incident) -> None:
-    """Resolved or cancelled: nothing advances any more."""
-    if incident.escalation_next_at is not None or incident.escalation_time_left is not None:
-        _apply(incident, None, {"escalation_next_at": None, "escalation_time_left": None})
+def halted(work) -> None:
+    """Finished (resolved, cancelled…): nothing advances any more."""
+    if work.escalation_next_at is not None or work.escalation_time_left is not None:
+        _apply(work, None, {"escalation_next_at": None, "escalation_time_left": None})
 
 
-def held(incident, *, at: datetime) -> None:
+def held(work, *, at: datetime) -> None:
     """On hold: the stage's timer stops (as the SLA clocks do); what it had left waits for
-    the resume, so an incident does not escalate the minute it comes back."""
-    if incident.escalation_next_at is not None:
-        left = max(incident.escalation_next_at - at, timedelta(0))
-        _apply(incident, None, {"escalation_next_at": None, "escalation_time_left": left})
+    the resume, so work does not escalate the minute it comes back."""
+    if work.escalation_next_at is not None:
+        left = max(work.escalation_next_at - at, timedelta(0))
+        _apply(work, None, {"escalation_next_at": None, "escalation_time_left": left})
 
 
-def resumed(incident, *, at: datetime) -> None:
+def resumed(work, *, at: datetime) -> None:
     """Back in progress: the stage's timer goes on with the time it had left."""
-    if incident.escalation_time_left is not None:
-        changes = {"escalation_next_at": at + incident.escalation_time_left, "escalation_time_left": None}
-        _apply(incident, None, changes)
+    if work.escalation_time_left is not None:
+        changes = {"escalation_next_at": at + work.escalation_time_left, "escalation_time_left": None}
+        _apply(work, None, changes)
 
 
-def reopened(incident, *, at: datetime) -> None:
+def reopened(work, *, at: datetime) -> None:
     """Reopened: the current stage starts again (and needs acknowledging again)."""
-    if incident.escalation_stage is None:
+    if work.escalation_stage is None:
         return
-    stages = stages_of(incident.escalation_policy)
-    stage = _stage(stages, incident.escalation_stage)
-    following = _next(stages, incident.escalation_stage)
+    stages = stages_of(work.escalation_policy)
+    stage = _stage(stages, work.escalation_stage)
+    following = _next(stages, work.escalation_stage)
     changes = {
         "escalation_stage_started_at": at,
         "escalation_acknowledged_at": None,
@@ -320,134 +335,120 @@ def reopened(incident, *, at: datetime) -> None:
     }
     if stage is not None and following is not None:
         changes["escalation_next_at"] = at + timedelta(minutes=stage.timeout_minutes)
-    _apply(incident, None, changes)
+    _apply(work, None, changes)
 
 
-def escalate(incident, *, actor, reason: str = "", at: datetime | None = None) -> None:
+def escalate(work, *, actor, reason: str = "", at: datetime | None = None) -> None:
     """Manual escalation: one level up; on to the policy's next stage when there is one; the
     group's leads are told either way."""
     at = at or timezone.now()
-    _apply(incident, actor, {"escalation_level": incident.escalation_level + 1}, bump=True)
-    stages = stages_of(incident.escalation_policy)
-    following = _next(stages, incident.escalation_stage)
+    _apply(work, actor, {"escalation_level": work.escalation_level + 1}, bump=True)
+    stages = stages_of(work.escalation_policy)
+    following = _next(stages, work.escalation_stage)
     if following is not None:
-        _enter(incident, incident.escalation_policy, stages, following, at)
-    leads = notify.group_leads([incident.assignment_group_id]).get(incident.assignment_group_id, [])
+        _enter(work, work.escalation_policy, stages, following, at)
+    leads = notify.group_leads([work.assignment_group_id]).get(work.assignment_group_id, [])
     by = actor.get_full_name() or actor.get_username()
-    extra = {"escalation_level": incident.escalation_level, "by": by, "reason": reason}
+    extra = {"escalation_level": work.escalation_level, "by": by, "reason": reason}
     notify.send(
-        Message(person, Kind.ESCALATED, incident, extra)
-        for person in [incident.assignee, *leads]
+        Message(person, Kind.ESCALATED, work, extra)
+        for person in [work.assignee, *leads]
         if person is not None and person.pk != actor.pk
     )
 
 
-def record_breaches(clocks, *, people: dict | None = None) -> None:
-    """Clocks just recorded as breached: each raises its incident's escalation level by one,
-    is journaled, and is told to the assignee and the group's leads. Set-based: a fixed number
-    of queries per batch."""
-    from incidents.models import Incident
-
+def breached(clocks, works) -> dict[int, dict]:
+    """Listens to ``sla.breaches``: each clock just breached raises its work's escalation level
+    by one, journaled; answers each work's new level for the breach message. Work without the
+    ``Escalating`` columns is left alone. Set-based: per model, one UPDATE per distinct count
+    (almost always one), one read of the levels, one journal write."""
     per_work = Counter(c.work_id for c in clocks)
-    incidents = {
-        i.pk: i
-        for i in Incident.objects.filter(pk__in=per_work).select_related("assignee", "assignment_group")
-    }
-    if not incidents:
-        return
-    by_count: dict[int, list[int]] = {}
-    for pk, n in per_work.items():
-        if pk in incidents:
-            by_count.setdefault(n, []).append(pk)
-    for n, pks in by_count.items():  # one UPDATE per distinct count (almost always one)
-        Incident.objects.filter(pk__in=pks).update(escalation_level=F("escalation_level") + n)
-    entries, messages = [], []
-    leads = notify.group_leads(i.assignment_group_id for i in incidents.values() if i.assignment_group_id)
-    levels = dict(Incident.objects.filter(pk__in=incidents).values_list("pk", "escalation_level"))
-    for clock in clocks:
-        incident = incidents.get(clock.work_id)
-        if incident is None:
-            continue
-        entries.append(
-            audit.change_entry(
-                incident, None, "sla_status", "", "breached",
-                note=f"The {clock.target} target ({clock.priority}) was breached.",
+    by_model: dict[type, list] = {}
+    for pk in per_work:
+        work = works.get(pk)
+        if isinstance(work, Escalating):
+            by_model.setdefault(type(work), []).append(work)
+    entries, levels = [], {}
+    for model, rows in by_model.items():
+        by_count: dict[int, list[int]] = {}
+        for work in rows:
+            by_count.setdefault(per_work[work.pk], []).append(work.pk)
+        for n, pks in by_count.items():
+            model.objects.filter(pk__in=pks).update(escalation_level=F("escalation_level") + n)
+        levels.update(model.objects.filter(pk__in=[w.pk for w in rows]).values_list("pk", "escalation_level"))
+        for work in rows:
+            entries.append(
+                audit.change_entry(work, None, "escalation_level", work.escalation_level, levels[work.pk])
             )
-        )  # fmt: skip
-        extra = {
-            "target": clock.target,
-            "breached_at": clock.breached_at,
-            "escalation_level": levels[incident.pk],
-        }
-        for person in [incident.assignee, *leads.get(incident.assignment_group_id, [])]:
-            messages.append(Message(person, Kind.SLA_BREACHED, incident, extra))
-    for incident in incidents.values():
-        entries.append(
-            audit.change_entry(
-                incident, None, "escalation_level", incident.escalation_level, levels[incident.pk]
-            )
-        )
-        incident.escalation_level = levels[incident.pk]
-    audit.write(entries)
-    notify.send(messages, people=people)
+            work.escalation_level = levels[work.pk]
+    if entries:
+        audit.write(entries)
+    return {pk: {"escalation_level": level} for pk, level in levels.items()}
 
 
 # --- The sweep -----------------------------------------------------------------------------
 
 
 def sweep(*, now: datetime | None = None, batch: int = BATCH) -> dict:
-    """Move every incident whose stage timed out on to its next stage.
+    """Move all work whose stage timed out on to its next stage, kind by kind (each lifecycle
+    whose model has the ``Escalating`` columns and whose ``escalating`` states are set).
 
     Reads only due rows (the partial index on ``escalation_next_at``), in batches of rows locked
-    with SKIP LOCKED: two sweeps at once never move the same incident twice, and an incident a
-    transition holds is left for the next run. The due condition is checked again on the locked
-    row."""
-    from incidents.models import Incident
-
+    with SKIP LOCKED: two sweeps at once never move the same work twice, and work a transition
+    holds is left for the next run. The due condition is checked again on the locked row."""
     now = now or timezone.now()
     advanced: list[int] = []
-    last_pk = 0
-    due = Incident.objects.filter(escalation_next_at__lte=now, state__in=MOVING_STATES)
     stage_cache: dict[int, list[EscalationStage]] = {}
     memo: dict = {}
+    for lifecycle in escalating_lifecycles():
+        advanced.extend(_sweep(lifecycle, now, batch, stage_cache, memo))
+    return {"advanced": advanced}
+
+
+def _sweep(lifecycle: Lifecycle, now: datetime, batch: int, stage_cache: dict, memo: dict) -> list[int]:
+    model = lifecycle.model
+    # The work row (the parent table) is locked with the model's own, as transitions lock it.
+    locked = ("self", *(link.name for link in model._meta.parents.values() if link is not None))
+    due = model.objects.filter(escalation_next_at__lte=now, state__in=lifecycle.escalating)
+    advanced: list[int] = []
+    last_pk = 0
     while True:
         with transaction.atomic():
             rows = list(
                 due.filter(pk__gt=last_pk)
-                .select_for_update(skip_locked=True, of=("self", "work_ptr"))
-                # What the stage move journals and tells: no query per incident.
+                .select_for_update(skip_locked=True, of=locked)
+                # What the stage move journals and tells: no query per work.
                 .select_related("escalation_policy", "assignee", "assignment_group")
                 .order_by("pk")[:batch]
             )
             if not rows:
-                break
+                return advanced
             last_pk = rows[-1].pk
             moving: dict[tuple[int, int], list] = {}
             stopped: list[int] = []  # nothing to move on to: no policy, acknowledged, last stage
-            for incident in rows:
-                policy = incident.escalation_policy
+            for work in rows:
+                policy = work.escalation_policy
                 if policy is None:
-                    stopped.append(incident.pk)
+                    stopped.append(work.pk)
                     continue
                 if policy.pk not in stage_cache:
                     stage_cache[policy.pk] = stages_of(policy)
                 stages = stage_cache[policy.pk]
-                current = _stage(stages, incident.escalation_stage)
-                following = _next(stages, incident.escalation_stage)
+                current = _stage(stages, work.escalation_stage)
+                following = _next(stages, work.escalation_stage)
                 acknowledged = (
                     current is not None
                     and current.requires_acknowledgment
-                    and incident.escalation_acknowledged_at
+                    and work.escalation_acknowledged_at
                 )
                 if acknowledged or following is None:
-                    stopped.append(incident.pk)
+                    stopped.append(work.pk)
                     continue
-                moving.setdefault((policy.pk, following.order), []).append(incident)
+                moving.setdefault((policy.pk, following.order), []).append(work)
             # Timer bookkeeping (not journaled, not an edit): one UPDATE for the batch.
-            Incident.objects.filter(pk__in=stopped).update(escalation_next_at=None)
-            for (policy_pk, order), incidents in moving.items():
+            model.objects.filter(pk__in=stopped).update(escalation_next_at=None)
+            for (policy_pk, order), works in moving.items():
                 stages = stage_cache[policy_pk]
-                policy = incidents[0].escalation_policy
-                _enter_many(incidents, policy, stages, _stage(stages, order), now, memo)
-                advanced.extend(i.pk for i in incidents)
-    return {"advanced": advanced}
+                policy = works[0].escalation_policy
+                _enter_many(works, policy, stages, _stage(stages, order), now, memo)
+                advanced.extend(w.pk for w in works)

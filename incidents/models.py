@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from escalation.models import Escalating
 from itsm.models import Priority, Work, WorkKind, WorkTask
 
 
@@ -37,8 +38,9 @@ class Level(models.IntegerChoices):
     LOW = 3, "3 — low"
 
 
-class Incident(Work):
-    """An unplanned interruption or degradation of a service."""
+class Incident(Work, Escalating):
+    """An unplanned interruption or degradation of a service. Its escalation state is the
+    ``Escalating`` columns (escalation/models.py)."""
 
     KIND = WorkKind.INCIDENT
     NUMBER_PREFIX = "INC"
@@ -61,21 +63,11 @@ class Incident(Work):
     )
     resolution_code = models.CharField(max_length=20, choices=ResolutionCode.choices, blank=True)
     resolution_notes = models.TextField(blank=True)
-    escalation_level = models.PositiveSmallIntegerField(default=0, editable=False)
-    # Escalation policy state (escalation/services.py): the stage the incident is at (its order),
-    # when it got there, whether it was acknowledged there, and when the sweep moves it on
-    # (empty at the last stage, after an acknowledged stage that requires one, and once resolved).
+    # The Escalating column, with the reverse accessor incidents always had.
     escalation_policy = models.ForeignKey(
         "escalation.EscalationPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents",
         editable=False,
     )  # fmt: skip
-    escalation_stage = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
-    escalation_stage_started_at = models.DateTimeField(null=True, blank=True, editable=False)
-    escalation_acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
-    escalation_next_at = models.DateTimeField(null=True, blank=True, editable=False)
-    escalation_time_left = models.DurationField(
-        null=True, blank=True, editable=False, help_text="On hold: how long the stage had left."
-    )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -60,6 +60,11 @@ def register(lifecycle: Lifecycle) -> Lifecycle:
     return lifecycle
 
 
+def unregister(kind: str) -> None:
+    """Forget a kind (tests that register a lifecycle of their own)."""
+    _LIFECYCLES.pop(kind, None)
+
+
 def lifecycle_of(work_or_kind) -> Lifecycle | None:
     """The lifecycle of a record (or of a ``kind``); None for a kind no domain registered."""
     kind = work_or_kind if isinstance(work_or_kind, str) else getattr(work_or_kind, "kind", "")

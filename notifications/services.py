@@ -32,6 +32,7 @@ from itsm import policy
 from itsm.bulk import Copier
 from itsm.errors import NotAllowed
 from itsm.models import GroupMembership
+from itsm.workflow import lifecycle_of
 from notifications.models import Kind, Notification
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ MAIL_RETRY_MINUTES = 5  # e-mails per delivery task: one SMTP connection each, s
 
 # What each kind of message is about. A recipient who may not read one of these fields of the
 # work is not sent the message at all: "breached its SLA" or "escalated to level 2" would tell
-# a customer what SPEC §4 hides from it, whatever the template's wording.
+# a customer what SPEC §4 hides from it, whatever the template's wording. A field the work's
+# model lacks (a request has no escalation level) reveals nothing.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.SLA_WARNING: ("sla_status", "sla_due_at"),
     Kind.SLA_BREACHED: ("sla_status", "escalation_level"),
@@ -115,20 +117,34 @@ def work_values(recipient, work) -> dict[str, Any] | None:
 _PK = 918273645  # stands for the record's id in a reversed path
 
 
-def _url(recipient, work, paths: dict[bool, str]) -> str:
-    """The work's page in the desk (agents) or the portal. ``paths`` remembers the reversed
-    path for one ``send``: reversing a URL per message was a third of a big sweep's time."""
-    base = getattr(settings, "SITE_URL", "").rstrip("/")
-    if work is None:
-        return base + "/desk/notifications/"
-    agent = policy.has_permission(recipient, "desk.access")
-    if agent not in paths:
-        door = "desk" if agent else "portal"
+def page_link(kind: str, pk, *, desk: bool, paths: dict[tuple[str, bool], str]) -> str:
+    """The path of record ``pk``'s page in the desk or the portal, as its kind's lifecycle
+    names them (``desk_page``, ``portal_page``); "" for a kind without one. ``paths`` remembers
+    the reversed path per kind and door: reversing a URL per message was a third of a big
+    sweep's time."""
+    key = (kind, desk)
+    if key not in paths:
+        lifecycle = lifecycle_of(kind)
+        page = (lifecycle.desk_page if desk else lifecycle.portal_page) if lifecycle else ""
         try:
-            paths[agent] = reverse(f"{door}:incident-detail", args=[_PK])
+            paths[key] = reverse(page, args=[_PK]) if page else ""
         except NoReverseMatch:
-            paths[agent] = f"/{door}/incidents/{_PK}/"
-    return base + paths[agent].replace(str(_PK), str(work.pk))
+            paths[key] = ""
+    return paths[key].replace(str(_PK), str(pk))
+
+
+def _url(recipient, work, paths: dict[tuple[str, bool], str]) -> str:
+    """The work's page in the desk (agents) or the portal. Without one for its kind: agents get
+    their notification list, anyone else no link."""
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    notifications = base + "/desk/notifications/"
+    if work is None:
+        return notifications
+    agent = policy.has_permission(recipient, "desk.access")
+    path = page_link(work.kind, work.pk, desk=agent, paths=paths)
+    if not path:
+        return notifications if agent else ""
+    return base + path
 
 
 def send(messages: Iterable[Message], *, people: dict[int, Any] | None = None) -> int:
@@ -142,7 +158,7 @@ def send(messages: Iterable[Message], *, people: dict[int, Any] | None = None) -
     seen: set[tuple] = set()
     pending: dict[tuple[int, str], list[tuple[Message, frozenset, str]]] = {}
     people = {} if people is None else people
-    paths: dict[bool, str] = {}
+    paths: dict[tuple[str, bool], str] = {}
     for message in messages:
         person = message.recipient
         if person is None or not person.is_active:
@@ -156,9 +172,10 @@ def send(messages: Iterable[Message], *, people: dict[int, Any] | None = None) -
             continue
         readable = policy.readable_fields(person, message.work) if message.work is not None else frozenset()
         if message.work is not None and any(
-            name not in readable for name in KIND_FIELDS.get(message.kind, ())
+            name not in readable and name in policy.model_field_names(message.work)
+            for name in KIND_FIELDS.get(message.kind, ())
         ):
-            continue  # the message is about fields this recipient may not read
+            continue  # the message is about fields this recipient may not read (that the work has)
         url = _url(person, message.work, paths)
         pending.setdefault((person.pk, message.kind), []).append((message, readable, url))
     rows, mails = [], []

@@ -36,6 +36,11 @@ def _back(request):
     return redirect(f"{url}?page={page}" if page.isdigit() else url)
 
 
+def _desk_link(kind: str, pk: int, paths: dict) -> str | None:
+    """The record's desk page, as its kind's lifecycle names it; None for a kind without one."""
+    return services.page_link(kind, pk, desk=True, paths=paths) or None
+
+
 class NotificationListView(DeskMixin, TemplateView):
     template_name = "notifications/desk/list.html"
 
@@ -45,17 +50,16 @@ class NotificationListView(DeskMixin, TemplateView):
         queryset = own_notifications(user).select_related("work").order_by("-created_at", "-id")
         page = paginate(self.request, queryset, PAGE_SIZE)  # counted up to 1,000, then cursors
         rows = []
+        paths: dict = {}  # each kind's desk page, reversed once
         for notification in page.object_list:
             work = notification.work
-            link = None
-            if work is not None and work.kind == "incident":
-                link = reverse("desk:incident-detail", args=[work.pk])
+            link = _desk_link(work.kind, work.pk, paths) if work is not None else None
             listed = [
                 {
                     "subject": item.get("subject", ""),
-                    # The desk has an incident page; other kinds are listed without a link.
-                    "link": reverse("desk:incident-detail", args=[item["work"]])
-                    if item.get("kind", "incident") == "incident" and isinstance(item.get("work"), int)
+                    # Items stored before they carried their kind are incidents'.
+                    "link": _desk_link(item.get("kind", "incident"), item["work"], paths)
+                    if isinstance(item.get("work"), int)
                     else None,
                 }
                 for item in notification.items or ()

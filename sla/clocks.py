@@ -1,8 +1,10 @@
 """SLA clocks: the one place that starts, pauses, resumes, stops, restarts and retargets them.
 
-The incident workflows call these inside their transaction, with the work row already locked;
-the clock rows are locked here (``select_for_update``), in that order, so a sweep that locks a
-clock with ``skip_locked`` can never deadlock with a transition.
+Any kind of Work has clocks. Its workflows call these inside their transaction, with the work
+row already locked; the clock rows are locked here (``select_for_update``), in that order, so a
+sweep that locks a clock with ``skip_locked`` can never deadlock with a transition. Which of the
+work's states are finished, paused or not yet answered comes from its kind's lifecycle
+(``itsm.workflow``): this module names no domain's states.
 
 Rules (SPEC §5, issue #4):
 
@@ -15,6 +17,8 @@ Rules (SPEC §5, issue #4):
 * The response clock stops at the first agent response or acknowledgment; resolution stops
   both; cancelling cancels them.
 * Reopening retires the current clocks (kept as history) and starts new ones at the reopen time.
+* A clock found past due by one of these is recorded as breached there and then, as the sweep
+  would have (``sla.breaches.record``: journaled, told, passed on to escalation).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from django.utils import timezone
 
 from itsm.bulk import Copier, Updater
 from itsm.models import SlaDefinition, Work
+from itsm.workflow import lifecycle_of
+from sla import breaches
 from sla.calendar import Calendar, NoWorkingTime
 from sla.models import (
     AT_RISK_SHARE,
@@ -94,23 +100,26 @@ def _bank(clock: SlaClock, calendar: Calendar, at: datetime) -> None:
     clock.warn_at = None
 
 
-FINISHED_STATES = ("resolved", "closed", "cancelled")
+def _states(work, which: str) -> frozenset[str]:
+    """The work's ``unanswered``, ``paused`` or ``finished`` states, from its kind's lifecycle
+    (none for a kind no domain registered)."""
+    lifecycle = lifecycle_of(work)
+    return getattr(lifecycle, which) if lifecycle is not None else frozenset()
 
 
 def _open(work) -> bool:
     """Whether the work is still being worked (finished work starts no new clock)."""
-    return getattr(work, "state", None) not in FINISHED_STATES
+    return getattr(work, "state", None) not in _states(work, "finished")
 
 
-def _escalate(work, late) -> None:
+def _breached(work, late) -> None:
     """Breaches found by a transition (the sweep had not recorded them yet) count like the
-    sweep's: one escalation level each, journaled and notified."""
+    sweep's: journaled, told, and passed on to the breach listeners (escalation)."""
     if late:
-        from escalation.services import record_breaches
-
-        record_breaches(late)
-        if hasattr(work, "escalation_level"):
-            work.refresh_from_db(fields=["escalation_level"])
+        lifecycle = lifecycle_of(work)
+        if lifecycle is not None and not isinstance(work, lifecycle.model):  # a plain Work row
+            work = lifecycle.model.objects.get(pk=work.pk)
+        breaches.record(late, {work.pk: work})
 
 
 def _current(work, states=(ClockState.RUNNING, ClockState.PAUSED), targets=None):
@@ -186,7 +195,7 @@ def pause(work, *, at: datetime | None = None, note: str = "") -> None:
         clock.state = ClockState.PAUSED
         events.append(_event(clock, ClockEvent.PAUSED, at, note))
     _save(clocks, events)
-    _escalate(work, late)
+    _breached(work, late)
     refresh(work)
 
 
@@ -217,7 +226,7 @@ def stop(work, *, at: datetime | None = None, targets=None, note: str = "") -> N
         outcome = "met" if clock.elapsed <= clock.target_duration else "breached"
         events.append(_event(clock, ClockEvent.STOPPED, at, f"{outcome}{'; ' + note if note else ''}"))
     _save(clocks, events)
-    _escalate(work, late)
+    _breached(work, late)
     refresh(work)
 
 
@@ -268,7 +277,9 @@ def retarget(work, *, at: datetime | None = None) -> None:
     current = _current(work, states=None)
     # Work started, acknowledged or answered has had its response: a response target the new
     # priority has again must not start an already-late clock from the opening time.
-    responded = getattr(work, "acknowledged_at", None) is not None or work.state != "new"
+    responded = getattr(work, "acknowledged_at", None) is not None or work.state not in _states(
+        work, "unanswered"
+    )
     clocks, events, seen = [], [], set()
     for clock in current:
         if clock.state == ClockState.CANCELLED:
@@ -313,7 +324,8 @@ def retarget(work, *, at: datetime | None = None) -> None:
         skip = set(seen)
         if responded:
             skip.add(ClockTarget.RESPONSE)
-        if _new_clocks(work, definition, work.opened_at or at, skip=skip) and work.state == "on_hold":
+        started = _new_clocks(work, definition, work.opened_at or at, skip=skip)
+        if started and work.state in _states(work, "paused"):
             pause(work, at=at, note="on hold")
             return
     refresh(work)

@@ -4,7 +4,9 @@
 Only due rows are read (partial indexes on ``warn_at`` and ``due_at`` of running clocks), in
 batches; each batch locks its clocks and their work with SKIP LOCKED, so two sweeps at once
 never record a breach twice, and work a transition holds right now is left for the next run.
-Each batch is a fixed number of queries, whatever its size.
+Each batch is a fixed number of queries, whatever its size (one more per kind of Work in it:
+each record is read as its kind's model, ``itsm.workflow.lifecycle_of``). A breach is handed to
+``sla.breaches.record``, which journals it, tells its listeners (escalation) and the people.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from django.utils import timezone
 
 from itsm.bulk import Copier
 from itsm.models import Work
+from itsm.workflow import lifecycle_of
 from notifications import services as notify
 from notifications.models import Kind
 from notifications.services import Message
+from sla.breaches import record
 from sla.clocks import recalendar as recalendar_clocks
 from sla.models import ClockEvent, ClockState, SlaClock, SlaClockEvent, SlaStatus
 
@@ -29,33 +33,35 @@ BATCH = 500
 _EVENTS = Copier(SlaClockEvent, ["clock_id", "kind", "at", "elapsed", "note"])
 
 
-def _lock(due, page: list[int]) -> list[SlaClock]:
+def _lock(due, page: list[int]) -> tuple[list[SlaClock], dict[int, str]]:
     """Lock the page's clocks that are still due and their work, skipping rows another sweep
-    or a transition holds (they are picked up by the next run)."""
+    or a transition holds (they are picked up by the next run). Answers the locked clocks and
+    the kind of each locked work."""
     clocks = list(due.filter(pk__in=page).select_for_update(skip_locked=True, of=("self",)).order_by("pk"))
     if not clocks:
-        return clocks
-    works = set(
+        return clocks, {}
+    kinds = dict(
         Work.objects.filter(pk__in={c.work_id for c in clocks})
         .select_for_update(skip_locked=True)
-        .values_list("pk", flat=True)
+        .values_list("pk", "kind")
     )
-    return [c for c in clocks if c.work_id in works]
+    return [c for c in clocks if c.work_id in kinds], kinds
 
 
-def _records(work_ids) -> dict:
-    """The records (incidents) the work rows are the parents of, with what messages need."""
-    from incidents.models import Incident
-
-    found = {
-        i.pk: i
-        for i in Incident.objects.filter(pk__in=work_ids).select_related(
-            "assignee", "sla_definition__calendar"
+def _records(kinds: dict[int, str]) -> dict:
+    """The records the work rows are the parents of, each as its kind's model (the lifecycle's),
+    with what messages and the journal need: one query per kind in the batch. A kind no domain
+    registered is read as plain Work."""
+    by_model: dict[type, list[int]] = {}
+    for pk, kind in kinds.items():
+        lifecycle = lifecycle_of(kind)
+        by_model.setdefault(lifecycle.model if lifecycle else Work, []).append(pk)
+    found = {}
+    for model, pks in by_model.items():
+        rows = model.objects.filter(pk__in=pks).select_related(
+            "assignee", "assignment_group", "sla_definition__calendar"
         )
-    }
-    missing = set(work_ids) - set(found)
-    if missing:
-        found.update({w.pk: w for w in Work.objects.filter(pk__in=missing).select_related("assignee")})
+        found.update({w.pk: w for w in rows})
     return found
 
 
@@ -74,12 +80,12 @@ def _locked_batches(due, batch: int):
 
 
 def breaches(now: datetime, batch: int = BATCH) -> int:
-    from escalation.services import record_breaches
-
+    """Clocks past due: record each breach once, move the work's status and next due time, and
+    hand the batch to ``sla.breaches.record`` (journal, listeners, messages)."""
     due = SlaClock.objects.filter(state=ClockState.RUNNING, breached_at__isnull=True, due_at__lte=now)
     count = 0
     people: dict = {}  # each person told is loaded, and its roles read, once per sweep
-    for clocks in _locked_batches(due, batch):
+    for clocks, kinds in _locked_batches(due, batch):
         for clock in clocks:
             clock.breached_at = clock.due_at
         # A clock past due is past its warning too: marked warned here, so ``warnings`` does
@@ -101,7 +107,8 @@ def breaches(now: datetime, batch: int = BATCH) -> int:
         Work.objects.filter(pk__in={c.work_id for c in clocks}).update(
             sla_status=SlaStatus.BREACHED, sla_due_at=Subquery(next_due)
         )
-        record_breaches(clocks, people=people)
+        breached = {c.work_id for c in clocks}
+        record(clocks, _records({pk: kind for pk, kind in kinds.items() if pk in breached}), people=people)
         count += len(clocks)
     return count
 
@@ -112,7 +119,7 @@ def warnings(now: datetime, batch: int = BATCH) -> int:
     due = SlaClock.objects.filter(state=ClockState.RUNNING, warned_at__isnull=True, warn_at__lte=now)
     count = 0
     known: dict = {}  # each person told is loaded, and its roles read, once per sweep
-    for clocks in _locked_batches(due, batch):
+    for clocks, kinds in _locked_batches(due, batch):
         for clock in clocks:
             clock.warned_at = clock.warn_at
         SlaClock.objects.filter(pk__in=[c.pk for c in clocks]).update(warned_at=F("warn_at"))
@@ -122,7 +129,7 @@ def warnings(now: datetime, batch: int = BATCH) -> int:
         Work.objects.filter(pk__in=work_ids).exclude(
             sla_status__in=(SlaStatus.BREACHED, SlaStatus.AT_RISK)
         ).update(sla_status=SlaStatus.AT_RISK)
-        works = _records(work_ids)
+        works = _records({pk: kinds[pk] for pk in work_ids})
         leads = notify.group_leads(w.assignment_group_id for w in works.values() if w.assignment_group_id)
         messages = []
         for clock in fresh:

@@ -19,17 +19,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (  # the top first
 )
 LAYER = {app: depth for depth, apps in enumerate(LAYERS) for app in apps}
 
-# Edges still owned by the SLA/escalation interface work (h3): the sweeps and clocks reach into
-# incidents and escalation directly. The lead empties this after merging that work; an edge
-# listed here that no longer exists fails test_allowed_edges_still_exist, so it cannot go stale.
-ALLOWED_UNTIL_SLA_INTERFACE = frozenset(
-    {
-        ("sla", "escalation"),
-        ("sla", "incidents"),
-        ("escalation", "incidents"),
-    }
-)
-
 Edge = tuple[str, str]
 
 
@@ -118,7 +107,7 @@ def test_no_app_imports_an_app_of_a_higher_layer():
     upward = {
         edge: where
         for edge, where in app_imports().items()
-        if LAYER[edge[1]] < LAYER[edge[0]] and edge not in ALLOWED_UNTIL_SLA_INTERFACE
+        if LAYER[edge[1]] < LAYER[edge[0]]
     }
     assert not upward, "Imports pointing up a layer:\n" + report(upward)
 
@@ -126,7 +115,7 @@ def test_no_app_imports_an_app_of_a_higher_layer():
 def test_apps_of_one_layer_import_each_other_without_a_cycle():
     edges = app_imports()
     same_layer = {
-        edge for edge in edges if LAYER[edge[0]] == LAYER[edge[1]] and edge not in ALLOWED_UNTIL_SLA_INTERFACE
+        edge for edge in edges if LAYER[edge[0]] == LAYER[edge[1]]
     }
     found = cycles(same_layer)
     involved = {edge: edges[edge] for edge in same_layer if any(set(edge) <= set(c) for c in found)}
@@ -136,11 +125,6 @@ def test_apps_of_one_layer_import_each_other_without_a_cycle():
 def test_itsm_imports_no_other_project_app():
     from_itsm = {edge: where for edge, where in app_imports().items() if edge[0] == "itsm"}
     assert not from_itsm, "itsm is the bottom layer; it imports:\n" + report(from_itsm)
-
-
-def test_allowed_edges_still_exist():
-    gone = ALLOWED_UNTIL_SLA_INTERFACE - set(app_imports())
-    assert not gone, f"Remove {sorted(gone)} from ALLOWED_UNTIL_SLA_INTERFACE: nothing imports that way now."
 
 
 def test_the_reader_sees_function_level_and_relative_imports(tmp_path):

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
+from catalog.models import Request
 from itsm.models import SlaDefinition
+from itsm.services import record_create
 from sla.models import BusinessCalendar, Holiday, SlaClock, WorkingPeriod
 from tests.itsm.factories import make_group
 
@@ -96,3 +98,11 @@ def kinds(clock_row):
 def fresh(incident):
     incident.refresh_from_db()
     return incident
+
+
+def raise_request(actor, *, priority="P4", text="New laptop", **system):
+    """A catalog request raised through the shared create service, at ``priority``."""
+    return record_create(
+        model=Request, actor=actor, data={"short_description": text}, requester=actor,
+        organisation=actor.organisation, priority=priority, **system,
+    )  # fmt: skip
