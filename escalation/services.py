@@ -30,7 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from escalation.models import Escalating, EscalationPolicy, EscalationStage
-from itsm import audit
+from itsm import audit, services
 from itsm.models import GroupMembership, Work
 from itsm.workflow import Lifecycle, lifecycle_of, lifecycles
 from notifications import services as notify
@@ -47,6 +47,8 @@ ESCALATION_FIELDS = (
     "escalation_next_at",
     "escalation_time_left",
 )
+# A stage move that changes these is an edit others must not overwrite: it bumps the version.
+REASSIGNING = frozenset({"assignee", "assignment_group"})
 # Timer bookkeeping, not journaled (the stage and its moves are).
 TIMER_FIELDS = frozenset(
     {
@@ -249,24 +251,12 @@ def _enter_many(works, policy, stages, stage: EscalationStage, at: datetime, mem
 
 
 def _apply(work, actor, changes: dict, *, bump: bool = False) -> None:
-    """Set ``changes`` on the locked work and journal the ones that differ. Escalation
-    bookkeeping is not a user edit: it does not bump the version unless ``bump``."""
-    journal = []
-    for name, value in changes.items():
-        old = getattr(work, name)
-        if old != value:
-            setattr(work, name, value)
-            if name not in TIMER_FIELDS:
-                journal.append((name, old, value))
-    fields = list(changes)
-    if bump or any(name in ("assignee", "assignment_group") for name, _, _ in journal):
-        work.version = F("version") + 1
-        fields.append("version")
-    work.save(update_fields=[*fields, "updated_at"])
-    if "version" in fields:
-        work.refresh_from_db(fields=["version", "updated_at"])
-    if journal:
-        audit.log_changes(work, actor, journal)
+    """Set ``changes`` on the locked work and journal the ones that differ (not the timers).
+    Escalation bookkeeping is not a user edit: it bumps the version only when it reassigns the
+    work, or when ``bump`` says so."""
+    services.apply_changes(
+        work, actor, changes, bump=True if bump else REASSIGNING, quiet=TIMER_FIELDS
+    )
 
 
 # --- Called by the domains' services and workflows (work row locked) ------------------

@@ -99,14 +99,15 @@ def apply_changes(
     *,
     validate: Callable[[Any], None] | None = None,
     extra_fields: Iterable[str] = (),
-    bump: bool = True,
+    bump: bool | frozenset[str] = True,
     quiet: Iterable[str] = (),
     journal: bool = True,
 ) -> list[tuple[str, Any, Any]]:
     """Write ``changes`` to the locked ``obj``: compare, set, ``validate`` (before anything is
     saved), save what differs (plus ``extra_fields`` the caller set itself), bump a Work record's
-    version, set many-to-many fields, and journal each change except ``quiet`` ones (timer
-    bookkeeping; ``journal=False``: the caller journals). Returns the changes as (field, old, new); nothing is written when none differs.
+    version (``bump``: always, never, or only when one of the named fields changed), set
+    many-to-many fields, and journal each change except ``quiet`` ones (timer bookkeeping;
+    ``journal=False``: the caller journals). Returns the changes as (field, old, new); nothing is written when none differs.
     The one way services write plain fields of a record they hold locked."""
     plain, m2m = _split_m2m(type(obj), changes)
     changed = []
@@ -125,6 +126,8 @@ def apply_changes(
     if validate is not None:
         validate(obj)
     fields = [name for name, _, _ in changed if name in plain] + extra
+    if isinstance(bump, frozenset):
+        bump = any(name in bump for name, _, _ in changed)
     versioned = bump and isinstance(obj, Work)
     if versioned:
         obj.version = F("version") + 1
