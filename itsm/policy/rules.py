@@ -197,6 +197,21 @@ def managed_by(permission: str, label: str, editable: tuple[str, ...]) -> Record
     )
 
 
+def configuration_item(label: str, editable: tuple[str, ...]) -> RecordRules:
+    """CMDB records (SPEC §3): cmdb_viewer reads, cmdb_manager creates and edits,
+    cmdb_administrator deletes."""
+    return RecordRules(
+        label=label,
+        states=(),
+        initial_state="",
+        create=frozenset({Role.CMDB_MANAGER}),
+        read=(Read(Role.CMDB_VIEWER),),
+        update=(Update(Role.CMDB_MANAGER),),
+        delete=frozenset({Role.CMDB_ADMINISTRATOR}),
+        editable=editable,
+    )
+
+
 def kept_by_services(label: str, *, read: tuple[Read, ...] = (Read(AGENT),)) -> RecordRules:
     """Records only services write (journal, clocks, alerts): no role creates, updates or
     deletes them through a door; ``read`` says who reads them."""
@@ -243,36 +258,9 @@ register(
         delete=frozenset({ADMIN}),
         editable=("name", "description", "email", "organisation", "is_active"),
     ),
-    RecordRules(
-        label="itsm.host",
-        states=(),
-        initial_state="",
-        create=frozenset({Role.CMDB_MANAGER}),
-        read=(Read(Role.CMDB_VIEWER),),
-        update=(Update(Role.CMDB_MANAGER),),
-        delete=frozenset({Role.CMDB_ADMINISTRATOR}),
-        editable=("hostname", "description", "ip_address", "host_group", "organisation", "is_active"),
-    ),
-    RecordRules(
-        label="itsm.hostgroup",
-        states=(),
-        initial_state="",
-        create=frozenset({Role.CMDB_MANAGER}),
-        read=(Read(Role.CMDB_VIEWER),),
-        update=(Update(Role.CMDB_MANAGER),),
-        delete=frozenset({Role.CMDB_ADMINISTRATOR}),
-        editable=("name", "description", "service_tier", "sla", "organisation"),
-    ),
-    RecordRules(
-        label="itsm.hostgroupdependency",
-        states=(),
-        initial_state="",
-        create=frozenset({Role.CMDB_MANAGER}),
-        read=(Read(Role.CMDB_VIEWER),),
-        update=(Update(Role.CMDB_MANAGER),),
-        delete=frozenset({Role.CMDB_ADMINISTRATOR}),
-        editable=("dependent", "depends_on", "description"),
-    ),
+    configuration_item("itsm.host", ("hostname", "description", "ip_address", "host_group", "organisation", "is_active")),
+    configuration_item("itsm.hostgroup", ("name", "description", "service_tier", "sla", "organisation")),
+    configuration_item("itsm.hostgroupdependency", ("dependent", "depends_on", "description")),
     RecordRules(
         label="itsm.sladefinition",
         states=(),
