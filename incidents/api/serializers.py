@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from incidents import services
-from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, ResolutionCode, TimeEntry
+from incidents.models import NOTE_MAX, CsatResponse, Incident, IncidentNote, IncidentTask, ResolutionCode, TimeEntry
 from itsm.api.serializers import PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User
@@ -92,11 +92,11 @@ class NoteSerializer(serializers.ModelSerializer):
         model = IncidentNote
         fields = ["id", "kind", "author", "body", "created_at", "updated_at"]
         read_only_fields = ["id", "author", "created_at", "updated_at"]
-        extra_kwargs = {"body": {"max_length": 8000}}
+        extra_kwargs = {"body": {"max_length": NOTE_MAX}}
 
 
 class NoteEditInput(serializers.Serializer):
-    body = serializers.CharField(max_length=8000)
+    body = serializers.CharField(max_length=NOTE_MAX)
 
 
 class TimeEntrySerializer(serializers.ModelSerializer):
