@@ -81,7 +81,9 @@ def check_people(
         if not named(name):
             continue
         if name == "collaborators":
-            people = set(data[name] or ()) - (set(current.collaborators.all()) if current is not None else set())
+            people = set(data[name] or ()) - (
+                set(current.collaborators.all()) if current is not None else set()
+            )
         else:
             people = {data[name]} - {None}
         if any(not _is_agent(person) for person in people):
@@ -225,7 +227,9 @@ def _check_body(body: str) -> None:
     if len(text) > NOTE_MAX:
         raise InvalidInput(
             "The note is too long.",
-            fields={"body": [f"Ensure this field has no more than {NOTE_MAX} characters (it has {len(text)})."]},
+            fields={
+                "body": [f"Ensure this field has no more than {NOTE_MAX} characters (it has {len(text)})."]
+            },
         )
 
 

@@ -61,7 +61,11 @@ def _validate(obj, exclude=None) -> None:
 
 @transaction.atomic
 def record_create(
-    *, model: type[models.Model], actor, data: Mapping[str, Any], check: Callable[[], None] | None = None,
+    *,
+    model: type[models.Model],
+    actor,
+    data: Mapping[str, Any],
+    check: Callable[[], None] | None = None,
     **system: Any,
 ):
     """Create a record the actor may create, with only fields it may write.
@@ -158,7 +162,11 @@ def _current(obj, name):
 
 @transaction.atomic
 def record_update(
-    *, obj, actor, data: Mapping[str, Any], expected_version: int | None = None,
+    *,
+    obj,
+    actor,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
     check: Callable[[Any], None] | None = None,
 ):
     """Change fields the actor may write; one journal row per changed field.

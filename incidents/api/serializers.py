@@ -1,7 +1,15 @@
 from rest_framework import serializers
 
 from incidents import services
-from incidents.models import NOTE_MAX, CsatResponse, Incident, IncidentNote, IncidentTask, ResolutionCode, TimeEntry
+from incidents.models import (
+    NOTE_MAX,
+    CsatResponse,
+    Incident,
+    IncidentNote,
+    IncidentTask,
+    ResolutionCode,
+    TimeEntry,
+)
 from itsm.api.serializers import PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User

@@ -43,7 +43,9 @@ def _unchanged(incident, *fields):
     before = {name: getattr(incident, name) for name in fields}
     incident.refresh_from_db()
     assert {name: getattr(incident, name) for name in fields} == before
-    assert not AuditEntry.objects.filter(object_id=str(incident.pk), field__in=fields, action="update").exists()
+    assert not AuditEntry.objects.filter(
+        object_id=str(incident.pk), field__in=fields, action="update"
+    ).exists()
 
 
 # --- Who may be named: the rules of /assign/ in every door ------------------------------------
@@ -104,10 +106,16 @@ def test_an_inactive_group_is_refused_by_a_plain_patch(incident, agent, api):
     assert r.json()["assignment_group"] == ["This assignment group is inactive."]
 
 
-def test_a_customer_cannot_be_named_major_incident_manager_in_the_desk_edit_form(client, agent, customer, incident):
+def test_a_customer_cannot_be_named_major_incident_manager_in_the_desk_edit_form(
+    client, agent, customer, incident
+):
     client.force_login(agent)
     form = client.get(reverse("desk:incident-detail", args=[incident.pk])).context["edit_form"]
-    data = {name: value for name, value in form.initial.items() if value is not None and not isinstance(value, bool)}
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and not isinstance(value, bool)
+    }
     response = client.post(
         reverse("desk:incident-edit", args=[incident.pk]), {**data, "major_incident_manager": "customer"}
     )
