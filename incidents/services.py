@@ -311,7 +311,10 @@ def incident_bulk(
     *, actor, action: str, ids: Iterable, comment: str, resolution_code: str = "resolved"
 ) -> dict:
     """Acknowledge or resolve many incidents with one comment (a work note on each). Incidents
-    the actor may not act on, or whose state does not allow it, are counted and left unchanged."""
+    the actor may not act on, or whose state does not allow it, are counted and left unchanged.
+    Someone who may take the action on no incident at all (a customer) is refused (403)."""
+    if not policy.can(actor, action if action in BULK_ACTIONS else "acknowledge", Incident):
+        raise NotAllowed("Bulk actions are for the service desk.")
     errors = {}
     if action not in BULK_ACTIONS:
         errors["action"] = [f"Choose one of: {', '.join(BULK_ACTIONS)}."]

@@ -10,6 +10,7 @@ from incidents.models import (
     ResolutionCode,
     TimeEntry,
 )
+from itsm import policy
 from itsm.api.serializers import PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User
@@ -93,8 +94,24 @@ class AssignInput(serializers.Serializer):
     )
 
 
+class AuthorField(serializers.CharField):
+    """A note's author as ``policy.person_name`` names it to the reader (``request`` and the
+    ``incident`` in the context): a customer reads agents as "Service desk"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, note):
+        request = self.context["request"]
+        incident = self.context.get("incident") or note.incident
+        return policy.person_name(request.user, note.author, incident, nobody=None)
+
+
 class NoteSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = AuthorField(help_text="Username; customers read agents as \"Service desk\".")
 
     class Meta:
         model = IncidentNote
