@@ -13,6 +13,7 @@ from itsm.errors import InvalidInput
 from itsm.models import AuditEntry
 from itsm.roles import PERSONAS, Persona, Role
 from tests.incidents.factories import make_incident
+from tests.itsm.admin_support import page_data
 from tests.itsm.factories import make_group
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +123,16 @@ def test_a_customer_cannot_be_named_major_incident_manager_in_the_desk_edit_form
     assert response.status_code == 400
     assert response.context["edit_form"].errors["major_incident_manager"]
     _unchanged(incident, "major_incident_manager")
+
+
+def test_a_customer_cannot_be_made_assignee_in_the_admin_change_form(client, customer, incident):
+    client.force_login(make_user("itsmadmin", Role.ITSM_ADMINISTRATOR))
+    url = f"/admin/incidents/incident/{incident.pk}/change/"
+    data = page_data(client.get(url))
+    response = client.post(url, {**data, "assignee": customer.pk}, follow=True)
+    said = [str(m) for m in response.context["messages"]]
+    assert any("Only service-desk agents can be assigned incidents." in m for m in said), said
+    _unchanged(incident, "assignee")
 
 
 def test_the_service_names_each_field_at_fault(incident, agent, customer):
