@@ -10,7 +10,7 @@ import django_filters
 from django import forms
 from django.forms.models import fields_for_model, model_to_dict
 
-from incidents.models import Incident, IncidentState, ResolutionCode
+from incidents.models import NOTE_MAX, Incident, IncidentState, ResolutionCode
 from itsm import policy
 from itsm.errors import ItsmError
 from itsm.forms import ActionForm
@@ -262,7 +262,7 @@ class AssignForm(ServiceErrorsMixin, ActionForm):
 
 
 class NoteForm(ServiceErrorsMixin, forms.Form):
-    body = forms.CharField(label="Note", max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(label="Note", max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class TimeEntryForm(ServiceErrorsMixin, forms.Form):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.models import Incident, IncidentState
+from incidents.models import NOTE_MAX, Incident, IncidentState
 from itsm import policy
 from itsm.errors import ItsmError
 from itsm.models import User
@@ -158,6 +158,7 @@ class IncidentEditForm(IncidentFieldsForm):
 class CommentForm(ServiceErrorsMixin, forms.Form):
     body = forms.CharField(
         label="Add a comment",
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Write your comment first."},
     )

@@ -139,6 +139,11 @@ class PriorityMatrix(models.Model):
         return f"impact {self.impact} × urgency {self.urgency} → {self.priority}"
 
 
+# The longest note (comment or work note) any door takes: incidents.services refuses longer
+# ones, and the API's serializers and the desk's and portal's forms say the same.
+NOTE_MAX = 8000
+
+
 class IncidentNote(models.Model):
     """A comment (the customer-visible conversation) or a work note (the agents' work journal)."""
 

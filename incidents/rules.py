@@ -53,6 +53,10 @@ INCIDENT_HIDDEN = frozenset(
     }
 )
 
+# Beyond SPEC §4's list: the hosts an incident is about (from monitoring alerts) are
+# configuration-item data, hidden from self-service like related_configuration_items.
+CI_INTERNALS = frozenset({"hosts"})
+
 register(
     RecordRules(
         label="incidents.incident",
@@ -66,7 +70,7 @@ register(
                 scope=OWN,
                 via=("requester", "requested_for"),
                 grant="follow_incident",
-                hidden=INCIDENT_HIDDEN | SLA_INTERNALS | ESCALATION_INTERNALS,
+                hidden=INCIDENT_HIDDEN | CI_INTERNALS | SLA_INTERNALS | ESCALATION_INTERNALS,
             ),
         ),
         update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),

@@ -40,14 +40,15 @@ def _name(person) -> str:
 
 def timeline(user, incident: Incident) -> list[dict]:
     """Everything that happened, oldest first, each item only if the reader may see it:
-    comments, work notes (agents), transitions and field changes (not of hidden fields)."""
+    comments, work notes (agents), transitions and field changes (not of hidden fields); who
+    acted is named as ``policy.person_name`` names it to the reader."""
     items = []
     hidden = policy.hidden_fields(user, Incident)
     for note in incident.notes.select_related("author"):
         if note.kind == IncidentNote.Kind.WORK_NOTE and "work_journal" in hidden:
             continue
         items.append({
-            "at": note.created_at, "type": note.kind, "actor": note.author.get_username() if note.author else "system",
+            "at": note.created_at, "type": note.kind, "actor": policy.person_name(user, note.author, incident),
             "text": note.body, "field": "", "old_value": "", "new_value": "",
         })  # fmt: skip
     for entry in audit.entries_for(user, incident):

@@ -13,7 +13,7 @@ from guardian.shortcuts import assign_perm
 
 from escalation import services as escalation
 from incidents import enrichment, selectors, workflows
-from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, Source, TimeEntry
+from incidents.models import NOTE_MAX, CsatResponse, Incident, IncidentNote, IncidentTask, Source, TimeEntry
 from incidents.tasks import auto_close
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
@@ -27,6 +27,96 @@ from sla import clocks
 BULK_MAX = 100
 
 
+# --- Who an incident may name ---------------------------------------------------------------
+
+# The people and the group an incident names: every door that writes them (the /assign/ action,
+# a plain edit through the API, the desk's and the admin's forms, creation) obeys check_people.
+PEOPLE_FIELDS = frozenset(
+    {"assignee", "assignment_group", "collaborators", "major_incident_manager", "requester",
+     "requested_for", "organisation"}
+)  # fmt: skip
+AGENTS_ONLY = {
+    "assignee": "Only service-desk agents can be assigned incidents.",
+    "collaborators": "Only service-desk agents can collaborate on incidents.",
+    "major_incident_manager": "Only service-desk agents can manage a major incident.",
+}
+
+
+def _is_agent(user) -> bool:
+    return policy.has_permission(user, "incidents.manage")
+
+
+def check_people(
+    *,
+    after: Mapping[str, Any],
+    data: Mapping[str, Any],
+    current: Incident | None = None,
+    routed: bool = False,
+    message: str = "The incident cannot name these people.",
+) -> None:
+    """Refuse (400, naming each field) the people and group ``data`` names when the incident
+    would be ``after`` (its fields' values after the change); a value ``current`` already has is
+    not named anew, so a form re-sending it passes.
+
+    * The assignee, new collaborators and the major-incident manager are agents (holders of
+      incidents.manage).
+    * A newly named assignment group is active; an assignee with a group is one of its members,
+      unless on-call routing (``routed``) picked them.
+    * The requester and the requested-for person belong to the incident's organisation (no
+      organisation counts as one of its own: an organisation-less incident names organisation-
+      less people), unless they are agents, who read every incident anyway. Naming someone there
+      lets them read the incident, so an agent cannot open one organisation's incident to
+      another's people. Moving the incident to another organisation checks both again.
+    """
+
+    def named(name: str) -> bool:
+        if name not in data:
+            return False
+        if current is None or name == "collaborators":
+            return True
+        return getattr(current, name) != data[name]
+
+    errors: dict[str, list[str]] = {}
+    for name, text in AGENTS_ONLY.items():
+        if not named(name):
+            continue
+        if name == "collaborators":
+            people = set(data[name] or ()) - (
+                set(current.collaborators.all()) if current is not None else set()
+            )
+        else:
+            people = {data[name]} - {None}
+        if any(not _is_agent(person) for person in people):
+            errors[name] = [text]
+    group, assignee = after.get("assignment_group"), after.get("assignee")
+    if named("assignment_group") and group is not None and not group.is_active:
+        errors["assignment_group"] = ["This assignment group is inactive."]
+    if (
+        (named("assignee") or named("assignment_group"))
+        and assignee is not None
+        and group is not None
+        and not routed
+        and not GroupMembership.objects.filter(group=group, user=assignee).exists()
+    ):
+        errors["assignee"] = [f"{assignee} is not a member of {group}."]
+    organisation = after.get("organisation")
+    for name in ("requester", "requested_for"):
+        person = after.get(name)
+        if person is None or not (named(name) or named("organisation")):
+            continue
+        if person.organisation_id != getattr(organisation, "pk", None) and not _is_agent(person):
+            where = f"of {organisation}" if organisation is not None else "without an organisation"
+            errors[name] = [f"{person} belongs to another organisation than this incident ({where})."]
+    if errors:
+        raise InvalidInput(message, fields=errors)
+
+
+def _after(incident: Incident, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The incident's people fields as they would be after ``data`` is written."""
+    values = {name: getattr(incident, name) for name in PEOPLE_FIELDS if name != "collaborators"}
+    return {**values, **data}
+
+
 @transaction.atomic
 def incident_create(
     *, actor, data: Mapping[str, Any], source: str = Source.MANUAL, **system: Any
@@ -37,7 +127,9 @@ def incident_create(
     clocks start and the escalation policy's first stage is entered."""
     data = dict(data)
     hosts = system.pop("hosts", None)
-    defaults = {"requester": actor, "organisation": getattr(actor, "organisation", None)}
+    # Raised for someone else, the incident is of that person's organisation (check_people).
+    person = data.get("requested_for") or data.get("requester") or actor
+    defaults = {"requester": actor, "organisation": getattr(person, "organisation", None)}
     for name, value in defaults.items():
         if name not in data:
             system.setdefault(name, value)
@@ -50,7 +142,10 @@ def incident_create(
     urgency = data.get("urgency", system.get("urgency", 3))
     if "priority" not in data:
         system.setdefault("priority", enrichment.priority_for(impact, urgency))
-    incident = services.record_create(model=Incident, actor=actor, data=data, **system)
+    incident = services.record_create(
+        model=Incident, actor=actor, data=data, check=lambda: check_people(after={**system, **data}, data=data),
+        **system,
+    )  # fmt: skip
     if hosts:
         incident.hosts.add(*hosts)
     clocks.start(incident)
@@ -63,7 +158,10 @@ def incident_update(
     *, incident: Incident, actor, data: Mapping[str, Any], expected_version: int | None = None
 ):
     """Edit fields the actor may write. A change of impact or urgency re-derives the priority
-    from the matrix unless the same edit sets the priority itself."""
+    from the matrix unless the same edit sets the priority itself. The people and group it names
+    obey the rules of ``incident_assign`` (``check_people``): agents only as assignee,
+    collaborators and major-incident manager, a member of the group, an active group; requester
+    and requested-for person of the incident's organisation, or agents."""
     data = dict(data)
     if ("impact" in data or "urgency" in data) and "priority" not in data:
         impact = data.get("impact", incident.impact)
@@ -72,7 +170,10 @@ def incident_update(
         if "priority" in policy.writable_fields(actor, incident):
             data["priority"] = derived
     old_priority = incident.priority
-    incident = services.record_update(obj=incident, actor=actor, data=data, expected_version=expected_version)
+    incident = services.record_update(
+        obj=incident, actor=actor, data=data, expected_version=expected_version,
+        check=lambda current: check_people(after=_after(current, data), data=data, current=current),
+    )  # fmt: skip
     if incident.priority != old_priority:
         clocks.retarget(incident)
     return incident
@@ -81,27 +182,18 @@ def incident_update(
 @transaction.atomic
 def incident_assign(*, incident: Incident, actor, assignee=None, assignment_group=None) -> Incident:
     """Assign to a user, a group, or both; both None unassigns. The user must be an agent and,
-    when a group is given, one of its members. A group alone that is linked to an on-call
+    when a group is given, one of its members (``check_people``). A group alone that is linked to an on-call
     schedule goes to whoever is on call now."""
     incident = locked_for(incident, actor, "assign")
     routed = False
     if assignee is None and assignment_group is not None and assignment_group.is_active:
         assignee = on_call_assignee(assignment_group)
         routed = assignee is not None
-    errors = {}
-    if assignee is not None and not policy.has_permission(assignee, "incidents.manage"):
-        errors["assignee"] = ["Only service-desk agents can be assigned incidents."]
-    if assignment_group is not None and not assignment_group.is_active:
-        errors["assignment_group"] = ["This assignment group is inactive."]
-    if (
-        assignee is not None
-        and assignment_group is not None
-        and not routed
-        and not GroupMembership.objects.filter(group=assignment_group, user=assignee).exists()
-    ):
-        errors["assignee"] = [f"{assignee} is not a member of {assignment_group}."]
-    if errors:
-        raise InvalidInput("The incident cannot be assigned as asked.", fields=errors)
+    chosen = {"assignee": assignee, "assignment_group": assignment_group}
+    check_people(
+        after=_after(incident, chosen), data=chosen, routed=routed,
+        message="The incident cannot be assigned as asked.",
+    )  # fmt: skip
     services.apply_changes(incident, actor, {"assignee": assignee, "assignment_group": assignment_group})
     return incident
 
@@ -113,11 +205,11 @@ NOTE_ACTION = {IncidentNote.Kind.COMMENT: "comment", IncidentNote.Kind.WORK_NOTE
 
 @transaction.atomic
 def note_add(*, incident: Incident, actor, kind: str, body: str) -> IncidentNote:
-    """Add a comment (seen by the customer) or a work note (agents only)."""
+    """Add a comment (seen by the customer) or a work note (agents only), of at most
+    ``NOTE_MAX`` characters."""
     if kind not in NOTE_ACTION:
         raise InvalidInput("Unknown note kind.", fields={"kind": ["Choose comment or work_note."]})
-    if not (body or "").strip():
-        raise InvalidInput("The note is empty.", fields={"body": ["Write something."]})
+    _check_body(body)
     incident = locked_for(incident, actor, NOTE_ACTION[kind])
     note = IncidentNote.objects.create(incident=incident, kind=kind, author=actor, body=body.strip())
     if kind == IncidentNote.Kind.COMMENT and policy.has_permission(actor, "incidents.manage"):
@@ -125,6 +217,20 @@ def note_add(*, incident: Incident, actor, kind: str, body: str) -> IncidentNote
         # Only an agent's comment is e-mailed (after commit); a customer's is for the desk's queue.
         notify.send(selectors.customer_messages(incident, Kind.COMMENTED, besides=actor, comment=note.body))
     return note
+
+
+def _check_body(body: str) -> None:
+    """The one rule on a note's text, whichever door it comes through."""
+    text = (body or "").strip()
+    if not text:
+        raise InvalidInput("The note is empty.", fields={"body": ["Write something."]})
+    if len(text) > NOTE_MAX:
+        raise InvalidInput(
+            "The note is too long.",
+            fields={
+                "body": [f"Ensure this field has no more than {NOTE_MAX} characters (it has {len(text)})."]
+            },
+        )
 
 
 def _note_for_edit(note: IncidentNote, actor) -> IncidentNote:
@@ -140,8 +246,7 @@ def _note_for_edit(note: IncidentNote, actor) -> IncidentNote:
 
 @transaction.atomic
 def note_edit(*, note: IncidentNote, actor, body: str) -> IncidentNote:
-    if not (body or "").strip():
-        raise InvalidInput("The note is empty.", fields={"body": ["Write something."]})
+    _check_body(body)
     note = _note_for_edit(note, actor)
     note.body = body.strip()
     note.save(update_fields=["body", "updated_at"])
@@ -206,7 +311,10 @@ def incident_bulk(
     *, actor, action: str, ids: Iterable, comment: str, resolution_code: str = "resolved"
 ) -> dict:
     """Acknowledge or resolve many incidents with one comment (a work note on each). Incidents
-    the actor may not act on, or whose state does not allow it, are counted and left unchanged."""
+    the actor may not act on, or whose state does not allow it, are counted and left unchanged.
+    Someone who may take the action on no incident at all (a customer) is refused (403)."""
+    if not policy.can(actor, action if action in BULK_ACTIONS else "acknowledge", Incident):
+        raise NotAllowed("Bulk actions are for the service desk.")
     errors = {}
     if action not in BULK_ACTIONS:
         errors["action"] = [f"Choose one of: {', '.join(BULK_ACTIONS)}."]

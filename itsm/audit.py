@@ -119,13 +119,14 @@ def log_delete(obj, actor) -> None:
     _entry(obj, actor, AuditEntry.Action.DELETE).save()
 
 
-def entries_for(user, obj) -> models.QuerySet:
+def entries_for(user, obj) -> list[AuditEntry]:
     """The journal of one record as ``user`` may see it: nothing if it may not read the record,
-    and no entry about a field hidden from it (neither old nor new value)."""
+    no entry about a field hidden from it (neither old nor new value), and each actor named as
+    ``policy.person_name`` names it to this reader (customers read agents as the service desk)."""
     if not policy.is_readable(user, obj):
-        return AuditEntry.objects.none()
+        return []
     hidden = policy.hidden_fields(user, obj)
-    return (
+    entries = list(
         AuditEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
             object_id=str(obj.pk),
@@ -133,3 +134,7 @@ def entries_for(user, obj) -> models.QuerySet:
         .exclude(field__in=hidden)
         .select_related("actor")
     )
+    if not policy.names_people(user):
+        for entry in entries:
+            entry.actor_label = policy.person_name(user, entry.actor, obj)
+    return entries

@@ -60,15 +60,25 @@ def _validate(obj, exclude=None) -> None:
 
 
 @transaction.atomic
-def record_create(*, model: type[models.Model], actor, data: Mapping[str, Any], **system: Any):
+def record_create(
+    *,
+    model: type[models.Model],
+    actor,
+    data: Mapping[str, Any],
+    check: Callable[[], None] | None = None,
+    **system: Any,
+):
     """Create a record the actor may create, with only fields it may write.
 
     ``system`` carries values set by the calling service (requester, organisation, …),
-    not by the user. Work records get their kind, number and initial state here.
+    not by the user. Work records get their kind, number and initial state here. ``check`` is
+    the domain's own rule on the values, run once the fields are known to be writable.
     """
     if not policy.can(actor, "create", model):
         raise NotAllowed(f"You may not create {model._meta.verbose_name_plural}.")
     check_fields(actor, model, data)
+    if check is not None:
+        check()
     plain, m2m = _split_m2m(model, data)
     obj = model(**plain, **system)
     if issubclass(model, Work):
@@ -154,11 +164,19 @@ def _current(obj, name):
 
 
 @transaction.atomic
-def record_update(*, obj, actor, data: Mapping[str, Any], expected_version: int | None = None):
+def record_update(
+    *,
+    obj,
+    actor,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+    check: Callable[[Any], None] | None = None,
+):
     """Change fields the actor may write; one journal row per changed field.
 
     With ``expected_version`` (a Work record's ``version`` as the editor last saw it) a
-    concurrent edit is refused (409) instead of silently overwritten.
+    concurrent edit is refused (409) instead of silently overwritten. ``check(locked_obj)`` is
+    the domain's own rule on the new values, run once the fields are known to be writable.
     """
     obj = lock(obj)
     if not policy.is_readable(actor, obj):
@@ -171,6 +189,8 @@ def record_update(*, obj, actor, data: Mapping[str, Any], expected_version: int 
             "Someone else changed this record after you opened it. Reload it and apply your change again.",
             fields={"version": [f"The current version is {obj.version}."]},
         )
+    if check is not None:
+        check(obj)
     if apply_changes(obj, actor, data, validate=_validate):
         obj.refresh_from_db()
     return obj

@@ -79,11 +79,19 @@ def allowed_from(table: Mapping[str, Transition], state: str) -> list[str]:
     return sorted(name for name, t in table.items() if state in t.sources)
 
 
-def check(table: Mapping[str, Transition], obj, name: str) -> Transition:
-    """Refuse (400) a transition the record's current state does not allow."""
+def check(
+    table: Mapping[str, Transition], obj, name: str, *, actor=None, policy_action: str | None = None
+) -> Transition:
+    """Refuse (400) a transition the record's current state does not allow. The refusal lists
+    the transitions possible now that ``actor`` may take (all of them for the system): a
+    customer never learns of the desk's actions (``policy_action``: the one policy action all
+    of the table's transitions are checked against, e.g. tasks' ``update``)."""
     step = table[name]
     if obj.state not in step.sources:
-        raise TransitionNotAllowed(action=name, state=obj.state, allowed=allowed_from(table, obj.state))
+        allowed = allowed_from(table, obj.state)
+        if actor is not None:
+            allowed = [n for n in allowed if policy.can(actor, policy_action or n, obj)]
+        raise TransitionNotAllowed(action=name, state=obj.state, allowed=allowed)
     return step
 
 
@@ -116,7 +124,7 @@ def transition(
         raise NotFound()
     # The state is checked before the policy: a transition the state forbids is a 400 naming
     # the current and allowed states, even where the policy also limits the action by state.
-    step = check(table, obj, name)
+    step = check(table, obj, name, actor=actor if checked else None, policy_action=policy_action)
     if checked and not policy.can(actor, policy_action or name, obj):
         raise NotAllowed(f"You may not {(policy_action or name).replace('_', ' ')} this record.")
     old_state = obj.state

@@ -1,7 +1,16 @@
 from rest_framework import serializers
 
 from incidents import services
-from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask, ResolutionCode, TimeEntry
+from incidents.models import (
+    NOTE_MAX,
+    CsatResponse,
+    Incident,
+    IncidentNote,
+    IncidentTask,
+    ResolutionCode,
+    TimeEntry,
+)
+from itsm import policy
 from itsm.api.serializers import PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User
@@ -85,18 +94,34 @@ class AssignInput(serializers.Serializer):
     )
 
 
+class AuthorField(serializers.CharField):
+    """A note's author as ``policy.person_name`` names it to the reader (``request`` and the
+    ``incident`` in the context): a customer reads agents as "Service desk"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, note):
+        request = self.context["request"]
+        incident = self.context.get("incident") or note.incident
+        return policy.person_name(request.user, note.author, incident, nobody=None)
+
+
 class NoteSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = AuthorField(help_text="Username; customers read agents as \"Service desk\".")
 
     class Meta:
         model = IncidentNote
         fields = ["id", "kind", "author", "body", "created_at", "updated_at"]
         read_only_fields = ["id", "author", "created_at", "updated_at"]
-        extra_kwargs = {"body": {"max_length": 8000}}
+        extra_kwargs = {"body": {"max_length": NOTE_MAX}}
 
 
 class NoteEditInput(serializers.Serializer):
-    body = serializers.CharField(max_length=8000)
+    body = serializers.CharField(max_length=NOTE_MAX)
 
 
 class TimeEntrySerializer(serializers.ModelSerializer):

@@ -110,7 +110,8 @@ class IncidentViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
             data = s.NoteSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             note = services.note_add(incident=incident, actor=request.user, **data.validated_data)
-            return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+            note_data = s.NoteSerializer(note, context=self._note_context(incident)).data
+            return Response(note_data, status=status.HTTP_201_CREATED)
         kinds = (
             [request.query_params["kind"]] if request.query_params.get("kind") else IncidentNote.Kind.values
         )
@@ -121,7 +122,10 @@ class IncidentViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
             for n in selectors.notes_for(request.user, incident, kind)
         ]
         notes.sort(key=lambda n: (n.created_at, n.pk))
-        return Response(s.NoteSerializer(notes, many=True).data)
+        return Response(s.NoteSerializer(notes, many=True, context=self._note_context(incident)).data)
+
+    def _note_context(self, incident) -> dict:
+        return {**self.get_serializer_context(), "incident": incident}
 
     def _note(self, request, note_id):
         incident = self.get_object()
@@ -146,7 +150,7 @@ class IncidentViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
         data = s.NoteEditInput(data=request.data)
         data.is_valid(raise_exception=True)
         note = services.note_edit(note=note, actor=request.user, body=data.validated_data["body"])
-        return Response(s.NoteSerializer(note).data)
+        return Response(s.NoteSerializer(note, context=self._note_context(note.incident)).data)
 
     # --- time, CSAT, timeline ------------------------------------------------------------
 

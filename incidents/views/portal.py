@@ -64,13 +64,11 @@ def detail_url(incident: Incident, anchor: str = "") -> str:
 
 
 def speaker(note: IncidentNote, user, incident: Incident) -> str:
-    """Who said it, as the customer sees it: itself, the people the incident is about, or the
-    service desk (agents speak as the desk: who works the incident is not the customer's to see)."""
+    """Who said it, as the customer sees it: "You", or as ``policy.person_name`` names the
+    author (the people the incident is about by name, agents as the service desk)."""
     if note.author_id is not None and note.author_id == user.pk:
         return "You"
-    if note.author_id is not None and note.author_id in (incident.requester_id, incident.requested_for_id):
-        return note.author.get_full_name() or note.author.get_username()
-    return "Service desk"
+    return policy.person_name(user, note.author, incident)
 
 
 def detail_page(request, incident: Incident, *, status: int = 200, **forms):

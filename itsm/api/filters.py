@@ -57,6 +57,10 @@ class PolicyFilterSet(filters.FilterSet):
 
 
 class PolicyFilterBackend(DjangoFilterBackend):
+    """Drops filters on hidden fields, and offers a relation filter only the values the user may
+    pick (``policy.limit_choices``): a customer's ``?requester=`` takes people of its own
+    organisation, and anyone else's id is answered as an id that does not exist."""
+
     filterset_base = PolicyFilterSet
 
     def get_filterset(self, request, queryset, view):
@@ -66,6 +70,10 @@ class PolicyFilterBackend(DjangoFilterBackend):
             for name in list(filterset.filters):
                 if root(filterset.filters[name].field_name) in hidden or root(name) in hidden:
                     del filterset.filters[name]
+            for name, choice in filterset.filters.items():
+                if isinstance(getattr(choice, "queryset", None), models.QuerySet):
+                    choice.queryset = policy.limit_choices(request.user, name, choice.queryset)
+                    vars(choice).pop("_field", None)  # a form field built from the whole queryset
         return filterset
 
 

@@ -279,6 +279,32 @@ def limit_choices(user, field_name: str, queryset: models.QuerySet) -> models.Qu
     return readable(user, queryset.model, queryset)
 
 
+# How people who do not work the desk see the desk's people act: as the desk, not by name.
+DESK_NAME = "Service desk"
+SYSTEM_NAME = "system"
+
+
+def person_name(reader, person, record, *, nobody: str | None = SYSTEM_NAME) -> str | None:
+    """The one answer to "who did this?" (a note's author, a journal entry's actor) for
+    ``reader`` on ``record``. Agents, who pick any person (``limit_choices``), read usernames, and
+    ``nobody`` for the system. Anyone else reads itself and the record's own people (the people
+    fields of its OWN read rules: requester, requested-for) by name, and everyone else — agents,
+    the system — as "Service desk": who works a record is not theirs to see (SPEC §4 hides the
+    assignee, the group and the collaborators from them)."""
+    if AGENT in effective_roles(reader):
+        return person.get_username() if person is not None else nobody
+    if person is not None:
+        own = {getattr(record, f"{via}_id", None) for read in rules_for(record).read for via in read.via}
+        if person.pk == reader.pk or person.pk in own:
+            return person.get_full_name() or person.get_username()
+    return DESK_NAME
+
+
+def names_people(reader) -> bool:
+    """Whether ``reader`` sees people by their usernames (``person_name``)."""
+    return AGENT in effective_roles(reader)
+
+
 def can_edit_note(user, note) -> bool:
     """Only a note's author, or an ITSM administrator, edits or deletes it."""
     from .rules import NOTE_EDITORS

@@ -273,16 +273,23 @@ def test_bulk_resolve_resolves_each_with_the_comment(customer, agent, api):
         assert incident.notes.filter(kind="work_note", body="Outage over").exists()
 
 
-def test_bulk_counts_unreadable_and_missing_ids_as_unchanged(customer, customer2, agent, api):
-    """A customer is refused the acknowledge on its own incident (counted unchanged) and may not
-    read someone else's; nothing changes."""
+def test_bulk_counts_missing_ids_as_unchanged(customer, agent, api):
+    incident = make_incident(requester=customer, short_description="Mine")
+    r = _bulk(api, agent, action="acknowledge", ids=[incident.pk, 999999], comment="Taking it")
+    assert r.status_code == 200, r.content
+    assert r.json() == {"requested": 2, "affected": 1, "unchanged": 1}
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "resolve"])
+def test_bulk_refuses_customers_with_403(action, customer, customer2, api):
+    """A customer may take neither bulk action on any incident: refused outright, not answered
+    with counts; nothing changes."""
     own, other = (
         make_incident(requester=customer, short_description="Mine"),
         make_incident(requester=customer2, short_description="Theirs"),
     )
-    r = _bulk(api, customer, action="acknowledge", ids=[own.pk, other.pk, 999999], comment="Me")
-    assert r.status_code == 200, r.content
-    assert r.json() == {"requested": 3, "affected": 0, "unchanged": 3}
+    r = _bulk(api, customer, action=action, ids=[own.pk, other.pk, 999999], comment="Me")
+    assert r.status_code == 403, r.content
     for incident in (own, other):
         incident.refresh_from_db()
         assert (incident.state, incident.assignee, incident.version) == ("new", None, 1)
