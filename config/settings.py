@@ -227,6 +227,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are documented as JSON only: a client generated from the document then
+    # sends one Content-Type (the API still parses forms, for the browsable API).
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "itsm.api.schema.enum_variable_names",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SlaStatusEnum": "sla.models.SlaStatus",
         "WeekdayEnum": "itsm.wallclock.Weekday",
