@@ -27,8 +27,9 @@ class EventInput(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=AlertKind.choices,
         required=False,
+        allow_null=True,
         default=AlertKind.ALERT,
-        help_text="alert (a metric alert) or event; the incident's source follows it.",
+        help_text="alert (a metric alert) or event (null: alert); the incident's source follows it.",
     )
     rule = serializers.CharField(max_length=200, help_text="The alerting rule or check that fired.")
     host = serializers.RegexField(
@@ -45,9 +46,14 @@ class EventInput(serializers.Serializer):
     event_id = serializers.CharField(
         max_length=200,
         required=False,
-        help_text="The sender's id of this event; a post repeating it (with the same payload) is a duplicate.",
+        allow_blank=True,
+        allow_null=True,
+        help_text="The sender's id of this event; a post repeating it (with the same payload) is a duplicate. "
+        "Empty or null: the event has no id.",
     )
-    occurred_at = serializers.DateTimeField(required=False, help_text="When the monitoring service saw it.")
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the monitoring service saw it."
+    )
 
 
 class EventResultSerializer(serializers.Serializer):

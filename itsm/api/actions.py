@@ -24,8 +24,9 @@ def _endpoint(entry: Action, response):
     handler.from_action_table = True
     handler.__name__ = entry.name.replace("-", "_")
     handler.__doc__ = entry.doc or f"{entry.label}."
-    handler = extend_schema(request=entry.input, responses=response)(handler)
-    return drf_action(detail=True, methods=["post"], url_path=entry.name)(handler)
+    handler = drf_action(detail=True, methods=["post"], url_path=entry.name)(handler)
+    # After @action, which replaces the function's kwargs (where extend_schema keeps its schema).
+    return extend_schema(request=entry.input, responses=response)(handler)
 
 
 class ActionsViewSetMixin:

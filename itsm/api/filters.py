@@ -49,11 +49,37 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
 
 
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` (``1`` or ``0``, any case); anything else is a 400 naming the
+    parameter, where django-filter would drop the filter and answer every row."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() not in self.VALUES:
+            raise forms.ValidationError("Use true or false (or 1 or 0).", code="invalid")
+        return self.VALUES[str(value).lower()]
+
+
 class PolicyFilterSet(filters.FilterSet):
-    """The base of every API filterset: date-times in ISO 8601 turned to UTC."""
+    """The base of every API filterset: date-times in ISO 8601 turned to UTC, booleans strict."""
 
     FILTER_DEFAULTS = copy.deepcopy(filters.FilterSet.FILTER_DEFAULTS)
     FILTER_DEFAULTS[models.DateTimeField] = {"filter_class": UtcDateTimeFilter}
+
+    @classmethod
+    def get_filters(cls):
+        found = super().get_filters()
+        for filter_ in found.values():  # declared ones too, so a subclass need not remember
+            if isinstance(filter_, filters.BooleanFilter):
+                filter_.field_class = StrictBooleanField
+                filter_.extra["widget"] = forms.TextInput
+        return found
 
 
 class PolicyFilterBackend(DjangoFilterBackend):

@@ -32,6 +32,23 @@ class Pagination(PageNumberPagination):
         "with the `ordering` it was made in."
     )
 
+    page_size_query_description = (
+        "How many results a page holds: a whole number from 1; above 200 gives 200. Anything else "
+        "is a 400 naming `page_size`."
+    )
+
+    def get_page_size(self, request):
+        """``page_size`` if given (capped at ``max_page_size``), else the default; a value that is
+        not a whole number of at least 1 is refused rather than quietly replaced."""
+        value = request.query_params.get(self.page_size_query_param, "")
+        if value == "":
+            return self.page_size
+        digits = value.lstrip("0")
+        if not (value.isascii() and value.isdigit()) or not digits:
+            raise ValidationError({self.page_size_query_param: ["Give a whole number of at least 1."]})
+        # However many digits it has: a long number is simply more than a page holds.
+        return self.max_page_size if len(digits) > 6 else min(int(digits), self.max_page_size)
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         page_size = self.get_page_size(request)
@@ -103,8 +120,12 @@ class Pagination(PageNumberPagination):
         return schema
 
     def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
         return [
-            *super().get_schema_operation_parameters(view),
+            *parameters,
             {
                 "name": self.cursor_query_param,
                 "required": False,

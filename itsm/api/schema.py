@@ -5,11 +5,16 @@
   ``itsm.api.errors.exception_handler`` sends.
 * A policy serializer's response lists a field as required only if no reader can have it hidden
   (a customer reads an incident without ``priority``, ``resolution_notes``…).
+* A string enum whose values would give clashing identifiers in a generated client (the time
+  zones ``GMT+0``, ``GMT-0`` and ``GMT0``) carries ``x-enum-varnames``: one distinct name per value.
+  Request bodies are JSON only (``PARSER_WHITELIST``), so a generated client sends one content type.
 
 The API fuzz test (``tests/api/test_fuzz.py``) holds every answer to this document.
 """
 
 from __future__ import annotations
+
+import re
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
@@ -123,3 +128,44 @@ class PolicySerializerExtension(OpenApiSerializerExtension):
             else:
                 del schema["required"]
         return schema
+
+
+def _variable_name(value: str) -> str:
+    """An upper-case identifier for an enum value: ``Etc/GMT+5`` is ``ETC_GMT_PLUS_5``."""
+    name = re.sub(r"\+(?=\d)", "_PLUS_", value)
+    name = re.sub(r"-(?=\d)", "_MINUS_", name)
+    name = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
+    return name if name[:1].isalpha() else f"VALUE_{name}"
+
+
+def _plain(value: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", value.upper())
+
+
+def _name_enum_values(node) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _name_enum_values(item)
+        return
+    if not isinstance(node, dict):
+        return
+    values = node.get("enum")
+    if isinstance(values, list) and "x-enum-varnames" not in node:
+        strings = [value for value in values if isinstance(value, str)]
+        if len({_plain(value) for value in strings}) < len(strings):
+            names: list[str] = []
+            for value in strings:
+                name = _variable_name(value)
+                while name in names:
+                    name += "_"
+                names.append(name)
+            node["x-enum-varnames"] = names
+    for child in node.values():
+        _name_enum_values(child)
+
+
+def enum_variable_names(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: ``x-enum-varnames`` on every string enum whose
+    values differ only in punctuation, so client generators give each value its own name."""
+    _name_enum_values(result)
+    return result

@@ -24,6 +24,7 @@ def manage(*args, **env):
             "ALLOWED_HOSTS",
             "SECURE_SSL_REDIRECT",
             "EMAIL_BACKEND",
+            "BEHIND_TLS_PROXY",
         }
     }
     base.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
@@ -55,14 +56,37 @@ def test_database_url_without_a_database_name_is_refused():
     assert "DATABASE_URL" in result.stderr
 
 
+def test_missing_allowed_hosts_with_debug_off_stops_startup_naming_the_setting():
+    result = manage("check", DEBUG="false", SECRET_KEY=STRONG_KEY)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is not set" in result.stderr
+
+
+def _setting(name, **env):
+    result = manage(
+        "shell", "-c", f"from django.conf import settings; print(repr(settings.{name}))",
+        DEBUG="false", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="itsm.example.com", **env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_forwarded_proto_is_trusted_only_behind_a_tls_proxy():
+    assert _setting("SECURE_PROXY_SSL_HEADER") == "None"
+    assert (
+        _setting("SECURE_PROXY_SSL_HEADER", BEHIND_TLS_PROXY="true") == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    )
+
+
 def test_bad_debug_value_names_the_setting():
     result = manage("check", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
 
 
+@pytest.mark.parametrize("behind_tls_proxy", ["false", "true"])
 @pytest.mark.parametrize("database_url", ["sqlite:///var/deploy-check.sqlite3"])
-def test_deploy_check_is_clean_with_debug_off(database_url):
+def test_deploy_check_is_clean_with_debug_off(database_url, behind_tls_proxy):
     result = manage(
         "check",
         "--deploy",
@@ -72,6 +96,7 @@ def test_deploy_check_is_clean_with_debug_off(database_url):
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="itsm.example.com",
         DATABASE_URL=database_url,
+        BEHIND_TLS_PROXY=behind_tls_proxy,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
