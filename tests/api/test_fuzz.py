@@ -293,11 +293,6 @@ USER_FILTERS = [
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 3 (h5): a customer's user filter on incidents still tells an existing "
-    "user from a missing one; flip to a plain test once that is merged",
-)
 def test_a_customer_filtering_by_a_user_they_may_not_see_learns_nothing(
     customer, other_organisation, records, keep_test_connection
 ):
