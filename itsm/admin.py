@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from itsm import access, policy
-from itsm.admin_base import PolicyModelAdmin, error_text, refused
+from itsm.admin_base import PolicyInline, PolicyModelAdmin, ServiceInlinesMixin, error_text, refused
 from itsm.errors import ItsmError
 from itsm.models import (
     AssignmentGroup,
@@ -143,14 +143,17 @@ class OrganisationAdmin(PolicyModelAdmin):
     search_fields = ["name"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(PolicyInline):
     model = GroupMembership
     extra = 1
     autocomplete_fields = ["user"]
 
 
 @admin.register(AssignmentGroup)
-class AssignmentGroupAdmin(PolicyModelAdmin):
+class AssignmentGroupAdmin(ServiceInlinesMixin, PolicyModelAdmin):
+    """Groups with their members and leads; each membership added, changed or removed goes
+    through the services (policy-checked, journaled on the membership)."""
+
     list_display = ["name", "organisation", "email", "is_active"]
     list_filter = ["is_active", "organisation"]
     list_select_related = ["organisation"]

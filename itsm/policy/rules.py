@@ -248,6 +248,18 @@ register(
         delete=frozenset({ADMIN}),
         editable=("name", "is_active", "default_sla"),
     ),
+    # Who is in a group (and who leads it) is the group's business: whoever may update the group
+    # (itsm_manager) adds, changes and removes memberships; staff read them.
+    RecordRules(
+        label="itsm.groupmembership",
+        states=(),
+        initial_state="",
+        create=frozenset({MANAGER}),
+        read=(Read(Role.PLATFORM_AGENT),),
+        update=(Update(MANAGER),),
+        delete=frozenset({MANAGER}),
+        editable=("group", "user", "role"),
+    ),
     RecordRules(
         label="itsm.assignmentgroup",
         states=(),

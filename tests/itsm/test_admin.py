@@ -217,3 +217,27 @@ def test_admin_lists_count_up_to_the_cap_and_say_more_than(client, admin_user, c
     assert client.get("/admin/incidents/incident/", {"p": "3"}).status_code == 200  # past the counted pages
     # No "Select all 3 incidents": an action on "all" would touch every row, not the 3 counted.
     assert "Select all 3 incidents" not in page.content.decode()
+
+
+def test_group_members_added_in_the_admin_are_journaled_and_need_a_manager(client, admin_user, agent):
+    from itsm.models import AssignmentGroup, GroupMembership
+    from tests.itsm.admin_support import page_data
+
+    group = AssignmentGroup.objects.create(name="Network")
+    url = f"/admin/itsm/assignmentgroup/{group.pk}/change/"
+    client.force_login(admin_user)
+    data = page_data(client.get(url))
+    data.update({"memberships-0-user": str(agent.pk), "memberships-0-role": "lead"})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context.get("errors")
+    membership = GroupMembership.objects.get(group=group, user=agent)
+    assert membership.role == "lead"
+    assert AuditEntry.objects.filter(object_id=str(membership.pk), action="create", actor=admin_user).exists()
+
+    # An agent who enters the admin (cmdb_manager) reads the group but adds no member.
+    client.force_login(agent)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="memberships-MAX_NUM_FORMS" value="0"' in page.content.decode()  # no row to add
+    client.post(url, {**data, "memberships-TOTAL_FORMS": "2", "memberships-1-user": str(admin_user.pk)})
+    assert not GroupMembership.objects.filter(group=group, user=admin_user).exists()
