@@ -23,7 +23,9 @@ def _nested_list(levels: int) -> str:
 # --- Deeply nested JSON ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", [_nested(3000), _nested_list(3000), _nested(200)], ids=["object", "list", "200"])
+@pytest.mark.parametrize(
+    "body", [_nested(3000), _nested_list(3000), _nested(200)], ids=["object", "list", "200"]
+)
 def test_deeply_nested_json_is_a_400_for_an_incident_create(body, customer, api):
     r = api.as_user(customer).post("/api/v1/incidents/", data=body, content_type="application/json")
     assert r.status_code == 400
@@ -54,7 +56,9 @@ def test_deeply_nested_json_is_a_400_for_events(agent, api):
 
 
 def test_deeply_nested_json_is_a_400_for_a_shared_resource(admin_user, api):
-    r = api.as_user(admin_user).post("/api/v1/organisations/", data=_nested(3000), content_type="application/json")
+    r = api.as_user(admin_user).post(
+        "/api/v1/organisations/", data=_nested(3000), content_type="application/json"
+    )
     assert r.status_code == 400
 
 
@@ -74,3 +78,87 @@ def test_the_api_root_answers_a_signed_in_user(customer, api):
 def test_the_api_root_refuses_writes(customer, api):
     r = api.as_user(customer).post("/api/v1/", data=_nested(3000), content_type="application/json")
     assert r.status_code in (403, 405)
+
+
+# --- Ids no row can have --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [HUGE, f"-{HUGE}"])
+def test_an_incident_filter_past_64_bits_is_a_400_not_a_crash(value, customer, agent, api):
+    make_incident(requester=customer)
+    r = api.as_user(agent).get("/api/v1/incident-tasks/", {"incident": value})
+    assert r.status_code == 400
+    assert "incident" in r.json()
+
+
+def test_an_incident_filter_past_64_bits_on_a_task_is_a_400(customer, agent, api):
+    incident = make_incident(requester=customer)
+    task = services.task_create(
+        parent=incident, model=IncidentTask, actor=agent, data={"short_description": "Look"}
+    )
+    r = api.as_user(agent).get(f"/api/v1/incident-tasks/{task.pk}/", {"incident": HUGE})
+    assert r.status_code == 400
+
+
+def test_a_valid_incident_filter_still_finds_its_tasks(customer, agent, api):
+    incident = make_incident(requester=customer)
+    other = make_incident(requester=customer)
+    task = services.task_create(
+        parent=incident, model=IncidentTask, actor=agent, data={"short_description": "Look"}
+    )
+    services.task_create(parent=other, model=IncidentTask, actor=agent, data={"short_description": "Other"})
+    r = api.as_user(agent).get("/api/v1/incident-tasks/", {"incident": incident.pk})
+    assert r.status_code == 200
+    assert [row["id"] for row in r.json()["results"]] == [task.pk]
+
+
+def test_an_unknown_incident_in_a_filter_is_a_400_like_a_huge_one(customer, agent, api):
+    r = api.as_user(agent).get("/api/v1/incident-tasks/", {"incident": "123456"})
+    assert r.status_code == 400
+    assert (
+        r.json().keys() == api.as_user(agent).get("/api/v1/incident-tasks/", {"incident": HUGE}).json().keys()
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/incidents/{huge}/",
+        "/api/v1/incidents/{huge}/timeline/",
+        "/api/v1/incidents/{huge}/journal/",
+        "/api/v1/incident-tasks/{huge}/",
+        "/api/v1/work/{huge}/",
+        "/api/v1/incidents/{pk}/notes/{huge}/",
+    ],
+)
+def test_an_api_url_with_an_id_past_64_bits_is_a_404(url, customer, agent, api):
+    incident = make_incident(requester=customer)
+    client = api.as_user(agent)
+    for method in (client.get, client.delete) if "/notes/" not in url else (client.patch, client.delete):
+        r = method(url.format(huge=HUGE, pk=incident.pk))
+        assert r.status_code in (404, 405), (method, r.status_code)
+        assert method != client.get or r.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/portal/incidents/{huge}/",
+        "/portal/incidents/{huge}/edit/",
+        "/portal/incidents/{huge}/comment/",
+        "/portal/incidents/{huge}/cancel/",
+        "/desk/incidents/{huge}/",
+        "/desk/incidents/{pk}/notes/{huge}/edit/",
+        "/desk/incidents/{pk}/tasks/{huge}/start/",
+        "/desk/oncall/{huge}/",
+        "/desk/notifications/{huge}/read/",
+        "/oncall/feeds/{huge}/token.ics",
+    ],
+)
+def test_a_page_with_an_id_past_64_bits_is_not_found(url, customer, admin_user, client):
+    incident = make_incident(requester=customer)
+    for user in (customer, admin_user):
+        client.force_login(user)
+        for method in (client.get, client.post):
+            r = method(url.format(huge=HUGE, pk=incident.pk))
+            assert r.status_code in (403, 404, 405), (user, method, r.status_code)
