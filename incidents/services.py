@@ -127,8 +127,16 @@ def note_add(*, incident: Incident, actor, kind: str, body: str) -> IncidentNote
     return note
 
 
+# The journal field a note's change is written under: the work journal is hidden from
+# customers, so ``audit.entries_for`` shows a work note's old text only to those who read it.
+NOTE_JOURNAL = {IncidentNote.Kind.COMMENT: "conversation", IncidentNote.Kind.WORK_NOTE: "work_journal"}
+
+
 def _note_for_edit(note: IncidentNote, actor) -> IncidentNote:
-    note = IncidentNote.objects.select_for_update().select_related("incident").get(pk=note.pk)
+    """The note locked, or NotFound if another request deleted it meanwhile."""
+    note = IncidentNote.objects.select_for_update().select_related("incident").filter(pk=note.pk).first()
+    if note is None:
+        raise NotFound()
     if not policy.is_readable(actor, note.incident) or not policy.can(
         actor, NOTE_ACTION[note.kind], note.incident
     ):
@@ -138,11 +146,23 @@ def _note_for_edit(note: IncidentNote, actor) -> IncidentNote:
     return note
 
 
+def _journal_note(note: IncidentNote, actor, new_text: str, what: str) -> None:
+    audit.change_entry(
+        note.incident, actor, NOTE_JOURNAL[note.kind], note.body, new_text,
+        note=f"{note.get_kind_display()} #{note.pk} {what}.",
+    ).save()  # fmt: skip
+
+
 @transaction.atomic
 def note_edit(*, note: IncidentNote, actor, body: str) -> IncidentNote:
+    """Change a note's text (its author or an ITSM administrator); the incident's journal keeps
+    the old text."""
     if not (body or "").strip():
         raise InvalidInput("The note is empty.", fields={"body": ["Write something."]})
     note = _note_for_edit(note, actor)
+    if note.body == body.strip():
+        return note
+    _journal_note(note, actor, body.strip(), "edited")
     note.body = body.strip()
     note.save(update_fields=["body", "updated_at"])
     return note
@@ -150,7 +170,9 @@ def note_edit(*, note: IncidentNote, actor, body: str) -> IncidentNote:
 
 @transaction.atomic
 def note_delete(*, note: IncidentNote, actor) -> None:
+    """Remove a note (its author or an ITSM administrator); the incident's journal keeps its text."""
     note = _note_for_edit(note, actor)
+    _journal_note(note, actor, "", "deleted")
     note.delete()
 
 
