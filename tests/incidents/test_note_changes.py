@@ -10,7 +10,7 @@ from django.db import close_old_connections, connection, connections
 from incidents import services
 from incidents.models import IncidentNote
 from itsm import audit
-from itsm.errors import NotFound
+from itsm.errors import NotAllowed, NotFound
 from tests.incidents.factories import make_incident
 
 URL = "/api/v1/incidents/"
@@ -95,7 +95,7 @@ def test_an_unchanged_edit_writes_no_journal_entry(incident, agent):
 @pytest.mark.django_db
 def test_a_refused_note_edit_journals_nothing(incident, agent, l1):
     note = services.note_add(incident=incident, actor=agent, kind="comment", body="Mine")
-    with pytest.raises(Exception):
+    with pytest.raises(NotAllowed):
         services.note_edit(note=note, actor=l1, body="Yours")
     assert not [e for e in audit.entries_for(agent, incident) if e.field == "conversation"]
 
