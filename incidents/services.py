@@ -18,6 +18,7 @@ from incidents.tasks import auto_close
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
 from itsm.models import GroupMembership
+from itsm.validators import check_dates
 from itsm.workflow import locked_for
 from notifications import services as notify
 from notifications.models import Kind
@@ -187,6 +188,7 @@ def time_entry_add(
     incident = locked_for(incident, actor, "log_time")
     if not isinstance(minutes, int) or not 1 <= minutes <= 24 * 60:
         raise InvalidInput("Invalid time.", fields={"minutes": ["Enter whole minutes from 1 to 1440."]})
+    check_dates({"date": on})
     return TimeEntry.objects.create(
         incident=incident, author=actor, minutes=minutes, billable=billable,
         date=on or timezone.localdate(), note=note.strip(),

@@ -5,6 +5,7 @@ from incidents.models import CsatResponse, Incident, IncidentNote, IncidentTask,
 from itsm.api.serializers import PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User
+from itsm.validators import validate_date
 from sla.clocks import live_status
 from sla.models import SlaStatus
 
@@ -182,8 +183,8 @@ class AutoCloseResultSerializer(serializers.Serializer):
 
 
 class ReportInput(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(validators=[validate_date])
+    end = serializers.DateField(validators=[validate_date])
     period = serializers.ChoiceField(choices=["day", "week", "month"], default="month")
 
     def validate(self, attrs):

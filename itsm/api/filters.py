@@ -22,11 +22,15 @@ from itsm.api.serializers import is_possible_pk
 from itsm.numbering import as_record_number
 from itsm.ordering import root
 from itsm.ordering import total as ordering_total
+from itsm.validators import validate_date
 
 
 class UtcDateTimeField(IsoDateTimeField):
     """An ISO 8601 moment turned to UTC: PostgreSQL refuses some offsets of far-off dates
-    (e.g. +17:40 in the year 278), which crashed the query instead of matching."""
+    (e.g. +17:40 in the year 278), which crashed the query instead of matching. A moment out of
+    the sane range (``itsm.validators``) is refused like any user-given date."""
+
+    default_validators = [validate_date]
 
     def to_python(self, value):
         moment = super().to_python(value)

@@ -3,8 +3,11 @@ have, dates out of any sane range (issue 12, item 4)."""
 
 import pytest
 
-from incidents.models import IncidentTask
+from incidents.models import IncidentTask, TimeEntry
 from itsm import services
+from itsm.validators import OUT_OF_RANGE
+from oncall import services as oncall_services
+from sla.models import BusinessCalendar
 from tests.incidents.factories import make_incident
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +165,74 @@ def test_a_page_with_an_id_past_64_bits_is_not_found(url, customer, admin_user, 
         for method in (client.get, client.post):
             r = method(url.format(huge=HUGE, pk=incident.pk))
             assert r.status_code in (403, 404, 405), (user, method, r.status_code)
+
+
+# --- Dates out of any sane range ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1969-12-31", "2200-01-01"])
+def test_a_time_entry_dated_out_of_range_is_a_400_naming_the_date(day, customer, agent, api):
+    incident = make_incident(requester=customer)
+    r = api.as_user(agent).post(f"/api/v1/incidents/{incident.pk}/time-entries/", {"minutes": 5, "date": day})
+    assert r.status_code == 400
+    assert r.json()["date"] == [OUT_OF_RANGE]
+    assert not TimeEntry.objects.exists()
+
+
+def test_a_time_entry_dated_in_range_is_logged(customer, agent, api):
+    incident = make_incident(requester=customer)
+    r = api.as_user(agent).post(
+        f"/api/v1/incidents/{incident.pk}/time-entries/", {"minutes": 5, "date": "2199-12-31"}
+    )
+    assert r.status_code == 201
+
+
+def test_the_desk_time_form_refuses_a_date_out_of_range_on_the_field(customer, agent, client):
+    incident = make_incident(requester=customer)
+    client.force_login(agent)
+    r = client.post(f"/desk/incidents/{incident.pk}/time/", {"minutes": 5, "date": "0001-01-01"})
+    assert r.status_code == 400
+    assert r.context["time_form"].errors["date"] == [OUT_OF_RANGE]
+    assert not TimeEntry.objects.exists()
+
+
+def test_a_holiday_out_of_range_is_a_400_naming_the_date(manager, api):
+    calendar = BusinessCalendar.objects.create(name="Office", time_zone="Europe/London")
+    r = api.as_user(manager).post(
+        "/api/v1/holidays/", {"calendar": calendar.pk, "name": "Far", "date": "9999-12-31"}, format="json"
+    )
+    assert r.status_code == 400
+    assert r.json()["date"] == [OUT_OF_RANGE]
+
+
+@pytest.mark.parametrize("param", ["start", "end"])
+def test_an_oncall_range_out_of_range_is_a_400_naming_the_parameter(param, manager, agent, api):
+    schedule = oncall_services.schedule_create(
+        actor=manager,
+        data={
+            "name": "S",
+            "time_zone": "UTC",
+            "rotation": "daily",
+            "start": "2026-03-02T09:00:00Z",
+            "participants": [agent],
+        },
+    )
+    r = api.as_user(manager).get(
+        f"/api/v1/oncall-schedules/{schedule.pk}/blocks/", {param: "9999-12-31T23:59:59Z"}
+    )
+    assert r.status_code == 400
+    assert param in r.json()
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00"])
+def test_a_date_filter_out_of_range_is_a_400_naming_the_filter(value, customer, agent, api):
+    make_incident(requester=customer)
+    r = api.as_user(agent).get("/api/v1/incidents/", {"opened_at__gte": value})
+    assert r.status_code == 400
+    assert "opened_at__gte" in r.json()
+
+
+def test_the_time_report_refuses_a_range_out_of_range(agent, api):
+    r = api.as_user(agent).get("/api/v1/incidents/time-report/", {"start": "0001-01-01", "end": "9999-12-31"})
+    assert r.status_code == 400
+    assert set(r.json()) >= {"start", "end"}
