@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.db import connection
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
@@ -27,6 +28,16 @@ def make_user(username: str, *roles: str, organisation=None, superuser: bool = F
     )
     UserRole.objects.bulk_create([UserRole(user=user, role=role) for role in roles])
     return user
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as the migrations leave it, but with the journal's TRUNCATE trigger
+    (itsm migration 0007) off: Django's flush after each transactional test empties every table
+    with TRUNCATE. ``tests/itsm/test_audit.py`` switches it on inside a test to check it."""
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE itsm_auditentry DISABLE TRIGGER itsm_auditentry_no_truncate")
 
 
 @pytest.fixture

@@ -237,6 +237,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["itsm.api.permissions.PolicyPermission"],
+    "DEFAULT_PARSER_CLASSES": [
+        "itsm.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "itsm.api.filters.PolicyFilterBackend",
         "itsm.api.filters.PolicySearchFilter",

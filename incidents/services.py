@@ -18,6 +18,7 @@ from incidents.tasks import auto_close
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
 from itsm.models import GroupMembership
+from itsm.validators import check_dates
 from itsm.workflow import locked_for
 from notifications import services as notify
 from notifications.models import Kind
@@ -231,10 +232,16 @@ def _check_body(body: str) -> None:
                 "body": [f"Ensure this field has no more than {NOTE_MAX} characters (it has {len(text)})."]
             },
         )
+# The journal field a note's change is written under: the work journal is hidden from
+# customers, so ``audit.entries_for`` shows a work note's old text only to those who read it.
+NOTE_JOURNAL = {IncidentNote.Kind.COMMENT: "conversation", IncidentNote.Kind.WORK_NOTE: "work_journal"}
 
 
 def _note_for_edit(note: IncidentNote, actor) -> IncidentNote:
-    note = IncidentNote.objects.select_for_update().select_related("incident").get(pk=note.pk)
+    """The note locked, or NotFound if another request deleted it meanwhile."""
+    note = IncidentNote.objects.select_for_update().select_related("incident").filter(pk=note.pk).first()
+    if note is None:
+        raise NotFound()
     if not policy.is_readable(actor, note.incident) or not policy.can(
         actor, NOTE_ACTION[note.kind], note.incident
     ):
@@ -244,10 +251,22 @@ def _note_for_edit(note: IncidentNote, actor) -> IncidentNote:
     return note
 
 
+def _journal_note(note: IncidentNote, actor, new_text: str, what: str) -> None:
+    audit.change_entry(
+        note.incident, actor, NOTE_JOURNAL[note.kind], note.body, new_text,
+        note=f"{note.get_kind_display()} #{note.pk} {what}.",
+    ).save()  # fmt: skip
+
+
 @transaction.atomic
 def note_edit(*, note: IncidentNote, actor, body: str) -> IncidentNote:
+    """Change a note's text (its author or an ITSM administrator); the incident's journal keeps
+    the old text."""
     _check_body(body)
     note = _note_for_edit(note, actor)
+    if note.body == body.strip():
+        return note
+    _journal_note(note, actor, body.strip(), "edited")
     note.body = body.strip()
     note.save(update_fields=["body", "updated_at"])
     return note
@@ -255,7 +274,9 @@ def note_edit(*, note: IncidentNote, actor, body: str) -> IncidentNote:
 
 @transaction.atomic
 def note_delete(*, note: IncidentNote, actor) -> None:
+    """Remove a note (its author or an ITSM administrator); the incident's journal keeps its text."""
     note = _note_for_edit(note, actor)
+    _journal_note(note, actor, "", "deleted")
     note.delete()
 
 
@@ -270,6 +291,7 @@ def time_entry_add(
     incident = locked_for(incident, actor, "log_time")
     if not isinstance(minutes, int) or not 1 <= minutes <= 24 * 60:
         raise InvalidInput("Invalid time.", fields={"minutes": ["Enter whole minutes from 1 to 1440."]})
+    check_dates({"date": on})
     return TimeEntry.objects.create(
         incident=incident, author=actor, minutes=minutes, billable=billable,
         date=on or timezone.localdate(), note=note.strip(),

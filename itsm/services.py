@@ -17,6 +17,7 @@ from itsm import audit, policy
 from itsm.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from itsm.models import Work
 from itsm.numbering import next_number
+from itsm.validators import check_dates
 
 NOT_ACCEPTED = "This field is not accepted."
 READ_ONLY = "This field cannot be changed here."
@@ -77,6 +78,7 @@ def record_create(
     if not policy.can(actor, "create", model):
         raise NotAllowed(f"You may not create {model._meta.verbose_name_plural}.")
     check_fields(actor, model, data)
+    check_dates(data)
     if check is not None:
         check()
     plain, m2m = _split_m2m(model, data)
@@ -184,6 +186,7 @@ def record_update(
     if not policy.can(actor, "update", obj):
         raise NotAllowed("You may not change this record in its current state.")
     check_fields(actor, obj, data)
+    check_dates(data)
     if expected_version is not None and getattr(obj, "version", None) != expected_version:
         raise Conflict(
             "Someone else changed this record after you opened it. Reload it and apply your change again.",

@@ -7,7 +7,7 @@ What the rotation means is written once, in ``oncall/rotation.py``.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,13 +16,10 @@ from django.db import models
 from django.db.models import F, Q
 
 from itsm import policy
+from itsm.validators import date_error
 from itsm.wallclock import Weekday, time_zone_names
 from oncall import rotation
 
-# Instants the on-call domain accepts anywhere (schedule start, overrides, queries): wide enough
-# for any real schedule, narrow enough that no date arithmetic can overflow.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MAX_CUSTOM_HOURS = 24 * 366  # a shift of at most a (leap) year
 MAX_PARTICIPANTS = 500
 
@@ -33,9 +30,7 @@ def instant_error(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         return "Give a time zone (e.g. 2026-03-15T14:00:00Z)."
-    if not EARLIEST <= value < LATEST:
-        return f"Give a time between {EARLIEST:%Y} and {LATEST:%Y}."
-    return None
+    return date_error(value)
 
 
 class Rotation(models.TextChoices):

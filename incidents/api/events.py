@@ -8,7 +8,6 @@ payload for the OpenAPI document and is not what validates it.
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -16,6 +15,7 @@ from incidents import alerts
 from incidents.enrichment import Severity
 from incidents.models import Alert, AlertKind, AlertOutcome
 from itsm.api.filters import IdFilter, UtcDateTimeFilter
+from itsm.api.parsers import JSONParser
 from itsm.api.serializers import PolicySerializer
 from itsm.api.views import PolicyViewSetMixin
 

@@ -14,6 +14,7 @@ from itsm import policy
 from itsm.api.serializers import PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User
+from itsm.validators import validate_date
 from sla.clocks import live_status
 from sla.models import SlaStatus
 
@@ -207,8 +208,8 @@ class AutoCloseResultSerializer(serializers.Serializer):
 
 
 class ReportInput(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(validators=[validate_date])
+    end = serializers.DateField(validators=[validate_date])
     period = serializers.ChoiceField(choices=["day", "week", "month"], default="month")
 
     def validate(self, attrs):

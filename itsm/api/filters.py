@@ -10,6 +10,7 @@ from datetime import UTC
 from django import forms
 from django.apps import apps
 from django.db import models
+from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
@@ -17,14 +18,19 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 from itsm import policy
+from itsm.api.serializers import is_possible_pk
 from itsm.numbering import as_record_number
 from itsm.ordering import root
 from itsm.ordering import total as ordering_total
+from itsm.validators import validate_date
 
 
 class UtcDateTimeField(IsoDateTimeField):
     """An ISO 8601 moment turned to UTC: PostgreSQL refuses some offsets of far-off dates
-    (e.g. +17:40 in the year 278), which crashed the query instead of matching."""
+    (e.g. +17:40 in the year 278), which crashed the query instead of matching. A moment out of
+    the sane range (``itsm.validators``) is refused like any user-given date."""
+
+    default_validators = [validate_date]
 
     def to_python(self, value):
         moment = super().to_python(value)
@@ -66,11 +72,56 @@ class StrictBooleanField(forms.Field):
         return self.VALUES[str(value).lower()]
 
 
+def _possible_key(field, value) -> bool:
+    """Whether ``value`` can be the key a related-record choice looks up (``is_possible_pk``):
+    Django guards plain integer keys, not a key that is itself a relation (an incident's
+    ``work_ptr``), where a number past 64 bits crashes the driver."""
+    model = field.queryset.model
+    if isinstance(value, models.Model) or field.to_field_name not in (None, "pk", model._meta.pk.name):
+        return True
+    return is_possible_pk(model, value)
+
+
+class RecordChoiceField(filter_fields.ModelChoiceField):
+    def to_python(self, value):
+        is_null = self.null_label is not None and value == self.null_value
+        if value not in self.empty_values and not is_null and not _possible_key(self, value):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class RecordMultipleChoiceField(filter_fields.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for item in value:
+            if item != self.null_value and not _possible_key(self, item):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
+                )
+        return super()._check_values(value)
+
+
+class RecordChoiceFilter(filters.ModelChoiceFilter):
+    """A related record by id; an id no record can have is refused like an unknown one (400)."""
+
+    field_class = RecordChoiceField
+
+
+class RecordMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
+    field_class = RecordMultipleChoiceField
+
+
 class PolicyFilterSet(filters.FilterSet):
-    """The base of every API filterset: date-times in ISO 8601 turned to UTC, booleans strict."""
+    """The base of every API filterset: date-times in ISO 8601 turned to UTC, booleans strict,
+    related records chosen by an id no record can have refused (400), not a crash."""
 
     FILTER_DEFAULTS = copy.deepcopy(filters.FilterSet.FILTER_DEFAULTS)
     FILTER_DEFAULTS[models.DateTimeField] = {"filter_class": UtcDateTimeFilter}
+    for _spec in FILTER_DEFAULTS.values():
+        if _spec["filter_class"] is filters.ModelChoiceFilter:
+            _spec["filter_class"] = RecordChoiceFilter
+        elif _spec["filter_class"] is filters.ModelMultipleChoiceFilter:
+            _spec["filter_class"] = RecordMultipleChoiceFilter
+    del _spec
 
     @classmethod
     def get_filters(cls):

@@ -1,4 +1,4 @@
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from itsm import policy
 
@@ -13,6 +13,8 @@ class PolicyPermission(BasePermission):
     def has_permission(self, request, view):
         if not request.user or not request.user.is_authenticated:
             return False
+        if not hasattr(view, "get_policy_model"):
+            return request.method in SAFE_METHODS  # the API root: a list of links, no records
         model = view.get_policy_model()
         if getattr(view, "action", None) in (None, "list", "retrieve", "metadata"):
             return policy.can(request.user, "read", model)

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from itsm.api.serializers import PolicyRelatedField, PolicySerializer, WallClockTimeField
 from itsm.models import AssignmentGroup, User
+from itsm.validators import validate_date
 from oncall import feeds, services
 from oncall.models import Override, Schedule
 from oncall.rotation import NONE, OVERRIDE, ROTATION
@@ -107,13 +108,19 @@ class WhoSerializer(BlockSerializer):
 
 
 class WhoInput(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, help_text="The instant (ISO 8601); default now.")
+    at = serializers.DateTimeField(
+        required=False, validators=[validate_date], help_text="The instant (ISO 8601); default now."
+    )
 
 
 class RangeInput(serializers.Serializer):
-    start = serializers.DateTimeField(required=False, help_text="ISO 8601; default now.")
+    start = serializers.DateTimeField(
+        required=False, validators=[validate_date], help_text="ISO 8601; default now."
+    )
     end = serializers.DateTimeField(
-        required=False, help_text="ISO 8601; default 14 days after start. At most 90 days after start."
+        required=False,
+        validators=[validate_date],
+        help_text="ISO 8601; default 14 days after start. At most 90 days after start.",
     )
 
 

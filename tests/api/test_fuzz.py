@@ -233,11 +233,6 @@ def _checked(case, headers):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 4 (h6): deeply nested JSON is a 500 until the parser refuses it; "
-    "flip to a plain test once that is merged",
-)
 def test_deeply_nested_json_is_refused_by_every_operation_with_a_body(persona):
     refused_wrongly = []
     for operation in (op for op in OPERATIONS if op.body):

@@ -16,6 +16,8 @@ from itsm.models import AuditEntry, Organisation
 
 pytestmark = pytest.mark.django_db
 
+NO_TRUNCATE = "itsm_auditentry_no_truncate"
+
 
 def _create_incident(customer, text="Printer on fire"):
     return services.record_create(
@@ -217,6 +219,37 @@ def test_the_database_refuses_a_raw_sql_delete_of_an_entry(entry):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM itsm_auditentry WHERE id = %s", [entry.pk])
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE statement")
+def test_the_database_refuses_truncating_the_journal(entry):
+    with connection.cursor() as cursor:
+        # The test run switches the trigger off for its flush (conftest.py); switch it on as in
+        # production, inside this test's transaction, which is rolled back at its end.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks: ALTER TABLE needs none
+        cursor.execute(f"ALTER TABLE itsm_auditentry ENABLE TRIGGER {NO_TRUNCATE}")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            cursor.execute("TRUNCATE itsm_auditentry")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            cursor.execute("TRUNCATE itsm_auditentry, django_content_type CASCADE")
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE statement")
+def test_the_truncate_trigger_is_a_statement_trigger_before_truncate():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgtype FROM pg_trigger WHERE tgrelid = 'itsm_auditentry'::regclass AND tgname = %s",
+            [NO_TRUNCATE],
+        )
+        rows = cursor.fetchall()
+    assert len(rows) == 1
+    tgtype = rows[0][0]
+    assert tgtype & 32, "fires on TRUNCATE"  # TRIGGER_TYPE_TRUNCATE
+    assert tgtype & 2, "fires before"  # TRIGGER_TYPE_BEFORE
+    assert not tgtype & 1, "once per statement"  # TRIGGER_TYPE_ROW
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
