@@ -5,11 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.http import HttpResponseRedirect
 
 from itsm import policy, services
 from itsm.actions import Action, ActionTable
+from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError
 from itsm.models import WorkTask
 from itsm.numbering import as_record_number
@@ -122,6 +125,32 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return policy.readable(request.user, self.model, super().get_queryset(request))
+
+    def _impossible_keys(self, params) -> list[str]:
+        """Query-string lookups on a record key that no row can have (an id past 64 bits):
+        the database driver would crash on them rather than find nothing."""
+        bad = []
+        for key, value in params.items():
+            try:
+                field = self.model._meta.get_field(key.split("__", 1)[0])
+            except FieldDoesNotExist:
+                continue
+            target = field.related_model if field.is_relation else (self.model if field.primary_key else None)
+            values = str(value).split(",") if key.endswith("__in") else [value]
+            if target is not None and any(v and not is_possible_pk(target, v) for v in values):
+                bad.append(key)
+        return bad
+
+    def changelist_view(self, request, extra_context=None):
+        if self._impossible_keys(request.GET):  # as Django answers any other bad lookup
+            return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+        return super().changelist_view(request, extra_context)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        for key in self._impossible_keys(initial):
+            del initial[key]
+        return initial
 
     def get_actions(self, request):
         """Besides Django's, the record's action-table entries marked for the admin, for those

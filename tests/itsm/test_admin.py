@@ -241,3 +241,25 @@ def test_group_members_added_in_the_admin_are_journaled_and_need_a_manager(clien
     assert 'name="memberships-MAX_NUM_FORMS" value="0"' in page.content.decode()  # no row to add
     client.post(url, {**data, "memberships-TOTAL_FORMS": "2", "memberships-1-user": str(admin_user.pk)})
     assert not GroupMembership.objects.filter(group=group, user=admin_user).exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/incidents/incidenttask/?incident=99999999999999999999",
+        "/admin/incidents/incidenttask/?incident__id__in=1,99999999999999999999",
+        "/admin/incidents/incident/?assignee=99999999999999999999",
+    ],
+)
+def test_an_admin_list_filtered_by_an_impossible_id_is_a_bad_lookup_not_a_500(client, admin_user, path):
+    client.force_login(admin_user)
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
+def test_an_admin_add_form_ignores_an_impossible_id_given_as_its_initial_value(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get("/admin/incidents/incidenttask/add/?incident=99999999999999999999")
+    assert response.status_code == 200
+    assert "99999999999999999999" not in response.content.decode()
