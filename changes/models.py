@@ -24,6 +24,12 @@ class CabDecision(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+class SourceType(models.TextChoices):
+    MANUAL = "manual", "Raised by hand"
+    PROBLEM = "problem", "Corrective action of a problem"
+    INCIDENT = "incident", "Emergency change for an incident"
+
+
 class Change(Work):
     """A planned change to a service, approved by the CAB unless standard."""
 
@@ -38,6 +44,13 @@ class Change(Work):
     cab_decision = models.CharField(max_length=10, choices=CabDecision.choices, blank=True)
     cab_notes = models.TextField(blank=True)
     risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    source_type = models.CharField(
+        max_length=10, choices=SourceType.choices, default=SourceType.MANUAL, editable=False
+    )
+    problem = models.ForeignKey(
+        "problems.Problem", null=True, blank=True, on_delete=models.PROTECT, related_name="changes",
+        editable=False,
+    )  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.number} {self.short_description}"

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from itsm.models import Work, WorkKind, WorkTask
@@ -5,11 +7,21 @@ from itsm.models import Work, WorkKind, WorkTask
 
 class ProblemState(models.TextChoices):
     NEW = "new", "New"
-    IN_PROGRESS = "in_progress", "In progress"
+    INVESTIGATING = "investigating", "Investigating"
     RCA_SUBMITTED = "rca_submitted", "RCA submitted"
+    RCA_REJECTED = "rca_rejected", "RCA rejected"
     CHANGE_CREATED = "change_created", "Change created"
     VERIFIED = "verified", "Verified"
     CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Level(models.IntegerChoices):
+    """Impact and urgency, as on incidents (the same priority matrix)."""
+
+    HIGH = 1, "1 — high"
+    MEDIUM = 2, "2 — medium"
+    LOW = 3, "3 — low"
 
 
 class Problem(Work):
@@ -22,11 +34,53 @@ class Problem(Work):
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_problem"
     )
 
-    is_known_error = models.BooleanField(default=False)
+    symptoms = models.TextField(blank=True)
+    root_cause = models.TextField(blank=True)
     workaround = models.TextField(blank=True)
+    category = models.CharField(max_length=60, blank=True)
+    impact = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
+    urgency = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.LOW)
+    hosts = models.ManyToManyField("itsm.Host", blank=True, related_name="problems")
+    host_groups = models.ManyToManyField("itsm.HostGroup", blank=True, related_name="problems")
+    is_known_error = models.BooleanField(default=False)
+    # Kept exact by the linking service (counted in the database, in the locked transaction).
+    incident_count = models.PositiveIntegerField(default=0, editable=False)
+    affected_host_count = models.PositiveIntegerField(default=0, editable=False)
 
-    def __str__(self) -> str:
-        return f"{self.number} {self.short_description}"
+    # Root-cause analysis (RCA): submitted, then approved (one change per corrective item) or
+    # rejected with review notes; verified once the changes are done. Written by the workflows.
+    rca_summary = models.TextField(blank=True, editable=False)
+    rca_confidence = models.DecimalField(
+        max_digits=3, decimal_places=2, null=True, blank=True, editable=False,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )  # fmt: skip
+    # [{"title": "…", "description": "…"}, …]
+    corrective_plan = models.JSONField(default=list, blank=True, editable=False)
+    rca_submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        editable=False,
+    )  # fmt: skip
+    rca_submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rca_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        editable=False,
+    )  # fmt: skip
+    rca_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_notes = models.TextField(blank=True, editable=False)
+    verification_notes = models.TextField(blank=True, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # The text fields ``search_text`` holds (the queue's word search).
+    SEARCHED = (*Work.SEARCHED, "symptoms", "root_cause", "workaround")
+
+    class Meta:
+        indexes = [
+            # The known error database lists known errors, newest first.
+            models.Index(
+                fields=["-work_ptr"], name="problem_known_error", condition=models.Q(is_known_error=True)
+            ),
+            models.Index(fields=["category"], name="problem_category"),
+        ]
 
 
 class ProblemTask(WorkTask):

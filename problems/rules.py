@@ -5,7 +5,7 @@ from __future__ import annotations
 from itsm.policy.rules import (
     ADMIN,
     AGENT,
-    CLOSED,
+    CLOSED_OR_CANCELLED,
     WORK_EDITABLE,
     Read,
     RecordRules,
@@ -22,7 +22,7 @@ register(
         initial_state="new",
         create=frozenset({AGENT}),
         read=(Read(AGENT),),
-        update=(Update(ADMIN), Update(AGENT, unless_states=CLOSED)),
+        update=(Update(ADMIN), Update(AGENT, unless_states=CLOSED_OR_CANCELLED)),
         delete=frozenset({ADMIN}),
         editable=WORK_EDITABLE + ("workaround",),
     ),

@@ -89,7 +89,9 @@ REQUEST_STATES = (
     "closed",
     "cancelled",
 )
-PROBLEM_STATES = ("new", "in_progress", "rca_submitted", "change_created", "verified", "closed")
+PROBLEM_STATES = (
+    "new", "investigating", "rca_submitted", "rca_rejected", "change_created", "verified", "closed", "cancelled",
+)  # fmt: skip
 CHANGE_STATES = ("draft", "submitted", "approved", "rejected", "implementing", "review", "closed")
 TASK_STATES = ("open", "in_progress", "closed", "cancelled")
 # ITSM Work is the parent of all: its rows carry any of its children's states.
@@ -105,7 +107,9 @@ WORK_STATES = (
     "rejected",
     "in_fulfilment",
     "completed",
+    "investigating",
     "rca_submitted",
+    "rca_rejected",
     "change_created",
     "verified",
     "draft",
@@ -225,14 +229,17 @@ UPDATE_UNRELATED = {
         "closed": ADMIN_OR_ABOVE,
     },
     "change_task": _TASK_UPDATE,
-    # Problem: "itsm_administrator: always; itsm_agent: unless closed".
+    # Problem: "itsm_administrator: always; itsm_agent: unless closed" — and, for the cancelled
+    # state SPEC §4 does not list (issue 13 adds it), unless cancelled: a finished record.
     "problem": {
         "new": AGENT_OR_ABOVE,
-        "in_progress": AGENT_OR_ABOVE,
+        "investigating": AGENT_OR_ABOVE,
         "rca_submitted": AGENT_OR_ABOVE,
+        "rca_rejected": AGENT_OR_ABOVE,
         "change_created": AGENT_OR_ABOVE,
         "verified": AGENT_OR_ABOVE,
         "closed": ADMIN_OR_ABOVE,
+        "cancelled": ADMIN_OR_ABOVE,
     },
     "problem_task": _TASK_UPDATE,
 }
@@ -330,7 +337,7 @@ _PARENT = {
     "incident_task": ("incident", "in_progress"),
     "request_task": ("request", "in_fulfilment"),
     "change_task": ("change", "implementing"),
-    "problem_task": ("problem", "in_progress"),
+    "problem_task": ("problem", "investigating"),
 }
 _numbers = itertools.count(1)
 
