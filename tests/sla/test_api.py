@@ -356,10 +356,11 @@ def test_listing_definitions_costs_the_same_queries_for_2_and_20(api, agent, dja
 
 @pytest.fixture
 def holiday_sla(db):
-    """24×7 in UTC, with tomorrow a holiday; 1 hour to respond, 3 days to resolve."""
+    """24×7 in UTC, with the day after tomorrow a holiday (so a response due within the hour
+    never falls on it, whatever the time of day); 1 hour to respond, 3 days to resolve."""
     calendar = BusinessCalendar.objects.create(name="Round the clock", always_open=True)
-    tomorrow = timezone.now().date() + timedelta(days=1)
-    Holiday.objects.create(calendar=calendar, name="Founders' Day", date=tomorrow)
+    holiday = timezone.now().date() + timedelta(days=2)
+    Holiday.objects.create(calendar=calendar, name="Founders' Day", date=holiday)
     SlaDefinition.objects.create(name="Standard", is_default=True, calendar=calendar, **TARGETS)
     return calendar
 
@@ -381,8 +382,8 @@ def test_the_sla_view_explains_each_clock_with_calendar_and_holidays(api, custom
     assert resolution["calendar"] == {
         "name": "Round the clock", "hours_summary": "24×7 (UTC)", "time_zone": "UTC",
     }  # fmt: skip
-    tomorrow = (timezone.now().date() + timedelta(days=1)).isoformat()
-    assert resolution["holidays"] == [{"date": tomorrow, "name": "Founders' Day"}]
+    holiday = (timezone.now().date() + timedelta(days=2)).isoformat()
+    assert resolution["holidays"] == [{"date": holiday, "name": "Founders' Day"}]
     assert response["holidays"] == []  # due within the hour, before the holiday
     started = SlaClock.objects.get(work=incident, target="resolution").started_at
     due = SlaClock.objects.get(work=incident, target="resolution").due_at
