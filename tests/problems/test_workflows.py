@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 def test_problem_moves_through_the_whole_lifecycle(agent, lead):
     problem = approved_problem(by=agent, approver=lead)
     assert problem.state == "change_created"
-    problem = workflows.problem_verify(problem=problem, actor=agent, verification_notes="No failures for 30 days.")
+    problem = workflows.problem_verify(
+        problem=problem, actor=agent, verification_notes="No failures for 30 days."
+    )
     assert problem.state == "verified" and problem.verified_at is not None
     problem = workflows.problem_close(problem=problem, actor=agent)
     assert problem.state == "closed" and problem.closed_at is not None
@@ -28,7 +30,9 @@ def test_problem_moves_through_the_whole_lifecycle(agent, lead):
 def test_every_transition_is_journaled(agent, lead):
     problem = approved_problem(by=agent, approver=lead)
     transitions = list(
-        AuditEntry.objects.filter(object_id=str(problem.pk), action="transition").values_list("transition", flat=True)
+        AuditEntry.objects.filter(object_id=str(problem.pk), action="transition").values_list(
+            "transition", flat=True
+        )
     )
     assert transitions == ["start", "submit-rca", "approve-rca"]
 
@@ -154,7 +158,9 @@ def test_rejected_rca_keeps_review_notes_and_can_be_resubmitted(agent, lead):
     with pytest.raises(InvalidInput) as refused:
         workflows.problem_reject_rca(problem=problem, actor=lead, review_notes="  ")
     assert "review_notes" in refused.value.fields
-    problem = workflows.problem_reject_rca(problem=problem, actor=lead, review_notes="Check the controller too")
+    problem = workflows.problem_reject_rca(
+        problem=problem, actor=lead, review_notes="Check the controller too"
+    )
     assert problem.state == "rca_rejected" and problem.review_notes == "Check the controller too"
     problem = workflows.problem_submit_rca(
         problem=problem, actor=agent, rca_summary="The controller firmware, too.", corrective_plan=PLAN
