@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.filters import PolicyFilterSet
+from itsm.api.schema import PolicyAutoSchema
 from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
 from itsm.api.views import JournalMixin, PolicyViewSet
@@ -24,10 +25,19 @@ from problems.models import Problem, ProblemNote, ProblemTask
 from problems.timeline import problem_timeline
 
 
+class NotThereSchema(PolicyAutoSchema):
+    """Every operation may answer 404 (``NotThereForNonReaders``)."""
+
+    def _error_codes(self) -> list[str]:
+        return sorted({*super()._error_codes(), "404"})
+
+
 class NotThereForNonReaders:
     """A signed-in user who reads no record of the model (a self-service user) is answered 404 on
     every URL, the list too: problems are the desk's business and their existence is not theirs
     to learn (issue 13). Anonymous requests still get 401."""
+
+    schema = NotThereSchema()
 
     def check_permissions(self, request):
         user = request.user
