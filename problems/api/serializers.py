@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from incidents.models import NOTE_MAX
+from incidents.models import NOTE_MAX, Incident
+from itsm import policy
 from itsm.api.serializers import PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User
@@ -14,6 +15,11 @@ class ProblemSerializer(PolicySerializer):
 
     incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     changes = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    from_incident = serializers.IntegerField(
+        write_only=True, required=False, min_value=1, max_value=2**63 - 1,
+        help_text="On creation: raise the problem from this incident (linked; its text, category, impact, "
+        "urgency and hosts fill what the body leaves out).",
+    )  # fmt: skip
 
     class Meta:
         model = Problem
@@ -24,10 +30,31 @@ class ProblemSerializer(PolicySerializer):
             "affected_host_count", "incidents", "changes", "rca_summary", "rca_confidence", "corrective_plan",
             "rca_submitted_by", "rca_submitted_at", "rca_reviewed_by", "rca_reviewed_at", "review_notes",
             "verification_notes", "verified_at", "opened_at", "updated_at", "closed_at", "version",
+            "from_incident",
         ]  # fmt: skip
 
+    def to_internal_value(self, data):
+        if hasattr(data, "keys") and "from_incident" in data:
+            if self.instance is not None:
+                raise serializers.ValidationError({"from_incident": ["Only when the problem is raised."]})
+            source = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+            try:
+                self._from_incident = source.run_validation(data["from_incident"])
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"from_incident": exc.detail}) from exc
+            data = {k: v for k, v in data.items() if k != "from_incident"}
+            if "short_description" in self.fields:
+                self.fields["short_description"].required = False  # the incident's, unless given
+        return super().to_internal_value(data)
+
     def create(self, validated_data):
-        return services.problem_create(actor=self._user(), data=validated_data)
+        incident = None
+        pk = getattr(self, "_from_incident", None)
+        if pk is not None:
+            incident = policy.readable(self._user(), Incident).filter(pk=pk).first()
+            if incident is None:
+                raise serializers.ValidationError({"from_incident": [f"No incident {pk} you may read."]})
+        return services.problem_create(actor=self._user(), data=validated_data, incident=incident)
 
     def update(self, instance, validated_data):
         return services.problem_update(

@@ -188,3 +188,14 @@ def test_filters_and_search(api, agent, lead):
     assert [p["id"] for p in client.get(URL, {"category": "Storage"}).json()["results"]] == [known.pk]
     assert [p["id"] for p in client.get(URL, {"search": "firmware"}).json()["results"]] == [known.pk]
     assert [p["id"] for p in client.get(URL, {"state": "change_created"}).json()["results"]] == [known.pk]
+
+
+def test_a_problem_raised_from_an_incident_is_linked_and_prefilled(api, agent, customer):
+    incident = make_incident(requester=customer, short_description="VPN drops")
+    r = _post(api, agent, "", {"from_incident": incident.pk})
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["short_description"] == "VPN drops" and body["incidents"] == [incident.pk]
+    assert body["incident_count"] == 1
+    r = _post(api, agent, "", {"from_incident": 987654})
+    assert r.status_code == 400 and "from_incident" in r.json()
