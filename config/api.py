@@ -11,6 +11,7 @@ from incidents.api.views import IncidentTaskViewSet, IncidentViewSet
 from itsm.api import views
 from notifications.api import NotificationViewSet
 from oncall.api.views import ScheduleViewSet
+from problems.api.views import ProblemTaskViewSet, ProblemViewSet
 from sla.api.views import BusinessCalendarViewSet, HolidayViewSet
 from sla.api_report import ComplianceView
 
@@ -29,6 +30,8 @@ router.register("host-group-dependencies", views.HostGroupDependencyViewSet, bas
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("incident-tasks", IncidentTaskViewSet, basename="incident-task")
 router.register("events", EventViewSet, basename="event")
+router.register("problems", ProblemViewSet, basename="problem")
+router.register("problem-tasks", ProblemTaskViewSet, basename="problem-task")
 router.register("oncall-schedules", ScheduleViewSet, basename="oncall-schedule")
 router.register("me", views.MeViewSet, basename="me")
 

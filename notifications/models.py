@@ -14,6 +14,10 @@ class Kind(models.TextChoices):
     STAGE = "escalation_stage", "Escalation stage reached"
     RESOLVED = "incident_resolved", "Incident resolved"
     COMMENTED = "agent_commented", "New comment from the service desk"
+    PROBLEM_ASSIGNED = "problem_assigned", "Problem assigned"
+    RCA_SUBMITTED = "rca_submitted", "RCA submitted for review"
+    RCA_APPROVED = "rca_approved", "RCA approved"
+    RCA_REJECTED = "rca_rejected", "RCA rejected"
 
 
 class Notification(models.Model):

@@ -57,6 +57,10 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.STAGE: ("escalation_stage", "escalation_policy"),
     Kind.RESOLVED: ("state", "resolution_code"),
     Kind.COMMENTED: ("state",),
+    Kind.PROBLEM_ASSIGNED: ("assignee", "assignment_group"),
+    Kind.RCA_SUBMITTED: ("rca_summary",),
+    Kind.RCA_APPROVED: ("rca_summary", "review_notes"),
+    Kind.RCA_REJECTED: ("rca_summary", "review_notes"),
 }
 # Extra context a message carries, and the work field each one reveals.
 EXTRA_FIELDS: dict[str, str] = {

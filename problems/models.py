@@ -92,3 +92,23 @@ class ProblemTask(WorkTask):
     )
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="tasks")
+
+
+class ProblemNote(models.Model):
+    """A work note on a problem (agents only, like the problem): written through
+    ``problems.services`` (``problem_note_add`` / ``_edit`` / ``_delete``), journaled."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["problem", "created_at"], name="problem_note_problem")]
+
+    def __str__(self) -> str:
+        return f"Note on {self.problem_id} by {self.author_id}"
