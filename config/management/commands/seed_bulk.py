@@ -612,7 +612,9 @@ class Command(BaseCommand):
             group = rng.choice(self.groups) if self.groups else None
             assignee = rng.choice(self.members.get(group) or [None]) if group and state != "new" else None
             opened = now - timedelta(seconds=rng.randint(86400, 365 * 86400))
-            closed_at = opened + timedelta(days=rng.randint(1, 30)) if state in ("closed", "cancelled") else None
+            closed_at = (
+                opened + timedelta(days=rng.randint(1, 30)) if state in ("closed", "cancelled") else None
+            )
             closed_at = min(closed_at, now) if closed_at else None
             prb = f"PRB{number:07d}"
             search = f"{prb} {short} {description} {symptoms} {root_cause} {workaround}".lower()
@@ -643,7 +645,9 @@ class Command(BaseCommand):
             Copier(Problem.hosts.through, ["problem_id", "host_id"]).write(problem_hosts)
             Copier(Problem.host_groups.through, ["problem_id", "hostgroup_id"]).write(problem_groups)
             NumberSequence.objects.filter(prefix="PRB").update(last=number)
-        self.stdout.write(f"{count:,} problems, {sum(p[7] for p in problems):,} known errors, {len(links):,} links.")
+        self.stdout.write(
+            f"{count:,} problems, {sum(p[7] for p in problems):,} known errors, {len(links):,} links."
+        )
 
     def _finish(self) -> None:
         if connection.vendor != "postgresql":
