@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from incidents.models import Incident
 from itsm import policy
 from itsm.api.permissions import PolicyPermission
+from itsm.api.schema import PolicyAutoSchema
 from itsm.api.serializers import is_possible_pk
 from problems import selectors
 from problems.models import Problem
@@ -48,6 +49,7 @@ class KnownErrorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     ``search``, those holding every word, best first, each with a rank and a highlighted snippet."""
 
     permission_classes = [PolicyPermission]
+    schema = PolicyAutoSchema()
     serializer_class = KnownErrorSerializer
 
     def get_policy_model(self):
@@ -67,8 +69,12 @@ class MatchKnownErrorsView(APIView):
     """Known errors proposed for an incident (host, host group, category, words), best first."""
 
     permission_classes = [IsAuthenticated]
+    schema = PolicyAutoSchema()  # documents the 404 of an incident the reader may not read
 
-    @extend_schema(request=None, responses=KnownErrorMatchSerializer(many=True))
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("KnownErrorMatches", {"results": KnownErrorMatchSerializer(many=True)}),
+    )
     def post(self, request, pk):
         if not policy.can(request.user, "read", Problem) or not is_possible_pk(Incident, pk):
             raise Http404
