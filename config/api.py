@@ -11,6 +11,7 @@ from incidents.api.views import IncidentTaskViewSet, IncidentViewSet
 from itsm.api import views
 from notifications.api import NotificationViewSet
 from oncall.api.views import ScheduleViewSet
+from problems.api.known_errors import KnownErrorViewSet, match_known_errors
 from problems.api.views import ProblemTaskViewSet, ProblemViewSet
 from sla.api.views import BusinessCalendarViewSet, HolidayViewSet
 from sla.api_report import ComplianceView
@@ -34,9 +35,11 @@ router.register("problems", ProblemViewSet, basename="problem")
 router.register("problem-tasks", ProblemTaskViewSet, basename="problem-task")
 router.register("oncall-schedules", ScheduleViewSet, basename="oncall-schedule")
 router.register("me", views.MeViewSet, basename="me")
+router.register("known-errors", KnownErrorViewSet, basename="known-error")
 
 urlpatterns = [
     path("v1/sla-compliance/", ComplianceView.as_view(), name="sla-compliance"),
+    path("v1/incidents/<int:pk>/match-known-errors/", match_known_errors, name="match-known-errors"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script for the CSP.

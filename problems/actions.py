@@ -45,6 +45,6 @@ ACTIONS = ActionTable(
         Action("close", w.problem_close, label="Close", done="{number} is closed.",
                admin="Close the selected verified problems", past="Closed"),
         Action("cancel", w.problem_cancel, label="Cancel problem", done="{number} is cancelled."),
-        Action("assign", services.problem_assign, label="Assign", done=_assigned, input=s.AssignInput),
+        Action("assign", services.problem_assign, label="Assign", done=_assigned, input=s.ProblemAssignInput),
     ],
 )  # fmt: skip

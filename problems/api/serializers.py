@@ -100,7 +100,7 @@ class VerifyInput(serializers.Serializer):
     verification_notes = serializers.CharField(min_length=workflows.RCA_MIN, max_length=8000)
 
 
-class AssignInput(serializers.Serializer):
+class ProblemAssignInput(serializers.Serializer):
     """Both given: assign to the user within the group; one null: clear that part; both null: unassign."""
 
     assignee = serializers.PrimaryKeyRelatedField(
@@ -139,11 +139,11 @@ class ProblemNoteSerializer(serializers.ModelSerializer):
         extra_kwargs = {"body": {"max_length": NOTE_MAX}}
 
 
-class NoteEditInput(serializers.Serializer):
+class ProblemNoteEditInput(serializers.Serializer):
     body = serializers.CharField(max_length=NOTE_MAX)
 
 
-class TimelineItemSerializer(serializers.Serializer):
+class ProblemTimelineItemSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     type = serializers.CharField()
     actor = serializers.CharField()

@@ -137,7 +137,7 @@ class ProblemViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, P
             return Response(s.ProblemNoteSerializer(note).data, status=status.HTTP_201_CREATED)
         return Response(s.ProblemNoteSerializer(problem.notes.select_related("author"), many=True).data)
 
-    @extend_schema(methods=["patch"], request=s.NoteEditInput, responses=s.ProblemNoteSerializer)
+    @extend_schema(methods=["patch"], request=s.ProblemNoteEditInput, responses=s.ProblemNoteSerializer)
     @extend_schema(methods=["delete"], request=None, responses={204: None})
     @action(
         detail=True, methods=["patch", "delete"], url_path=r"notes/(?P<note_id>[0-9]+)", filter_backends=[]
@@ -154,17 +154,17 @@ class ProblemViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, P
         if request.method == "DELETE":
             services.problem_note_delete(note=note, actor=request.user)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        data = s.NoteEditInput(data=request.data)
+        data = s.ProblemNoteEditInput(data=request.data)
         data.is_valid(raise_exception=True)
         note = services.problem_note_edit(note=note, actor=request.user, body=data.validated_data["body"])
         return Response(s.ProblemNoteSerializer(note).data)
 
-    @extend_schema(responses=s.TimelineItemSerializer(many=True))
+    @extend_schema(responses=s.ProblemTimelineItemSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request, pk=None):
         """Work notes, transitions, field changes and incident links, oldest first."""
         problem = self.get_object()
-        return Response(s.TimelineItemSerializer(problem_timeline(request.user, problem), many=True).data)
+        return Response(s.ProblemTimelineItemSerializer(problem_timeline(request.user, problem), many=True).data)
 
     @extend_schema(methods=["get"], responses=s.ProblemTaskSerializer(many=True))
     @extend_schema(

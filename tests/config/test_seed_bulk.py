@@ -86,3 +86,37 @@ def test_the_connection_keeps_its_foreign_key_checks_after_the_load(seeded):
 def test_the_search_column_is_filled_as_a_save_would_fill_it(seeded):
     for incident in Incident.objects.order_by("?")[:50]:
         assert incident.search_text == incident.search_document()
+
+
+def test_about_two_percent_of_incidents_get_a_problem_and_a_third_of_those_are_known_errors(seeded):
+    from problems.models import Problem
+
+    problems = Problem.objects.all()
+    assert problems.count() == 30  # 2 % of 1,500
+    assert all(number.startswith("PRB") for number in problems.values_list("number", flat=True))
+    known = problems.filter(is_known_error=True)
+    assert 4 <= known.count() <= 18
+    assert not known.filter(workaround="").exists()
+    assert not known.filter(symptoms="").exists()
+    assert not known.filter(root_cause="").exists()
+    assert not problems.filter(incidents__isnull=True).exists()
+
+
+def test_problem_counters_are_exact_for_the_linked_incidents(seeded):
+    from django.db.models import Count
+
+    from problems.models import Problem
+
+    for problem in Problem.objects.annotate(
+        linked=Count("incidents", distinct=True), hosts_hit=Count("incidents__hosts", distinct=True)
+    ):
+        assert problem.incident_count == problem.linked
+        assert problem.affected_host_count == problem.hosts_hit
+        assert problem.affected_host_count >= 1
+
+
+def test_problem_search_column_is_filled_as_a_save_would_fill_it(seeded):
+    from problems.models import Problem
+
+    for problem in Problem.objects.all():
+        assert problem.search_text == problem.search_document()

@@ -5,7 +5,9 @@ host groups and hosts, two calendars and SLA definitions, an escalation policy; 
 spread over ``--years`` of history in every state, priority and source (most of them closed,
 ``--open-share`` of them open and recent), each with notes, some with time entries, and SLA
 clocks that match their history (met or breached when finished, running, paused or already
-past due when open).
+past due when open); then problems for about ``--problem-share`` of the incidents (a third of
+them known errors with symptoms, root cause and workaround), each linked to a few of them, the
+linked incidents on one of the problem's hosts, the problem's counters exact.
 
 How: rows are written in batches of ``--batch`` incidents with PostgreSQL ``COPY`` (plain
 ``executemany`` on SQLite), with ids handed out here so child rows need no round trip; memory
@@ -42,6 +44,7 @@ from itsm.models import (
     Work,
 )
 from itsm.roles import Role
+from problems.models import Problem
 from sla.models import BusinessCalendar, ClockEvent, Holiday, SlaClock, SlaClockEvent, WorkingPeriod
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -103,18 +106,27 @@ class Command(BaseCommand):
         parser.add_argument("--hosts", type=int, default=5_000)
         parser.add_argument("--years", type=float, default=3.0, help="How much history the incidents span.")
         parser.add_argument("--open-share", type=float, default=0.08, help="Share of incidents still open.")
+        parser.add_argument(
+            "--problem-share", type=float, default=0.02, help="Problems per incident (a third known errors)."
+        )
         parser.add_argument("--batch", type=int, default=10_000)
         parser.add_argument("--seed", type=int, default=20261123)
 
     def handle(self, *args, **o):
-        if o["incidents"] < 0 or not 0 <= o["open_share"] <= 1 or o["batch"] < 1:
-            raise CommandError("--incidents ≥ 0, --open-share in 0..1, --batch ≥ 1.")
+        if (
+            o["incidents"] < 0
+            or not 0 <= o["open_share"] <= 1
+            or not 0 <= o["problem_share"] <= 1
+            or o["batch"] < 1
+        ):
+            raise CommandError("--incidents ≥ 0, --open-share and --problem-share in 0..1, --batch ≥ 1.")
         self.rng = random.Random(o["seed"])
         self.now = timezone.now().replace(microsecond=0)
         started = time.monotonic()
         with transaction.atomic():
             self._reference(o)
         self._incidents(o)
+        self._problems(o)
         self._finish()
         self.stdout.write(f"Done in {time.monotonic() - started:.0f} s.")
 
@@ -250,6 +262,9 @@ class Command(BaseCommand):
             ignore_conflicts=True,
             batch_size=5000,
         )
+        self.hosts = list(
+            Host.objects.filter(hostname__startswith=f"{tag}-host-").values_list("pk", "host_group_id")
+        )
         policy, _ = EscalationPolicy.objects.get_or_create(name=f"{tag} escalation")
         if self.groups and not policy.stages.exists():
             EscalationStage.objects.create(
@@ -306,6 +321,7 @@ class Command(BaseCommand):
         dropped = self._drop_indexes(writers) if total >= INDEX_REBUILD_AT else []
         seq, _ = NumberSequence.objects.get_or_create(prefix="INC")
         self.number = seq.last
+        self.first_incident = self.next["work"]
         span = timedelta(days=365 * o["years"])
         done = 0
         started = time.monotonic()
@@ -547,6 +563,92 @@ class Command(BaseCommand):
             )
         return made
 
+    # --- problems --------------------------------------------------------------------------
+
+    def _problems(self, o) -> None:
+        """About ``--problem-share`` of the incidents get a problem (a third of them known errors),
+        each linked to 1–8 incidents of this load (no incident to two problems), which are put on
+        one of the problem's hosts; ``incident_count`` and ``affected_host_count`` are counted here
+        from the rows written. A generator of its own, so the incidents stay as they were."""
+        total = o["incidents"]
+        count = round(total * o["problem_share"])
+        if not count:
+            return
+        rng, now = random.Random(o["seed"] + 13), self.now
+        work_cols = [
+            "id", "number", "kind", "short_description", "description", "state", "priority", "assignment_group_id",
+            "assignee_id", "organisation_id", "sla_status", "opened_at", "updated_at", "closed_at", "version",
+            "search_text",
+        ]  # fmt: skip
+        problem_cols = [
+            "work_ptr_id", "symptoms", "root_cause", "workaround", "category", "impact", "urgency", "is_known_error",
+            "incident_count", "affected_host_count", "rca_summary", "corrective_plan", "review_notes",
+            "verification_notes",
+        ]  # fmt: skip
+        works, problems, links, problem_hosts, problem_groups, incident_hosts = [], [], [], [], [], []
+        seq, _ = NumberSequence.objects.get_or_create(prefix="PRB")
+        number = seq.last
+        sizes = [rng.randint(1, 8) for _ in range(count)]
+        pool = rng.sample(range(self.first_incident, self.first_incident + total), min(total, sum(sizes)))
+        for size in sizes:
+            pk = self.next["work"]
+            self.next["work"] += 1
+            number += 1
+            known = rng.random() < 1 / 3
+            state = (
+                rng.choice(("change_created", "verified", "closed"))
+                if known
+                else rng.choices(("new", "investigating", "rca_submitted", "rca_rejected", "cancelled"),
+                                 (30, 45, 10, 5, 10))[0]
+            )  # fmt: skip
+            words = rng.sample(WORDS, 3)
+            short = f"Recurring {words[0]} {words[1]} {words[2]}"
+            description = f"Several incidents about {words[0]} and {words[1]}."
+            symptoms = f"Users see {words[0]} {words[2]} errors; the {words[1]} check fails."
+            root_cause = f"A misconfigured {words[1]} on the {words[0]} service." if known else ""
+            workaround = f"Restart the {words[0]} agent and clear the {words[2]} cache." if known else ""
+            priority = rng.choices(PRIORITIES, PRIORITY_WEIGHTS)[0]
+            impact, urgency = LEVEL[priority]
+            group = rng.choice(self.groups) if self.groups else None
+            assignee = rng.choice(self.members.get(group) or [None]) if group and state != "new" else None
+            opened = now - timedelta(seconds=rng.randint(86400, 365 * 86400))
+            closed_at = (
+                opened + timedelta(days=rng.randint(1, 30)) if state in ("closed", "cancelled") else None
+            )
+            closed_at = min(closed_at, now) if closed_at else None
+            prb = f"PRB{number:07d}"
+            search = f"{prb} {short} {description} {symptoms} {root_cause} {workaround}".lower()
+            works.append((
+                pk, prb, "problem", short, description, state, priority, group, assignee, None, "", opened,
+                closed_at or opened, closed_at, 1, search,
+            ))  # fmt: skip
+            hosts = rng.sample(self.hosts, min(len(self.hosts), rng.randint(1, 2)))
+            linked, pool = pool[:size], pool[size:]
+            used = set()
+            for incident in linked:
+                host = rng.choice(hosts)[0]
+                used.add(host)
+                links.append((incident, pk))
+                incident_hosts.append((incident, host))
+            problem_hosts.extend((pk, host) for host, _ in hosts)
+            if known:
+                problem_groups.extend((pk, g) for g in {g for _, g in hosts if g})
+            problems.append((
+                pk, symptoms, root_cause, workaround, rng.choice(("inquiry", "monitoring")), impact, urgency, known,
+                len(linked), len(used), "", [], "", "",
+            ))  # fmt: skip
+        with transaction.atomic():
+            Copier(Work, work_cols).write(works)
+            Copier(Problem, problem_cols).write(problems)
+            Copier(Incident.related_problems.through, ["incident_id", "problem_id"]).write(links)
+            Copier(Incident.hosts.through, ["incident_id", "host_id"]).write(incident_hosts)
+            Copier(Problem.hosts.through, ["problem_id", "host_id"]).write(problem_hosts)
+            Copier(Problem.host_groups.through, ["problem_id", "hostgroup_id"]).write(problem_groups)
+            NumberSequence.objects.filter(prefix="PRB").update(last=number)
+        self.stdout.write(
+            f"{count:,} problems, {sum(p[7] for p in problems):,} known errors, {len(links):,} links."
+        )
+
     def _finish(self) -> None:
         if connection.vendor != "postgresql":
             return
@@ -556,5 +658,10 @@ class Command(BaseCommand):
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}"
                 )
-            for model in (Work, Incident, IncidentNote, TimeEntry, SlaClock, SlaClockEvent):
+            analysed = (
+                Work, Incident, IncidentNote, TimeEntry, SlaClock, SlaClockEvent, Problem,
+                Incident.related_problems.through, Incident.hosts.through, Problem.hosts.through,
+                Problem.host_groups.through,
+            )  # fmt: skip
+            for model in analysed:
                 cursor.execute(f"ANALYZE {model._meta.db_table}")

@@ -1,0 +1,119 @@
+"""Benchmark: problems at a million incidents — the problem queue's first page, the known error
+database search (p95 over several searches) and auto-match for one incident.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/itsm_bulk \\
+        .venv/bin/python manage.py seed_bulk --incidents 1000000      # 20,000 problems, 1/3 known
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/itsm_bulk \\
+        .venv/bin/python bench/problems_at_scale.py [--runs 30]
+
+Requests go through the whole Django stack in-process (test client, signed-in agent); each is
+run ``--runs`` times after two warm-ups. The problem queue is ``GET /api/v1/problems/`` when
+that endpoint exists, else the queryset it serves (policy-readable problems, newest first,
+first page of 25). Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import NoReverseMatch, reverse  # noqa: E402
+
+from incidents.models import Incident  # noqa: E402
+from itsm import policy  # noqa: E402
+from itsm.models import User  # noqa: E402
+from problems.models import Problem  # noqa: E402
+
+SEARCHES = ["printer", "vpn timeout", "disk", "database backup", "certificate error", "restart agent cache",
+            "slow login", "printers jammed"]  # fmt: skip
+
+
+def p95(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def timed(call, runs: int):
+    for _ in range(2):
+        call()
+    times, queries = [], 0
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        queries = len(ctx.captured_queries)
+    return times, queries
+
+
+def row(label, times, queries, target):
+    return f"| {label} | {statistics.median(times):.1f} | {p95(times):.1f} | ≤ {target} | {queries} |"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=30)
+    o = parser.parse_args()
+    agent = User.objects.filter(username__contains="-agent-").order_by("pk").first()
+    client = Client()
+    client.force_login(agent)
+
+    def ok(response):
+        assert response.status_code == 200, (response.status_code, response.content[:300])
+        return response
+
+    lines = [
+        f"Dataset: {Incident.objects.count():,} incidents, {Problem.objects.count():,} problems, "
+        f"{Problem.objects.filter(is_known_error=True).count():,} known errors.",
+        "",
+        "| What | median ms | p95 ms | target p95 | SQL queries |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    try:
+        reverse("problem-list")
+        times, queries = timed(lambda: ok(client.get("/api/v1/problems/")), o.runs)
+        lines.append(row("API problem queue, first page (`/api/v1/problems/`)", times, queries, 50))
+    except NoReverseMatch:
+        agent_user = User.objects.get(pk=agent.pk)
+        times, queries = timed(
+            lambda: list(policy.readable(agent_user, Problem).order_by("-opened_at", "-pk")[:26]), o.runs
+        )
+        lines.append(
+            row("Problem queue first page (queryset; no `/api/v1/problems/` yet)", times, queries, 50)
+        )
+    every = []
+    for text in SEARCHES:
+        times, queries = timed(lambda t=text: ok(client.get("/api/v1/known-errors/", {"search": t})), o.runs)
+        every += times
+        lines.append(row(f"KEDB search `?search={text}`", times, queries, 50))
+    lines.append(row("**KEDB search, all of the above**", every, queries, 50))
+    linked = Incident.objects.filter(related_problems__is_known_error=True).order_by("-pk").first()
+    times, queries = timed(
+        lambda: ok(client.post(f"/api/v1/incidents/{linked.pk}/match-known-errors/")), o.runs
+    )
+    lines.append(row(f"Auto-match, incident with a host (`{linked.number}`)", times, queries, 100))
+    plain = Incident.objects.filter(hosts__isnull=True).order_by("-pk").first()
+    times, queries = timed(
+        lambda: ok(client.post(f"/api/v1/incidents/{plain.pk}/match-known-errors/")), o.runs
+    )
+    lines.append(row(f"Auto-match, incident without hosts (`{plain.number}`)", times, queries, 100))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
