@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "itsm.views.context.navigation",
                 "notifications.context.unread",
+                "problems.context.navigation",
             ],
         },
     },

@@ -9,12 +9,14 @@ from incidents import urls_portal as incident_portal_urls
 from itsm import urls as itsm_urls
 from notifications import urls as notification_urls
 from oncall import urls as oncall_urls
+from problems import urls_desk as problem_desk_urls
 from sla import views as sla_views
 
 desk_patterns = (
     [
         *itsm_urls.desk_urlpatterns,
         *incident_desk_urls.urlpatterns,
+        *problem_desk_urls.urlpatterns,
         *oncall_urls.desk_urlpatterns,
         *notification_urls.desk_urlpatterns,
         path("sla/compliance/", sla_views.ComplianceReportView.as_view(), name="sla-compliance"),

@@ -9,17 +9,12 @@ page with its message and field errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from django.http import Http404
-from django.shortcuts import render
 from django.urls import reverse
-from django.views import View
 
 from incidents.models import Incident, IncidentTask
 from itsm import policy
-from itsm.views.base import DeskMixin, record_or_404, submit
+from itsm.views.base import record_or_404
+from itsm.views.tabs import RecordTabView, Tab
 from sla.clocks import live_status
 from sla.models import SlaStatus
 
@@ -58,13 +53,6 @@ def sla_badge(user, incident, hidden, at=None) -> dict | None:
 # --- The incident page ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Tab:
-    name: str
-    label: str
-    url_name: str
-
-
 TABS = (
     Tab("overview", "Overview", "desk:incident-detail"),
     Tab("sla", "SLA and escalation", "desk:incident-sla"),
@@ -98,51 +86,16 @@ def tab_visible(user, incident: Incident, name: str, hidden) -> bool:
     return True
 
 
-class IncidentTabView(DeskMixin, View):
+class IncidentTabView(RecordTabView):
     """One tab of the incident page. ``write`` is the one way a tab's form reaches a service."""
 
-    tab = "overview"
-    template_name = ""
+    model = Incident
+    context_name = "incident"
+    tabs = TABS
+    related = PAGE_RELATED
 
-    def prefetch(self, hidden) -> tuple[str, ...]:
-        return ()
+    def tab_visible(self, incident, name, hidden) -> bool:
+        return tab_visible(self.request.user, incident, name, hidden)
 
-    def load(self, pk) -> Incident:
-        user = self.request.user
-        self.hidden = policy.hidden_fields(user, Incident)
-        incident = incident_or_404(user, pk, prefetch=self.prefetch(self.hidden))
-        if not tab_visible(user, incident, self.tab, self.hidden):
-            raise Http404("No such page.")
-        return incident
-
-    def get(self, request, pk):
-        return self.page(self.load(pk))
-
-    def tab_context(self, incident: Incident, forms: dict) -> dict:
-        return {}
-
-    def page(self, incident: Incident, *, status: int = 200, **forms):
-        user = self.request.user
-        tabs = [
-            {"name": tab.name, "label": tab.label, "url": reverse(tab.url_name, args=[incident.pk])}
-            for tab in TABS
-            if tab_visible(user, incident, tab.name, self.hidden)
-        ]
-        context = {
-            "view": self,
-            "incident": incident,
-            "tabs": tabs,
-            "tab": self.tab,
-            "hidden": self.hidden,
-            "sla_badge": sla_badge(user, incident, self.hidden),
-            **self.tab_context(incident, forms),
-        }
-        return render(self.request, self.template_name, context, status=status)
-
-    def write(self, incident: Incident, form, form_name: str, call: Callable[[dict], str], *, anchor=""):
-        """Validate, call the workflow or service, and go back to the tab with what happened;
-        or show the tab again with the refusal (400 bad input, 403, 409) and the form's errors."""
-        return submit(
-            self.request, form, call, then=tab_url(self.tab, incident, anchor),
-            page=lambda status: self.page(incident, status=status, **{form_name: form}),
-        )  # fmt: skip
+    def page_context(self, incident: Incident) -> dict:
+        return {"sla_badge": sla_badge(self.request.user, incident, self.hidden)}

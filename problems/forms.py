@@ -1,0 +1,230 @@
+"""Forms of the desk's problem pages: the queue's filters and one small form per action.
+
+They only shape input: each action form's cleaned data are its workflow's keyword arguments
+(``problems.actions``). Who may see a filter or write a field comes from the policy; the writes,
+and every rule about them (the RCA summary's length, at most 100 incidents a call…), are the
+workflows' and services'.
+"""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from django import forms
+
+from incidents.models import Incident
+from itsm import policy
+from itsm.forms import ActionForm
+from itsm.models import AssignmentGroup, Priority, User
+from itsm.ordering import total as ordering_total
+from itsm.views.tasks import PersonChoiceField
+from problems.models import Problem, ProblemState
+
+OPEN_STATES = tuple(state for state in ProblemState.values if state not in ("closed", "cancelled"))
+# The queue's sortable columns (parameter value → label, model field); "-" sorts descending.
+SORTS = {
+    "number": ("Number", "number"),
+    "opened_at": ("Opened", "opened_at"),
+    "updated_at": ("Updated", "updated_at"),
+    "priority": ("Priority", "priority"),
+    "state": ("State", "state"),
+}
+DEFAULT_SORT = "-opened_at"
+
+
+def problem_managers():
+    """People who may be assigned problems: holders of ``problems.manage``."""
+    return policy.users_with_permission("problems.manage").order_by("first_name", "last_name", "username")
+
+
+def active_groups(user):
+    return policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
+
+
+# --- The queue ------------------------------------------------------------------------------
+
+
+class QueueFilter(django_filters.FilterSet):
+    """State, priority, group, assignee, mine, unassigned, known error, and the sort order.
+    Filters and sorts on fields the policy hides from the user are removed, as if they did not
+    exist."""
+
+    state = django_filters.ChoiceFilter(
+        choices=[("open", "Open (not closed or cancelled)"), *ProblemState.choices],
+        method="filter_state",
+        empty_label="Any state",
+    )
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
+    assignment_group = django_filters.ModelChoiceFilter(
+        queryset=AssignmentGroup.objects.none(), label="Group", empty_label="Any group"
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        queryset=User.objects.none(), empty_label="Anyone", label="Assignee"
+    )
+    is_known_error = django_filters.BooleanFilter(
+        label="Known error",
+        widget=forms.Select(
+            choices=[("", "Known or not"), ("true", "Known errors"), ("false", "Not known errors")]
+        ),
+    )
+    mine = django_filters.BooleanFilter(
+        field_name="assignee", method="filter_mine", widget=forms.CheckboxInput, label="Assigned to me"
+    )
+    unassigned = django_filters.BooleanFilter(
+        field_name="assignee", method="filter_unassigned", widget=forms.CheckboxInput, label="Unassigned"
+    )
+    sort = django_filters.ChoiceFilter(
+        field_name="sort", choices=[], method="sort_by", empty_label="Newest first", label="Sort by"
+    )
+
+    class Meta:
+        model = Problem
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        user = request.user
+        hidden = policy.hidden_fields(user, Problem)
+        for name in [n for n, f in self.filters.items() if f.field_name in hidden]:
+            del self.filters[name]
+        if "assignment_group" in self.filters:
+            self.filters["assignment_group"].queryset = active_groups(user)
+        if "assignee" in self.filters:
+            self.filters["assignee"].queryset = problem_managers()
+        self.sorts = {param: spec for param, spec in SORTS.items() if spec[1] not in hidden}
+        choices = []
+        for param, (label, _field) in self.sorts.items():
+            choices += [(param, f"{label} (ascending)"), (f"-{param}", f"{label} (descending)")]
+        self.filters["sort"].extra["choices"] = choices
+
+    def filter_state(self, queryset, name, value):
+        if value == "open":
+            return queryset.filter(state__in=OPEN_STATES)
+        return queryset.filter(state=value)
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(assignee=self.request.user) if value else queryset
+
+    def filter_unassigned(self, queryset, name, value):
+        return queryset.filter(assignee__isnull=True) if value else queryset
+
+    def sort_by(self, queryset, name, value):
+        descending = value.startswith("-")
+        field = self.sorts[value.lstrip("-")][1]
+        return queryset.order_by(*ordering_total(Problem, [f"-{field}" if descending else field]))
+
+    def current_sort(self) -> str:
+        if self.is_bound and self.is_valid() and self.form.cleaned_data.get("sort"):
+            return self.form.cleaned_data["sort"]
+        return DEFAULT_SORT
+
+    def is_filtered(self) -> bool:
+        if not (self.is_bound and self.is_valid()):
+            return bool(self.data)
+        return any(v not in (None, "", False) for k, v in self.form.cleaned_data.items() if k != "sort")
+
+
+# --- Actions on the problem (field names = the workflows' keyword arguments) ----------------
+
+
+class NoInputForm(ActionForm):
+    """Start, approve the RCA, close: the button is the whole form."""
+
+
+class SubmitRcaForm(ActionForm):
+    rca_summary = forms.CharField(
+        label="Root cause summary", max_length=8000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What caused the incidents (at least 10 characters).",
+    )  # fmt: skip
+    rca_confidence = forms.DecimalField(
+        label="Confidence", required=False, min_value=0, max_value=1, max_digits=3, decimal_places=2,
+        help_text="How sure you are, from 0.00 to 1.00.",
+    )  # fmt: skip
+    corrective_plan = forms.CharField(
+        label="Corrective plan", required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One item per line, 'title: description'; approving the RCA makes one change per item.",
+    )  # fmt: skip
+
+    def clean_corrective_plan(self) -> list[dict]:
+        items = []
+        for number, line in enumerate(self.cleaned_data["corrective_plan"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            title, _colon, description = line.partition(":")
+            if not title.strip():
+                raise forms.ValidationError(f"Line {number} has no title before its colon.")
+            items.append({"title": title.strip(), "description": description.strip()})
+        return items
+
+
+class RejectRcaForm(ActionForm):
+    review_notes = forms.CharField(
+        label="Review notes", max_length=8000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the RCA is rejected: the submitter reads this.",
+    )  # fmt: skip
+
+
+class VerifyForm(ActionForm):
+    verification_notes = forms.CharField(
+        label="Verification notes", max_length=8000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="How you checked that the changes fixed the cause (at least 10 characters).",
+    )  # fmt: skip
+
+
+class ReasonForm(ActionForm):
+    """Cancel: an optional reason."""
+
+    reason = forms.CharField(
+        label="Reason", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AssignForm(ActionForm):
+    """A user, a group, or both; leaving both empty unassigns."""
+
+    assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
+    assignment_group = forms.ModelChoiceField(
+        queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
+    )
+
+    def __init__(self, data=None, *, user, record: Problem, **kwargs):
+        kwargs.setdefault(
+            "initial", {"assignee": record.assignee_id, "assignment_group": record.assignment_group_id}
+        )
+        super().__init__(data, user=user, record=record, **kwargs)
+        self.fields["assignee"].queryset = problem_managers()
+        self.fields["assignment_group"].queryset = active_groups(user)
+
+
+INCIDENT_NUMBER = re.compile(r"INC\d+", re.IGNORECASE)
+
+
+class LinkIncidentsForm(ActionForm):
+    """Incidents by number (INC0001234) or id, separated by commas or spaces, into a list of ids.
+    A number is looked up among the incidents the user may read; ids go to the service as given,
+    which reports the ones it cannot link."""
+
+    incidents = forms.CharField(
+        label="Incidents", max_length=10000, widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="Incident numbers or ids, separated by commas or spaces.",
+    )  # fmt: skip
+
+    def clean_incidents(self) -> list[int]:
+        tokens = [token for token in re.split(r"[\s,;]+", self.cleaned_data["incidents"]) if token]
+        bad = [token for token in tokens if not (token.isdigit() or INCIDENT_NUMBER.fullmatch(token))]
+        if bad:
+            raise forms.ValidationError(f"Not an incident number or id: {', '.join(bad)}.")
+        numbers = [token.upper() for token in tokens if not token.isdigit()]
+        found = {}
+        if numbers:
+            found = dict(
+                policy.readable(self.user, Incident).filter(number__in=numbers).values_list("number", "pk")
+            )
+            unknown = [number for number in numbers if number not in found]
+            if unknown:
+                raise forms.ValidationError(f"No incident you may read has the number {', '.join(unknown)}.")
+        if not tokens:
+            raise forms.ValidationError("Name at least one incident.")
+        ids = [int(token) if token.isdigit() else found[token.upper()] for token in tokens]
+        return list(dict.fromkeys(ids))

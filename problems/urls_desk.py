@@ -1,0 +1,19 @@
+"""Desk pages for problems (mounted under /desk/ with the ``desk`` namespace)."""
+
+from django.urls import path
+
+from problems.views import desk
+
+urlpatterns: list = [
+    path("problems/", desk.ProblemListView.as_view(), name="problem-list"),
+    path("problems/<int:pk>/", desk.OverviewView.as_view(), name="problem-detail"),
+    path("problems/<int:pk>/incidents/", desk.IncidentsView.as_view(), name="problem-incidents"),
+    path("problems/<int:pk>/tasks/", desk.TasksView.as_view(), name="problem-tasks"),
+    path("problems/<int:pk>/timeline/", desk.TimelineView.as_view(), name="problem-timeline"),
+    path("problems/<int:pk>/actions/<slug:action>/", desk.ProblemActionView.as_view(), name="problem-action"),
+    path(
+        "problems/<int:pk>/tasks/<int:task_pk>/<slug:action>/",
+        desk.TaskActionView.as_view(),
+        name="problem-task-action",
+    ),
+]

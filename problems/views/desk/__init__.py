@@ -1,0 +1,26 @@
+"""Desk pages for problems: the queue, and the problem's page with its tabs (overview with the
+RCA panel and the actions, linked incidents and changes, tasks, timeline).
+
+Thin views, as the incident pages: the policy says what the user may read and do, a form shapes
+the input, a workflow or service does the write (and checks again), and a refusal comes back on
+the page with its message and field errors.
+
+- ``base``: the tabs, the tab base view and its action table (``ProblemTabView.action_table``).
+- ``queue``: the problem queue (and its ``PAGE_SIZE``).
+- ``overview``: the fields, the RCA panel and the action forms.
+- ``records``: linked incidents and changes, the action URL, tasks, the timeline.
+"""
+
+from .overview import OverviewView
+from .queue import ProblemListView
+from .records import IncidentsView, ProblemActionView, TaskActionView, TasksView, TimelineView
+
+__all__ = [
+    "IncidentsView",
+    "OverviewView",
+    "ProblemActionView",
+    "ProblemListView",
+    "TaskActionView",
+    "TasksView",
+    "TimelineView",
+]

@@ -1,0 +1,86 @@
+"""The problem page's overview: the fields the user may read, the symptoms, root cause and
+workaround, the RCA panel, and a form for each action the user may take now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils.text import capfirst
+
+from itsm import policy
+from itsm.templatetags.itsm_ui import state_label
+from problems.models import Problem
+from problems.views.desk.base import LINK_ACTIONS, ProblemTabView
+
+# What the details card lists, in order, of the fields the user may read.
+OVERVIEW_FIELDS = (
+    "state", "priority", "impact", "urgency", "category", "assignment_group", "assignee", "requester",
+    "organisation", "is_known_error", "incident_count", "affected_host_count", "hosts", "host_groups",
+    "opened_at", "updated_at", "closed_at",
+)  # fmt: skip
+OVERVIEW_M2M = frozenset({"hosts", "host_groups"})
+# The long texts, each in its own card.
+TEXT_FIELDS = ("description", "symptoms", "root_cause", "workaround")
+# The RCA panel: what was submitted, and who reviewed and verified it.
+RCA_FIELDS = (
+    "rca_summary", "rca_confidence", "corrective_plan", "rca_submitted_by", "rca_submitted_at",
+    "review_notes", "rca_reviewed_by", "rca_reviewed_at", "verification_notes", "verified_at",
+)  # fmt: skip
+RCA_LABELS = {
+    "rca_summary": "Summary",
+    "rca_confidence": "Confidence",
+    "corrective_plan": "Corrective plan",
+    "rca_submitted_by": "Submitted by",
+    "rca_submitted_at": "Submitted",
+    "review_notes": "Review notes",
+    "rca_reviewed_by": "Reviewed by",
+    "rca_reviewed_at": "Reviewed",
+    "verification_notes": "Verification notes",
+    "verified_at": "Verified",
+}
+LONG = frozenset({"rca_summary", "review_notes", "verification_notes"})
+
+
+def field_rows(problem: Problem, names, labels=None) -> list[dict]:
+    """Label and value of each field, as the page shows them."""
+    rows = []
+    for name in names:
+        field = Problem._meta.get_field(name)
+        value = getattr(problem, name)
+        kind = "text"
+        if field.many_to_many:
+            value = ", ".join(str(item) for item in value.all())
+        elif name == "state":
+            value = state_label(value)
+        elif name == "corrective_plan":
+            kind = "plan"
+        elif getattr(field, "choices", None):
+            value = getattr(problem, f"get_{name}_display")()
+        elif isinstance(value, bool):
+            value = "Yes" if value else "No"
+        elif isinstance(value, datetime):
+            kind = "datetime"
+        elif field.is_relation and value is not None:
+            value = str(value)
+        label = (labels or {}).get(name) or capfirst(field.verbose_name)
+        rows.append({"name": name, "label": label, "value": value, "kind": kind, "long": name in LONG})
+    return rows
+
+
+class OverviewView(ProblemTabView):
+    tab = "overview"
+    template_name = "problems/desk/overview.html"
+
+    def prefetch(self, hidden):
+        return tuple(sorted(OVERVIEW_M2M - hidden))
+
+    def tab_context(self, problem, forms):
+        readable = policy.readable_fields(self.request.user, problem)
+        rca = [name for name in RCA_FIELDS if name in readable]
+        return {
+            "rows": field_rows(problem, [name for name in OVERVIEW_FIELDS if name in readable]),
+            "texts": field_rows(problem, [name for name in TEXT_FIELDS if name in readable]),
+            "rca_rows": field_rows(problem, rca, RCA_LABELS),
+            "rca_started": bool(problem.rca_submitted_at) if "rca_submitted_at" in readable else False,
+            "actions": [a for a in self.action_forms(problem, forms) if a["name"] not in LINK_ACTIONS],
+        }
