@@ -226,7 +226,10 @@ def test_fields_hidden_from_the_reader_are_neither_column_filter_sort_nor_shown(
                            rca_summary="Firmware leaks memory", rca_submitted_at="2025-01-01T00:00:00Z")  # fmt: skip
     rules = ALL_RULES["problems.problem"]
     hidden = frozenset({"priority", "assignee", "root_cause", "rca_summary"})
-    monkeypatch.setitem(ALL_RULES, "problems.problem", replace(rules, read=(Read(AGENT, hidden=hidden),)))
+    # A reader from whom these are hidden (and who takes no action on problems, so no assign form).
+    monkeypatch.setitem(
+        ALL_RULES, "problems.problem", replace(rules, read=(Read(AGENT, hidden=hidden),), actions={})
+    )
     response = desk.get(LIST, {"priority": "P4"})  # a hidden field's filter is as if not asked
     assert numbers(response) == [problem.number]
     assert {"priority", "assignee"}.isdisjoint(response.context["form"].fields)
@@ -467,3 +470,40 @@ def test_problem_page_query_count_is_fixed_whatever_the_number_of_incidents_task
     assert _page_queries(desk, url(name, few), django_assert_max_num_queries) == _page_queries(
         desk, url(name, many), django_assert_max_num_queries
     )
+
+
+def test_a_problem_goes_from_investigation_to_closed_through_the_desk_forms(client, agent, lead, customer):
+    """The real action table behind the desk: start, submit the RCA, a manager approves it (one
+    change per plan line), verify, close — each a form on the problem page."""
+    from tests.problems.factories import make_problem as make
+
+    problem = make(by=agent)
+    incident = make_incident(requester=customer)
+
+    def act(user, name, data=None):
+        client.force_login(user)
+        prefixed = {f"{name}-{key}": value for key, value in (data or {}).items()}
+        return client.post(reverse("desk:problem-action", args=[problem.pk, name]), prefixed)
+
+    assert act(agent, "start").status_code == 302
+    assert act(agent, "link-incidents", {"incidents": incident.number}).status_code == 302
+    response = act(agent, "submit-rca", {
+        "rca_summary": "The firmware leaks memory under load.", "rca_confidence": "0.8",
+        "corrective_plan": "Patch firmware: roll out 1.3\nAdd memory alert",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert act(agent, "approve-rca").status_code == 403  # nobody approves their own RCA (agent: no right)
+    assert act(lead, "approve-rca").status_code == 302
+    problem.refresh_from_db()
+    assert (problem.state, problem.is_known_error, problem.incident_count) == ("change_created", True, 1)
+    assert sorted(Change.objects.filter(problem=problem).values_list("short_description", flat=True)) == [
+        "Add memory alert", "Patch firmware",
+    ]  # fmt: skip
+    short = act(agent, "verify", {"verification_notes": "ok"})
+    assert short.status_code == 400  # fewer than 10 characters: said on the form, nothing changed
+    assert act(agent, "verify", {"verification_notes": "No leak in two weeks of load."}).status_code == 302
+    assert act(agent, "close").status_code == 302
+    problem.refresh_from_db()
+    assert problem.state == "closed"
+    page = html_of(client.get(url("problem-detail", problem)))
+    assert "The firmware leaks memory under load." in page

@@ -11,6 +11,7 @@ from __future__ import annotations
 from itsm import policy
 from itsm.actions import ActionTable
 from itsm.views.tabs import RecordTabView, Tab
+from problems.actions import ACTIONS
 from problems.forms import NoInputForm
 from problems.models import Problem, ProblemTask
 
@@ -33,7 +34,7 @@ class ProblemTabView(RecordTabView):
     context_name = "problem"
     tabs = TABS
     related = PAGE_RELATED
-    action_table: ActionTable | None = None
+    action_table: ActionTable | None = ACTIONS
 
     def tab_visible(self, problem, name, hidden) -> bool:
         if name == "tasks":
