@@ -56,6 +56,8 @@ INCIDENT_HIDDEN = frozenset(
 # Beyond SPEC §4's list: the hosts an incident is about (from monitoring alerts) are
 # configuration-item data, hidden from self-service like related_configuration_items.
 CI_INTERNALS = frozenset({"hosts"})
+# The workarounds of the incident's problems: part of "related problems", hidden with them.
+PROBLEM_INTERNALS = frozenset({"workarounds"})
 
 register(
     RecordRules(
@@ -70,7 +72,7 @@ register(
                 scope=OWN,
                 via=("requester", "requested_for"),
                 grant="follow_incident",
-                hidden=INCIDENT_HIDDEN | CI_INTERNALS | SLA_INTERNALS | ESCALATION_INTERNALS,
+                hidden=INCIDENT_HIDDEN | CI_INTERNALS | PROBLEM_INTERNALS | SLA_INTERNALS | ESCALATION_INTERNALS,
             ),
         ),
         update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),
@@ -90,7 +92,8 @@ register(
             "hosts",
             "related_configuration_items",
             "related_incidents",
-            "related_problems",
+            # related_problems is not edited here: the problems services link and unlink, so a
+            # problem's incident and host counters stay exact.
             "changes_required",
         ),
         actions={

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents import services
@@ -30,10 +31,18 @@ class LiveSlaStatusField(serializers.ChoiceField):
         return live_status(instance)
 
 
+class WorkaroundSerializer(serializers.Serializer):
+    problem = serializers.CharField(help_text="The problem's number.")
+    workaround = serializers.CharField()
+
+
 class IncidentSerializer(PolicySerializer):
     sla_status = LiveSlaStatusField(
         help_text="in_progress, at_risk (75 % of a target used), breached, met or paused; empty "
         "without SLA clocks."
+    )
+    workarounds = serializers.SerializerMethodField(
+        help_text="The workaround of each problem the incident is linked to (agents only)."
     )
 
     class Meta:
@@ -45,9 +54,18 @@ class IncidentSerializer(PolicySerializer):
             "major_incident_manager", "resolution_code", "resolution_notes", "sla_status", "sla_due_at", "sla_definition", "escalation_level",
             "escalation_policy", "escalation_stage", "escalation_stage_started_at", "escalation_acknowledged_at",
             "escalation_next_at", "collaborators",
-            "hosts", "related_configuration_items", "related_incidents", "related_problems", "changes_required",
-            "opened_at", "acknowledged_at", "resolved_at", "updated_at", "closed_at", "version",
+            "hosts", "related_configuration_items", "related_incidents", "related_problems", "workarounds",
+            "changes_required", "opened_at", "acknowledged_at", "resolved_at", "updated_at", "closed_at", "version",
         ]  # fmt: skip
+
+    @extend_schema_field(WorkaroundSerializer(many=True))
+    def get_workarounds(self, incident) -> list[dict]:
+        """The workaround of each problem the incident is linked to (from the prefetched rows)."""
+        return [
+            {"problem": problem.number, "workaround": problem.workaround}
+            for problem in incident.related_problems.all()
+            if problem.workaround
+        ]
 
     def create(self, validated_data):
         return services.incident_create(actor=self._user(), data=validated_data)

@@ -206,3 +206,38 @@ def test_counters_stay_exact_under_concurrent_linking_and_unlinking(agent, custo
     assert problem.incident_count == 24 == Problem.objects.get(pk=problem.pk).incidents.count()
     assert problem.affected_host_count == 6
     assert Incident.objects.filter(related_problems=problem).count() == 24
+
+
+def test_linked_incidents_show_the_problems_workaround_to_agents_not_customers(client, api, agent, customer):
+    from django.urls import reverse
+
+    from tests.incidents.factories import make_incident
+    from tests.problems.factories import make_problem
+
+    problem = make_problem(by=agent, workaround="Restart the print spooler.")
+    incident = make_incident(requester=customer)
+    services.problem_link_incidents(problem=problem, actor=agent, incidents=[incident.pk])
+
+    api.force_authenticate(agent)
+    body = api.get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert body["workarounds"] == [{"problem": problem.number, "workaround": "Restart the print spooler."}]
+    client.force_login(agent)
+    page = client.get(reverse("desk:incident-detail", args=[incident.pk])).content.decode()
+    assert "Restart the print spooler." in page and problem.number in page
+
+    api.force_authenticate(customer)
+    body = api.get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert "workarounds" not in body and "related_problems" not in body
+
+
+def test_an_incident_edit_cannot_link_problems_behind_the_counters(api, agent, customer):
+    from tests.incidents.factories import make_incident
+    from tests.problems.factories import make_problem
+
+    problem = make_problem(by=agent)
+    incident = make_incident(requester=customer)
+    api.force_authenticate(agent)
+    response = api.patch(f"/api/v1/incidents/{incident.pk}/", {"related_problems": [problem.pk]}, format="json")
+    assert response.status_code == 400 and "related_problems" in response.json()
+    problem.refresh_from_db()
+    assert problem.incident_count == 0

@@ -81,7 +81,11 @@ class OverviewView(IncidentTabView):
         for entry in ACTIONS.available(user, incident):
             form = forms.get(f"{entry.name}_form") or action_form(entry.name, user, incident)
             actions.append({"name": entry.name, "label": entry.label, "form": form})
+        workarounds = []
+        if "workarounds" not in self.hidden and "related_problems" in readable:
+            workarounds = [p for p in incident.related_problems.all() if p.workaround]
         return {
+            "workarounds": workarounds,
             "rows": field_rows(incident, [name for name in OVERVIEW_FIELDS if name in readable]),
             "edit_form": edit_form,
             "actions": actions,
