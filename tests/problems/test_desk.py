@@ -507,3 +507,17 @@ def test_a_problem_goes_from_investigation_to_closed_through_the_desk_forms(clie
     assert problem.state == "closed"
     page = html_of(client.get(url("problem-detail", problem)))
     assert "The firmware leaks memory under load." in page
+
+
+def test_the_known_error_search_page_finds_known_errors_with_their_workaround(client, agent, lead, customer):
+    from tests.problems.factories import approved_problem
+
+    problem = approved_problem(by=agent, approver=lead, workaround="Restart the spooler service.")
+    Problem.objects.filter(pk=problem.pk).update(symptoms="Printer jams on every page")
+    client.force_login(agent)
+    page = html_of(client.get(reverse("desk:known-errors"), {"q": "printer jams"}))
+    assert problem.number in page and "Restart the spooler service." in page
+    nothing = html_of(client.get(reverse("desk:known-errors"), {"q": "zebra"}))
+    assert problem.number not in nothing and "No known error matches" in nothing
+    client.force_login(customer)
+    assert client.get(reverse("desk:known-errors")).status_code == 403
