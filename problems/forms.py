@@ -228,3 +228,18 @@ class LinkIncidentsForm(ActionForm):
             raise forms.ValidationError("Name at least one incident.")
         ids = [int(token) if token.isdigit() else found[token.upper()] for token in tokens]
         return list(dict.fromkeys(ids))
+
+
+class ProblemNewForm(forms.Form):
+    """A new problem: what the agent types; the rest (category, impact, urgency, hosts) comes from
+    the incident it is raised from, when there is one."""
+
+    short_description = forms.CharField(label="Title", max_length=200)
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    symptoms = forms.CharField(
+        label="Symptoms", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What users see; the known error search reads it.",
+    )  # fmt: skip
+
+    def service_data(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}

@@ -7,6 +7,10 @@ from problems.views import desk
 urlpatterns: list = [
     path("problems/", desk.ProblemListView.as_view(), name="problem-list"),
     path("known-errors/", desk.KnownErrorSearchView.as_view(), name="known-errors"),
+    path("problems/new/", desk.ProblemNewView.as_view(), name="problem-new"),
+    path(
+        "incidents/<int:pk>/known-errors/", desk.IncidentKnownErrorsView.as_view(), name="incident-known-errors"
+    ),
     path("problems/<int:pk>/", desk.OverviewView.as_view(), name="problem-detail"),
     path("problems/<int:pk>/incidents/", desk.IncidentsView.as_view(), name="problem-incidents"),
     path("problems/<int:pk>/tasks/", desk.TasksView.as_view(), name="problem-tasks"),

@@ -521,3 +521,46 @@ def test_the_known_error_search_page_finds_known_errors_with_their_workaround(cl
     assert problem.number not in nothing and "No known error matches" in nothing
     client.force_login(customer)
     assert client.get(reverse("desk:known-errors")).status_code == 403
+
+
+def test_an_agent_raises_a_problem_from_an_incident_page_linked_and_prefilled(client, agent, customer):
+    incident = make_incident(requester=customer, short_description="VPN drops every hour")
+    client.force_login(agent)
+    overview = html_of(client.get(reverse("desk:incident-detail", args=[incident.pk])))
+    new_url = f"{reverse('desk:problem-new')}?incident={incident.pk}"
+    assert new_url.replace("&", "&amp;") in overview or new_url in overview
+    form = html_of(client.get(new_url))
+    assert "VPN drops every hour" in form
+    response = client.post(new_url, {"short_description": "VPN concentrator drops tunnels", "symptoms": ""})
+    assert response.status_code == 302
+    problem = Problem.objects.get(short_description="VPN concentrator drops tunnels")
+    assert response["Location"] == url("problem-detail", problem)
+    assert list(problem.incidents.all()) == [incident] and problem.incident_count == 1
+    assert client.post(new_url, {"short_description": ""}).status_code == 400  # a title is needed
+
+
+def test_the_known_errors_matching_an_incident_can_be_linked_from_its_page(client, agent, lead, customer):
+    from tests.problems.factories import approved_problem
+
+    known = approved_problem(by=agent, approver=lead, short_description="Printer jams on tray 2",
+                             workaround="Use tray 1 until the roller is replaced.")  # fmt: skip
+    incident = make_incident(requester=customer, short_description="Printer jams every page")
+    client.force_login(agent)
+    page = html_of(client.get(reverse("desk:incident-known-errors", args=[incident.pk])))
+    assert known.number in page and "Use tray 1" in page
+    response = client.post(
+        reverse("desk:problem-action", args=[known.pk, "link-incidents"]),
+        {"link-incidents-incidents": str(incident.pk)},
+    )
+    assert response.status_code == 302
+    overview = html_of(client.get(reverse("desk:incident-detail", args=[incident.pk])))
+    assert "Use tray 1 until the roller is replaced." in overview  # the workaround, now on the incident
+    again = html_of(client.get(reverse("desk:incident-known-errors", args=[incident.pk])))
+    assert "Link " + incident.number not in again  # already linked: not proposed again
+
+
+def test_customers_reach_none_of_the_incident_problem_pages(client, customer):
+    incident = make_incident(requester=customer)
+    client.force_login(customer)
+    for path in (reverse("desk:incident-known-errors", args=[incident.pk]), reverse("desk:problem-new")):
+        assert client.get(path).status_code == 403

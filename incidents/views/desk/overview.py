@@ -84,8 +84,13 @@ class OverviewView(IncidentTabView):
         workarounds = []
         if "workarounds" not in self.hidden and "related_problems" in readable:
             workarounds = [p for p in incident.related_problems.all() if p.workaround]
+        # Problems are known here only through the incident's relation (incidents import no
+        # problems module): the links go to the problem pages by URL name.
+        problem_model = Incident._meta.get_field("related_problems").related_model
         return {
             "workarounds": workarounds,
+            "may_raise_problem": policy.can(user, "create", problem_model),
+            "may_read_problems": "related_problems" in readable and policy.can(user, "read", problem_model),
             "rows": field_rows(incident, [name for name in OVERVIEW_FIELDS if name in readable]),
             "edit_form": edit_form,
             "actions": actions,

@@ -8,21 +8,25 @@ the page with its message and field errors.
 - ``base``: the tabs, the tab base view and its action table (``ProblemTabView.action_table``).
 - ``queue``: the problem queue (and its ``PAGE_SIZE``).
 - ``known_errors``: the known error database search.
+- ``from_incident``: raise a problem from an incident; the known errors matching an incident.
 - ``overview``: the fields, the RCA panel and the action forms.
 - ``records``: linked incidents and changes, the action URL, tasks, the timeline.
 """
 
+from .from_incident import IncidentKnownErrorsView, ProblemNewView
 from .known_errors import KnownErrorSearchView
 from .overview import OverviewView
 from .queue import ProblemListView
 from .records import IncidentsView, ProblemActionView, TaskActionView, TasksView, TimelineView
 
 __all__ = [
+    "IncidentKnownErrorsView",
     "IncidentsView",
     "KnownErrorSearchView",
     "OverviewView",
     "ProblemActionView",
     "ProblemListView",
+    "ProblemNewView",
     "TaskActionView",
     "TasksView",
     "TimelineView",
