@@ -12,6 +12,7 @@ import re
 
 import django_filters
 from django import forms
+from django.forms.models import fields_for_model, model_to_dict
 
 from incidents.models import Incident
 from itsm import policy
@@ -243,3 +244,33 @@ class ProblemNewForm(forms.Form):
 
     def service_data(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+# The plain fields the problem page's edit form offers, in order, where the user may write them.
+PROBLEM_EDIT_FIELDS = (
+    "short_description", "description", "symptoms", "root_cause", "workaround", "category", "impact",
+    "urgency", "priority",
+)  # fmt: skip
+
+
+class ProblemEditForm(forms.Form):
+    """The fields of ``PROBLEM_EDIT_FIELDS`` the user may write, and the version it saw (a
+    change made meanwhile is refused, not overwritten)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, problem: Problem, writable):
+        names = [name for name in PROBLEM_EDIT_FIELDS if name in writable]
+        super().__init__(data, initial={**model_to_dict(problem, fields=names), "version": problem.version})
+        self.fields.update(fields_for_model(Problem, fields=names))
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 3
+        self.order_fields(["version", *names])
+
+    def changes(self) -> dict:
+        """Only what the user changed: an untouched priority is re-derived from impact × urgency."""
+        return {name: self.cleaned_data[name] for name in self.changed_data if name != "version"}
+
+    def expected_version(self) -> int:
+        return self.cleaned_data["version"]

@@ -12,6 +12,7 @@ urlpatterns: list = [
         "incidents/<int:pk>/known-errors/", desk.IncidentKnownErrorsView.as_view(), name="incident-known-errors"
     ),
     path("problems/<int:pk>/", desk.OverviewView.as_view(), name="problem-detail"),
+    path("problems/<int:pk>/edit/", desk.ProblemEditView.as_view(), name="problem-edit"),
     path("problems/<int:pk>/incidents/", desk.IncidentsView.as_view(), name="problem-incidents"),
     path("problems/<int:pk>/tasks/", desk.TasksView.as_view(), name="problem-tasks"),
     path("problems/<int:pk>/timeline/", desk.TimelineView.as_view(), name="problem-timeline"),

@@ -564,3 +564,23 @@ def test_customers_reach_none_of_the_incident_problem_pages(client, customer):
     client.force_login(customer)
     for path in (reverse("desk:incident-known-errors", args=[incident.pk]), reverse("desk:problem-new")):
         assert client.get(path).status_code == 403
+
+
+def test_the_problem_edit_form_records_the_workaround_and_refuses_a_stale_save(client, agent, customer):
+    from problems import services as problem_services
+    from tests.problems.factories import make_problem as make
+
+    problem = make(by=agent)
+    client.force_login(agent)
+    page = client.get(url("problem-detail", problem))
+    form = page.context["edit_form"]
+    data = {**{k: ("" if v is None else v) for k, v in form.initial.items()}, "workaround": "Reboot the router."}
+    assert client.post(url("problem-edit", problem), data).status_code == 302
+    problem.refresh_from_db()
+    assert problem.workaround == "Reboot the router."
+    # Someone else changes it meanwhile: the form's old version is refused, nothing overwritten.
+    problem_services.problem_update(problem=problem, actor=agent, data={"symptoms": "Drops at noon"})
+    stale = client.post(url("problem-edit", problem), {**data, "workaround": "Something else"})
+    assert stale.status_code == 409
+    problem.refresh_from_db()
+    assert (problem.workaround, problem.symptoms) == ("Reboot the router.", "Drops at noon")

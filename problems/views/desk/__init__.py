@@ -15,7 +15,7 @@ the page with its message and field errors.
 
 from .from_incident import IncidentKnownErrorsView, ProblemNewView
 from .known_errors import KnownErrorSearchView
-from .overview import OverviewView
+from .overview import OverviewView, ProblemEditView
 from .queue import ProblemListView
 from .records import IncidentsView, ProblemActionView, TaskActionView, TasksView, TimelineView
 
@@ -25,6 +25,7 @@ __all__ = [
     "KnownErrorSearchView",
     "OverviewView",
     "ProblemActionView",
+    "ProblemEditView",
     "ProblemListView",
     "ProblemNewView",
     "TaskActionView",

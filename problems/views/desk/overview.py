@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.http import Http404
 from django.utils.text import capfirst
 
 from itsm import policy
 from itsm.templatetags.itsm_ui import state_label
+from problems import services
+from problems.forms import PROBLEM_EDIT_FIELDS, ProblemEditForm
 from problems.models import Problem
 from problems.views.desk.base import LINK_ACTIONS, ProblemTabView
 
@@ -77,10 +80,40 @@ class OverviewView(ProblemTabView):
     def tab_context(self, problem, forms):
         readable = policy.readable_fields(self.request.user, problem)
         rca = [name for name in RCA_FIELDS if name in readable]
+        edit_form = forms.get("edit_form")
+        writable = policy.writable_fields(self.request.user, problem)
+        if edit_form is None and writable & set(PROBLEM_EDIT_FIELDS):
+            edit_form = ProblemEditForm(problem=problem, writable=writable)
         return {
+            "edit_form": edit_form,
             "rows": field_rows(problem, [name for name in OVERVIEW_FIELDS if name in readable]),
             "texts": field_rows(problem, [name for name in TEXT_FIELDS if name in readable]),
             "rca_rows": field_rows(problem, rca, RCA_LABELS),
             "rca_started": bool(problem.rca_submitted_at) if "rca_submitted_at" in readable else False,
             "actions": [a for a in self.action_forms(problem, forms) if a["name"] not in LINK_ACTIONS],
         }
+
+
+class ProblemEditView(OverviewView):
+    """Save the overview's edit form through ``services.problem_update`` (symptoms, root cause,
+    workaround, …); a change someone made meanwhile is refused (409), not overwritten."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        problem = self.load(pk)
+        writable = policy.writable_fields(request.user, problem)
+        if not writable & set(PROBLEM_EDIT_FIELDS):
+            raise Http404("No such page.")
+        form = ProblemEditForm(request.POST, problem=problem, writable=writable)
+
+        def save(data) -> str:
+            changes = form.changes()
+            if not changes:
+                return "You did not change anything."
+            services.problem_update(
+                problem=problem, actor=request.user, data=changes, expected_version=form.expected_version()
+            )
+            return f"Your changes to {problem.number} have been saved."
+
+        return self.write(problem, form, "edit_form", save)
