@@ -14,7 +14,7 @@ import django_filters
 from django import forms
 from django.forms.models import fields_for_model, model_to_dict
 
-from incidents.models import Incident
+from incidents.models import NOTE_MAX, Incident
 from itsm import policy
 from itsm.forms import ActionForm
 from itsm.models import AssignmentGroup, Priority, User
@@ -274,3 +274,10 @@ class ProblemEditForm(forms.Form):
 
     def expected_version(self) -> int:
         return self.cleaned_data["version"]
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Work note", max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Seen by the service desk only.",
+    )  # fmt: skip

@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("problems/<int:pk>/", desk.OverviewView.as_view(), name="problem-detail"),
     path("problems/<int:pk>/edit/", desk.ProblemEditView.as_view(), name="problem-edit"),
     path("problems/<int:pk>/incidents/", desk.IncidentsView.as_view(), name="problem-incidents"),
+    path("problems/<int:pk>/notes/", desk.NotesView.as_view(), name="problem-notes"),
     path("problems/<int:pk>/tasks/", desk.TasksView.as_view(), name="problem-tasks"),
     path("problems/<int:pk>/timeline/", desk.TimelineView.as_view(), name="problem-timeline"),
     path("problems/<int:pk>/actions/<slug:action>/", desk.ProblemActionView.as_view(), name="problem-action"),

@@ -281,7 +281,7 @@ def test_agent_sees_every_tab_and_the_overview_texts_and_rca_panel(desk, agent, 
     response = desk.get(url("problem-detail", problem))
     assert response.status_code == 200
     assert [tab["label"] for tab in response.context["tabs"]] == [
-        "Overview", "Linked incidents and changes", "Tasks", "Timeline",
+        "Overview", "Linked incidents and changes", "Work notes", "Tasks", "Timeline",
     ]  # fmt: skip
     html = html_of(response)
     for text in ("Users lose the intranet.", "Use the VPN.", "Pages time out", "Spanning tree recalculates",
@@ -584,3 +584,16 @@ def test_the_problem_edit_form_records_the_workaround_and_refuses_a_stale_save(c
     assert stale.status_code == 409
     problem.refresh_from_db()
     assert (problem.workaround, problem.symptoms) == ("Reboot the router.", "Drops at noon")
+
+
+def test_agents_add_work_notes_on_the_problem_page_and_customers_never_see_them(client, agent, customer):
+    from tests.problems.factories import make_problem as make
+
+    problem = make(by=agent)
+    client.force_login(agent)
+    response = client.post(url("problem-notes", problem), {"body": "Vendor ticket 4711 opened."})
+    assert response.status_code == 302
+    assert "Vendor ticket 4711 opened." in html_of(client.get(url("problem-notes", problem)))
+    assert client.post(url("problem-notes", problem), {"body": ""}).status_code == 400
+    client.force_login(customer)
+    assert client.get(url("problem-notes", problem)).status_code == 403

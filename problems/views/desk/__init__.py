@@ -17,12 +17,13 @@ from .from_incident import IncidentKnownErrorsView, ProblemNewView
 from .known_errors import KnownErrorSearchView
 from .overview import OverviewView, ProblemEditView
 from .queue import ProblemListView
-from .records import IncidentsView, ProblemActionView, TaskActionView, TasksView, TimelineView
+from .records import IncidentsView, NotesView, ProblemActionView, TaskActionView, TasksView, TimelineView
 
 __all__ = [
     "IncidentKnownErrorsView",
     "IncidentsView",
     "KnownErrorSearchView",
+    "NotesView",
     "OverviewView",
     "ProblemActionView",
     "ProblemEditView",

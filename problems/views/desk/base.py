@@ -22,6 +22,7 @@ LINK_ACTIONS = ("link-incidents", "unlink-incidents")
 TABS = (
     Tab("overview", "Overview", "desk:problem-detail"),
     Tab("incidents", "Linked incidents and changes", "desk:problem-incidents"),
+    Tab("notes", "Work notes", "desk:problem-notes"),
     Tab("tasks", "Tasks", "desk:problem-tasks"),
     Tab("timeline", "Timeline", "desk:problem-timeline"),
 )

@@ -14,7 +14,8 @@ from itsm.actions import TASK_ACTIONS
 from itsm.errors import ItsmError, NotFound
 from itsm.views.base import DeskMixin
 from itsm.views.tasks import TaskForm, task_or_404, task_rows
-from problems.forms import problem_managers
+from problems import services as problem_services
+from problems.forms import NoteForm, problem_managers
 from problems.models import ProblemTask
 from problems.views.desk.base import LINK_ACTIONS, ProblemTabView
 from problems.views.desk.overview import OverviewView
@@ -126,3 +127,26 @@ class TimelineView(ProblemTabView):
 
     def tab_context(self, problem, forms):
         return {"entries": audit.entries_for(self.request.user, problem)}
+
+
+class NotesView(ProblemTabView):
+    """The problem's work notes, oldest first, and the form to add one (problems.manage)."""
+
+    tab = "notes"
+    template_name = "problems/desk/notes.html"
+
+    def tab_context(self, problem, forms):
+        note_form = forms.get("note_form")
+        if note_form is None and policy.can(self.request.user, "note", problem):
+            note_form = NoteForm()
+        return {"notes": problem.notes.select_related("author"), "note_form": note_form}
+
+    def post(self, request, pk):
+        problem = self.load(pk)
+        form = NoteForm(request.POST)
+
+        def add(data) -> str:
+            problem_services.problem_note_add(problem=problem, actor=request.user, body=data["body"])
+            return "Your work note has been added."
+
+        return self.write(problem, form, "note_form", add, anchor="notes")
