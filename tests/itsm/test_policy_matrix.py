@@ -23,7 +23,9 @@ from changes.models import Change, ChangeTask
 from conftest import make_user
 from incidents.models import Incident, IncidentTask
 from itsm import policy
+from itsm.actions import TASK_ACTIONS
 from itsm.models import Organisation, Work
+from problems.actions import ACTIONS as PROBLEM_ACTIONS
 from problems.models import Problem, ProblemTask
 
 # Every test only ASKS the policy about the records of ``world`` (built once, see below) and
@@ -354,6 +356,22 @@ L2_AGENT_PERSONA = (
 )
 
 
+# The other agent personas of seed 004 the problem rows are walked with: the L1 agent
+# ("platform_selfservice, platform_agent, itsm_agent, cmdb_viewer") and the service desk team
+# leader ("knowledge_editor, platform_selfservice, platform_agent, itsm_manager, itsm_agent,
+# cmdb_manager, cmdb_viewer"), the problem manager who reviews RCAs.
+L1_AGENT_PERSONA = ("platform_selfservice", "platform_agent", "itsm_agent", "cmdb_viewer")
+TEAM_LEADER_PERSONA = (
+    "knowledge_editor",
+    "platform_selfservice",
+    "platform_agent",
+    "itsm_manager",
+    "itsm_agent",
+    "cmdb_manager",
+    "cmdb_viewer",
+)
+
+
 def make_actor(actor: str, username: str, organisation=None):
     if actor == SUPERUSER:
         return make_user(username, superuser=True, organisation=organisation)
@@ -389,6 +407,11 @@ class World:
         self.stranger = make_user("m_stranger", "platform_selfservice", organisation=self.org)
         self.users = {a: make_actor(a, f"m_{a}", organisation=self.org) for a in ACTORS}
         self.l2_agent = make_user("m_l2_agent", *L2_AGENT_PERSONA)
+        self.personas = {
+            "l1_agent": make_user("m_l1_agent", *L1_AGENT_PERSONA),
+            "l2_agent": self.l2_agent,
+            "team_leader": make_user("m_team_leader", *TEAM_LEADER_PERSONA),
+        }
         stranger = self.stranger
         parents = {
             task: {parent: make_record(parent, parent_state, requester=stranger)}
@@ -833,5 +856,157 @@ def test_request_approve_reject_only_by_approver(action, actor, relation, expect
     actual = {
         state: policy.can(user, action, world.record(actor, "request", state, relation))
         for state in REQUEST_STATES
+    }
+    assert actual == expected
+
+
+# =============================================================================================
+# 6. Problems and problem tasks: the named actions (SPEC §3 and §5, issue 13), role × state
+# =============================================================================================
+
+# "problems.manage (every problem mutation): itsm_agent; RCA approve/reject: itsm_manager".
+# The policy's action names, as problems/rules.py declares them.
+PROBLEM_ACTION_HOLDERS = {
+    "start": AGENT_OR_ABOVE,
+    "submit-rca": AGENT_OR_ABOVE,
+    "approve-rca": MANAGER_OR_ABOVE,
+    "reject-rca": MANAGER_OR_ABOVE,
+    "verify": AGENT_OR_ABOVE,
+    "close": AGENT_OR_ABOVE,
+    "cancel": AGENT_OR_ABOVE,
+    "assign": AGENT_OR_ABOVE,
+    "link_incidents": AGENT_OR_ABOVE,
+    "note": AGENT_OR_ABOVE,
+}
+_OPEN_PROBLEM = frozenset(PROBLEM_STATES) - {"closed", "cancelled"}
+# In which states each action is possible: new → investigating → rca_submitted → (rca_rejected →
+# rca_submitted) → change_created → verified → closed, and cancelled before the RCA is approved.
+# Assigning stops when the problem is finished (closed or cancelled); linking incidents and work
+# notes are possible in every state (a closed known error still collects its incidents).
+PROBLEM_ACTION_STATES = {
+    "start": frozenset({"new"}),
+    "submit-rca": frozenset({"investigating", "rca_rejected"}),
+    "approve-rca": frozenset({"rca_submitted"}),
+    "reject-rca": frozenset({"rca_submitted"}),
+    "verify": frozenset({"change_created"}),
+    "close": frozenset({"verified"}),
+    "cancel": frozenset({"new", "investigating", "rca_submitted", "rca_rejected"}),
+    "assign": _OPEN_PROBLEM,
+    "link_incidents": frozenset(PROBLEM_STATES),
+    "note": frozenset(PROBLEM_STATES),
+}
+# The desk's and API's action names for the policy's (linking is two actions at the doors).
+PROBLEM_DOOR_ACTIONS = {
+    "start": ("start",),
+    "submit-rca": ("submit-rca",),
+    "approve-rca": ("approve-rca",),
+    "reject-rca": ("reject-rca",),
+    "verify": ("verify",),
+    "close": ("close",),
+    "cancel": ("cancel",),
+    "assign": ("assign",),
+    "link_incidents": ("link-incidents", "unlink-incidents"),
+    "note": (),  # a collection (notes/), not an action of the panel
+}
+# Problem tasks ("as Incident task"): whoever may update them starts, closes or cancels them,
+# while they are open (start) or open or in progress (close, cancel).
+PROBLEM_TASK_ACTION_STATES = {
+    "start": frozenset({"open"}),
+    "close": frozenset({"open", "in_progress"}),
+    "cancel": frozenset({"open", "in_progress"}),
+}
+# Personas (several roles each) and the single-role actors they behave as for problems.
+PERSONA_AS = {"l1_agent": "itsm_agent", "l2_agent": "itsm_agent", "team_leader": "itsm_manager"}
+
+
+def test_problem_action_tables_cover_every_declared_action_and_state():
+    assert set(PROBLEM_ACTION_HOLDERS) == set(PROBLEM_ACTION_STATES) == set(PROBLEM_DOOR_ACTIONS)
+    assert set(policy.rules_for(Problem).actions) == set(PROBLEM_ACTION_HOLDERS)
+    assert {name for names in PROBLEM_DOOR_ACTIONS.values() for name in names} == set(PROBLEM_ACTIONS)
+    assert set(PROBLEM_STATES) == set(policy.rules_for(Problem).states)
+
+
+def _problem_user(world, actor):
+    return world.personas[actor] if actor in world.personas else world.users[actor]
+
+
+def _expected_problem_action(actor: str, action: str) -> dict[str, bool]:
+    holder = PERSONA_AS.get(actor, actor)
+    return {
+        state: holder in PROBLEM_ACTION_HOLDERS[action] and state in PROBLEM_ACTION_STATES[action]
+        for state in PROBLEM_STATES
+    }
+
+
+def _problem_action_cases():
+    for actor in (*ACTORS, *PERSONA_AS):
+        for action in PROBLEM_ACTION_HOLDERS:
+            # A self-service user's own problem (it raised it, or it is for it) changes nothing.
+            relations = ("unrelated",) if actor in PERSONA_AS else ("unrelated", "requester", "requested_for")
+            for relation in relations:
+                expected = _expected_problem_action(actor, action)
+                yield pytest.param(
+                    actor,
+                    action,
+                    relation,
+                    expected,
+                    id=_rule_id(actor, action, "problem", relation, expected),
+                )
+
+
+@pytest.mark.parametrize(("actor", "action", "relation", "expected"), list(_problem_action_cases()))
+def test_problem_action(actor, action, relation, expected, world):
+    """``expected`` maps every problem state to whether the actor may take the action."""
+    user = _problem_user(world, actor)
+    actual = {}
+    for state in PROBLEM_STATES:
+        actual[state] = policy.can(user, action, world.record(actor, "problem", state, relation))
+    assert actual == expected
+
+
+def _problem_offer_cases():
+    for actor in (*ACTORS, *PERSONA_AS):
+        expected = {
+            state: sorted(
+                name
+                for action, names in PROBLEM_DOOR_ACTIONS.items()
+                if _expected_problem_action(actor, action)[state]
+                for name in names
+            )
+            for state in PROBLEM_STATES
+        }
+        verb = "is-offered-problem-actions" if any(expected.values()) else "is-offered-no-problem-action"
+        yield pytest.param(actor, expected, id=f"{actor}-{verb}")
+
+
+@pytest.mark.parametrize(("actor", "expected"), list(_problem_offer_cases()))
+def test_problem_action_table_offers_exactly_the_matrix(actor, expected, world):
+    """The one action table the API, the desk panel and the admin are made from offers, in each
+    state, exactly the actions of the matrix."""
+    user = _problem_user(world, actor)
+    actual = {
+        state: sorted(a.name for a in PROBLEM_ACTIONS.available(user, world.unrelated[("problem", state)]))
+        for state in PROBLEM_STATES
+    }
+    assert actual == expected
+
+
+def _problem_task_action_cases():
+    for actor in (*ACTORS, *PERSONA_AS):
+        holder = PERSONA_AS.get(actor, actor)
+        for action, states in PROBLEM_TASK_ACTION_STATES.items():
+            expected = {state: holder in AGENT_OR_ABOVE and state in states for state in TASK_STATES}
+            yield pytest.param(
+                actor, action, expected, id=_rule_id(actor, action, "problem_task", "unrelated", expected)
+            )
+
+
+@pytest.mark.parametrize(("actor", "action", "expected"), list(_problem_task_action_cases()))
+def test_problem_task_action(actor, action, expected, world):
+    user = _problem_user(world, actor)
+    actual = {
+        state: action
+        in {a.name for a in TASK_ACTIONS.available(user, world.unrelated[("problem_task", state)])}
+        for state in TASK_STATES
     }
     assert actual == expected
