@@ -13,9 +13,11 @@ superuser, who "may do everything an itsm_administrator may".
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
 from catalog.models import Request, RequestTask
@@ -23,11 +25,17 @@ from changes.models import Change, ChangeTask
 from conftest import make_user
 from incidents.models import Incident, IncidentTask
 from itsm import policy
+from itsm.actions import TASK_ACTIONS
 from itsm.models import Organisation, Work
+from problems import services as problem_services
+from problems import workflows as problem_workflows
+from problems.actions import ACTIONS as PROBLEM_ACTIONS
 from problems.models import Problem, ProblemTask
+from tests.problems import factories as problem_factories
 
 # Every test only ASKS the policy about the records of ``world`` (built once, see below) and
-# never writes; so no per-test transaction is needed, which keeps ~1,300 cases fast.
+# never writes; so no per-test transaction is needed, which keeps ~1,300 cases fast. The few
+# API tests that write (section 6) take ``db``: their own transaction inside the world's.
 pytestmark = pytest.mark.usefixtures("world")
 
 
@@ -354,6 +362,22 @@ L2_AGENT_PERSONA = (
 )
 
 
+# The other agent personas of seed 004 the problem rows are walked with: the L1 agent
+# ("platform_selfservice, platform_agent, itsm_agent, cmdb_viewer") and the service desk team
+# leader ("knowledge_editor, platform_selfservice, platform_agent, itsm_manager, itsm_agent,
+# cmdb_manager, cmdb_viewer"), the problem manager who reviews RCAs.
+L1_AGENT_PERSONA = ("platform_selfservice", "platform_agent", "itsm_agent", "cmdb_viewer")
+TEAM_LEADER_PERSONA = (
+    "knowledge_editor",
+    "platform_selfservice",
+    "platform_agent",
+    "itsm_manager",
+    "itsm_agent",
+    "cmdb_manager",
+    "cmdb_viewer",
+)
+
+
 def make_actor(actor: str, username: str, organisation=None):
     if actor == SUPERUSER:
         return make_user(username, superuser=True, organisation=organisation)
@@ -389,6 +413,11 @@ class World:
         self.stranger = make_user("m_stranger", "platform_selfservice", organisation=self.org)
         self.users = {a: make_actor(a, f"m_{a}", organisation=self.org) for a in ACTORS}
         self.l2_agent = make_user("m_l2_agent", *L2_AGENT_PERSONA)
+        self.personas = {
+            "l1_agent": make_user("m_l1_agent", *L1_AGENT_PERSONA),
+            "l2_agent": self.l2_agent,
+            "team_leader": make_user("m_team_leader", *TEAM_LEADER_PERSONA),
+        }
         stranger = self.stranger
         parents = {
             task: {parent: make_record(parent, parent_state, requester=stranger)}
@@ -835,3 +864,323 @@ def test_request_approve_reject_only_by_approver(action, actor, relation, expect
         for state in REQUEST_STATES
     }
     assert actual == expected
+
+
+# =============================================================================================
+# 6. Problems and problem tasks: the named actions (SPEC §3 and §5, issue 13), role × state
+# =============================================================================================
+
+# "problems.manage (every problem mutation): itsm_agent; RCA approve/reject: itsm_manager".
+# The policy's action names, as problems/rules.py declares them.
+PROBLEM_ACTION_HOLDERS = {
+    "start": AGENT_OR_ABOVE,
+    "submit-rca": AGENT_OR_ABOVE,
+    "approve-rca": MANAGER_OR_ABOVE,
+    "reject-rca": MANAGER_OR_ABOVE,
+    "verify": AGENT_OR_ABOVE,
+    "close": AGENT_OR_ABOVE,
+    "cancel": AGENT_OR_ABOVE,
+    "assign": AGENT_OR_ABOVE,
+    "link_incidents": AGENT_OR_ABOVE,
+    "note": AGENT_OR_ABOVE,
+}
+_OPEN_PROBLEM = frozenset(PROBLEM_STATES) - {"closed", "cancelled"}
+# In which states each action is possible: new → investigating → rca_submitted → (rca_rejected →
+# rca_submitted) → change_created → verified → closed, and cancelled before the RCA is approved.
+# Assigning stops when the problem is finished (closed or cancelled); linking incidents and work
+# notes are possible in every state (a closed known error still collects its incidents).
+PROBLEM_ACTION_STATES = {
+    "start": frozenset({"new"}),
+    "submit-rca": frozenset({"investigating", "rca_rejected"}),
+    "approve-rca": frozenset({"rca_submitted"}),
+    "reject-rca": frozenset({"rca_submitted"}),
+    "verify": frozenset({"change_created"}),
+    "close": frozenset({"verified"}),
+    "cancel": frozenset({"new", "investigating", "rca_submitted", "rca_rejected"}),
+    "assign": _OPEN_PROBLEM,
+    "link_incidents": frozenset(PROBLEM_STATES),
+    "note": frozenset(PROBLEM_STATES),
+}
+# The desk's and API's action names for the policy's (linking is two actions at the doors).
+PROBLEM_DOOR_ACTIONS = {
+    "start": ("start",),
+    "submit-rca": ("submit-rca",),
+    "approve-rca": ("approve-rca",),
+    "reject-rca": ("reject-rca",),
+    "verify": ("verify",),
+    "close": ("close",),
+    "cancel": ("cancel",),
+    "assign": ("assign",),
+    "link_incidents": ("link-incidents", "unlink-incidents"),
+    "note": (),  # a collection (notes/), not an action of the panel
+}
+# Problem tasks ("as Incident task"): whoever may update them starts, closes or cancels them,
+# while they are open (start) or open or in progress (close, cancel).
+PROBLEM_TASK_ACTION_STATES = {
+    "start": frozenset({"open"}),
+    "close": frozenset({"open", "in_progress"}),
+    "cancel": frozenset({"open", "in_progress"}),
+}
+# Personas (several roles each) and the single-role actors they behave as for problems.
+PERSONA_AS = {"l1_agent": "itsm_agent", "l2_agent": "itsm_agent", "team_leader": "itsm_manager"}
+
+
+def test_problem_action_tables_cover_every_declared_action_and_state():
+    assert set(PROBLEM_ACTION_HOLDERS) == set(PROBLEM_ACTION_STATES) == set(PROBLEM_DOOR_ACTIONS)
+    assert set(policy.rules_for(Problem).actions) == set(PROBLEM_ACTION_HOLDERS)
+    assert {name for names in PROBLEM_DOOR_ACTIONS.values() for name in names} == set(PROBLEM_ACTIONS)
+    assert set(PROBLEM_STATES) == set(policy.rules_for(Problem).states)
+
+
+def _problem_user(world, actor):
+    return world.personas[actor] if actor in world.personas else world.users[actor]
+
+
+def _expected_problem_action(actor: str, action: str) -> dict[str, bool]:
+    holder = PERSONA_AS.get(actor, actor)
+    return {
+        state: holder in PROBLEM_ACTION_HOLDERS[action] and state in PROBLEM_ACTION_STATES[action]
+        for state in PROBLEM_STATES
+    }
+
+
+def _problem_action_cases():
+    for actor in (*ACTORS, *PERSONA_AS):
+        for action in PROBLEM_ACTION_HOLDERS:
+            # A self-service user's own problem (it raised it, or it is for it) changes nothing.
+            relations = ("unrelated",) if actor in PERSONA_AS else ("unrelated", "requester", "requested_for")
+            for relation in relations:
+                expected = _expected_problem_action(actor, action)
+                yield pytest.param(
+                    actor,
+                    action,
+                    relation,
+                    expected,
+                    id=_rule_id(actor, action, "problem", relation, expected),
+                )
+
+
+@pytest.mark.parametrize(("actor", "action", "relation", "expected"), list(_problem_action_cases()))
+def test_problem_action(actor, action, relation, expected, world):
+    """``expected`` maps every problem state to whether the actor may take the action."""
+    user = _problem_user(world, actor)
+    actual = {}
+    for state in PROBLEM_STATES:
+        actual[state] = policy.can(user, action, world.record(actor, "problem", state, relation))
+    assert actual == expected
+
+
+def _problem_offer_cases():
+    for actor in (*ACTORS, *PERSONA_AS):
+        expected = {
+            state: sorted(
+                name
+                for action, names in PROBLEM_DOOR_ACTIONS.items()
+                if _expected_problem_action(actor, action)[state]
+                for name in names
+            )
+            for state in PROBLEM_STATES
+        }
+        verb = "is-offered-problem-actions" if any(expected.values()) else "is-offered-no-problem-action"
+        yield pytest.param(actor, expected, id=f"{actor}-{verb}")
+
+
+@pytest.mark.parametrize(("actor", "expected"), list(_problem_offer_cases()))
+def test_problem_action_table_offers_exactly_the_matrix(actor, expected, world):
+    """The one action table the API, the desk panel and the admin are made from offers, in each
+    state, exactly the actions of the matrix."""
+    user = _problem_user(world, actor)
+    actual = {
+        state: sorted(a.name for a in PROBLEM_ACTIONS.available(user, world.unrelated[("problem", state)]))
+        for state in PROBLEM_STATES
+    }
+    assert actual == expected
+
+
+def _problem_task_action_cases():
+    for actor in (*ACTORS, *PERSONA_AS):
+        holder = PERSONA_AS.get(actor, actor)
+        for action, states in PROBLEM_TASK_ACTION_STATES.items():
+            expected = {state: holder in AGENT_OR_ABOVE and state in states for state in TASK_STATES}
+            yield pytest.param(
+                actor, action, expected, id=_rule_id(actor, action, "problem_task", "unrelated", expected)
+            )
+
+
+@pytest.mark.parametrize(("actor", "action", "expected"), list(_problem_task_action_cases()))
+def test_problem_task_action(actor, action, expected, world):
+    user = _problem_user(world, actor)
+    actual = {
+        state: action
+        in {a.name for a in TASK_ACTIONS.available(user, world.unrelated[("problem_task", state)])}
+        for state in TASK_STATES
+    }
+    assert actual == expected
+
+
+# --- the same matrix through the API, for a sample of cells -----------------------------------
+
+PROBLEM_API = "/api/v1/problems/"
+# The API's action for each policy action, with a body good enough to pass input checks.
+PROBLEM_API_BODIES = {
+    "start": {},
+    "submit-rca": {
+        "rca_summary": "Firmware bug in the disk controllers",
+        "corrective_plan": [{"title": "Patch"}],
+    },
+    "approve-rca": {},
+    "reject-rca": {"review_notes": "Dig into the controller logs"},
+    "verify": {"verification_notes": "Quiet for a month now."},
+    "close": {},
+    "cancel": {},
+    "assign": {"assignee": None, "assignment_group": None},
+    "link-incidents": {"incidents": [1]},
+    "unlink-incidents": {"incidents": [1]},
+}
+
+
+@pytest.mark.parametrize("state", PROBLEM_STATES)
+def test_api_self_service_user_gets_404_at_every_problem_url_in_every_state(state, world, api):
+    """ "Self-service users see none of it": 404, never 403, even on a problem it raised."""
+    customer = world.users["platform_selfservice"]
+    client = api.as_user(customer)
+    for relation in ("unrelated", "requester"):
+        problem = world.record("platform_selfservice", "problem", state, relation)
+        task = world.record("platform_selfservice", "problem_task", "open", relation)
+        base = f"{PROBLEM_API}{problem.pk}/"
+        for path in ("", "notes/", "tasks/", "timeline/", "journal/"):
+            assert client.get(f"{base}{path}").status_code == 404, (relation, path)
+        for action, body in PROBLEM_API_BODIES.items():
+            assert client.post(f"{base}{action}/", body, format="json").status_code == 404, (relation, action)
+        assert client.post(f"{base}notes/", {"body": "hello"}, format="json").status_code == 404
+        assert client.get(f"/api/v1/problem-tasks/{task.pk}/").status_code == 404
+        assert client.post(f"/api/v1/problem-tasks/{task.pk}/close/").status_code == 404
+    assert client.get(PROBLEM_API).status_code == 404
+    assert client.get("/api/v1/problem-tasks/").status_code == 404
+
+
+def _post_problem(api, user, problem, action):
+    return api.as_user(user).post(
+        f"{PROBLEM_API}{problem.pk}/{action}/", PROBLEM_API_BODIES[action], format="json"
+    )
+
+
+@pytest.mark.parametrize("persona", ["l1_agent", "l2_agent"])
+def test_api_agent_starts_and_submits_but_may_not_approve_or_reject_the_rca(persona, world, api, db):
+    agent = world.personas[persona]
+    problem = problem_factories.make_problem(by=agent)
+    assert _post_problem(api, agent, problem, "start").status_code == 200
+    r = _post_problem(api, agent, problem, "submit-rca")
+    assert r.status_code == 200, r.content
+    assert r.json()["state"] == "rca_submitted"
+    assert _post_problem(api, agent, problem, "approve-rca").status_code == 403
+    assert _post_problem(api, agent, problem, "reject-rca").status_code == 403
+    problem.refresh_from_db()
+    assert problem.state == "rca_submitted" and not problem.is_known_error
+
+
+@pytest.mark.parametrize("persona", ["l1_agent", "l2_agent"])
+def test_api_team_leader_approves_an_rca_someone_else_submitted(persona, world, api, db):
+    problem = problem_factories.submitted_problem(by=world.personas[persona])
+    r = _post_problem(api, world.personas["team_leader"], problem, "approve-rca")
+    assert r.status_code == 200, r.content
+    assert r.json()["state"] == "change_created" and r.json()["is_known_error"]
+
+
+@pytest.mark.parametrize("action", ["approve-rca", "reject-rca"])
+def test_api_team_leader_may_not_review_its_own_rca(action, world, api, db):
+    lead = world.personas["team_leader"]
+    problem = problem_factories.submitted_problem(by=lead)
+    r = _post_problem(api, lead, problem, action)
+    assert r.status_code == 400
+    assert "submitted this RCA" in r.json()["detail"]
+    problem.refresh_from_db()
+    assert problem.state == "rca_submitted"
+
+
+@pytest.mark.parametrize(
+    ("persona", "action"),
+    [("l2_agent", "close"), ("l2_agent", "verify"), ("team_leader", "approve-rca"), ("team_leader", "start")],
+)
+def test_api_action_the_state_forbids_is_a_400_for_those_who_hold_it(persona, action, world, api, db):
+    """The state is the matrix's other axis: a new problem is neither closed, verified nor
+    approved, and only started once."""
+    user = world.personas[persona]
+    problem = problem_factories.make_problem(by=user)
+    if action == "start":
+        problem = problem_workflows.problem_start(problem=problem, actor=user)
+    r = _post_problem(api, user, problem, action)
+    assert r.status_code == 400
+    assert "allowed" in r.json()
+
+
+def test_api_problem_task_agent_works_it_until_closed_administrator_always_deletes_only_administrator(
+    world, api, db
+):
+    agent, admin = world.personas["l1_agent"], world.users["itsm_administrator"]
+    problem = problem_factories.make_problem(by=agent)
+    task = problem_services.problem_task_create(
+        problem=problem, actor=agent, data={"short_description": "Logs"}
+    )
+    url = f"/api/v1/problem-tasks/{task.pk}/"
+    assert api.as_user(agent).post(f"{url}start/").status_code == 200
+    assert api.as_user(agent).post(f"{url}close/").status_code == 200
+    assert api.as_user(agent).patch(url, {"description": "More"}, format="json").status_code == 403
+    assert api.as_user(admin).patch(url, {"description": "More"}, format="json").status_code == 200
+    assert api.as_user(agent).delete(url).status_code == 403
+    assert api.as_user(admin).delete(url).status_code == 204
+
+
+# --- the same matrix through the desk: the problem page offers exactly the matrix's actions -----
+
+DESK_ACTION = re.compile(r'id="action-([a-z-]+)"')
+
+
+def _desk_offered(client, problem) -> list[str]:
+    """The action forms of the problem page: the overview's panel and the linked-incidents tab."""
+    overview = client.get(reverse("desk:problem-detail", args=[problem.pk]))
+    incidents = client.get(reverse("desk:problem-incidents", args=[problem.pk]))
+    assert overview.status_code == incidents.status_code == 200
+    return sorted(set(DESK_ACTION.findall(overview.content.decode() + incidents.content.decode())))
+
+
+def _desk_cases():
+    for actor in ("l1_agent", "l2_agent", "team_leader", "itsm_administrator", SUPERUSER):
+        # Unlink is offered on each linked incident's row; these problems have none linked.
+        expected = {
+            state: sorted(
+                name
+                for action, names in PROBLEM_DOOR_ACTIONS.items()
+                if _expected_problem_action(actor, action)[state]
+                for name in names
+                if name != "unlink-incidents"
+            )
+            for state in PROBLEM_STATES
+        }
+        yield pytest.param(actor, expected, id=f"{actor}-is-offered-the-matrix-actions-on-the-problem-page")
+
+
+@pytest.mark.parametrize(("actor", "expected"), list(_desk_cases()))
+def test_desk_problem_page_offers_action_forms_exactly_per_the_matrix(actor, expected, world, client):
+    client.force_login(_problem_user(world, actor))
+    actual = {state: _desk_offered(client, world.unrelated[("problem", state)]) for state in PROBLEM_STATES}
+    assert actual == expected
+
+
+# A self-service user has no desk at all (the desk's refusal page); a desk user without
+# itsm_agent finds no problem there (404, as for a problem that does not exist).
+DESK_REFUSAL = {"platform_selfservice": 403, "platform_agent": 404}
+
+
+@pytest.mark.parametrize(("actor", "status"), sorted(DESK_REFUSAL.items()))
+def test_desk_user_without_itsm_agent_finds_no_problem_page_nor_action(actor, status, world, client):
+    client.force_login(world.users[actor])
+    for relation in ("unrelated", "requester"):
+        problem = world.record(actor, "problem", "new", relation)
+        for name in ("problem-detail", "problem-incidents", "problem-tasks", "problem-timeline"):
+            assert client.get(reverse(f"desk:{name}", args=[problem.pk])).status_code == status, name
+        for action in ("start", "cancel", "link-incidents"):
+            url = reverse("desk:problem-action", args=[problem.pk, action])
+            assert client.post(url).status_code == status, action
+        problem.refresh_from_db()
+        assert problem.state == "new"
