@@ -157,7 +157,9 @@ def problem_approve_rca(*, problem: Problem, actor) -> Problem:
     now = timezone.now()
     problem = transition(
         TRANSITIONS, locked, actor, "approve-rca",
-        changes={"is_known_error": True, "rca_reviewed_by": actor, "rca_reviewed_at": now, "review_notes": ""},
+        changes={"is_known_error": True, "rca_reviewed_by": actor, "rca_reviewed_at": now, "review_notes": "",
+                 # The known error needs its root cause: the approved summary, unless one was written.
+                 "root_cause": locked.root_cause or locked.rca_summary},
     )  # fmt: skip
     for item in problem.corrective_plan:
         services.record_create(

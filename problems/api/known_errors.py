@@ -16,6 +16,7 @@ from itsm.api.permissions import PolicyPermission
 from itsm.api.schema import PolicyAutoSchema
 from itsm.api.serializers import is_possible_pk
 from problems import selectors
+from problems.api.views import NotThereForNonReaders
 from problems.models import Problem
 
 
@@ -44,12 +45,11 @@ class KnownErrorMatchSerializer(serializers.Serializer):
 @extend_schema(
     parameters=[OpenApiParameter("search", str, description="Words the known error must all hold.")]
 )
-class KnownErrorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class KnownErrorViewSet(NotThereForNonReaders, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Known errors (problems with a known root cause and workaround) the reader may read; with
     ``search``, those holding every word, best first, each with a rank and a highlighted snippet."""
 
     permission_classes = [PolicyPermission]
-    schema = PolicyAutoSchema()
     serializer_class = KnownErrorSerializer
 
     def get_policy_model(self):

@@ -194,3 +194,11 @@ def test_self_service_user_cannot_start_a_problem(agent, customer):
 
     with pytest.raises(NotFound):
         workflows.problem_start(problem=make_problem(by=agent), actor=customer)
+
+
+def test_an_approved_rca_gives_the_known_error_its_root_cause_when_none_was_written(agent, lead):
+    from tests.problems.factories import approved_problem
+
+    problem = approved_problem(by=agent, approver=lead)
+    problem.refresh_from_db()
+    assert problem.is_known_error and problem.root_cause == problem.rca_summary
