@@ -2,15 +2,13 @@
 and submits the RCA; a manager (the team leader) approves it and its changes appear; the agent
 verifies and closes it.
 
-The incident page has no "raise a problem" button yet, so the problem is raised through the API
-(``POST /api/v1/problems/`` with ``from_incident``), over HTTP to the same server, with the agent's
-token; everything after that is done on the desk pages.
+The problem is raised from the incident page's "Raise a problem from it" link; everything after
+that is done on the desk pages too.
 """
 
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from changes.models import Change
 from conftest import make_user
@@ -40,25 +38,23 @@ def test_agent_raises_problem_from_incident_manager_approves_rca_agent_verifies_
     ARTIFACTS.mkdir(exist_ok=True)
     org = Organisation.objects.create(name="Acme")
     customer = make_user("casey", *PERSONAS[Persona.EVERYONE], organisation=org)
-    agent = make_user("alex", *PERSONAS[Persona.L2_AGENT])
+    make_user("alex", *PERSONAS[Persona.L2_AGENT])
     make_user("lee", *PERSONAS[Persona.TEAM_LEADER])
     incident = make_incident(requester=customer, short_description="VPN drops every ten minutes")
 
-    # The agent raises a problem from the incident (through the API: see the module docstring).
-    token = Token.objects.create(user=agent)
-    response = page.request.post(
-        "/api/v1/problems/",
-        data={"from_incident": incident.pk},
-        headers={"Authorization": f"Token {token.key}"},
-    )
-    assert response.status == 201, response.text()
+    # The agent raises a problem from the incident page: prefilled from it, and linked.
+    sign_in(page, "alex")
+    page.wait_for_url("**/desk/")
+    page.goto(f"/desk/incidents/{incident.pk}/")
+    page.click("text=Raise a problem from it")
+    assert page.input_value("input[name=short_description]") == "VPN drops every ten minutes"
+    page.click("button:has-text('Raise problem')")
+    page.wait_for_load_state()
     problem = Problem.objects.get()
-    assert problem.short_description == "VPN drops every ten minutes"
+    assert "linked to" in said(page)
     assert list(problem.incidents.values_list("pk", flat=True)) == [incident.pk]
 
     # The agent finds it in the problem queue, opens it and starts investigating.
-    sign_in(page, "alex")
-    page.wait_for_url("**/desk/")
     page.goto("/desk/problems/")
     page.click(f"text={problem.number}")
     page.wait_for_url(f"**/desk/problems/{problem.pk}/")
