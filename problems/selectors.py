@@ -19,7 +19,6 @@ from html import escape
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, F, FloatField, Func, IntegerField, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, NullIf
 
 from itsm import policy
@@ -109,13 +108,6 @@ def words_of(text: str, *, limit: int | None = None) -> list[str]:
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _any_word_sql(words: list[str]) -> tuple[str, list[str]]:
-    """Known errors whose stored document holds any of ``words`` (stemmed), from its index."""
-    query = " || ".join(["plainto_tsquery('english'::regconfig, %s)"] * len(words))
-    sql = f"SELECT p.work_ptr_id FROM problems_problem p WHERE p.is_known_error AND p.search_vector @@ ({query})"
-    return sql, list(words)
 
 
 def known_errors_queryset(user, text: str = "") -> QuerySet:
@@ -234,9 +226,8 @@ def match_for_incident(user, incident, *, limit: int = 5) -> list[KnownErrorMatc
 
     evidence, hits = Q(), {}
     for i, word in enumerate(words):
-        if _postgres():
-            sql, params = _any_word_sql([word])
-            condition = Q(pk__in=RawSQL(sql, params))
+        if _postgres():  # read from each candidate's stored document, no subquery per word
+            condition = Q(search_vector=SearchQuery(word, config="english"))
         else:
             condition = _anywhere(word)
         hits[f"word_{i}"] = Case(When(condition, then=1), default=0, output_field=IntegerField())
