@@ -1,6 +1,6 @@
-"""Benchmark: problems at a million incidents — the problem queue's first page, the known error
-database search (p95 over several searches), auto-match for one incident and linking 100
-incidents to a problem (undone after each run).
+"""Benchmark: problems at a million incidents — the problem queue's first page (API and desk),
+the known error database search (p95 over several searches), auto-match for one incident and
+linking 100 incidents to a problem (undone after each run).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/itsm_bulk \\
         .venv/bin/python manage.py seed_bulk --incidents 1000000      # 20,000 problems, 1/3 known
@@ -132,6 +132,8 @@ def main():
         lines.append(
             row("Problem queue first page (queryset; no `/api/v1/problems/` yet)", times, queries, 50)
         )
+    times, queries = timed(lambda: ok(client.get(reverse("desk:problem-list"))), o.runs)
+    lines.append(row("Desk problem queue, first page (`/desk/problems/`)", times, queries, 50))
     every = []
     for text in SEARCHES:
         times, queries = timed(lambda t=text: ok(client.get("/api/v1/known-errors/", {"search": t})), o.runs)
