@@ -1,5 +1,6 @@
-"""Benchmark: problems at a million incidents — the problem queue's first page, the known error
-database search (p95 over several searches) and auto-match for one incident.
+"""Benchmark: problems at a million incidents — the problem queue's first page (API and desk),
+the known error database search (p95 over several searches), auto-match for one incident and
+linking 100 incidents to a problem (undone after each run).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/itsm_bulk \\
         .venv/bin/python manage.py seed_bulk --incidents 1000000      # 20,000 problems, 1/3 known
@@ -65,6 +66,41 @@ def row(label, times, queries, target):
     return f"| {label} | {statistics.median(times):.1f} | {p95(times):.1f} | ≤ {target} | {queries} |"
 
 
+def linking(client, runs: int) -> list[str]:
+    """``link-incidents/`` with 100 unlinked incidents on a problem under investigation (the
+    newest), each run undone by ``unlink-incidents/`` (timed too), so the dataset stays as seeded."""
+    problem = Problem.objects.filter(state="investigating").order_by("-pk").first()
+    ids = list(
+        Incident.objects.filter(related_problems__isnull=True)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:100]
+    )
+    body = {"incidents": ids}
+
+    def post(action):
+        response = client.post(
+            f"/api/v1/problems/{problem.pk}/{action}/", body, content_type="application/json"
+        )
+        assert response.status_code == 200, (response.status_code, response.content[:300])
+
+    timings = {"link-incidents": ([], 0), "unlink-incidents": ([], 0)}
+    for run in range(runs + 2):
+        for action, (times, _) in timings.items():
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                post(action)
+                elapsed = (time.perf_counter() - started) * 1000
+            if run >= 2:  # two warm-ups
+                times.append(elapsed)
+                timings[action] = (times, len(ctx.captured_queries))
+    return [
+        row(
+            f"Linking 100 incidents (`{problem.number}`, `link-incidents/`)", *timings["link-incidents"], 200
+        ),
+        row("Unlinking them again (`unlink-incidents/`)", *timings["unlink-incidents"], 200),
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
@@ -96,6 +132,8 @@ def main():
         lines.append(
             row("Problem queue first page (queryset; no `/api/v1/problems/` yet)", times, queries, 50)
         )
+    times, queries = timed(lambda: ok(client.get(reverse("desk:problem-list"))), o.runs)
+    lines.append(row("Desk problem queue, first page (`/desk/problems/`)", times, queries, 50))
     every = []
     for text in SEARCHES:
         times, queries = timed(lambda t=text: ok(client.get("/api/v1/known-errors/", {"search": t})), o.runs)
@@ -112,6 +150,7 @@ def main():
         lambda: ok(client.post(f"/api/v1/incidents/{plain.pk}/match-known-errors/")), o.runs
     )
     lines.append(row(f"Auto-match, incident without hosts (`{plain.number}`)", times, queries, 100))
+    lines += linking(client, o.runs)
     print("\n".join(lines))
 
 

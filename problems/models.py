@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models, router
+from django.db.models import Value
 
 from itsm.models import Work, WorkKind, WorkTask
 
@@ -22,6 +24,15 @@ class Level(models.IntegerChoices):
     HIGH = 1, "1 — high"
     MEDIUM = 2, "2 — medium"
     LOW = 3, "3 — low"
+
+
+class ProblemManager(models.Manager):
+    """Every problem query says ``kind = 'problem'`` (true of every row anyway), so PostgreSQL
+    reads problems from the Work indexes that start with ``kind`` (``work_kind_opened`` for the
+    queue's newest first) instead of walking a million incidents' ``opened_at`` to find them."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=WorkKind.PROBLEM)
 
 
 class Problem(Work):
@@ -69,9 +80,19 @@ class Problem(Work):
     review_notes = models.TextField(blank=True, editable=False)
     verification_notes = models.TextField(blank=True, editable=False)
     verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The known error database's document on PostgreSQL (``problems.selectors``): the English
+    # ``tsvector`` of the title (weight A), symptoms and root cause (B) and workaround (C), kept by
+    # ``save``; stored because the title lives in the parent table, so no generated column or
+    # expression index can hold it. NULL on SQLite, which searches the fields themselves. Not a
+    # record field: no door shows it (``itsm.policy`` leaves it out of every field list).
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+
+    objects = ProblemManager()
 
     # The text fields ``search_text`` holds (the queue's word search).
     SEARCHED = (*Work.SEARCHED, "symptoms", "root_cause", "workaround")
+    # The fields of ``search_vector`` and their weights, in order (the rank depends on it).
+    WEIGHTED = (("short_description", "A"), ("symptoms", "B"), ("root_cause", "B"), ("workaround", "C"))
 
     class Meta:
         indexes = [
@@ -81,6 +102,45 @@ class Problem(Work):
             ),
             models.Index(fields=["category"], name="problem_category"),
         ]
+
+    def save(self, *args, **kwargs):
+        """Keeps ``search_vector`` in step with the fields it holds (on PostgreSQL), also on a
+        partial save; computed by the database from this record's values."""
+        update_fields = kwargs.get("update_fields")
+        weighted = {name for name, _ in self.WEIGHTED}
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if connections[using].vendor != "postgresql" or not (
+            update_fields is None or set(update_fields) & weighted
+        ):
+            return super().save(*args, **kwargs)
+        self.search_vector = self.search_vector_expression()
+        if update_fields is not None:
+            kwargs["update_fields"] = [*update_fields, "search_vector"]
+        super().save(*args, **kwargs)
+        # Not the expression, nor a query to read the vector back: nothing in Python reads it,
+        # and every save that writes it computes it afresh.
+        self.search_vector = None
+
+    def search_vector_expression(self):
+        vectors = [
+            SearchVector(Value(getattr(self, name) or ""), config="english", weight=weight)
+            for name, weight in self.WEIGHTED
+        ]
+        document = vectors[0]
+        for vector in vectors[1:]:
+            document = document + vector
+        return document
+
+
+def search_vector_sql(problem: str = "p", work: str = "w") -> str:
+    """``Problem.search_vector`` as SQL over a problem row ``problem`` joined to its Work row
+    ``work``: the document ``save`` computes, for bulk writers (``seed_bulk``)."""
+    parent = {f.name for f in Work._meta.concrete_fields}
+    return " || ".join(
+        f"setweight(to_tsvector('english'::regconfig, COALESCE({work if name in parent else problem}.{name}, '')),"
+        f" '{weight}')"
+        for name, weight in Problem.WEIGHTED
+    )
 
 
 class ProblemTask(WorkTask):

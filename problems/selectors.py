@@ -2,8 +2,9 @@
 incident (auto-match).
 
 On PostgreSQL the search is English full text (stemmed: "printers" finds "printer"), ranked
-with the title above symptoms and root cause above workaround, with a highlighted snippet; two
-GIN indexes on the very expressions below serve it (``migrations/0003_known_error_search``).
+with the title above symptoms and root cause above workaround, with a highlighted snippet; it
+reads the weighted document each problem stores (``Problem.search_vector``, kept by its
+``save``) through a GIN index over known errors (``migrations/0005_known_error_vector``).
 On SQLite it is a plain fallback: every word must appear in one of the fields, ranked by how
 many fields hold a word, with the snippet made here. Snippets are HTML: the text escaped, the
 matches in ``<mark>``.
@@ -15,24 +16,15 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, F, FloatField, Func, IntegerField, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, NullIf
 
 from itsm import policy
 from problems.models import Problem
 
 SEARCH_FIELDS = ("short_description", "symptoms", "root_cause", "workaround")
-# The indexed expressions (problems/migrations/0003_known_error_search.py), column names
-# qualified by ``{t}``: an expression index serves only a query that repeats its expression.
-BODY = (
-    "(setweight(to_tsvector('english'::regconfig, {t}.symptoms), 'B')"
-    " || setweight(to_tsvector('english'::regconfig, {t}.root_cause), 'B')"
-    " || setweight(to_tsvector('english'::regconfig, {t}.workaround), 'C'))"
-)
-TITLE = "(to_tsvector('english'::regconfig, {t}.short_description))"
 # ts_headline marks matches with two control characters (taken out of the text first), so the
 # rest can be escaped and only the marks become HTML.
 START, STOP = "\x02", "\x03"
@@ -118,25 +110,6 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _any_word_sql(words: list[str]) -> tuple[str, list[str]]:
-    """Known errors whose title or body holds any of ``words`` (stemmed), from the two indexes."""
-    query = " || ".join(["plainto_tsquery('english'::regconfig, %s)"] * len(words))
-    sql = (
-        f"SELECT p.work_ptr_id FROM problems_problem p WHERE p.is_known_error AND {BODY.format(t='p')} @@ ({query})"
-        f" UNION SELECT w.id FROM itsm_work w WHERE w.kind = 'problem' AND {TITLE.format(t='w')} @@ ({query})"
-    )
-    return sql, [*words, *words]
-
-
-def _document():
-    return (
-        SearchVector("short_description", config="english", weight="A")
-        + SearchVector("symptoms", config="english", weight="B")
-        + SearchVector("root_cause", config="english", weight="B")
-        + SearchVector("workaround", config="english", weight="C")
-    )
-
-
 def known_errors_queryset(user, text: str = "") -> QuerySet:
     """Known errors ``user`` may read matching ``text``, best first (newest first without text),
     each with ``rank``; on PostgreSQL also ``headline`` (see ``snippet_of``)."""
@@ -146,17 +119,14 @@ def known_errors_queryset(user, text: str = "") -> QuerySet:
         return qs.annotate(rank=Value(0.0, output_field=FloatField())).order_by("-pk")
     if _postgres():
         query = SearchQuery(" ".join(words), config="english")
-        candidates, params = _any_word_sql(words)
         body = Func(
             Value(" · "), *(NullIf(name, Value("")) for name in SEARCH_FIELDS[1:]), function="CONCAT_WS"
         )
         clean = Func(body, Value(START + STOP), Value(""), function="translate")
         return (
-            qs.filter(pk__in=RawSQL(candidates, params))
-            .alias(document=_document())
-            .filter(document=query)
+            qs.filter(search_vector=query)
             .annotate(
-                rank=SearchRank(F("document"), query),
+                rank=SearchRank(F("search_vector"), query),
                 headline=SearchHeadline(
                     clean,
                     query,
@@ -256,9 +226,8 @@ def match_for_incident(user, incident, *, limit: int = 5) -> list[KnownErrorMatc
 
     evidence, hits = Q(), {}
     for i, word in enumerate(words):
-        if _postgres():
-            sql, params = _any_word_sql([word])
-            condition = Q(pk__in=RawSQL(sql, params))
+        if _postgres():  # read from each candidate's stored document, no subquery per word
+            condition = Q(search_vector=SearchQuery(word, config="english"))
         else:
             condition = _anywhere(word)
         hits[f"word_{i}"] = Case(When(condition, then=1), default=0, output_field=IntegerField())

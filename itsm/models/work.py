@@ -93,6 +93,9 @@ class Work(models.Model):
             models.Index(fields=["requester", "-opened_at"], name="work_requester_opened"),
             models.Index(fields=["requested_for", "-opened_at"], name="work_requested_for_opened"),
             models.Index(fields=["-opened_at", "-id"], name="work_opened"),
+            # One kind's queue newest first (problems: 2 % of the rows, so not a walk through
+            # the incidents' opened_at); the kinds' managers say ``kind`` in every query.
+            models.Index(fields=["kind", "-opened_at", "-id"], name="work_kind_opened"),
             models.Index(fields=["-updated_at"], name="work_updated"),
             models.Index(fields=["priority", "-opened_at"], name="work_priority_opened"),
             models.Index(fields=["state", "-opened_at"], name="work_state_opened"),

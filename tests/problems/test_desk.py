@@ -513,7 +513,8 @@ def test_the_known_error_search_page_finds_known_errors_with_their_workaround(cl
     from tests.problems.factories import approved_problem
 
     problem = approved_problem(by=agent, approver=lead, workaround="Restart the spooler service.")
-    Problem.objects.filter(pk=problem.pk).update(symptoms="Printer jams on every page")
+    problem.symptoms = "Printer jams on every page"
+    problem.save(update_fields=["symptoms"])  # a save, not update(): it keeps the search document
     client.force_login(agent)
     page = html_of(client.get(reverse("desk:known-errors"), {"q": "printer jams"}))
     assert problem.number in page and "Restart the spooler service." in page

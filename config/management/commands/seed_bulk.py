@@ -44,7 +44,7 @@ from itsm.models import (
     Work,
 )
 from itsm.roles import Role
-from problems.models import Problem
+from problems.models import Problem, search_vector_sql
 from sla.models import BusinessCalendar, ClockEvent, Holiday, SlaClock, SlaClockEvent, WorkingPeriod
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -644,6 +644,12 @@ class Command(BaseCommand):
             Copier(Incident.hosts.through, ["incident_id", "host_id"]).write(incident_hosts)
             Copier(Problem.hosts.through, ["problem_id", "host_id"]).write(problem_hosts)
             Copier(Problem.host_groups.through, ["problem_id", "hostgroup_id"]).write(problem_groups)
+            if connection.vendor == "postgresql":  # the known error database's stored document
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE problems_problem p SET search_vector = {search_vector_sql()} FROM itsm_work w"
+                        " WHERE w.id = p.work_ptr_id AND p.search_vector IS NULL"
+                    )
             NumberSequence.objects.filter(prefix="PRB").update(last=number)
         self.stdout.write(
             f"{count:,} problems, {sum(p[7] for p in problems):,} known errors, {len(links):,} links."
