@@ -5,12 +5,14 @@ from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.generic import TemplateView
 
 from itsm import policy
 from itsm.models import Work, WorkKind
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
+from itsm.workflow import lifecycle_of
 
 PAGE_SIZE = 25
 
@@ -55,6 +57,19 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
+_PK = 918273645  # stands for the record's id in a reversed path
+
+
+def _desk_url(work, paths: dict) -> str | None:
+    """The record's own desk page, from its kind's lifecycle (a kind without one: no link);
+    reversed once per kind and page."""
+    if work.kind not in paths:
+        lifecycle = lifecycle_of(work)
+        paths[work.kind] = reverse(lifecycle.desk_page, args=[_PK]) if lifecycle and lifecycle.desk_page else None
+    path = paths[work.kind]
+    return path.replace(str(_PK), str(work.pk)) if path else None
+
+
 class DeskHomeView(DeskMixin, TemplateView):
     """The ITSM Work queue: all work the agent may read, newest first. The count stops at 1,000
     and later pages follow a cursor (``itsm.pagination.paginate``): the queue holds everything."""
@@ -74,6 +89,10 @@ class DeskHomeView(DeskMixin, TemplateView):
         if mine:
             queue = queue.filter(assignee=user)
         page = paginate(self.request, queue.order_by("-opened_at", "-id"), PAGE_SIZE)
+        page.object_list = list(page.object_list)
+        paths: dict[str, str | None] = {}
+        for work in page.object_list:
+            work.desk_url = _desk_url(work, paths)
         context.update(
             page=page,
             kinds=WorkKind.choices,

@@ -277,3 +277,15 @@ def test_portal_query_count_is_fixed(client, customer, django_assert_max_num_que
     make_incidents(30, requester=customer)
     many = query_count(client, PORTAL, django_assert_max_num_queries)
     assert few == many
+
+
+def test_work_queue_rows_open_each_records_own_desk_page(client, agent, customer):
+    from tests.incidents.factories import make_incident
+    from tests.problems.factories import make_problem
+
+    incident = make_incident(requester=customer)
+    problem = make_problem(by=agent)
+    client.force_login(agent)
+    page = client.get("/desk/").content.decode()
+    assert f'href="/desk/incidents/{incident.pk}/">{incident.number}</a>' in page
+    assert f'href="/desk/problems/{problem.pk}/">{problem.number}</a>' in page
