@@ -17,21 +17,12 @@ from django.forms.models import fields_for_model, model_to_dict
 from incidents.models import NOTE_MAX, Incident
 from itsm import policy
 from itsm.forms import ActionForm
-from itsm.models import AssignmentGroup, Priority, User
-from itsm.ordering import total as ordering_total
+from itsm.models import AssignmentGroup, User
+from itsm.views.queue import WorkQueueFilter, active_groups
 from itsm.views.tasks import PersonChoiceField
 from problems.models import Problem, ProblemState
 
 OPEN_STATES = tuple(state for state in ProblemState.values if state not in ("closed", "cancelled"))
-# The queue's sortable columns (parameter value → label, model field); "-" sorts descending.
-SORTS = {
-    "number": ("Number", "number"),
-    "opened_at": ("Opened", "opened_at"),
-    "updated_at": ("Updated", "updated_at"),
-    "priority": ("Priority", "priority"),
-    "state": ("State", "state"),
-}
-DEFAULT_SORT = "-opened_at"
 
 
 def problem_managers():
@@ -39,29 +30,21 @@ def problem_managers():
     return policy.users_with_permission("problems.manage").order_by("first_name", "last_name", "username")
 
 
-def active_groups(user):
-    return policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
-
 
 # --- The queue ------------------------------------------------------------------------------
 
 
-class QueueFilter(django_filters.FilterSet):
+class QueueFilter(WorkQueueFilter):
     """State, priority, group, assignee, mine, unassigned, known error, and the sort order.
     Filters and sorts on fields the policy hides from the user are removed, as if they did not
     exist."""
+
+    OPEN_STATES = OPEN_STATES
 
     state = django_filters.ChoiceFilter(
         choices=[("open", "Open (not closed or cancelled)"), *ProblemState.choices],
         method="filter_state",
         empty_label="Any state",
-    )
-    priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
-    assignment_group = django_filters.ModelChoiceFilter(
-        queryset=AssignmentGroup.objects.none(), label="Group", empty_label="Any group"
-    )
-    assignee = django_filters.ModelChoiceFilter(
-        queryset=User.objects.none(), empty_label="Anyone", label="Assignee"
     )
     is_known_error = django_filters.BooleanFilter(
         label="Known error",
@@ -69,61 +52,13 @@ class QueueFilter(django_filters.FilterSet):
             choices=[("", "Known or not"), ("true", "Known errors"), ("false", "Not known errors")]
         ),
     )
-    mine = django_filters.BooleanFilter(
-        field_name="assignee", method="filter_mine", widget=forms.CheckboxInput, label="Assigned to me"
-    )
-    unassigned = django_filters.BooleanFilter(
-        field_name="assignee", method="filter_unassigned", widget=forms.CheckboxInput, label="Unassigned"
-    )
-    sort = django_filters.ChoiceFilter(
-        field_name="sort", choices=[], method="sort_by", empty_label="Newest first", label="Sort by"
-    )
 
     class Meta:
         model = Problem
         fields: list[str] = []
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
-        super().__init__(data, queryset, request=request, prefix=prefix)
-        user = request.user
-        hidden = policy.hidden_fields(user, Problem)
-        for name in [n for n, f in self.filters.items() if f.field_name in hidden]:
-            del self.filters[name]
-        if "assignment_group" in self.filters:
-            self.filters["assignment_group"].queryset = active_groups(user)
-        if "assignee" in self.filters:
-            self.filters["assignee"].queryset = problem_managers()
-        self.sorts = {param: spec for param, spec in SORTS.items() if spec[1] not in hidden}
-        choices = []
-        for param, (label, _field) in self.sorts.items():
-            choices += [(param, f"{label} (ascending)"), (f"-{param}", f"{label} (descending)")]
-        self.filters["sort"].extra["choices"] = choices
-
-    def filter_state(self, queryset, name, value):
-        if value == "open":
-            return queryset.filter(state__in=OPEN_STATES)
-        return queryset.filter(state=value)
-
-    def filter_mine(self, queryset, name, value):
-        return queryset.filter(assignee=self.request.user) if value else queryset
-
-    def filter_unassigned(self, queryset, name, value):
-        return queryset.filter(assignee__isnull=True) if value else queryset
-
-    def sort_by(self, queryset, name, value):
-        descending = value.startswith("-")
-        field = self.sorts[value.lstrip("-")][1]
-        return queryset.order_by(*ordering_total(Problem, [f"-{field}" if descending else field]))
-
-    def current_sort(self) -> str:
-        if self.is_bound and self.is_valid() and self.form.cleaned_data.get("sort"):
-            return self.form.cleaned_data["sort"]
-        return DEFAULT_SORT
-
-    def is_filtered(self) -> bool:
-        if not (self.is_bound and self.is_valid()):
-            return bool(self.data)
-        return any(v not in (None, "", False) for k, v in self.form.cleaned_data.items() if k != "sort")
+    def assignees(self):
+        return problem_managers()
 
 
 # --- Actions on the problem (field names = the workflows' keyword arguments) ----------------
