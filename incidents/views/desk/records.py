@@ -2,66 +2,26 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import Http404
-from django.shortcuts import redirect
-
 from incidents import selectors, services
 from incidents.forms import TimeEntryForm, agents
 from incidents.models import IncidentTask
-from incidents.views.desk.base import IncidentTabView, duration, tab_url
+from incidents.views.desk.base import IncidentTabView, duration
 from itsm import policy
-from itsm.actions import TASK_ACTIONS
-from itsm.errors import ItsmError, NotFound
-from itsm.views.tasks import TaskForm, task_or_404, task_rows
+from itsm.views.tasks import TaskActionTab, TasksTab
 
 # --- Tasks --------------------------------------------------------------------------------
 
 
-class TasksView(IncidentTabView):
-    tab = "tasks"
+class TasksView(TasksTab, IncidentTabView):
     template_name = "incidents/desk/tasks.html"
+    task_model = IncidentTask
 
-    def task_form(self, data=None) -> TaskForm:
-        return TaskForm(data, user=self.request.user, model=IncidentTask, assignees=agents())
-
-    def tab_context(self, incident, forms):
-        user = self.request.user
-        task_form = forms.get("task_form")
-        if task_form is None and policy.can(user, "create", IncidentTask):
-            task_form = self.task_form()
-        return {"tasks": task_rows(user, IncidentTask, incident), "task_form": task_form}
-
-    def post(self, request, pk):
-        incident = self.load(pk)
-        form = self.task_form(request.POST)
-
-        def create(data) -> str:
-            task = services.task_create(incident=incident, actor=request.user, data=form.service_data())
-            return f"Task {task.number} has been added."
-
-        return self.write(incident, form, "task_form", create)
+    def assignees(self):
+        return agents()
 
 
-class TaskActionView(TasksView):
+class TaskActionView(TaskActionTab, TasksView):
     """Start, close or cancel one of the incident's tasks."""
-
-    http_method_names = ["post"]
-
-    def post(self, request, pk, task_pk, action):
-        if action not in TASK_ACTIONS:
-            raise Http404("No such action.")
-        incident = self.load(pk)
-        task = task_or_404(request.user, IncidentTask, incident, task_pk)
-        try:
-            task = TASK_ACTIONS.run(action, task, request.user)
-        except NotFound:
-            raise Http404("No such task.") from None
-        except ItsmError as exc:
-            messages.error(request, f"{task.number}: {exc.message}")
-            return self.page(incident, status=exc.status)
-        messages.success(request, TASK_ACTIONS[action].message(task))
-        return redirect(tab_url(self.tab, incident))
 
 
 # --- Time, CSAT, timeline -------------------------------------------------------------------

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
 from django.views import View
 
 from changes.models import Change
 from incidents.models import Incident
-from itsm import audit, policy, services
-from itsm.actions import TASK_ACTIONS
-from itsm.errors import ItsmError, NotFound
+from itsm import audit, policy
 from itsm.views.base import DeskMixin
-from itsm.views.tasks import TaskForm, task_or_404, task_rows
+from itsm.views.tasks import TaskActionTab, TasksTab
 from problems import services as problem_services
 from problems.forms import NoteForm, problem_managers
 from problems.models import ProblemTask
@@ -68,52 +64,16 @@ class ProblemActionView(DeskMixin, View):
 # --- Tasks --------------------------------------------------------------------------------
 
 
-class TasksView(ProblemTabView):
-    tab = "tasks"
+class TasksView(TasksTab, ProblemTabView):
     template_name = "problems/desk/tasks.html"
+    task_model = ProblemTask
 
-    def task_form(self, data=None) -> TaskForm:
-        return TaskForm(data, user=self.request.user, model=ProblemTask, assignees=problem_managers())
-
-    def tab_context(self, problem, forms):
-        user = self.request.user
-        task_form = forms.get("task_form")
-        if task_form is None and policy.can(user, "create", ProblemTask):
-            task_form = self.task_form()
-        return {"tasks": task_rows(user, ProblemTask, problem), "task_form": task_form}
-
-    def post(self, request, pk):
-        problem = self.load(pk)
-        form = self.task_form(request.POST)
-
-        def create(data) -> str:
-            task = services.task_create(
-                parent=problem, model=ProblemTask, actor=request.user, data=form.service_data()
-            )
-            return f"Task {task.number} has been added."
-
-        return self.write(problem, form, "task_form", create)
+    def assignees(self):
+        return problem_managers()
 
 
-class TaskActionView(TasksView):
+class TaskActionView(TaskActionTab, TasksView):
     """Start, close or cancel one of the problem's tasks."""
-
-    http_method_names = ["post"]
-
-    def post(self, request, pk, task_pk, action):
-        if action not in TASK_ACTIONS:
-            raise Http404("No such action.")
-        problem = self.load(pk)
-        task = task_or_404(request.user, ProblemTask, problem, task_pk)
-        try:
-            task = TASK_ACTIONS.run(action, task, request.user)
-        except NotFound:
-            raise Http404("No such task.") from None
-        except ItsmError as exc:
-            messages.error(request, f"{task.number}: {exc.message}")
-            return self.page(problem, status=exc.status)
-        messages.success(request, TASK_ACTIONS[action].message(task))
-        return redirect(self.tab_url(self.tab, problem))
 
 
 # --- Timeline -----------------------------------------------------------------------------
