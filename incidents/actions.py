@@ -40,7 +40,7 @@ ACTIONS = ActionTable(
         Action("close", w.incident_close, label="Close", done="{number} is closed.", form=forms.NoInputForm,
                admin="Close selected resolved incidents", past="Closed"),
         Action("cancel", w.incident_cancel, label="Cancel incident", done="{number} is cancelled.",
-               input=s.ReasonInput, form=forms.ReasonForm),
+               input=s.ReasonInput, form=forms.ReasonForm, danger=True),
         Action("escalate", w.incident_escalate, label="Escalate",
                done=lambda i: f"{i.number} is escalated to level {i.escalation_level}; "
                               "the assignee and group leads are told.",

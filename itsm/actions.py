@@ -30,6 +30,7 @@ class Action:
     admin: str = ""  # offered as an admin bulk action with this description (no-input actions only)
     past: str = ""  # the admin's report: "Closed 3 incident(s)."
     doc: str = ""  # the API's description of the operation
+    danger: bool = False  # the desk shows its button as a warning (cancel, reject)
 
     @property
     def policy_action(self) -> str:

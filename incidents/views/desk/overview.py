@@ -80,7 +80,7 @@ class OverviewView(IncidentTabView):
         actions = []
         for entry in ACTIONS.available(user, incident):
             form = forms.get(f"{entry.name}_form") or action_form(entry.name, user, incident)
-            actions.append({"name": entry.name, "label": entry.label, "form": form})
+            actions.append({"name": entry.name, "label": entry.label, "form": form, "danger": entry.danger})
         workarounds = []
         if "workarounds" not in self.hidden and "related_problems" in readable:
             workarounds = [p for p in incident.related_problems.all() if p.workaround]

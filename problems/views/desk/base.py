@@ -60,6 +60,7 @@ class ProblemTabView(RecordTabView):
             {
                 "name": entry.name,
                 "label": entry.label,
+                "danger": entry.danger,
                 "form": forms.get(f"{entry.name}_form") or self.action_form(entry.name, problem),
             }
             for entry in self.available(problem)
