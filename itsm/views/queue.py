@@ -99,3 +99,24 @@ class WorkQueueFilter(django_filters.FilterSet):
         if not (self.is_bound and self.is_valid()):
             return bool(self.data)
         return any(v not in (None, "", False) for k, v in self.form.cleaned_data.items() if k != "sort")
+
+
+def queue_columns(request, filterset: WorkQueueFilter, columns, hidden) -> list[dict]:
+    """The queue's columns the user may read — ``columns`` is (field, label, sort parameter) —
+    each with the link that sorts by it (the other way round when it is the current order; a new
+    order starts at its first page)."""
+    sort = filterset.current_sort()
+    shown = []
+    for name, label, param in columns:
+        if name in hidden:
+            continue
+        column = {"name": name, "label": label, "sort": None, "direction": None}
+        if param in filterset.sorts:
+            direction = {param: "ascending", f"-{param}": "descending"}.get(sort)
+            query = request.GET.copy()
+            for position in ("page", "after", "before"):
+                query.pop(position, None)
+            query["sort"] = f"-{param}" if direction == "ascending" else param
+            column.update(sort=f"?{query.urlencode()}", direction=direction)
+        shown.append(column)
+    return shown

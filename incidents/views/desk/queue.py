@@ -14,6 +14,7 @@ from incidents.views.desk.base import sla_label
 from itsm import policy
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
+from itsm.views.queue import queue_columns
 from sla.clocks import live_status
 
 PAGE_SIZE = 25
@@ -56,20 +57,7 @@ class IncidentListView(DeskMixin, View):
             for incident in page.object_list:
                 incident.sla_live = live_status(incident, now)
                 incident.sla_live_label = sla_label(incident.sla_live)
-        sort = filterset.current_sort()
-        columns = []
-        for name, label, param in QUEUE_COLUMNS:
-            if name in hidden:
-                continue
-            column = {"name": name, "label": label, "sort": None, "direction": None}
-            if param in filterset.sorts:
-                direction = {param: "ascending", f"-{param}": "descending"}.get(sort)
-                query = request.GET.copy()
-                for position in ("page", "after", "before"):  # a new order starts at its first page
-                    query.pop(position, None)
-                query["sort"] = f"-{param}" if direction == "ascending" else param
-                column.update(sort=f"?{query.urlencode()}", direction=direction)
-            columns.append(column)
+        columns = queue_columns(request, filterset, QUEUE_COLUMNS, hidden)
         context = {
             "view": self,
             "page": page,

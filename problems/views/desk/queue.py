@@ -10,6 +10,7 @@ from django.views import View
 from itsm import policy
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
+from itsm.views.queue import queue_columns
 from problems.forms import QueueFilter
 from problems.models import Problem
 
@@ -49,20 +50,7 @@ class ProblemListView(DeskMixin, View):
         valid = filterset.is_valid() if filterset.is_bound else True
         page = paginate(request, filterset.qs, PAGE_SIZE)
         page.object_list = list(page.object_list)
-        sort = filterset.current_sort()
-        columns = []
-        for name, label, param in QUEUE_COLUMNS:
-            if name in hidden:
-                continue
-            column = {"name": name, "label": label, "sort": None, "direction": None}
-            if param in filterset.sorts:
-                direction = {param: "ascending", f"-{param}": "descending"}.get(sort)
-                query = request.GET.copy()
-                for position in ("page", "after", "before"):  # a new order starts at its first page
-                    query.pop(position, None)
-                query["sort"] = f"-{param}" if direction == "ascending" else param
-                column.update(sort=f"?{query.urlencode()}", direction=direction)
-            columns.append(column)
+        columns = queue_columns(request, filterset, QUEUE_COLUMNS, hidden)
         context = {
             "view": self,
             "page": page,
