@@ -49,10 +49,12 @@ MAIL_RETRY_MINUTES = 5  # e-mails per delivery task: one SMTP connection each, s
 # What each kind of message is about. A recipient who may not read one of these fields of the
 # work is not sent the message at all: "breached its SLA" or "escalated to level 2" would tell
 # a customer what SPEC §4 hides from it, whatever the template's wording. A field the work's
-# model lacks (a request has no escalation level) reveals nothing.
+# model lacks counts as unreadable (fail closed): a message about an escalation of a record that
+# has no escalation columns reaches nobody it could mislead — unless the field is listed in
+# ``KIND_FIELDS_IF_PRESENT`` (a request's SLA breach is about its SLA status; it has no level).
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.SLA_WARNING: ("sla_status", "sla_due_at"),
-    Kind.SLA_BREACHED: ("sla_status", "escalation_level"),
+    Kind.SLA_BREACHED: ("sla_status",),
     Kind.ESCALATED: ("escalation_level",),
     Kind.STAGE: ("escalation_stage", "escalation_policy"),
     Kind.RESOLVED: ("state", "resolution_code"),
@@ -62,7 +64,11 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.RCA_APPROVED: ("rca_summary", "review_notes"),
     Kind.RCA_REJECTED: ("rca_summary", "review_notes"),
 }
-# Extra context a message carries, and the work field each one reveals.
+KIND_FIELDS_IF_PRESENT: dict[str, tuple[str, ...]] = {
+    Kind.SLA_BREACHED: ("escalation_level",),
+}
+# Extra context a message carries, and the work field each one reveals (an extra named after a
+# field reveals that field); an extra about a field the work's model lacks is dropped.
 EXTRA_FIELDS: dict[str, str] = {
     "due_at": "sla_due_at",
     "breached_at": "sla_status",
@@ -73,6 +79,8 @@ EXTRA_FIELDS: dict[str, str] = {
     "timeout_minutes": "escalation_next_at",
     "requires_acknowledgment": "escalation_stage",
     "has_next": "escalation_stage",
+    "by": "escalation_level",
+    "reason": "escalation_level",
 }
 
 
@@ -175,11 +183,8 @@ def send(messages: Iterable[Message], *, people: dict[int, Any] | None = None) -
         if message.work is not None and not policy.is_readable(person, message.work):
             continue
         readable = policy.readable_fields(person, message.work) if message.work is not None else frozenset()
-        if message.work is not None and any(
-            name not in readable and name in policy.model_field_names(message.work)
-            for name in KIND_FIELDS.get(message.kind, ())
-        ):
-            continue  # the message is about fields this recipient may not read (that the work has)
+        if message.work is not None and not _may_hear(message, readable):
+            continue  # the message is about fields this recipient may not read
         url = _url(person, message.work, paths)
         pending.setdefault((person.pk, message.kind), []).append((message, readable, url))
     rows, mails = [], []
@@ -278,6 +283,17 @@ def _noun(works) -> str:
     return "records"
 
 
+def _may_hear(message: Message, readable) -> bool:
+    """Whether the recipient may read every field the message is about (a field the work lacks
+    is unreadable, except those the kind names as present only on some records)."""
+    if any(name not in readable for name in KIND_FIELDS.get(message.kind, ())):
+        return False
+    present = policy.model_field_names(message.work)
+    return not any(
+        name in present and name not in readable for name in KIND_FIELDS_IF_PRESENT.get(message.kind, ())
+    )
+
+
 def _readable_extra(extra: dict[str, Any], readable, work) -> dict[str, Any]:
     """The message's extra context without anything naming a field of the work the recipient
     may not read (an extra named after a field, or one known to reveal one)."""
@@ -289,6 +305,8 @@ def _readable_extra(extra: dict[str, Any], readable, work) -> dict[str, Any]:
         field = EXTRA_FIELDS.get(key, key)
         if field in fields and field not in readable:
             continue
+        if key in EXTRA_FIELDS and field not in fields:
+            continue  # about a field this kind of record does not have
         kept[key] = value
     return kept
 

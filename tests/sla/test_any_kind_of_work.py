@@ -283,3 +283,24 @@ def test_the_escalation_sweep_walks_only_kinds_with_escalation_columns_and_movin
     from incidents.models import Incident
 
     assert [lc.model for lc in escalation.escalating_lifecycles()] == [Incident]
+
+
+@pytest.mark.django_db
+def test_a_customer_never_hears_of_an_escalation_of_a_kind_without_escalation_fields(
+    requests, customer, agent, django_capture_on_commit_callbacks
+):
+    """Fail closed: a request has no escalation columns, so a message about its escalation
+    cannot be checked against what its requester may read, and is sent to nobody; its SLA
+    breach (a field it has) still reaches the agent."""
+    from notifications import services as notify
+
+    request_ = raise_request(customer)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify.send([
+            notify.Message(customer, Kind.ESCALATED, request_, {"escalation_level": 3, "by": "Lee", "reason": "x"}),
+            notify.Message(customer, Kind.STAGE, request_, {"stage": 2, "policy": "P"}),
+            notify.Message(agent, Kind.SLA_BREACHED, request_, {"target": "resolution"}),
+        ])  # fmt: skip
+    assert [m.to for m in mail.outbox] == [[agent.email]]
+    assert "escalat" not in mail.outbox[0].body.lower()
