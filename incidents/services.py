@@ -17,7 +17,6 @@ from incidents.models import NOTE_MAX, CsatResponse, Incident, IncidentNote, Inc
 from incidents.tasks import auto_close
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
-from itsm.models import GroupMembership
 from itsm.validators import check_dates
 from itsm.workflow import locked_for
 from notifications import services as notify
@@ -77,8 +76,14 @@ def check_people(
             return True
         return getattr(current, name) != data[name]
 
-    errors: dict[str, list[str]] = {}
-    for name, text in AGENTS_ONLY.items():
+    errors = services.assignment_errors(
+        after=after,
+        named=named,
+        permission="incidents.manage",
+        refusal=AGENTS_ONLY["assignee"],
+        routed=routed,
+    )
+    for name in ("collaborators", "major_incident_manager"):
         if not named(name):
             continue
         if name == "collaborators":
@@ -87,19 +92,8 @@ def check_people(
             )
         else:
             people = {data[name]} - {None}
-        if any(not _is_agent(person) for person in people):
-            errors[name] = [text]
-    group, assignee = after.get("assignment_group"), after.get("assignee")
-    if named("assignment_group") and group is not None and not group.is_active:
-        errors["assignment_group"] = ["This assignment group is inactive."]
-    if (
-        (named("assignee") or named("assignment_group"))
-        and assignee is not None
-        and group is not None
-        and not routed
-        and not GroupMembership.objects.filter(group=group, user=assignee).exists()
-    ):
-        errors["assignee"] = [f"{assignee} is not a member of {group}."]
+        if any(not person.is_active or not _is_agent(person) for person in people):
+            errors[name] = [AGENTS_ONLY[name]]
     organisation = after.get("organisation")
     for name in ("requester", "requested_for"):
         person = after.get(name)
@@ -232,6 +226,8 @@ def _check_body(body: str) -> None:
                 "body": [f"Ensure this field has no more than {NOTE_MAX} characters (it has {len(text)})."]
             },
         )
+
+
 # The journal field a note's change is written under: the work journal is hidden from
 # customers, so ``audit.entries_for`` shows a work note's old text only to those who read it.
 NOTE_JOURNAL = {IncidentNote.Kind.COMMENT: "conversation", IncidentNote.Kind.WORK_NOTE: "work_journal"}

@@ -15,7 +15,7 @@ from django.db.models import F
 
 from itsm import audit, policy
 from itsm.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from itsm.models import Work
+from itsm.models import GroupMembership, Work
 from itsm.numbering import next_number
 from itsm.validators import check_dates
 
@@ -156,6 +156,41 @@ def apply_changes(
     if journal and entries:
         audit.log_changes(obj, actor, entries)
     return changed
+
+
+def assignment_errors(
+    *,
+    after: Mapping[str, Any],
+    named: Callable[[str], bool],
+    permission: str,
+    refusal: str,
+    routed: bool = False,
+) -> dict[str, list[str]]:
+    """The one rule on who and which group a record of any kind is assigned to, for every door
+    that writes them (its assign action, a plain edit, a form, creation): a newly named assignee
+    is an active holder of ``permission`` (else ``refusal``); a newly named group
+    is active; an assignee with a group is one of its members, unless on-call routing (``routed``)
+    picked them. ``after`` holds the values after the change, ``named(field)`` whether the change
+    names that field anew. Returns the errors by field (empty: allowed)."""
+    errors: dict[str, list[str]] = {}
+    group, assignee = after.get("assignment_group"), after.get("assignee")
+    if named("assignee") and assignee is not None:
+        if not assignee.is_active:
+            errors["assignee"] = [f"{assignee} is no longer active."]
+        elif not policy.has_permission(assignee, permission):
+            errors["assignee"] = [refusal]
+    if named("assignment_group") and group is not None and not group.is_active:
+        errors["assignment_group"] = ["This assignment group is inactive."]
+    if (
+        "assignee" not in errors
+        and (named("assignee") or named("assignment_group"))
+        and assignee is not None
+        and group is not None
+        and not routed
+        and not GroupMembership.objects.filter(group=group, user=assignee).exists()
+    ):
+        errors["assignee"] = [f"{assignee} is not a member of {group}."]
+    return errors
 
 
 def _current(obj, name):

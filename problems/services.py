@@ -13,7 +13,6 @@ from incidents.enrichment import priority_for
 from incidents.models import NOTE_MAX, Incident
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, NotAllowed, NotFound
-from itsm.models import GroupMembership
 from itsm.workflow import locked_for
 from oncall.routing import on_call_assignee
 from problems import notices
@@ -46,21 +45,13 @@ def check_people(
     def named(name: str) -> bool:
         return name in data and (current is None or getattr(current, name) != data[name])
 
-    errors: dict[str, list[str]] = {}
-    group, assignee = after.get("assignment_group"), after.get("assignee")
-    if named("assignee") and assignee is not None and not policy.has_permission(assignee, MANAGE):
-        errors["assignee"] = ["Only problem managers (agents) can be assigned problems."]
-    if named("assignment_group") and group is not None and not group.is_active:
-        errors["assignment_group"] = ["This assignment group is inactive."]
-    if (
-        "assignee" not in errors
-        and (named("assignee") or named("assignment_group"))
-        and assignee is not None
-        and group is not None
-        and not routed
-        and not GroupMembership.objects.filter(group=group, user=assignee).exists()
-    ):
-        errors["assignee"] = [f"{assignee} is not a member of {group}."]
+    errors = services.assignment_errors(
+        after=after,
+        named=named,
+        permission=MANAGE,
+        routed=routed,
+        refusal="Only problem managers (agents) can be assigned problems.",
+    )
     if errors:
         raise InvalidInput(message, fields=errors)
 

@@ -224,3 +224,19 @@ def test_note_length_is_the_same_in_the_api_and_the_desk(incident, agent, api):
     )
     assert response.status_code == 400
     assert not IncidentNote.objects.filter(incident=incident).exists()
+
+
+def test_a_deactivated_agent_cannot_be_named_by_a_plain_edit_either(agent, customer):
+    from conftest import make_user
+    from incidents import services as incident_services
+    from itsm.errors import InvalidInput
+    from tests.incidents.factories import make_incident
+
+    gone = make_user("gone", "itsm_agent")
+    gone.is_active = False
+    gone.save()
+    incident = make_incident(requester=customer)
+    for field, value in (("assignee", gone), ("major_incident_manager", gone), ("collaborators", [gone])):
+        with pytest.raises(InvalidInput) as refused:
+            incident_services.incident_update(incident=incident, actor=agent, data={field: value})
+        assert field in refused.value.fields
