@@ -132,3 +132,13 @@ def csat_report(user, *, start: date, end: date, period: str = "month") -> list[
          "average": round(r["average"], 2), "count": r["count"]}
         for r in rows
     ]  # fmt: skip
+
+
+def problem_workarounds(user, incident) -> list:
+    """The workarounds of the problems linked to the incident, as far as the problems' own
+    policy lets ``user`` read them (from the prefetched ``related_problems``). Incidents know
+    problems only through that relation: no problems module is imported."""
+    model = Incident._meta.get_field("related_problems").related_model
+    if not policy.can(user, "read", model) or "workaround" not in policy.readable_fields(user, model):
+        return []
+    return [p for p in incident.related_problems.all() if p.workaround and policy.is_readable(user, p)]

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents import services
+from incidents import selectors, services
 from incidents.models import (
     NOTE_MAX,
     CsatResponse,
@@ -60,11 +60,10 @@ class IncidentSerializer(PolicySerializer):
 
     @extend_schema_field(WorkaroundSerializer(many=True))
     def get_workarounds(self, incident) -> list[dict]:
-        """The workaround of each problem the incident is linked to (from the prefetched rows)."""
+        """The workaround of each problem the incident is linked to that the reader may read."""
         return [
             {"problem": problem.number, "workaround": problem.workaround}
-            for problem in incident.related_problems.all()
-            if problem.workaround
+            for problem in selectors.problem_workarounds(self._user(), incident)
         ]
 
     def create(self, validated_data):

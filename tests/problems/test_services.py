@@ -241,3 +241,23 @@ def test_an_incident_edit_cannot_link_problems_behind_the_counters(api, agent, c
     assert response.status_code == 400 and "related_problems" in response.json()
     problem.refresh_from_db()
     assert problem.incident_count == 0
+
+
+def test_an_incident_shows_a_problems_workaround_only_to_who_the_problems_policy_lets_read_it(
+    api, agent, customer, monkeypatch
+):
+    from dataclasses import replace
+
+    from itsm.policy.rules import AGENT, ALL_RULES, Read
+    from tests.incidents.factories import make_incident
+    from tests.problems.factories import make_problem
+
+    problem = make_problem(by=agent, workaround="Restart the print spooler.")
+    incident = make_incident(requester=customer)
+    services.problem_link_incidents(problem=problem, actor=agent, incidents=[incident.pk])
+    rules = ALL_RULES["problems.problem"]
+    monkeypatch.setitem(
+        ALL_RULES, "problems.problem", replace(rules, read=(Read(AGENT, hidden=frozenset({"workaround"})),))
+    )
+    api.force_authenticate(agent)
+    assert api.get(f"/api/v1/incidents/{incident.pk}/").json()["workarounds"] == []

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.utils.text import capfirst
 
-from incidents import services
+from incidents import selectors, services
 from incidents.actions import ACTIONS
 from incidents.forms import (
     EDIT_FIELDS,
@@ -83,7 +83,7 @@ class OverviewView(IncidentTabView):
             actions.append({"name": entry.name, "label": entry.label, "form": form, "danger": entry.danger})
         workarounds = []
         if "workarounds" not in self.hidden and "related_problems" in readable:
-            workarounds = [p for p in incident.related_problems.all() if p.workaround]
+            workarounds = selectors.problem_workarounds(user, incident)
         # Problems are known here only through the incident's relation (incidents import no
         # problems module): the links go to the problem pages by URL name.
         problem_model = Incident._meta.get_field("related_problems").related_model
