@@ -7,7 +7,7 @@ from itsm.policy.rules import (
     ADMIN,
     AGENT,
     CLOSED_OR_CANCELLED,
-    WORK_EDITABLE,
+    TASK_EDITABLE,
     Act,
     Read,
     RecordRules,
@@ -36,7 +36,9 @@ register(
         read=(Read(AGENT),),
         update=(Update(ADMIN), Update(AGENT, unless_states=CLOSED_OR_CANCELLED)),
         delete=frozenset({ADMIN}),
-        editable=WORK_EDITABLE
+        # No requester, requested-for person or organisation to edit: problems are the desk's own
+        # records (their requester is who raised them), and naming a customer would share one.
+        editable=TASK_EDITABLE
         + ("symptoms", "root_cause", "workaround", "category", "impact", "urgency", "hosts", "host_groups"),
         actions={
             "start": _manage("start"),

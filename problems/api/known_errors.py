@@ -14,7 +14,7 @@ from incidents.models import Incident
 from itsm import policy
 from itsm.api.permissions import PolicyPermission
 from itsm.api.schema import PolicyAutoSchema
-from itsm.api.serializers import is_possible_pk
+from itsm.views.base import record_or_404
 from problems import selectors
 from problems.api.views import NotThereForNonReaders
 from problems.models import Problem
@@ -76,11 +76,9 @@ class MatchKnownErrorsView(APIView):
         responses=inline_serializer("KnownErrorMatches", {"results": KnownErrorMatchSerializer(many=True)}),
     )
     def post(self, request, pk):
-        if not policy.can(request.user, "read", Problem) or not is_possible_pk(Incident, pk):
+        if not policy.can(request.user, "read", Problem):
             raise Http404
-        incident = policy.readable(request.user, Incident).filter(pk=pk).first()
-        if incident is None:
-            raise Http404
+        incident = record_or_404(request.user, Incident, pk)
         matches = selectors.match_for_incident(request.user, incident)
         return Response({"results": KnownErrorMatchSerializer(matches, many=True).data})
 

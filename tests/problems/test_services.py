@@ -261,3 +261,15 @@ def test_an_incident_shows_a_problems_workaround_only_to_who_the_problems_policy
     )
     api.force_authenticate(agent)
     assert api.get(f"/api/v1/incidents/{incident.pk}/").json()["workarounds"] == []
+
+
+def test_a_problem_names_no_customer_as_requester_or_requested_for_through_any_door(api, agent, customer):
+    from tests.problems.factories import make_problem
+
+    problem = make_problem(by=agent)
+    api.force_authenticate(agent)
+    for field in ("requester", "requested_for"):
+        response = api.patch(f"/api/v1/problems/{problem.pk}/", {field: customer.pk}, format="json")
+        assert response.status_code == 400 and field in response.json(), field
+    problem.refresh_from_db()
+    assert problem.requested_for is None and problem.requester == agent

@@ -99,7 +99,12 @@ class NotesView(ProblemTabView):
         note_form = forms.get("note_form")
         if note_form is None and policy.can(self.request.user, "note", problem):
             note_form = NoteForm()
-        return {"notes": problem.notes.select_related("author"), "note_form": note_form}
+        user = self.request.user
+        notes = [
+            {"note": note, "author": policy.person_name(user, note.author, problem, nobody=policy.DESK_NAME)}
+            for note in problem.notes.select_related("author")
+        ]
+        return {"notes": notes, "note_form": note_form}
 
     def post(self, request, pk):
         problem = self.load(pk)
