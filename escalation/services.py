@@ -216,7 +216,7 @@ def _enter_many(works, policy, stages, stage: EscalationStage, at: datetime, mem
         changes.append(("escalation_stage", work.escalation_stage, stage.order))
         entries.extend(audit.change_entry(work, None, name, old, new) for name, old, new in changes)
         assignee = next((new for name, _, new in changes if name == "assignee"), work.assignee)
-        if any(name in ("assignee", "assignment_group") for name, _, _ in changes):
+        if any(name in REASSIGNING for name, _, _ in changes):
             key = (group.pk if group else work.assignment_group_id, assignee.pk if assignee else None)
             reassigned.setdefault(key, []).append(work.pk)
         work.assignee = assignee

@@ -10,6 +10,7 @@ from conftest import make_user
 from incidents import services, workflows
 from incidents.models import Incident, IncidentNote
 from incidents.rules import INCIDENT_HIDDEN
+from itsm import policy
 from itsm.models import AssignmentGroup
 from notifications import services as notify
 from notifications.models import Kind, Notification
@@ -71,6 +72,7 @@ def test_resolved_email_names_number_state_resolution_code_and_portal_link(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         resolve(record, agent)
+    assert len(mail.outbox) == 2  # the requester and the requested-for person
     for message in mail.outbox:
         text = whole(message)
         assert "INC0000042" in message.subject
@@ -97,7 +99,8 @@ def test_email_context_holds_only_fields_the_recipient_reads(record, customer, a
     record = resolve(record, agent)
     context = notify.work_values(customer, record)
     names = {key.removesuffix("_label") for key in context}
-    assert not names & INCIDENT_HIDDEN
+    assert not names & policy.hidden_fields(customer, record)
+    assert policy.hidden_fields(customer, record) >= INCIDENT_HIDDEN
     assert {"number", "short_description", "state", "resolution_code"} <= names
     # Even a template that asks for a hidden field gets nothing.
     template = engines["django"].from_string(

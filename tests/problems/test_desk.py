@@ -17,7 +17,8 @@ from itsm.errors import InvalidInput
 from itsm.policy.rules import AGENT, ALL_RULES, Act, Read
 from itsm.roles import Role
 from problems import forms
-from problems.models import Problem, ProblemTask
+from problems import services as problem_services
+from problems.models import Problem, ProblemNote, ProblemTask
 from problems.views.desk import queue
 from problems.views.desk.base import ProblemTabView
 from tests.incidents.factories import make_incident
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 LIST = reverse("desk:problem-list")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-TABS = ("problem-detail", "problem-incidents", "problem-tasks", "problem-timeline")
+TABS = ("problem-detail", "problem-incidents", "problem-notes", "problem-tasks", "problem-timeline")
 # Session, user and roles, then the page's own reads; never one query per row (the queue uses
 # all 8, the tabs 6 to 8).
 QUEUE_BOUND = 8
@@ -466,6 +467,7 @@ def test_problem_page_query_count_is_fixed_whatever_the_number_of_incidents_task
                 parent=problem, model=ProblemTask, actor=agent, data={"short_description": f"T{i}"}
             )
             services.record_update(obj=problem, actor=agent, data={"workaround": f"Step {i}"})
+            ProblemNote.objects.create(problem=problem, author=agent, body=f"Note {i}")  # rows to render
             problem.refresh_from_db()
     assert _page_queries(desk, url(name, few), django_assert_max_num_queries) == _page_queries(
         desk, url(name, many), django_assert_max_num_queries
@@ -568,7 +570,6 @@ def test_customers_reach_none_of_the_incident_problem_pages(client, customer):
 
 
 def test_the_problem_edit_form_records_the_workaround_and_refuses_a_stale_save(client, agent, customer):
-    from problems import services as problem_services
     from tests.problems.factories import make_problem as make
 
     problem = make(by=agent)
