@@ -40,6 +40,7 @@ class Request(Work):
 class RequestTask(WorkTask):
     KIND = WorkKind.REQUEST_TASK
     PARENT = "request"
+    ASSIGNEE_PERMISSION = "service_requests.manage"
 
     work_ptr = models.OneToOneField(
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_request_task"

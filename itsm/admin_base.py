@@ -289,6 +289,8 @@ class PolicyModelAdmin(PolicyChoicesMixin, admin.ModelAdmin):
         return services.record_create(model=self.model, actor=request.user, data=data, **system)
 
     def update_record(self, request, obj, data: dict, expected_version: int | None):
+        if isinstance(obj, WorkTask):
+            return services.task_update(task=obj, actor=request.user, data=data, expected_version=expected_version)
         return services.record_update(
             obj=obj, actor=request.user, data=data, expected_version=expected_version
         )

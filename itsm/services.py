@@ -256,6 +256,33 @@ def task_create(*, parent: Work, model, actor, data: Mapping[str, Any]):
     if not policy.is_readable(actor, parent):
         raise NotFound()
     return record_create(
-        model=model, actor=actor, data=data,
+        model=model, actor=actor, data=data, check=lambda: _check_task_people(model, data),
         **{model.PARENT: parent}, organisation=parent.organisation, requester=actor,
     )  # fmt: skip
+
+
+@transaction.atomic
+def task_update(*, task, actor, data: Mapping[str, Any], expected_version: int | None = None):
+    """Edit a task (any door: API, admin): the assignee and group obey the same rule as at
+    creation."""
+    return record_update(
+        obj=task, actor=actor, data=data, expected_version=expected_version,
+        check=lambda current: _check_task_people(type(current), data, current),
+    )  # fmt: skip
+
+
+def _check_task_people(model, data: Mapping[str, Any], current=None) -> None:
+    """A task's assignee is an active holder of its kind's ``ASSIGNEE_PERMISSION`` (and a member
+    of its group, when it has one); its group is active (``assignment_errors``)."""
+
+    def named(name: str) -> bool:
+        return name in data and (current is None or getattr(current, name) != data[name])
+
+    fields = ("assignee", "assignment_group")
+    after = {**{name: getattr(current, name, None) for name in fields}, **data}
+    errors = assignment_errors(
+        after=after, named=named, permission=model.ASSIGNEE_PERMISSION,
+        refusal="Only service-desk agents can be assigned tasks.",
+    )  # fmt: skip
+    if errors:
+        raise InvalidInput("The task cannot name these people.", fields=errors)

@@ -146,6 +146,7 @@ def search_vector_sql(problem: str = "p", work: str = "w") -> str:
 class ProblemTask(WorkTask):
     KIND = WorkKind.PROBLEM_TASK
     PARENT = "problem"
+    ASSIGNEE_PERMISSION = "problems.manage"
 
     work_ptr = models.OneToOneField(
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_problem_task"

@@ -31,6 +31,11 @@ class TaskSerializer(PolicySerializer):
             parent=self.context["parent"], model=self.Meta.model, actor=self._user(), data=validated_data
         )
 
+    def update(self, instance, validated_data):
+        return services.task_update(
+            task=instance, actor=self._user(), data=validated_data, expected_version=self._if_match()
+        )
+
 
 class TaskViewSet(
     ActionsViewSetMixin,

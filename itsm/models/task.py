@@ -21,6 +21,8 @@ class WorkTask(Work):
     PARENT: str = ""  # the field naming the record the task belongs to (e.g. "incident")
     # The editable fields a task form offers, in this order, where the policy lets the user write.
     FORM_FIELDS = ("short_description", "description", "priority", "assignment_group", "assignee")
+    # The named permission an assignee must hold (a domain whose desk has its own names one).
+    ASSIGNEE_PERMISSION = "incidents.manage"
 
     class Meta:
         abstract = True
