@@ -15,7 +15,7 @@ from itsm.models import User, UserRole
 from itsm.roles import ALL_ROLES, PERSONAS, forget_roles
 
 MANAGE_ACCOUNTS = "Managing accounts takes the itsm.grant_roles permission."
-SUPERUSER_ONLY = "Only a platform administrator (superuser) makes or unmakes platform administrators."
+SUPERUSER_ONLY = "Only a platform administrator (superuser) makes, changes or unmakes platform administrators."
 
 
 class UnknownRole(ValueError):
@@ -100,9 +100,11 @@ def account_create(*, actor, data: Mapping[str, Any], password: str | None) -> U
 
 @transaction.atomic
 def account_update(*, user: User, actor, data: Mapping[str, Any]) -> User:
-    """Change an account's fields (never its password here); one journal row per change."""
+    """Change an account's fields (never its password here); one journal row per change. Only a
+    superuser changes a superuser's account (deactivates, renames it) or makes one."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    _account_check(actor, makes_superuser=data.get("is_superuser", user.is_superuser) != user.is_superuser)
+    touches_superuser = user.is_superuser or data.get("is_superuser", user.is_superuser) != user.is_superuser
+    _account_check(actor, makes_superuser=touches_superuser)
     changes = []
     for name, value in data.items():
         old = getattr(user, name)

@@ -263,3 +263,17 @@ def test_an_admin_add_form_ignores_an_impossible_id_given_as_its_initial_value(c
     response = client.get("/admin/incidents/incidenttask/add/?incident=99999999999999999999")
     assert response.status_code == 200
     assert "99999999999999999999" not in response.content.decode()
+
+
+def test_only_a_superuser_changes_a_superusers_account(admin_user):
+    from itsm import access
+    from itsm.errors import NotAllowed
+
+    granter = make_user("granter", Role.ITSM_ADMINISTRATOR)
+    with pytest.raises(NotAllowed):
+        access.account_update(user=admin_user, actor=granter, data={"is_active": False})
+    admin_user.refresh_from_db()
+    assert admin_user.is_active
+    other = make_user("other", Role.ITSM_AGENT)
+    access.account_update(user=other, actor=granter, data={"first_name": "Olga"})
+    access.account_update(user=admin_user, actor=admin_user, data={"first_name": "Ada"})
