@@ -31,8 +31,10 @@ def page(client, url) -> str:
 
 @pytest.fixture
 def started():
-    """A start three days ago at 09:00 UTC: the rotation is running."""
-    return (timezone.now() - timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    """A start at 09:00 UTC three whole days before the last 09:00: the rotation is in its fourth
+    day whatever the time of day the test runs (before 09:00 too)."""
+    last_nine = (timezone.now() - timedelta(hours=9)).replace(hour=9, minute=0, second=0, microsecond=0)
+    return last_nine - timedelta(days=3)
 
 
 @pytest.fixture

@@ -46,7 +46,8 @@ def now():
 
 @pytest.fixture
 def schedule(make_schedule, alice, bob, now):
-    start = (now - timedelta(days=3)).replace(hour=9, minute=0, second=0)
+    # 09:00 UTC three whole days before the last 09:00, whatever the time of day the test runs.
+    start = (now - timedelta(hours=9)).replace(hour=9, minute=0, second=0) - timedelta(days=3)
     return make_schedule([alice, bob], name="Tier 1, nights; weekends", start=start)
 
 
