@@ -28,6 +28,7 @@ from itsm import policy
 from itsm.errors import ItsmError, NotAllowed, TransitionNotAllowed
 from itsm.pagination import paginate
 from itsm.templatetags.itsm_ui import state_label
+from itsm.views import panels
 from itsm.views.base import PortalMixin, record_or_404, submit
 from itsm.views.pages import display_name
 
@@ -176,6 +177,7 @@ class IncidentNewView(PortalMixin, View):
             "view": self,
             "form": form,
             "can_create": policy.can(self.request.user, "create", Incident),
+            "panels": panels.render(self.request, "portal:incident-new"),
         }
         return render(self.request, self.template_name, context, status=status)
 

@@ -20,6 +20,7 @@ from incidents.models import Incident
 from incidents.views.desk.base import IncidentTabView
 from itsm import policy
 from itsm.templatetags.itsm_ui import state_label
+from itsm.views import panels
 
 # What the overview lists, in order, of the fields the user may read.
 OVERVIEW_FIELDS = (
@@ -91,6 +92,8 @@ class OverviewView(IncidentTabView):
             "workarounds": workarounds,
             "may_raise_problem": policy.can(user, "create", problem_model),
             "may_read_problems": "related_problems" in readable and policy.can(user, "read", problem_model),
+            "side_panels": panels.render(self.request, "desk:incident:side", incident),
+            "main_panels": panels.render(self.request, "desk:incident:main", incident),
             "rows": field_rows(incident, [name for name in OVERVIEW_FIELDS if name in readable]),
             "edit_form": edit_form,
             "actions": actions,

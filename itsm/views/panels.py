@@ -1,0 +1,74 @@
+"""Panels one domain shows on another domain's pages, without the page's app importing it.
+
+A domain app sits beside the others in its layer and may not import one that imports it (no
+cycles, ``tests/test_layers.py``): incidents cannot import changes or knowledge, yet the incident
+page offers "Raise an emergency change" and suggests articles. So a page names a *slot*, and any
+app registers a ``Panel`` for that slot from its ``AppConfig.ready()``:
+
+    panels.register(Panel(
+        slot="desk:incident:side",
+        name="knowledge",
+        template="knowledge/desk/_incident_panel.html",
+        context=incident_suggestions,   # (request, record) -> dict, or None to show nothing
+    ))
+
+The page puts ``panels.render(request, slot, record)`` in its context and the template writes
+``{% for panel in panels %}{% include panel.template with panel=panel.context %}{% endfor %}``.
+The context function asks the policy itself (a panel about records the user may not read returns
+None) and must cost a fixed few queries, since it runs on every view of the page.
+
+Slots in use:
+
+- ``desk:incident:side`` — the incident page's overview, beside the actions (the record: the
+  incident).
+- ``desk:incident:main`` — the incident page's overview, under the details.
+- ``portal:incident-new`` — the portal's "raise an incident" form, under the form (the record:
+  None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Panel:
+    slot: str
+    name: str
+    template: str
+    context: Callable[..., dict | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Shown:
+    name: str
+    template: str
+    context: dict
+
+
+_PANELS: dict[str, dict[str, Panel]] = {}
+
+
+def register(panel: Panel) -> Panel:
+    _PANELS.setdefault(panel.slot, {})[panel.name] = panel
+    return panel
+
+
+def unregister(slot: str, name: str) -> None:
+    _PANELS.get(slot, {}).pop(name, None)
+
+
+def panels(slot: str) -> list[Panel]:
+    return sorted(_PANELS.get(slot, {}).values(), key=lambda panel: (panel.order, panel.name))
+
+
+def render(request, slot: str, record=None) -> list[Shown]:
+    """The panels of ``slot`` that have something to show this user, in order."""
+    shown = []
+    for panel in panels(slot):
+        context = panel.context(request, record)
+        if context is not None:
+            shown.append(Shown(panel.name, panel.template, context))
+    return shown
