@@ -216,6 +216,7 @@ def test_search_pages_through_the_best_matches_and_the_filters_apply(api, agent,
     client = api.as_user(customer)
     first = client.get(URL, {"search": "printer", "page_size": 5}).json()
     assert first["count"] == 7 and len(first["results"]) == 5 and first["previous"] is None
+    assert first["count_capped"] is False
     second = client.get(first["next"]).json()
     assert len(second["results"]) == 2 and second["next"] is None
     titles = [a["title"] for a in first["results"] + second["results"]]
