@@ -1,8 +1,12 @@
 """Knowledge services: who writes and edits what, optimistic locking, feedback counts, promoting
 an incident's resolution, linking articles to incidents; every write journaled."""
 
-import pytest
+import threading
 
+import pytest
+from django.db import close_old_connections, connection, connections
+
+from conftest import make_user
 from incidents import workflows as incident_workflows
 from itsm.audit import entries_for
 from itsm.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -204,3 +208,69 @@ def test_retired_article_can_still_be_unlinked(customer, agent, manager, l1):
     workflows.article_retire(article=article, actor=manager)
     services.article_unlink_incident(article=article, incident=incident, actor=agent)
     assert not incident.knowledge_articles.exists()
+
+
+# --- Concurrency (PostgreSQL: SQLite serialises every writer anyway) ---------------------------
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent votes need PostgreSQL row locks"
+)
+
+
+@pytest.mark.postgres
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_counts_stay_exact_when_readers_vote_at_once(agent, manager, organisation):
+    article = published_article(by=agent, publisher=manager)
+    readers = [make_user(f"reader{n}", "platform_selfservice", organisation=organisation) for n in range(8)]
+    start = threading.Barrier(len(readers))
+    errors: list[BaseException] = []
+
+    def vote(reader, n):
+        close_old_connections()
+        try:
+            start.wait(timeout=30)
+            for helpful in (True, False, n % 2 == 0):
+                services.article_feedback(article=article, actor=reader, helpful=helpful)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=vote, args=(reader, n)) for n, reader in enumerate(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    article.refresh_from_db()
+    assert (article.helpful_count, article.not_helpful_count) == (4, 4)
+    assert ArticleFeedback.objects.filter(article=article).count() == 8
+
+
+@pytest.mark.postgres
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_starting_a_revision_at_once_make_one(agent, lead, manager):
+    live = published_article(by=agent, publisher=manager)
+    start = threading.Barrier(2)
+    outcomes: list = []
+
+    def revise(editor):
+        close_old_connections()
+        try:
+            start.wait(timeout=30)
+            outcomes.append(workflows.article_revise(article=live, actor=editor).pk)
+        except InvalidInput as exc:
+            outcomes.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=revise, args=(editor,)) for editor in (agent, lead)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sum(isinstance(o, int) for o in outcomes) == 1
+    assert sum(isinstance(o, InvalidInput) for o in outcomes) == 1
+    assert Article.objects.filter(revision_of=live).count() == 1
