@@ -58,6 +58,9 @@ INCIDENT_HIDDEN = frozenset(
 CI_INTERNALS = frozenset({"hosts"})
 # The workarounds of the incident's problems: part of "related problems", hidden with them.
 PROBLEM_INTERNALS = frozenset({"workarounds"})
+# The knowledge articles agents linked to the incident as its answer (``knowledge`` links them):
+# the desk's working, like related problems; drafts among them would name unpublished articles.
+KNOWLEDGE_INTERNALS = frozenset({"knowledge_articles"})
 
 register(
     RecordRules(
@@ -72,7 +75,8 @@ register(
                 scope=OWN,
                 via=("requester", "requested_for"),
                 grant="follow_incident",
-                hidden=INCIDENT_HIDDEN | CI_INTERNALS | PROBLEM_INTERNALS | SLA_INTERNALS | ESCALATION_INTERNALS,
+                hidden=INCIDENT_HIDDEN | CI_INTERNALS | PROBLEM_INTERNALS | KNOWLEDGE_INTERNALS | SLA_INTERNALS
+                | ESCALATION_INTERNALS,
             ),
         ),
         update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),

@@ -104,6 +104,12 @@ def lock(obj):
         raise NotFound() from None
 
 
+def is_versioned(obj) -> bool:
+    """Whether saves of ``obj`` bump its ``version`` (optimistic locking): Work records and any
+    record with a ``version`` column of its own (knowledge articles)."""
+    return isinstance(obj, Work) or any(f.name == "version" for f in obj._meta.concrete_fields)
+
+
 def apply_changes(
     obj,
     actor,
@@ -117,7 +123,7 @@ def apply_changes(
 ) -> list[tuple[str, Any, Any]]:
     """Write ``changes`` to the locked ``obj``: compare, set, ``validate`` (before anything is
     saved), save what differs (plus ``extra_fields`` the caller set itself), bump a Work record's
-    version (``bump``: always, never, or only when one of the named fields changed), set
+    version (``is_versioned``; ``bump``: always, never, or only when one of the named fields changed), set
     many-to-many fields, and journal each change except ``quiet`` ones (timer bookkeeping;
     ``journal=False``: the caller journals). Returns the changes as (field, old, new); nothing is written when none differs.
     The one way services write plain fields of a record they hold locked."""
@@ -140,7 +146,7 @@ def apply_changes(
     fields = [name for name, _, _ in changed if name in plain] + extra
     if isinstance(bump, frozenset):
         bump = any(name in bump for name, _, _ in changed)
-    versioned = bump and isinstance(obj, Work)
+    versioned = bump and is_versioned(obj)
     if versioned:
         obj.version = F("version") + 1
         fields.append("version")

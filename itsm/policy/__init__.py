@@ -89,13 +89,16 @@ def readable(user, model, queryset: models.QuerySet | None = None) -> models.Que
     for read in rules_for(model).read:
         if read.role not in roles:
             continue
-        if read.scope == ALL:
+        if read.scope == ALL and not read.where:
             return qs
         own = Q()
-        for via in read.via:
-            own |= Q(**{f"{via}_id": user.pk})
-        if read.grant:
-            own |= Q(_grant_exists(user, model, read.grant))
+        if read.scope != ALL:
+            for via in read.via:
+                own |= Q(**{f"{via}_id": user.pk})
+            if read.grant:
+                own |= Q(_grant_exists(user, model, read.grant))
+        for name, values in read.where:
+            own &= Q(**{f"{name}__in": sorted(values)})
         condition = own if condition is None else condition | own
     if condition is None:
         return qs.none()
@@ -128,7 +131,7 @@ def is_readable(user, obj) -> bool:
         return False
     roles = effective_roles(user)
     for read in rules_for(obj).read:
-        if read.role not in roles:
+        if read.role not in roles or not read.matches(obj):
             continue
         if read.scope == ALL or _is_own_via(user, obj, read.via):
             return True

@@ -9,7 +9,9 @@ How to read a record's rules:
 * ``create``: roles that may create it.
 * ``read``: who reads which rows. ``ALL`` reads every row; ``OWN`` reads rows where the user is
   one of the ``via`` people, or holds the ``grant`` (a django-guardian object permission) on the
-  row. A reader's ``hidden`` fields are never shown to it — unless another of its roles reads the
+  row. ``where`` narrows either to rows whose fields hold one of the given values (e.g. published
+  articles for everyone: ``where=(("state", {"published"}), ("audience", {"everyone"}))``). A
+  reader's ``hidden`` fields are never shown to it — unless another of its roles reads the
   record with nothing hidden.
 * ``update``: who updates, in which states, which fields. Only readers update. ``fields=None``
   means every editable field the user may read; otherwise only the listed fields, each while the
@@ -45,6 +47,12 @@ class Read:
     via: tuple[str, ...] = ()
     grant: str | None = None
     hidden: frozenset[str] = frozenset()
+    # (field, values) pairs a readable row must match, all of them: plain column conditions, so
+    # ``readable`` stays one query.
+    where: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def matches(self, obj) -> bool:
+        return all(getattr(obj, name) in values for name, values in self.where)
 
 
 @dataclass(frozen=True)

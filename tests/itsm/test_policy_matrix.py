@@ -307,7 +307,7 @@ INCIDENT_HIDDEN_FOR_SELF_SERVICE = [
 ]
 # Beyond SPEC §4's list, stated here as the rules state it (incidents/rules.py CI_INTERNALS):
 # the hosts an incident is about are configuration-item data, like related_configuration_items.
-INCIDENT_HIDDEN_BEYOND_SPEC = ["hosts"]
+INCIDENT_HIDDEN_BEYOND_SPEC = ["hosts", "knowledge_articles"]
 REQUEST_HIDDEN_FOR_SELF_SERVICE = [
     "sla_status",
     "work_journal",
