@@ -1,0 +1,140 @@
+"""Knowledge search and suggestions (``knowledge.selectors``): only published articles the reader
+may read — never drafts, articles in review, revisions or retired ones; a customer never finds an
+agents-only article. PostgreSQL adds stemming, weighted ranking (title above body) and
+``ts_headline`` snippets; SQLite is a plain fallback."""
+
+import re
+
+import pytest
+from django.db import connection
+
+from knowledge import selectors, workflows
+from knowledge.models import ArticleState, Audience
+from tests.incidents.factories import make_incident
+from tests.knowledge.factories import make_article, published_article, revised_article
+
+pytestmark = pytest.mark.django_db
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL full text (run with DATABASE_URL=postgres://…)"
+)
+S = ArticleState
+
+
+def found(hits):
+    return [hit.article.title for hit in hits]
+
+
+@pytest.fixture
+def library(agent, manager):
+    """One article in each state about printers, and one agents-only."""
+    return {
+        "published": published_article(by=agent, publisher=manager, title="Printer offline"),
+        "agents": published_article(
+            by=agent, publisher=manager, title="Printer driver rollout", audience=Audience.AGENTS
+        ),
+        "draft": make_article(by=agent, title="Printer draft"),
+        "in_review": make_article(by=agent, title="Printer in review", state=S.IN_REVIEW),
+        "retired": make_article(by=agent, publisher=manager, title="Printer retired", state=S.RETIRED),
+    }
+
+
+def test_a_customer_finds_only_published_articles_for_everyone(library, customer):
+    assert found(selectors.search(customer, "printer")) == ["Printer offline"]
+    assert found(selectors.suggest(customer, "my printer is offline")) == ["Printer offline"]
+
+
+def test_an_agent_finds_published_articles_for_everyone_and_agents(library, l1):
+    assert sorted(found(selectors.search(l1, "printer"))) == ["Printer driver rollout", "Printer offline"]
+    assert sorted(found(selectors.suggest(l1, "printer"))) == ["Printer driver rollout", "Printer offline"]
+
+
+def test_editors_and_managers_find_no_draft_in_review_or_retired_article(library, agent, manager):
+    for user in (agent, manager):
+        assert sorted(found(selectors.search(user, "printer"))) == ["Printer driver rollout", "Printer offline"]
+        assert sorted(found(selectors.suggest(user, "printer"))) == ["Printer driver rollout", "Printer offline"]
+
+
+def test_a_revision_in_progress_is_not_found_but_its_live_article_is(agent, manager, customer):
+    live = published_article(by=agent, publisher=manager, title="Printer offline")
+    revised_article(live=live, by=agent, state=S.IN_REVIEW, title="Printer offline (new steps)", body="Toner")
+    assert found(selectors.search(customer, "printer")) == ["Printer offline"]
+    assert found(selectors.search(agent, "toner")) == []
+
+
+def test_search_needs_every_word_and_suggest_any(agent, manager, customer):
+    published_article(by=agent, publisher=manager, title="Printer offline", body="Check the cable.")
+    published_article(by=agent, publisher=manager, title="VPN drops", body="Check the cable.")
+    assert found(selectors.search(customer, "printer cable")) == ["Printer offline"]
+    assert sorted(found(selectors.suggest(customer, "printer cable"))) == ["Printer offline", "VPN drops"]
+
+
+def test_suggest_ranks_the_article_holding_more_words_first_from_a_long_description(agent, manager, customer):
+    published_article(by=agent, publisher=manager, title="Outlook crashes", body="Start Outlook in safe mode.")
+    published_article(
+        by=agent, publisher=manager, title="Outlook crashes when opening attachments",
+        body="Disable the attachment preview add-in, then open the attachment again.",
+    )  # fmt: skip
+    text = (
+        "Hello, since this morning Outlook crashes every time I try opening attachments from our "
+        "supplier. I already restarted the laptop twice. Thanks for your help!"
+    )
+    assert found(selectors.suggest(customer, text))[0] == "Outlook crashes when opening attachments"
+
+
+def test_suggestions_for_an_incident_read_its_short_description_description_and_category(
+    agent, manager, customer
+):
+    published_article(by=agent, publisher=manager, title="Printer offline", category="Hardware")
+    incident = make_incident(requester=customer, short_description="Printer offline on floor 3")
+    assert found(selectors.suggestions_for_incident(customer, incident)) == ["Printer offline"]
+
+
+def test_stop_words_alone_suggest_nothing(library, customer):
+    assert selectors.suggest(customer, "the and it is not working, please help") == []
+    assert selectors.suggest(customer, "") == []
+
+
+def test_snippets_are_escaped_and_mark_the_matches(agent, manager, customer):
+    published_article(
+        by=agent, publisher=manager, title="Script errors", body="A <script>alert(1)</script> printer tag."
+    )
+    [hit] = selectors.search(customer, "printer")
+    assert "<script" not in hit.snippet
+    assert re.sub(r"</?mark>", "", hit.snippet).count("<") == 0  # only the marks are HTML
+    assert "<mark>printer</mark>" in hit.snippet.lower()
+
+
+def test_without_words_search_lists_published_articles_newest_first(agent, manager, customer):
+    older = published_article(by=agent, publisher=manager, title="Older")
+    newer = published_article(by=agent, publisher=manager, title="Newer")
+    workflows.article_retire(article=older, actor=manager)
+    assert found(selectors.search(customer, "")) == [newer.title]
+
+
+@postgres_only
+def test_postgres_search_is_stemmed(agent, manager, customer):
+    published_article(by=agent, publisher=manager, title="Printer offline")
+    assert found(selectors.search(customer, "printers")) == ["Printer offline"]
+    assert found(selectors.suggest(customer, "two printers went offline")) == ["Printer offline"]
+
+
+@postgres_only
+def test_postgres_ranks_a_title_match_above_a_body_match(agent, manager, customer):
+    published_article(by=agent, publisher=manager, title="Cable checks", body="When the printer is offline…")
+    published_article(by=agent, publisher=manager, title="Printer offline", body="Check the cable.")
+    assert found(selectors.search(customer, "printer")) == ["Printer offline", "Cable checks"]
+
+
+@postgres_only
+def test_postgres_search_takes_phrases_and_exclusions(agent, manager, customer):
+    published_article(by=agent, publisher=manager, title="Printer offline", body="Paper jam in tray two.")
+    published_article(by=agent, publisher=manager, title="Printer toner", body="Toner low warning.")
+    assert found(selectors.search(customer, "printer -toner")) == ["Printer offline"]
+    assert found(selectors.search(customer, '"paper jam"')) == ["Printer offline"]
+
+
+@postgres_only
+def test_postgres_search_sees_a_revision_once_published(agent, manager, customer):
+    live = published_article(by=agent, publisher=manager, title="Printer offline", body="Old")
+    revised_article(live=live, by=agent, publisher=manager, body="Replace the fuser unit.")
+    assert found(selectors.search(customer, "fuser")) == ["Printer offline"]
