@@ -9,6 +9,7 @@ from escalation.api import EscalationPolicyViewSet
 from incidents.api.events import EventViewSet
 from incidents.api.views import IncidentTaskViewSet, IncidentViewSet
 from itsm.api import views
+from knowledge.api.views import ArticleViewSet, promote_to_knowledge
 from notifications.api import NotificationViewSet
 from oncall.api.views import ScheduleViewSet
 from problems.api.known_errors import KnownErrorViewSet, match_known_errors
@@ -36,10 +37,12 @@ router.register("problem-tasks", ProblemTaskViewSet, basename="problem-task")
 router.register("oncall-schedules", ScheduleViewSet, basename="oncall-schedule")
 router.register("me", views.MeViewSet, basename="me")
 router.register("known-errors", KnownErrorViewSet, basename="known-error")
+router.register("articles", ArticleViewSet, basename="article")
 
 urlpatterns = [
     path("v1/sla-compliance/", ComplianceView.as_view(), name="sla-compliance"),
     path("v1/incidents/<int:pk>/match-known-errors/", match_known_errors, name="match-known-errors"),
+    path("v1/incidents/<int:pk>/promote-to-knowledge/", promote_to_knowledge, name="promote-to-knowledge"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script for the CSP.

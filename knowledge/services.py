@@ -110,11 +110,11 @@ def article_feedback(*, article: Article, actor, helpful, comment: str = "") -> 
             feedback.save(update_fields=["helpful", "comment", "updated_at"])
             audit.log_changes(feedback, actor, changes)
     counts = ArticleFeedback.objects.filter(article=article).aggregate(
-        helpful=Count("pk", filter=Q(helpful=True)), not_helpful=Count("pk", filter=Q(helpful=False))
+        yes=Count("pk", filter=Q(helpful=True)), no=Count("pk", filter=Q(helpful=False))
     )
     # Counters only: not an edit of the article (no new version, no "updated" time).
     Article.objects.filter(pk=article.pk).update(
-        helpful_count=counts["helpful"], not_helpful_count=counts["not_helpful"]
+        helpful_count=counts["yes"], not_helpful_count=counts["no"]
     )
     return feedback
 
@@ -136,8 +136,8 @@ def article_from_incident(*, incident, actor) -> Article:
     if incident.state not in PROMOTABLE:
         raise InvalidInput(
             f"Only a resolved or closed incident's resolution can become an article; {incident.number} "
-            f"is {incident.get_state_display().lower()}.",
-            fields={"state": ["Resolve the incident first."]},
+            f"is {incident.state.replace('_', ' ')}.",
+            fields={"state": [f"The incident is {incident.state}: resolve it first."]},
         )
     sections = []
     if incident.description.strip():
