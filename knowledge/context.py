@@ -1,5 +1,5 @@
-"""The navigation's links to the knowledge base, as a template context processor: the desk's
-article list for desk users who may read articles, the portal's knowledge search for everyone
+"""The navigation's link to the knowledge base, as a template context processor: the desk's
+article list for desk users who may read articles, the portal's knowledge search for the others
 who may read any article (customers read published articles for everyone)."""
 
 from itsm import policy
@@ -11,7 +11,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_knowledge_desk": False, "nav_knowledge_portal": False}
     may_read = policy.can(user, "read", Article)
-    return {
-        "nav_knowledge_desk": may_read and policy.has_permission(user, "desk.access"),
-        "nav_knowledge_portal": may_read,
-    }
+    desk = may_read and policy.has_permission(user, "desk.access")
+    # One "Knowledge" link: desk users get the desk's list (whose articles link to the portal's
+    # page, "as readers see it"); everyone else the portal's search.
+    return {"nav_knowledge_desk": desk, "nav_knowledge_portal": may_read and not desk}

@@ -36,7 +36,12 @@ FACTS = (
     "state", "audience", "category", "keywords", "owner", "author", "created_at", "updated_at",
     "submitted_at", "published_at", "published_by", "published_version", "retired_at",
 )  # fmt: skip
-FACT_LABELS = {"published_version": "Published version", "submitted_at": "Submitted"}
+FACT_LABELS = {
+    "published_version": "Published version", "submitted_at": "Submitted", "created_at": "Created",
+    "updated_at": "Updated", "published_at": "Published", "retired_at": "Retired",
+}  # fmt: skip
+# Facts left out while they have not happened yet.
+LIFECYCLE = frozenset({"submitted_at", "published_at", "published_by", "published_version", "retired_at"})
 COMMENTS_SHOWN = 20
 
 
@@ -57,9 +62,9 @@ class KnowledgeDeskView(DeskMixin, View):
     """A desk knowledge page: only for desk users who may read articles (others get 404)."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and policy.has_permission(request.user, "desk.access"):
-            if not may_read_articles(request.user):
-                raise Http404("No such page.")
+        user = request.user
+        if user.is_authenticated and policy.has_permission(user, "desk.access") and not may_read_articles(user):
+            raise Http404("No such page.")
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -108,6 +113,8 @@ def fact_rows(article: Article, readable) -> list[dict]:
         kind = "datetime" if field.get_internal_type() == "DateTimeField" else "text"
         if name == "published_version" and not value:
             value = None
+        if value is None and name in LIFECYCLE:
+            continue  # not happened yet: nothing to say
         elif getattr(field, "choices", None):
             value = getattr(article, f"get_{name}_display")()
         elif field.is_relation and value is not None:

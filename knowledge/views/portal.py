@@ -19,7 +19,7 @@ from itsm.pagination import paginate
 from itsm.views.base import PortalMixin, record_or_404, submit
 from knowledge import selectors
 from knowledge.actions import ACTIONS
-from knowledge.forms import FeedbackForm
+from knowledge.forms_portal import ReaderFeedbackForm
 from knowledge.models import Article, ArticleFeedback, ArticleState
 
 PAGE_SIZE = 10
@@ -64,7 +64,7 @@ def article_page(request, article: Article, *, status: int = 200, feedback_form=
         vote = policy.readable(user, ArticleFeedback).filter(article=article, user=user).only("helpful").first()
     if feedback_form is None and may_vote:
         initial = {"helpful": "true" if vote.helpful else "false"} if vote is not None else None
-        feedback_form = FeedbackForm(initial=initial, prefix="feedback", user=user, record=article)
+        feedback_form = ReaderFeedbackForm(initial=initial, prefix="feedback", user=user, record=article)
     context = {
         "view": {"door": "portal"},
         "article": article,
@@ -89,7 +89,7 @@ class KnowledgeFeedbackView(PortalMixin, View):
     def post(self, request, pk):
         user = request.user
         article = published_or_404(user, pk)
-        form = FeedbackForm(request.POST, prefix="feedback", user=user, record=article)
+        form = ReaderFeedbackForm(request.POST, prefix="feedback", user=user, record=article)
 
         def vote(data) -> str:
             again = ArticleFeedback.objects.filter(article=article, user=user).exists()

@@ -100,7 +100,7 @@ def test_editor_writes_manager_publishes_customer_finds_it_while_typing_and_find
     page.locator("input[name=short_description]").press_sequentially("My printer is offline", delay=40)
     suggestion = page.locator(".kb-suggestions a", has_text="Printer shows offline")
     suggestion.wait_for()
-    assert "These articles may help" in page.inner_text(".kb-suggest-status")
+    assert "One article matches what you typed" in page.inner_text(".kb-suggest-status")
     shot(page, "4-raise-form-suggestion")
 
     # … reads it and marks it helpful, instead of raising the incident.

@@ -43,7 +43,7 @@
     panel.classList.toggle("kb-suggest-empty", articles.length === 0);
     if (status) {
       status.textContent = articles.length
-        ? "These articles may help: " + articles.length + " found."
+        ? (articles.length === 1 ? "One article matches what you typed:" : articles.length + " articles match what you typed:")
         : "No articles match yet. Keep describing the problem, or raise it below.";
     }
   }
