@@ -410,5 +410,9 @@ class ArticleDiffView(KnowledgeDeskView):
                 status = 400
         else:
             status = 400
-        context = {"view": {"door": "desk"}, "article": article, "form": form, "diff": diff}
+        restorable = []
+        if diff is not None and "restore" in {entry.name for entry in ACTIONS.available(user, article)}:
+            chosen = (form.cleaned_data["from_"], form.cleaned_data["to"])
+            restorable = sorted({n for n in chosen if n != article.published_version})
+        context = {"view": {"door": "desk"}, "article": article, "form": form, "diff": diff, "restorable": restorable}
         return render(request, "knowledge/desk/diff.html", context, status=status)

@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 
 from conftest import make_user
+from incidents import workflows as incident_workflows
 from incidents.models import Incident
 from itsm.models import Organisation
 from itsm.roles import PERSONAS, Persona
 from knowledge.models import Article, ArticleFeedback
 from tests.browser.support import sign_in
+from tests.incidents.factories import make_incident
+from tests.knowledge.factories import published_article, revised_article
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,7 +51,15 @@ def shot(page, name: str) -> None:
     page.set_viewport_size(WIDE)
 
 
+def watch_csp(page) -> list[str]:
+    """Every Content-Security-Policy refusal the browser reports (none is allowed)."""
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    return refused
+
+
 def test_editor_writes_manager_publishes_customer_finds_it_while_typing_and_finds_it_helpful(page):
+    refused = watch_csp(page)
     org = Organisation.objects.create(name="Acme")
     make_user("alex", *PERSONAS[Persona.L2_AGENT])  # a knowledge editor
     make_user("morgan", *PERSONAS[Persona.IT_SERVICE_MANAGER])  # a knowledge manager
@@ -119,3 +130,54 @@ def test_editor_writes_manager_publishes_customer_finds_it_while_typing_and_find
     assert article.helpful_count == 1 and article.not_helpful_count == 0
     assert ArticleFeedback.objects.get().user == customer
     assert not Incident.objects.exists()  # solved without raising it
+
+    # The knowledge search finds it too, with the words highlighted.
+    page.goto("/portal/knowledge/?q=printers+offline")
+    assert page.locator(".kb-results mark").count() >= 1
+    shot(page, "6-portal-search")
+    assert refused == []
+
+
+def test_agent_links_a_suggested_article_to_an_incident_and_promotes_a_resolution_with_history(page):
+    refused = watch_csp(page)
+    org = Organisation.objects.create(name="Acme")
+    agent = make_user("alex", *PERSONAS[Persona.L2_AGENT])
+    manager = make_user("morgan", *PERSONAS[Persona.IT_SERVICE_MANAGER])
+    customer = make_user("casey", *PERSONAS[Persona.EVERYONE], organisation=org)
+    live = published_article(
+        by=agent, publisher=manager, title="VPN disconnects every few minutes", category="Network",
+        summary="Raise the idle timeout on the VPN client.", body="1. Open the VPN client\n2. Set *Idle timeout* to 30",
+    )  # fmt: skip
+    revised_article(live=live, by=agent, publisher=manager, body="1. Open the VPN client\n2. Set *Idle timeout* to 60\n3. Reconnect")
+    incident = make_incident(requester=customer, short_description="VPN disconnects", description="It drops every 5 minutes")
+    page.set_viewport_size(WIDE)
+
+    # The agent sees the article suggested on the incident page and links it as the answer.
+    sign_in(page, "alex")
+    page.wait_for_url("**/desk/")
+    page.goto(f"/desk/incidents/{incident.pk}/")
+    page.locator(".kb-suggested li", has_text=live.title).locator("button").click()
+    page.wait_for_load_state()
+    assert f"{live.number} is linked to {incident.number} as its answer." in said(page)
+    assert page.locator("#knowledge", has_text="Linked articles").is_visible()
+    shot(page, "7-incident-panel-linked")
+
+    # Resolved, its resolution is promoted to a new draft, opened in the editor.
+    incident_workflows.incident_start(incident=incident, actor=agent)
+    incident_workflows.incident_resolve(
+        incident=incident, actor=agent, resolution_code="resolved", resolution_notes="Raised the idle timeout to 60."
+    )
+    page.goto(f"/desk/incidents/{incident.pk}/")
+    page.click("text=Promote to knowledge")
+    page.wait_for_url("**/desk/knowledge/*/edit/")
+    assert page.input_value("input[name=title]") == "VPN disconnects"
+    assert "Raised the idle timeout to 60." in page.inner_text("#article-preview")
+
+    # The article's history compares its two publications.
+    page.goto(f"/desk/knowledge/{live.pk}/history/")
+    shot(page, "8-history")
+    page.click(".kb-diff-pick button[type=submit]")
+    page.wait_for_url("**/diff/?from=1&to=2")
+    assert page.locator(".kb-diff .kb-add").count() >= 2
+    shot(page, "9-diff")
+    assert refused == []

@@ -436,3 +436,10 @@ def test_workflows_stay_the_only_writer_of_state_through_the_desk(client, manage
     article.refresh_from_db()
     assert article.state == S.IN_REVIEW and article.title == "Password reset"
     workflows.article_publish(article=article, actor=manager)
+
+
+def test_the_diff_page_offers_to_restore_the_older_version_as_a_draft(client, editor, l1, twice_published):
+    client.force_login(editor)
+    response = client.get(url("article-diff", twice_published), {"from": 1, "to": 2})
+    assert response.context["restorable"] == [1]  # version 2 is the live one
+    assert "Restore version 1 as a draft" in html_of(response)

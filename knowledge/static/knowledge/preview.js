@@ -32,7 +32,9 @@
       target.innerHTML = html;
       if (status) { status.textContent = "Preview up to date."; }
     }).catch(function () {
-      if (asked === latest && status) { status.textContent = "The preview could not be updated; use the Preview button."; }
+      if (asked !== latest) { return; }
+      form.classList.remove("live-preview");  /* bring the Preview button back */
+      if (status) { status.textContent = "The preview could not be updated; use the Preview button."; }
     });
   }
 
