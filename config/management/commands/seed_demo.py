@@ -14,8 +14,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from catalog.models import Request, RequestTask
-from config.management.demo_knowledge import seed_knowledge
 from changes.models import Change, ChangeTask
+from config.management.demo_knowledge import seed_knowledge
 from escalation import services as escalation
 from escalation.models import EscalationPolicy, EscalationStage
 from incidents.models import Incident, IncidentTask
