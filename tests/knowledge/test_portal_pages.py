@@ -215,3 +215,12 @@ def test_the_comment_of_a_vote_is_not_shown_back_on_the_portal(portal, customer,
     article = library["published"]
     portal.post(feedback_url(article), {"feedback-helpful": "false", "feedback-comment": "Secret remark"})
     assert "Secret remark" not in html_of(portal.get(article_url(article)))
+
+
+def test_snippets_drop_markdown_marks_but_keep_escaped_text_and_highlights():
+    from knowledge.templatetags.knowledge_ui import snippet
+
+    raw = "## Steps The <mark>printer</mark> shows **<mark>offline</mark>** &#x27;`code`&#x27; &lt;b&gt; snake_case"
+    assert snippet(raw) == (
+        "Steps The <mark>printer</mark> shows <mark>offline</mark> &#x27;code&#x27; &lt;b&gt; snake_case"
+    )
