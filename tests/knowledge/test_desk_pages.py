@@ -443,3 +443,15 @@ def test_the_diff_page_offers_to_restore_the_older_version_as_a_draft(client, ed
     response = client.get(url("article-diff", twice_published), {"from": 1, "to": 2})
     assert response.context["restorable"] == [1]  # version 2 is the live one
     assert "Restore version 1 as a draft" in html_of(response)
+
+
+def test_publishing_a_revision_lands_on_the_live_article_with_the_new_content(client, editor, manager):
+    live = published_article(by=editor, publisher=manager, body="Old steps")
+    revision = revised_article(live=live, by=editor, state=S.IN_REVIEW, body="New steps")
+    client.force_login(manager)
+    response = client.post(url("article-action", revision, "publish"))
+    assert response.status_code == 302 and response.url == url("article-detail", live)
+    live.refresh_from_db()
+    assert live.body == "New steps" and live.published_version == 2
+    assert not Article.objects.filter(pk=revision.pk).exists()
+    assert "New steps" in html_of(client.get(response.url))
