@@ -1,7 +1,7 @@
 """The API's URLs (mounted under /api/): every app's viewsets on one router, the schema and its
 docs. Apps expose viewsets; only this module knows them all."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -42,7 +42,10 @@ router.register("articles", ArticleViewSet, basename="article")
 urlpatterns = [
     path("v1/sla-compliance/", ComplianceView.as_view(), name="sla-compliance"),
     path("v1/incidents/<int:pk>/match-known-errors/", match_known_errors, name="match-known-errors"),
-    path("v1/incidents/<int:pk>/promote-to-knowledge/", promote_to_knowledge, name="promote-to-knowledge"),
+    # Any integer (a negative one too) reaches the view, which answers a JSON 404 for no such incident.
+    re_path(
+        r"^v1/incidents/(?P<pk>-?[0-9]+)/promote-to-knowledge/$", promote_to_knowledge, name="promote-to-knowledge"
+    ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script for the CSP.

@@ -11,7 +11,7 @@ machine's states.
   the incidents it came from or answers.
 * Feedback: whoever reads a published article gives it (one vote each, a second updates it);
   the votes' comments are read by knowledge editors only — a reader reads its own vote, without
-  the comment.
+  the comment. Votes are written by the feedback service only.
 * Versions (the published history) are read by knowledge editors.
 * Agents who manage incidents link a published article to an incident they read as its answer
   (``link_incident``; unlinking is the same permission, in any state).
@@ -68,7 +68,7 @@ register(
             "retire": (Act(PUBLISH, states=sources(TRANSITIONS, "retire")),),
             "revise": (Act(EDIT, states=REVISING),),
             "restore": (Act(EDIT, states=REVISING),),
-            "feedback": (Act(SS, states=PUBLISHED),),
+            "feedback": (Act(SS, states=PUBLISHED), Act(EDITOR, states=PUBLISHED)),
             "link_incident": (Act("incidents.manage"),),
         },
     ),
@@ -81,13 +81,14 @@ register(
         update=(),
         delete=frozenset(),
     ),
+    # Votes are written only by the feedback service (which keeps the article's counts exact).
     RecordRules(
         label="knowledge.articlefeedback",
         states=(),
         initial_state="",
-        create=frozenset({SS}),
+        create=frozenset(),
         read=(Read(EDITOR), Read(SS, scope=OWN, via=("user",), hidden=frozenset({"comment"}))),
         update=(),
-        delete=frozenset({KNOWLEDGE_MANAGER}),
+        delete=frozenset(),
     ),
 )

@@ -146,12 +146,13 @@ class ArticleViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
 
     @extend_schema(responses=s.ArticleVersionSerializer)
     @action(
-        detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]{1,9})", pagination_class=None,
+        detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)", pagination_class=None,
         filter_backends=[],
     )  # fmt: skip
     def version(self, request, pk=None, number=None):
         """One published version, with its content."""
-        found = self._versions(self.get_object()).filter(number=int(number)).first()
+        versions = self._versions(self.get_object())
+        found = versions.filter(number=int(number)).first() if len(number) < 10 else None
         if found is None:
             raise Http404
         return Response(s.ArticleVersionSerializer(found).data)
@@ -212,7 +213,11 @@ class PromoteToKnowledgeView(APIView):
     permission_classes = [IsAuthenticated]
     schema = PolicyAutoSchema()
 
-    @extend_schema(request=None, responses={201: s.ArticleSerializer})
+    @extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The incident.")],
+        request=None,
+        responses={201: s.ArticleSerializer},
+    )
     def post(self, request, pk):
         incident = record_or_404(request.user, Incident, pk)
         article = services.article_from_incident(incident=incident, actor=request.user)

@@ -120,3 +120,33 @@ def test_problem_search_column_is_filled_as_a_save_would_fill_it(seeded):
 
     for problem in Problem.objects.all():
         assert problem.search_text == problem.search_document()
+
+
+# --- knowledge (issue 16) ----------------------------------------------------------------------
+
+
+def test_it_makes_articles_in_every_state_with_versions_votes_and_links(seeded, customer):
+    from knowledge import selectors
+    from knowledge.markdown import render
+    from knowledge.models import Article, ArticleFeedback, ArticleVersion
+
+    articles = Article.objects.all()
+    assert articles.count() == 75  # 5 % of the incidents by default
+    assert {"draft", "published"} <= set(articles.values_list("state", flat=True))
+    assert set(articles.values_list("audience", flat=True)) == {"everyone", "agents"}
+    assert Article.objects.filter(number="KB0000075").exists()
+    for article in articles[:20]:
+        assert article.body_html == render(article.body)  # what a save would have rendered
+        assert ArticleVersion.objects.filter(article=article).count() == article.published_version
+    for article in articles.filter(state="published"):
+        votes = ArticleFeedback.objects.filter(article=article)
+        assert article.helpful_count == votes.filter(helpful=True).count()
+        assert article.not_helpful_count == votes.filter(helpful=False).count()
+    assert selectors.search(customer, "restart")  # found through the product's own search
+
+
+def test_articles_can_be_asked_for_by_number():
+    call_command("seed_bulk", incidents=0, articles=30, stdout=StringIO(), **SMALL)
+    from knowledge.models import Article
+
+    assert Article.objects.count() == 30

@@ -208,6 +208,12 @@ ENTRIES: dict[str, Entry] = {
         invalid_add={"name": "Mars", "time_zone": "Mars/Olympus", "always_open": "on"},
         invalid_change={"time_zone": "Mars/Olympus"},
     ),
+    "knowledge.article": Entry(
+        add={"title": "Reset a password", "body": "Open *Settings*."},
+        change={"summary": "For the self-service portal"},
+        invalid_add={"title": ""},
+        invalid_change={"title": ""},
+    ),
     "escalation.escalationpolicy": Entry(
         add={"name": "Night shift"},
         change={"description": "After hours"},
@@ -217,7 +223,10 @@ ENTRIES: dict[str, Entry] = {
 }
 
 # Written only by their services and sweeps: no add form, no saving change form.
-READ_ONLY = {"itsm.work", "itsm.auditentry", "sla.slaclock", "notifications.notification"}
+READ_ONLY = {
+    "itsm.work", "itsm.auditentry", "sla.slaclock", "notifications.notification", "knowledge.articleversion",
+    "knowledge.articlefeedback",
+}  # fmt: skip
 
 # Not ITSM records (framework and task-queue bookkeeping): no journal, no domain service.
 NOT_OURS = {

@@ -27,6 +27,8 @@ from incidents.models import Incident, IncidentTask
 from itsm import policy
 from itsm.actions import TASK_ACTIONS
 from itsm.models import Organisation, Work
+from itsm.roles import effective_roles
+from knowledge.models import Article, ArticleFeedback, ArticleVersion
 from problems import services as problem_services
 from problems import workflows as problem_workflows
 from problems.actions import ACTIONS as PROBLEM_ACTIONS
@@ -1184,3 +1186,135 @@ def test_desk_user_without_itsm_agent_finds_no_problem_page_nor_action(actor, st
             assert client.post(url).status_code == status, action
         problem.refresh_from_db()
         assert problem.state == "new"
+
+
+# =============================================================================================
+# 7. Knowledge articles (SPEC §3 knowledge roles, §5 Knowledge; issue 16)
+# =============================================================================================
+
+
+ARTICLE_STATES = ("draft", "in_review", "published", "retired")
+AUDIENCES = ("everyone", "agents")
+KNOWLEDGE_WRITERS = frozenset({"knowledge_editor", "knowledge_manager", SUPERUSER})
+KNOWLEDGE_MANAGERS = frozenset({"knowledge_manager", SUPERUSER})
+# "agents read all published articles (everyone and agents-only)": platform_agent and above.
+PLATFORM_AGENTS = frozenset({"platform_agent", "itsm_agent", "itsm_manager", "itsm_administrator", SUPERUSER})
+# "customers read only published articles for everyone": platform_selfservice and all who include it.
+EVERYONE_READERS = SELF_SERVICE_OR_ABOVE
+
+
+def _article_readers(state: str, audience: str) -> frozenset[str]:
+    if state != "published":
+        return KNOWLEDGE_WRITERS  # drafts, reviews and retired articles: editors and managers only
+    if audience == "agents":
+        return PLATFORM_AGENTS | KNOWLEDGE_WRITERS
+    return EVERYONE_READERS | KNOWLEDGE_WRITERS
+
+
+ARTICLE_UPDATERS = {
+    "draft": KNOWLEDGE_WRITERS,  # editors edit drafts
+    "in_review": KNOWLEDGE_MANAGERS,  # once submitted, only the reviewing manager
+    "published": frozenset(),  # changed only through a revision
+    "retired": frozenset(),
+}
+ARTICLE_ACTIONS = {
+    # action: (states it is possible in, who may take it there)
+    "submit": (("draft",), KNOWLEDGE_WRITERS),
+    "send-back": (("in_review",), KNOWLEDGE_MANAGERS),
+    "publish": (("in_review",), KNOWLEDGE_MANAGERS),
+    "retire": (("published",), KNOWLEDGE_MANAGERS),
+    "revise": (("published",), KNOWLEDGE_WRITERS),
+    "restore": (("published",), KNOWLEDGE_WRITERS),
+    "feedback": (("published",), EVERYONE_READERS | KNOWLEDGE_WRITERS),
+    "link_incident": (ARTICLE_STATES, AGENT_OR_ABOVE),
+}
+ARTICLE_HIDDEN_FOR_SELF_SERVICE = [
+    "author", "owner", "published_by", "submitted_at", "review_notes", "revision_of", "source_incident",
+    "incidents",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def articles(world, django_db_blocker):
+    with django_db_blocker.unblock():
+        return {
+            (state, audience): Article.objects.create(
+                number=f"KBM{state}{audience}", title=f"{state} {audience}", state=state, audience=audience
+            )
+            for state in ARTICLE_STATES
+            for audience in AUDIENCES
+        }
+
+
+ARTICLE_CASES = [(actor, state, audience) for actor in ACTORS for state in ARTICLE_STATES for audience in AUDIENCES]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_create_article(actor, world):
+    assert policy.can(world.users[actor], "create", Article) is (actor in KNOWLEDGE_WRITERS)
+
+
+@pytest.mark.parametrize(
+    ("actor", "state", "audience"),
+    [
+        pytest.param(a, s, au, id=f"{a}-{_verb(a in _article_readers(s, au))}-read-{s}-article-for-{au}")
+        for a, s, au in ARTICLE_CASES
+    ],
+)
+def test_read_article(actor, state, audience, world, articles):
+    user, article = world.users[actor], articles[(state, audience)]
+    expected = actor in _article_readers(state, audience)
+    assert policy.can(user, "read", article) is expected
+    assert policy.readable(user, Article).filter(pk=article.pk).exists() is expected
+
+
+@pytest.mark.parametrize(("actor", "state", "audience"), ARTICLE_CASES)
+def test_update_and_delete_article(actor, state, audience, world, articles):
+    user, article = world.users[actor], articles[(state, audience)]
+    assert policy.can(user, "update", article) is (actor in ARTICLE_UPDATERS[state])
+    assert policy.can(user, "delete", article) is (actor in KNOWLEDGE_MANAGERS)
+
+
+@pytest.mark.parametrize("action", sorted(ARTICLE_ACTIONS))
+@pytest.mark.parametrize("actor", ACTORS)
+def test_article_actions(actor, action, world, articles):
+    states, takers = ARTICLE_ACTIONS[action]
+    user = world.users[actor]
+    for (state, audience), article in articles.items():
+        expected = state in states and actor in takers and actor in _article_readers(state, audience)
+        assert policy.can(user, action, article) is expected, (state, audience)
+
+
+@pytest.mark.parametrize("actor", sorted(SELF_SERVICE_ONLY))
+def test_self_service_never_reads_the_desk_side_of_an_article(actor, world, articles):
+    user = world.users[actor]
+    article = articles[("published", "everyone")]
+    readable = policy.readable_fields(user, article)
+    assert set(ARTICLE_HIDDEN_FOR_SELF_SERVICE) & readable == (
+        set() if actor == "platform_selfservice" else set(ARTICLE_HIDDEN_FOR_SELF_SERVICE)
+    )  # a platform_agent reads the article as an agent
+    assert {"title", "body", "body_html", "summary", "helpful_count"} <= readable
+
+
+def test_feedback_comments_are_read_by_knowledge_editors_only(world, articles):
+    article = articles[("published", "everyone")]
+    reader = world.users["platform_selfservice"]
+    vote = ArticleFeedback.objects.create(article=article, user=reader, helpful=True, comment="Thanks")
+    for actor in ACTORS:
+        user = world.users[actor]
+        assert ("comment" in policy.readable_fields(user, vote)) is (actor in KNOWLEDGE_WRITERS), actor
+    assert policy.readable(world.users["platform_agent"], ArticleFeedback).filter(pk=vote.pk).exists() is False
+    assert policy.readable(reader, ArticleFeedback).filter(pk=vote.pk).exists()
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_versions_are_read_by_knowledge_editors(actor, world):
+    assert policy.can(world.users[actor], "read", ArticleVersion) is (actor in KNOWLEDGE_WRITERS)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_reading_articles_is_one_query_at_most(actor, world, articles, django_assert_max_num_queries):
+    user = world.users[actor]
+    effective_roles(user)
+    with django_assert_max_num_queries(1):
+        list(policy.readable(user, Article))

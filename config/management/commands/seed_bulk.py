@@ -7,7 +7,11 @@ spread over ``--years`` of history in every state, priority and source (most of 
 clocks that match their history (met or breached when finished, running, paused or already
 past due when open); then problems for about ``--problem-share`` of the incidents (a third of
 them known errors with symptoms, root cause and workaround), each linked to a few of them, the
-linked incidents on one of the problem's hosts, the problem's counters exact.
+linked incidents on one of the problem's hosts, the problem's counters exact; then
+``--articles`` knowledge articles (by default 5 % of the incidents: about 50,000 at a million)
+with realistic text (``knowledge.bulk_text``), mostly published, some agents-only, drafts, in
+review and retired, with their published versions, readers' votes (the counts exact) and links
+to incidents; a tenth of the agents become knowledge editors, a fiftieth knowledge managers.
 
 How: rows are written in batches of ``--batch`` incidents with PostgreSQL ``COPY`` (plain
 ``executemany`` on SQLite), with ids handed out here so child rows need no round trip; memory
@@ -44,6 +48,9 @@ from itsm.models import (
     Work,
 )
 from itsm.roles import Role
+from knowledge.bulk_text import ArticleWriter
+from knowledge.models import Article, ArticleFeedback, ArticleVersion
+from knowledge.models import search_vector_sql as article_vector_sql
 from problems.models import Problem, search_vector_sql
 from sla.models import BusinessCalendar, ClockEvent, Holiday, SlaClock, SlaClockEvent, WorkingPeriod
 
@@ -109,6 +116,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--problem-share", type=float, default=0.02, help="Problems per incident (a third known errors)."
         )
+        parser.add_argument(
+            "--articles", type=int, default=None, help="Knowledge articles (default: 5 %% of --incidents)."
+        )
         parser.add_argument("--batch", type=int, default=10_000)
         parser.add_argument("--seed", type=int, default=20261123)
 
@@ -118,8 +128,11 @@ class Command(BaseCommand):
             or not 0 <= o["open_share"] <= 1
             or not 0 <= o["problem_share"] <= 1
             or o["batch"] < 1
+            or (o["articles"] is not None and o["articles"] < 0)
         ):
-            raise CommandError("--incidents ≥ 0, --open-share and --problem-share in 0..1, --batch ≥ 1.")
+            raise CommandError(
+                "--incidents ≥ 0, --articles ≥ 0, --open-share and --problem-share in 0..1, --batch ≥ 1."
+            )
         self.rng = random.Random(o["seed"])
         self.now = timezone.now().replace(microsecond=0)
         started = time.monotonic()
@@ -127,6 +140,7 @@ class Command(BaseCommand):
             self._reference(o)
         self._incidents(o)
         self._problems(o)
+        self._articles(o)
         self._finish()
         self.stdout.write(f"Done in {time.monotonic() - started:.0f} s.")
 
@@ -655,11 +669,119 @@ class Command(BaseCommand):
             f"{count:,} problems, {sum(p[7] for p in problems):,} known errors, {len(links):,} links."
         )
 
+    # --- knowledge ---------------------------------------------------------------------------
+
+    ARTICLE_STATES = (("published", 85), ("draft", 5), ("in_review", 3), ("retired", 7))
+
+    def _articles(self, o) -> None:
+        """Knowledge articles (see the module docstring), written in batches of ``--batch``. A
+        generator of its own, so what came before stays as it was."""
+        total = o["articles"] if o["articles"] is not None else round(o["incidents"] * 0.05)
+        if not total:
+            return
+        rng, now, writer = random.Random(o["seed"] + 29), self.now, ArticleWriter(random.Random(o["seed"] + 31))
+        editors = self.agents[: max(1, len(self.agents) // 10)]
+        managers = self.agents[: max(1, len(self.agents) // 50)]
+        UserRole.objects.bulk_create(
+            [UserRole(user_id=pk, role=Role.KNOWLEDGE_EDITOR) for pk in editors]
+            + [UserRole(user_id=pk, role=Role.KNOWLEDGE_MANAGER) for pk in managers],
+            ignore_conflicts=True,
+        )
+        article_cols = [
+            "id", "number", "title", "summary", "body", "body_html", "category", "keywords", "audience", "state",
+            "author_id", "owner_id", "created_at", "updated_at", "submitted_at", "published_at", "published_by_id",
+            "retired_at", "published_version", "review_notes", "version", "helpful_count", "not_helpful_count",
+            "source_incident_id",
+        ]  # fmt: skip
+        version_cols = ["id", "article_id", "number", "title", "summary", "body", "category", "keywords", "audience",
+                        "published_at", "published_by_id"]  # fmt: skip
+        vote_cols = ["id", "article_id", "user_id", "helpful", "comment", "created_at", "updated_at"]
+        link_cols = ["article_id", "incident_id"]
+        incidents = (self.first_incident, self.first_incident + o["incidents"] - 1) if o["incidents"] else None
+        customers = [pk for pk, _ in self.customers]
+        next_article, next_version, next_vote = self._ids(Article), self._ids(ArticleVersion), self._ids(ArticleFeedback)
+        seq, _ = NumberSequence.objects.get_or_create(prefix="KB")
+        number = seq.last
+        states, weights = zip(*self.ARTICLE_STATES, strict=True)
+        made = published = votes_made = 0
+        while made < total:
+            size = min(o["batch"], total - made)
+            articles, versions, votes, links = [], [], [], []
+            for _ in range(size):
+                text = writer.article()
+                pk, number = next_article, number + 1
+                next_article += 1
+                state = rng.choices(states, weights)[0]
+                author, reviewer = rng.choice(editors), rng.choice(managers)
+                created = now - timedelta(seconds=rng.randint(3600, 3 * 365 * 86400))
+                submitted = created + timedelta(hours=rng.randint(1, 72)) if state != "draft" else None
+                live = state in ("published", "retired")
+                count = rng.choices((1, 2, 3), (70, 22, 8))[0] if live else 0
+                published_at = min(now, submitted + timedelta(hours=rng.randint(1, 96))) if live else None
+                updated = published_at or submitted or created
+                retired_at = min(now, published_at + timedelta(days=rng.randint(30, 400))) if state == "retired" else None
+                helpful = not_helpful = 0
+                if state == "published" and customers and rng.random() < 0.25:
+                    for user in rng.sample(customers, min(len(customers), rng.randint(1, 6))):
+                        yes = rng.random() < 0.75
+                        helpful, not_helpful = helpful + yes, not_helpful + (not yes)
+                        at = min(now, published_at + timedelta(days=rng.randint(0, 60)))
+                        comment = "" if rng.random() < 0.7 else rng.choice(
+                            ["Worked for me, thanks.", "Step 3 did not apply to my laptop.", "Clear and quick.",
+                             "The screenshot is out of date."]
+                        )  # fmt: skip
+                        votes.append((next_vote, pk, user, yes, comment, at, at))
+                        next_vote += 1
+                source = rng.randint(*incidents) if incidents and rng.random() < 0.03 else None
+                audience = "agents" if rng.random() < 0.2 else "everyone"
+                articles.append((
+                    pk, f"KB{number:07d}", text.title, text.summary, text.body, text.body_html, text.category,
+                    text.keywords, audience, state, author, author, created, updated, submitted, published_at,
+                    reviewer if live else None, retired_at, count, "", self._article_version(state, count),
+                    helpful, not_helpful, source,
+                ))  # fmt: skip
+                for n in range(1, count + 1):
+                    # Earlier versions: the same article before its last edit (a block fewer).
+                    body = text.body if n == count else text.body.rsplit("\n\n", count - n)[0]
+                    versions.append((
+                        next_version, pk, n, text.title, text.summary, body, text.category, text.keywords, audience,
+                        published_at - timedelta(days=30 * (count - n)), reviewer,
+                    ))  # fmt: skip
+                    next_version += 1
+                if incidents and state == "published" and rng.random() < 0.1:
+                    chosen = {rng.randint(*incidents) for _ in range(rng.randint(1, 3))}
+                    links.extend((pk, incident) for incident in chosen)
+                if source is not None:
+                    links.append((pk, source))
+                published += state == "published"
+            with transaction.atomic():
+                Copier(Article, article_cols).write(articles)
+                Copier(ArticleVersion, version_cols).write(versions)
+                Copier(ArticleFeedback, vote_cols).write(votes)
+                Copier(Article.incidents.through, link_cols).write(sorted(set(links)))
+                NumberSequence.objects.filter(prefix="KB").update(last=number)
+            made += size
+            votes_made += len(votes)
+        if connection.vendor == "postgresql":  # the stored search documents, set-based
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE knowledge_article a SET search_vector = {article_vector_sql('a')}"
+                    " WHERE a.search_vector IS NULL"
+                )
+        self.stdout.write(f"{total:,} articles ({published:,} published), {votes_made:,} votes.")
+
+    @staticmethod
+    def _article_version(state: str, publications: int) -> int:
+        """An article's ``version`` after its history: created 1, submitted 2, then one per
+        publication, one more for retiring."""
+        return {"draft": 1, "in_review": 2, "published": 2 + publications, "retired": 3 + publications}[state]
+
     def _finish(self) -> None:
         if connection.vendor != "postgresql":
             return
         with connection.cursor() as cursor:
-            for model in (Work, IncidentNote, TimeEntry, SlaClock, SlaClockEvent):
+            for model in (Work, IncidentNote, TimeEntry, SlaClock, SlaClockEvent, Article, ArticleVersion,
+                          ArticleFeedback):  # fmt: skip
                 table = model._meta.db_table
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}"
@@ -667,7 +789,7 @@ class Command(BaseCommand):
             analysed = (
                 Work, Incident, IncidentNote, TimeEntry, SlaClock, SlaClockEvent, Problem,
                 Incident.related_problems.through, Incident.hosts.through, Problem.hosts.through,
-                Problem.host_groups.through,
+                Problem.host_groups.through, Article, ArticleVersion, ArticleFeedback, Article.incidents.through,
             )  # fmt: skip
             for model in analysed:
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
