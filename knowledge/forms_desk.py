@@ -94,6 +94,7 @@ class ArticleForm(forms.Form):
             self.fields["keywords"].help_text = "Words people may search with, separated by commas."
         if "category" in self.fields:
             self.fields["category"].help_text = "For example Email, Printing, Network, Accounts."
+            self.fields["category"].widget.attrs["list"] = "kb-categories"
         if "audience" in self.fields:
             self.fields["audience"].help_text = "Agents-only articles are never shown to customers."
         if "owner" in self.fields:
@@ -130,10 +131,13 @@ class DiffForm(forms.Form):
     from_ = forms.IntegerField(label="From version", min_value=1)
     to = forms.IntegerField(label="To version", min_value=1)
 
-    def __init__(self, data=None, **kwargs):
+    def __init__(self, data=None, *, newest: int | None = None, **kwargs):
         if data is not None:
             data = {"from_": data.get("from"), "to": data.get("to")}
         super().__init__(data, **kwargs)
+        if newest:
+            for field in self.fields.values():
+                field.widget.attrs["max"] = newest
 
 
 class LinkArticleForm(forms.Form):

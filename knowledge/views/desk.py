@@ -234,9 +234,14 @@ class ArticleDeleteView(KnowledgeDeskView):
 
 
 def editor_page(request, form, article=None, *, preview: str | None = None, status: int = 200):
+    categories = (
+        policy.readable(request.user, Article).exclude(category="").order_by("category")
+        .values_list("category", flat=True).distinct()[:200]
+    )  # fmt: skip
     context = {
         "view": {"door": "desk"},
         "form": form,
+        "categories": list(categories),
         "article": article,
         "preview": preview,
         "preview_url": reverse("desk:article-preview"),
@@ -368,16 +373,17 @@ def history_page(request, article: Article, *, status: int = 200, restore_form=N
     user = request.user
     if not policy.can(user, "read", ArticleVersion):
         raise Http404("No such page.")
-    versions = list(selectors.versions(user, article).order_by("-number"))
+    page = paginate(request, selectors.versions(user, article).order_by("-number"), PAGE_SIZE)
     may_restore = "restore" in {entry.name for entry in ACTIONS.available(user, article)}
-    newest = versions[0].number if versions else None
+    newest = article.published_version
     context = {
         "view": {"door": "desk"},
         "article": article,
-        "versions": versions,
+        "page": page,
+        "versions": list(page.object_list),
         "may_restore": may_restore,
         "restore_form": restore_form,
-        "diff_form": DiffForm(initial={"from_": newest - 1 if newest and newest > 1 else newest, "to": newest}),
+        "diff_form": DiffForm(initial={"from_": max(newest - 1, 1), "to": newest}, newest=newest),
     }
     return render(request, "knowledge/desk/history.html", context, status=status)
 

@@ -455,3 +455,41 @@ def test_publishing_a_revision_lands_on_the_live_article_with_the_new_content(cl
     assert live.body == "New steps" and live.published_version == 2
     assert not Article.objects.filter(pk=revision.pk).exists()
     assert "New steps" in html_of(client.get(response.url))
+
+
+def test_the_article_page_costs_the_same_queries_whatever_its_feedback_and_incidents(
+    client, editor, manager, organisation, django_assert_max_num_queries
+):
+    from tests.incidents.factories import make_incident
+
+    few, many = published_article(by=editor, publisher=manager), published_article(by=editor, publisher=manager)
+    for n in range(6):
+        reader = make_user(f"reader{n}", Role.PLATFORM_SELFSERVICE, organisation=organisation)
+        services.article_feedback(article=many, actor=reader, helpful=n % 2 == 0, comment=f"Comment {n}")
+        many.incidents.add(make_incident(requester=reader, short_description=f"Incident {n}"))
+    client.force_login(manager)
+    counts = []
+    for article in (few, many):
+        client.get(url("article-detail", article))
+        with django_assert_max_num_queries(12) as captured:
+            assert client.get(url("article-detail", article)).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_the_history_is_paged_and_costs_the_same_queries_whatever_the_versions(
+    client, editor, manager, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(desk_views, "PAGE_SIZE", 2)
+    live = published_article(by=editor, publisher=manager, body="v1")
+    client.force_login(editor)
+    client.get(url("article-history", live))
+    with django_assert_max_num_queries(10) as one:
+        client.get(url("article-history", live))
+    for n in range(2, 5):
+        live = revised_article(live=live, by=editor, publisher=manager, body=f"v{n}")
+    with django_assert_max_num_queries(10) as four:
+        response = client.get(url("article-history", live))
+    assert len(four) == len(one)
+    assert [v.number for v in response.context["versions"]] == [4, 3]
+    assert response.context["page"].has_next()
