@@ -128,8 +128,8 @@ class PreviewForm(forms.Form):
 class DiffForm(forms.Form):
     """Two published versions to compare (numbers)."""
 
-    from_ = forms.IntegerField(label="From version", min_value=1)
-    to = forms.IntegerField(label="To version", min_value=1)
+    from_ = forms.IntegerField(label="From version", min_value=1, max_value=2**31 - 1)
+    to = forms.IntegerField(label="To version", min_value=1, max_value=2**31 - 1)
 
     def __init__(self, data=None, *, newest: int | None = None, **kwargs):
         if data is not None:

@@ -397,7 +397,7 @@ def test_the_diff_shows_the_lines_that_changed_between_two_versions(client, edit
 
 def test_a_diff_of_versions_that_do_not_exist_or_are_not_numbers_is_a_400(client, editor, twice_published):
     client.force_login(editor)
-    for query in ({"from": 1, "to": 9}, {"from": "x", "to": 2}, {}):
+    for query in ({"from": 1, "to": 9}, {"from": "x", "to": 2}, {}, {"from": 1, "to": 10**20}, {"from": "\x00", "to": 1}):
         response = client.get(url("article-diff", twice_published), query)
         assert response.status_code == 400, query
 
@@ -493,3 +493,14 @@ def test_the_history_is_paged_and_costs_the_same_queries_whatever_the_versions(
     assert len(four) == len(one)
     assert [v.number for v in response.context["versions"]] == [4, 3]
     assert response.context["page"].has_next()
+
+
+def test_hostile_list_and_editor_input_is_a_400_never_a_500(client, editor, twice_published):
+    client.force_login(editor)
+    assert client.get(LIST, {"q": "x" * 201}).status_code == 400
+    assert client.get(LIST, {"q": "printer\x00"}).status_code == 400
+    assert client.post(NEW, {"title": "x" * 201, "audience": "everyone"}).status_code == 400
+    assert client.post(NEW, {"title": "T", "audience": "nobody"}).status_code == 400
+    response = client.post(url("article-action", twice_published, "restore"), {"restore-version": "x"})
+    assert response.status_code == 400
+    assert client.post(url("article-action", twice_published, "restore"), {"restore-version": str(10**20)}).status_code == 400
