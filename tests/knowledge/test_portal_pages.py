@@ -224,3 +224,13 @@ def test_snippets_drop_markdown_marks_but_keep_escaped_text_and_highlights():
     assert snippet(raw) == (
         "Steps The <mark>printer</mark> shows <mark>offline</mark> &#x27;code&#x27; &lt;b&gt; snake_case"
     )
+
+
+def test_hostile_search_and_feedback_input_is_never_a_500(portal, library):
+    for query in ({"q": "printer\x00"}, {"q": "x" * 10_000}, {"q": "printer", "page": "9999"},
+                  {"q": "printer", "after": "junk"}, {"q": '"unclosed -- & | ! ('}):  # fmt: skip
+        assert portal.get(SEARCH, query).status_code == 200, query
+    article = library["published"]
+    assert portal.post(feedback_url(article), {"feedback-helpful": "maybe"}).status_code == 400
+    assert portal.post(feedback_url(article), {"feedback-helpful": "true", "feedback-comment": "x" * 2001}).status_code == 400
+    assert not ArticleFeedback.objects.exists()
