@@ -135,6 +135,16 @@ def test_editor_writes_manager_publishes_customer_finds_it_while_typing_and_find
     page.goto("/portal/knowledge/?q=printers+offline")
     assert page.locator(".kb-results mark").count() >= 1
     shot(page, "6-portal-search")
+
+    # The editor reads the vote and its comment on the desk; the customer never sees comments.
+    sign_in(page, "alex")
+    page.wait_for_url("**/desk/")
+    page.goto(f"/desk/knowledge/{article.pk}/")
+    feedback = page.inner_text("#feedback")
+    assert "Step 2 did it." in feedback and "1 found it helpful" in feedback
+    shot(page, "6b-desk-article-feedback")
+    page.goto("/desk/knowledge/")
+    shot(page, "6c-desk-list")
     assert refused == []
 
 
