@@ -7,6 +7,8 @@ restore, feedback) are the action table's, in ``knowledge/forms.py``."""
 from __future__ import annotations
 
 from django import forms
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
 from django.db.models import Q
 from django.forms.models import fields_for_model, model_to_dict
 
@@ -28,7 +30,7 @@ class EditorChoiceField(forms.ModelChoiceField):
 
 
 class ArticleListFilter(forms.Form):
-    """The article list's filters: words (title, summary or KB number), state, category, audience.
+    """The article list's filters: words (``_words``) or KB number, state, category, audience.
     Bad values are reported by field; the list then shows every article the user may read."""
 
     q = forms.CharField(label="Words or KB number", required=False, max_length=200)
@@ -57,10 +59,16 @@ class ArticleListFilter(forms.Form):
 
 
 def _words(text: str) -> Q:
-    """Every word in the title or the summary, or the text is the KB number."""
+    """The text is the KB number; or every word is in the title or the summary; or, on
+    PostgreSQL, a published article matches it in full text (title, summary, keywords, body,
+    stemmed, as the portal's search) through the published articles' GIN index."""
     condition = Q()
     for word in text.split()[:10]:
         condition &= Q(title__icontains=word) | Q(summary__icontains=word)
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config="english")
+        published = ArticleState.PUBLISHED
+        condition = (Q(state=published) & Q(search_vector=query)) | (~Q(state=published) & condition)
     return condition | Q(number__iexact=text)
 
 

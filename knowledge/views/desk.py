@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,6 +46,38 @@ LIFECYCLE = frozenset({"submitted_at", "published_at", "published_by", "publishe
 COMMENTS_SHOWN = 20
 
 
+# The distinct categories of all articles, one index probe each (a "skip scan" over the category
+# index), instead of reading every article; which of them the reader may see is asked next.
+CATEGORY_SKIP_SCAN = """
+    WITH RECURSIVE c(category) AS (
+        (SELECT category FROM knowledge_article WHERE category > '' ORDER BY category LIMIT 1)
+        UNION ALL
+        SELECT (SELECT a.category FROM knowledge_article a WHERE a.category > c.category
+                ORDER BY a.category LIMIT 1)
+        FROM c WHERE c.category IS NOT NULL
+    )
+    SELECT category FROM c WHERE category IS NOT NULL LIMIT %s
+"""
+CATEGORIES_SHOWN = 200
+
+
+def categories(user) -> list[str]:
+    """The categories of the articles ``user`` may read, in order (at most 200): two quick
+    queries on PostgreSQL whatever the number of articles, a plain DISTINCT elsewhere."""
+    readable = policy.readable(user, Article)
+    if connection.vendor != "postgresql":
+        names = readable.exclude(category="").order_by("category").values_list("category", flat=True)
+        return list(names.distinct()[:CATEGORIES_SHOWN])
+    with connection.cursor() as cursor:
+        cursor.execute(CATEGORY_SKIP_SCAN, [CATEGORIES_SHOWN])
+        candidates = [row[0] for row in cursor.fetchall()]
+    if not candidates:
+        return []
+    probes = [readable.filter(category=name).values_list("category", flat=True)[:1] for name in candidates]
+    found = set(probes[0].union(*probes[1:], all=True)) if len(probes) > 1 else set(probes[0])
+    return [name for name in candidates if name in found]
+
+
 def may_read_articles(user) -> bool:
     return policy.can(user, "read", Article)
 
@@ -73,19 +106,18 @@ class KnowledgeDeskView(DeskMixin, View):
 
 class ArticleListView(KnowledgeDeskView):
     """Every article the user may read (agents: published ones; editors and managers: all, the
-    revisions in progress too), newest change first, filtered and 25 to a page."""
+    revisions in progress too), newest first, filtered and 25 to a page."""
 
     def get(self, request):
         user = request.user
         readable = policy.readable(user, Article)
-        categories = (
-            readable.exclude(category="").order_by("category").values_list("category", flat=True).distinct()
-        )
-        form = ArticleListFilter(request.GET or None, categories=list(categories[:200]))
+        form = ArticleListFilter(request.GET or None, categories=categories(user))
         valid = form.is_valid() if form.is_bound else True
         hidden = policy.hidden_fields(user, Article)
         related = [name for name in ("owner", "revision_of") if name not in hidden]
-        queryset = form.filter(readable).select_related(*related).order_by("-updated_at", "-pk")
+        # Newest first, on the primary key's index (at 50,000 articles a sort on another column
+        # without an index of its own would read them all).
+        queryset = form.filter(readable).select_related(*related).order_by("-pk")
         page = paginate(request, queryset, PAGE_SIZE)
         page.object_list = list(page.object_list)
         context = {
@@ -234,14 +266,10 @@ class ArticleDeleteView(KnowledgeDeskView):
 
 
 def editor_page(request, form, article=None, *, preview: str | None = None, status: int = 200):
-    categories = (
-        policy.readable(request.user, Article).exclude(category="").order_by("category")
-        .values_list("category", flat=True).distinct()[:200]
-    )  # fmt: skip
     context = {
         "view": {"door": "desk"},
         "form": form,
-        "categories": list(categories),
+        "categories": categories(request.user),
         "article": article,
         "preview": preview,
         "preview_url": reverse("desk:article-preview"),

@@ -44,8 +44,18 @@ class KnowledgeSearchView(PortalMixin, View):
     def get(self, request):
         user = request.user
         text = request.GET.get("q", "").replace("\x00", "").strip()[:QUERY_MAX]
-        page = paginate(request, selectors.search_queryset(user, text), PAGE_SIZE)
-        hits = [{"article": article, "snippet": selectors.snippet_of(article, text)} for article in page.object_list]
+        matches = selectors.search_queryset(user, text)
+        if not selectors.words_of(text):
+            page = paginate(request, matches, PAGE_SIZE)  # the newest: cursor pages past the count
+            articles = list(page.object_list)
+        else:
+            # Count and page the matches by key only, then read the page's ten articles with
+            # their snippets: the count never computes a snippet, and only shown rows get one.
+            page = paginate(request, matches.values_list("pk", flat=True), PAGE_SIZE)
+            keys = list(page.object_list)
+            found = {article.pk: article for article in matches.filter(pk__in=keys)} if keys else {}
+            articles = [found[key] for key in keys if key in found]
+        hits = [{"article": article, "snippet": selectors.snippet_of(article, text)} for article in articles]
         context = {
             "view": {"door": "portal"},
             "q": text,

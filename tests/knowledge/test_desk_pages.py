@@ -7,6 +7,7 @@ import re
 from html import unescape
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from conftest import make_user
@@ -23,8 +24,9 @@ NEW = reverse("desk:article-new")
 PREVIEW = reverse("desk:article-preview")
 REVIEW = reverse("desk:article-review")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-# Session, user, roles, the categories, the count and the page; never one query per row.
-LIST_BOUND = 7
+# Session, user, roles, the categories (two queries on PostgreSQL), the count and the page;
+# never one query per row.
+LIST_BOUND = 8
 
 
 def url(name, article, *args):
@@ -109,6 +111,15 @@ def test_the_list_filters_by_state_category_audience_and_words(client, manager, 
     response = client.get(LIST, {"state": "deleted"})
     assert response.status_code == 400
     assert "Some filters could not be used" in html_of(response)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full text")
+def test_on_postgresql_the_list_finds_published_articles_by_stemmed_words_in_their_body(client, manager, library):
+    client.force_login(manager)
+    assert listed(client.get(LIST, {"q": "cartridges"})) == []
+    published_article(by=manager, title="Toner", body="Replace the printer cartridge.")
+    assert listed(client.get(LIST, {"q": "printers cartridges"})) == ["Toner"]
+    assert listed(client.get(LIST, {"q": "mailbox"})) == ["Mailbox full draft"]  # a draft, by its title
 
 
 def test_the_list_offers_only_categories_of_articles_the_reader_may_read(client, l1, library):

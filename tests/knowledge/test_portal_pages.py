@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 S = ArticleState
 SEARCH = reverse("portal:knowledge")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-# Session, user, roles, the count and the page.
-SEARCH_BOUND = 5
+# Session, user, roles, the count, the page's keys and its articles.
+SEARCH_BOUND = 6
 
 
 def article_url(article):
