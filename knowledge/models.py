@@ -12,9 +12,12 @@ is kept as an ``ArticleVersion`` (n = 1, 2, …), so the versions list is the ar
 history, the live content being the newest version.
 
 ``body_html`` is the body rendered and sanitised (``knowledge.markdown``) by ``save`` whenever
-the body is saved, so reading an article costs nothing. On PostgreSQL ``save`` also keeps
-``search_vector``, the weighted English document of the article (title A, summary and keywords
-B, body C), served by a GIN index over published articles (migration 0002).
+the body is saved, so reading an article costs nothing. On PostgreSQL ``save`` also keeps two
+stored English documents, each with a GIN index over published articles (migration 0001):
+``search_vector``, the whole article weighted (title A; summary, keywords and category B; body
+C), and ``search_head``, the same without the body — small, kept in the table's row (storage
+PLAIN) while the long texts live in TOAST (``toast_tuple_target``), so ranking thousands of
+candidates reads a narrow table (``knowledge.selectors``).
 """
 
 from django.conf import settings
@@ -84,11 +87,13 @@ class Article(models.Model):
     incidents = models.ManyToManyField(
         "incidents.Incident", blank=True, related_name="knowledge_articles", editable=False
     )
-    # See the module docstring: NULL on SQLite; never a field of the record (``itsm.policy``).
+    # See the module docstring: NULL on SQLite; never fields of the record (``itsm.policy``).
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    search_head = SearchVectorField(null=True, blank=True, editable=False)
 
-    # The fields of ``search_vector`` and their weights, in order.
-    WEIGHTED = (("title", "A"), ("summary", "B"), ("keywords", "B"), ("category", "B"), ("body", "C"))
+    # The fields of ``search_head`` and ``search_vector`` and their weights, in order.
+    HEAD = (("title", "A"), ("summary", "B"), ("keywords", "B"), ("category", "B"))
+    WEIGHTED = (*HEAD, ("body", "C"))
     NUMBER_PREFIX = NUMBER_PREFIX
 
     class Meta:
@@ -127,20 +132,21 @@ class Article(models.Model):
             update_fields is None or set(update_fields) & weighted
         ):
             return super().save(*args, **kwargs)
-        self.search_vector = self.search_vector_expression()
+        self.search_vector = self.search_vector_expression(self.WEIGHTED)
+        self.search_head = self.search_vector_expression(self.HEAD)
         if update_fields is not None:
-            kwargs["update_fields"] = [*update_fields, "search_vector"]
+            kwargs["update_fields"] = [*update_fields, "search_vector", "search_head"]
         super().save(*args, **kwargs)
-        self.search_vector = None
+        self.search_vector = self.search_head = None
 
     @property
     def is_revision(self) -> bool:
         return self.revision_of_id is not None
 
-    def search_vector_expression(self):
+    def search_vector_expression(self, weighted):
         vectors = [
             SearchVector(Value(getattr(self, name) or ""), config="english", weight=weight)
-            for name, weight in self.WEIGHTED
+            for name, weight in weighted
         ]
         document = vectors[0]
         for vector in vectors[1:]:
@@ -148,11 +154,12 @@ class Article(models.Model):
         return document
 
 
-def search_vector_sql(alias: str = "a") -> str:
-    """``Article.search_vector`` as SQL over an article row ``alias`` (bulk writers, migrations)."""
+def search_vector_sql(alias: str = "a", *, head: bool = False) -> str:
+    """``Article.search_vector`` (``head``: ``search_head``) as SQL over an article row ``alias``
+    (bulk writers, migrations)."""
     return " || ".join(
         f"setweight(to_tsvector('english'::regconfig, COALESCE({alias}.{name}, '')), '{weight}')"
-        for name, weight in Article.WEIGHTED
+        for name, weight in (Article.HEAD if head else Article.WEIGHTED)
     )
 
 

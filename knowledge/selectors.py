@@ -4,16 +4,29 @@ Search and suggestions only ever return *published* articles the reader may read
 (``policy.readable``: a customer finds only published articles for everyone), never drafts,
 articles in review, revisions or retired ones — whatever else the reader may read.
 
-On PostgreSQL both read the weighted document each article stores (``Article.search_vector``:
-title A, summary, keywords and category B, body C; kept by ``Article.save``) through a GIN index
-over published articles (migration 0001), in English (stemmed: "printers" finds "printer"):
+On PostgreSQL both are English full text (stemmed: "printers" finds "printer") over the two
+documents each article stores (``Article.search_head``: title A, summary, keywords and category
+B; ``Article.search_vector``: the same plus the body C), with ``ts_headline`` snippets of the
+summary and body — the text escaped, the matches in ``<mark>``. They return the best
+``MAX_RESULTS`` at most, in two tiers, each one query on a GIN index:
+
+1. articles whose title, summary, keywords or category match, ranked by ``ts_rank`` of the small
+   document (a title match above a summary match);
+2. then, to fill up, articles that match only with their body: the ``WINDOW`` most recently
+   written of them ranked by ``ts_rank`` of the whole document (exact whenever fewer match).
+
+Ranking every match by the whole document would read every matching article's body: a word in
+half the knowledge base made that half a second at 50,000 articles; ranked this way it is a few
+milliseconds (``docs/PERFORMANCE.md``).
 
 * ``search``: ``websearch_to_tsquery`` of what the reader typed (every word, "quoted phrases",
-  ``-word``), ranked by ``ts_rank`` (so a title match weighs above a body match), each hit with a
-  ``ts_headline`` snippet of its summary and body — the text escaped, the matches in ``<mark>``.
+  ``-word``).
 * ``suggest``: for free text such as an incident's short description, description and category,
-  an OR of its significant words (stop words dropped, at most ``MAX_WORDS``), ranked the same
-  way, so a long description still finds articles holding some of its words.
+  any of its significant words (stop words dropped, at most ``MAX_WORDS``), ranked by how many
+  and which of them an article holds. Which articles are *candidates* is decided by its rarer
+  words: words in more than ``COMMON`` of the articles ("slow", "error" in a big knowledge base)
+  only rank, they do not select, unless nothing rarer was typed (the column's statistics say
+  how common a word is: ``pg_stats``, read at most every ``STATS_TTL`` seconds).
 
 On SQLite they are a plain fallback: search needs every word in the title, summary, keywords or
 body (``icontains``), suggest any word, ranked by how many words hit, a title hit counting
@@ -24,6 +37,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from dataclasses import dataclass
 from html import escape
 
@@ -36,6 +50,13 @@ from itsm import policy
 from knowledge.models import Article, ArticleState, ArticleVersion
 
 SEARCH_FIELDS = ("title", "summary", "keywords", "body")
+MAX_RESULTS = 100  # hits a search or suggestion returns at most
+WINDOW = 200  # body-only matches ranked (the newest)
+BODY_ONLY = 0.5  # a body-only match's rank is scaled below the title/summary matches' scale
+COMMON = 0.03  # share of articles above which a suggestion word only ranks
+STATS_TTL = 300.0
+LEXEME = re.compile(r"[^\W_]+")
+VECTORS = ("search_vector", "search_head")
 START, STOP = "\x02", "\x03"  # ts_headline's marks (taken out of the text first)
 SNIPPET_WORDS = 30
 MAX_WORDS = 10
@@ -62,7 +83,7 @@ def words_of(text: str, *, limit: int | None = None) -> list[str]:
     """The distinct significant words of ``text``, lower-cased, in order: no stop words, no
     single letters, no numbers."""
     seen: list[str] = []
-    for word in re.findall(r"[^\W_]+(?:'[^\W_]+)?", (text or "")[:TEXT_MAX].lower()):
+    for word in re.findall(r"[^\W_]+", (text or "")[:TEXT_MAX].lower()):
         if len(word) < 2 or word in STOP_WORDS or word.isdigit() or word in seen:
             continue
         seen.append(word)
@@ -74,8 +95,13 @@ def _postgres() -> bool:
 
 
 def published(user) -> QuerySet:
-    """Published articles ``user`` may read (never a revision)."""
-    return policy.readable(user, Article).filter(state=ArticleState.PUBLISHED, revision_of__isnull=True)
+    """Published articles ``user`` may read (never a revision), without the stored documents
+    (nothing shows them; reading them back would cost more than the rest of the row)."""
+    return (
+        policy.readable(user, Article)
+        .filter(state=ArticleState.PUBLISHED, revision_of__isnull=True)
+        .defer(*VECTORS)
+    )
 
 
 def _headline(query) -> SearchHeadline:
@@ -87,55 +113,84 @@ def _headline(query) -> SearchHeadline:
     )  # fmt: skip
 
 
-def search_queryset(user, text: str = "") -> QuerySet:
-    """Published articles ``user`` may read matching ``text``, best first (newest published
-    first without text), each with ``rank``; on PostgreSQL also ``headline`` (``snippet_of``)."""
-    qs = published(user)
-    text = (text or "")[:TEXT_MAX].replace("\x00", "")
-    words = words_of(text)
-    if not words:
-        return qs.annotate(rank=Value(0.0, output_field=FloatField())).order_by("-published_at", "-pk")
+def _clean(text: str) -> str:
+    return (text or "")[:TEXT_MAX].replace("\x00", "").strip()
+
+
+@dataclass
+class Ranked:
+    """What a search found, best first, as (article id, rank) pairs; ``hits`` reads the rows."""
+
+    ranked: list[tuple[int, float]]
+    text: str
+    query: SearchQuery | None = None  # PostgreSQL: what the snippets mark
+
+    def __len__(self) -> int:
+        return len(self.ranked)
+
+    def hits(self, start: int = 0, stop: int | None = None) -> list[ArticleHit]:
+        """The articles of ``ranked[start:stop]`` with their snippets: one query."""
+        part = self.ranked[start:stop]
+        if not part:
+            return []
+        rows = Article.objects.filter(pk__in=[pk for pk, _ in part]).defer(*VECTORS)
+        if self.query is not None:
+            rows = rows.annotate(headline=_headline(self.query))
+        found = {article.pk: article for article in rows}
+        hits = []
+        for pk, rank in part:
+            if pk in found:
+                found[pk].rank = rank
+                hits.append(ArticleHit(article=found[pk], rank=rank, snippet=snippet_of(found[pk], self.text)))
+        return hits
+
+
+def search_ranked(user, text: str, *, limit: int = MAX_RESULTS, queryset: QuerySet | None = None) -> Ranked:
+    """Published articles ``user`` may read holding the words of ``text`` (``queryset``: narrowed
+    further, e.g. by the API's filters), best first, at most ``limit`` (newest published first
+    without words)."""
+    base = published(user) if queryset is None else (queryset & published(user))
+    text = _clean(text)
+    limit = max(0, min(limit, MAX_RESULTS))
+    if not words_of(text):
+        return Ranked([(pk, 0.0) for pk in base.order_by("-published_at", "-pk").values_list("pk", flat=True)[:limit]], "")
     if _postgres():
         query = SearchQuery(text, search_type="websearch", config="english")
-        return (
-            qs.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query), headline=_headline(query))
-            .order_by("-rank", "-pk")
-        )
+        return Ranked(_tiered(base, select=query, rank=query, limit=limit), text, query)
+    words = words_of(text)
+    qs = base
     for word in words:
         qs = qs.filter(_in(SEARCH_FIELDS, [word]))
-    return qs.annotate(rank=_fallback_rank(words)).order_by("-rank", "-pk")
+    rows = qs.annotate(rank=_fallback_rank(words)).order_by("-rank", "-pk").values_list("pk", "rank")[:limit]
+    return Ranked([(pk, round(float(rank), 4)) for pk, rank in rows], text)
 
 
-def search(user, text: str, *, limit: int = 20) -> list[ArticleHit]:
+def search(user, text: str, *, limit: int = 20, queryset: QuerySet | None = None) -> list[ArticleHit]:
     """The knowledge base as ``user`` may search it: published articles it may read holding the
     words of ``text``, best first, with a rank and an HTML snippet."""
-    rows = search_queryset(user, text)[:limit]
-    return [ArticleHit(article=a, rank=round(float(a.rank), 4), snippet=snippet_of(a, text)) for a in rows]
+    return search_ranked(user, text, limit=limit, queryset=queryset).hits()
 
 
 def suggest(user, text: str, *, limit: int = 5) -> list[ArticleHit]:
     """The published articles ``user`` may read that best match free text (an incident's short
-    description, description and category): any of its significant words, best first. One query."""
+    description, description and category): any of its significant words, best first."""
     words = words_of(text, limit=MAX_WORDS)
-    if not words or limit < 1:
+    limit = max(0, min(limit, MAX_RESULTS))
+    if not words or not limit:
         return []
-    qs = published(user)
+    base = published(user)
     if _postgres():
-        query = SearchQuery(words[0], config="english")
-        for word in words[1:]:
-            query = query | SearchQuery(word, config="english")
-        rows = (
-            qs.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query), headline=_headline(query))
-            .order_by("-rank", "-pk")[:limit]
-        )
-    else:
-        condition = Q()
-        for word in words:
-            condition |= _in(SEARCH_FIELDS, [word])
-        rows = qs.filter(condition).annotate(rank=_fallback_rank(words)).order_by("-rank", "-pk")[:limit]
-    return [ArticleHit(article=a, rank=round(float(a.rank), 4), snippet=snippet_of(a, text)) for a in rows]
+        lexemes = _lexemes(words)
+        if not lexemes:
+            return []
+        rank = _any([f"'{lexeme}'" for lexeme in lexemes])
+        found = _tiered(base, select=_any(_selecting(lexemes)), rank=rank, limit=limit)
+        return Ranked(found, " ".join(words), rank).hits()
+    condition = Q()
+    for word in words:
+        condition |= _in(SEARCH_FIELDS, [word])
+    rows = base.filter(condition).annotate(rank=_fallback_rank(words)).order_by("-rank", "-pk")
+    return Ranked([(pk, round(float(r), 4)) for pk, r in rows.values_list("pk", "rank")[:limit]], text).hits()
 
 
 def suggestions_for_incident(user, incident, *, limit: int = 5) -> list[ArticleHit]:
@@ -143,6 +198,85 @@ def suggestions_for_incident(user, incident, *, limit: int = 5) -> list[ArticleH
     and category."""
     text = " ".join(filter(None, [incident.short_description, incident.description, incident.category]))
     return suggest(user, text, limit=limit)
+
+
+# --- PostgreSQL: the two tiers, and what selects suggestions -----------------------------------
+
+
+def _tiered(base: QuerySet, *, select, rank, limit: int) -> list[tuple[int, float]]:
+    """Ids and ranks of articles of ``base`` matching ``select``: those matching it with their
+    title, summary, keywords or category first, ranked by ``rank`` on that part; then, to fill up
+    ``limit``, of those matching only with their body, the ``WINDOW`` newest ranked on the whole
+    article (scaled by ``BODY_ONLY``)."""
+    head = list(
+        base.filter(search_head=select)
+        .annotate(rank=SearchRank(F("search_head"), rank))
+        .order_by("-rank", "-pk")
+        .values_list("pk", "rank")[:limit]
+    )
+    if len(head) < limit:
+        window = base.filter(search_vector=select).exclude(search_head=select).order_by("-pk")[:WINDOW]
+        head += list(
+            Article.objects.filter(pk__in=window.values("pk"))
+            .annotate(rank=SearchRank(F("search_vector"), rank) * Value(BODY_ONLY))
+            .order_by("-rank", "-pk")
+            .values_list("pk", "rank")[: limit - len(head)]
+        )
+    return [(pk, round(float(value), 4)) for pk, value in head]
+
+
+def _lexemes(words: list[str]) -> list[str]:
+    """The English lexemes of ``words`` (stemmed; PostgreSQL's own stop words dropped), in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w.n, l.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, n),"
+            " LATERAL unnest(to_tsvector('english', w.word)) AS l ORDER BY w.n",
+            [words],
+        )
+        found = [lexeme for _, lexeme in cursor.fetchall()]
+    return list(dict.fromkeys(lexeme for lexeme in found if LEXEME.fullmatch(lexeme)))
+
+
+_stats: dict = {"at": -STATS_TTL, "frequency": {}}
+
+
+def _frequencies() -> dict[str, float]:
+    """How common each frequent lexeme of the articles' titles and summaries is (the share of
+    articles holding it), from PostgreSQL's column statistics; cached for ``STATS_TTL`` s."""
+    now = time.monotonic()
+    if now - _stats["at"] >= STATS_TTL:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
+                " WHERE tablename = 'knowledge_article' AND attname = 'search_head'"
+            )
+            row = cursor.fetchone()
+        elements, frequencies = row if row and row[0] else ([], [])
+        _stats.update(at=now, frequency=dict(zip(elements, frequencies or [], strict=False)))
+    return _stats["frequency"]
+
+
+def _selecting(lexemes: list[str]) -> list[str]:
+    """The lexemes that select suggestion candidates: the rarest ones while together they are
+    in at most ``COMMON`` of the articles (always the rarest one); only common words typed: the
+    two rarest together."""
+    frequency = _frequencies()
+    ordered = sorted(lexemes, key=lambda lexeme: frequency.get(lexeme, 0.0))
+    chosen, share = [], 0.0
+    for lexeme in ordered:
+        share += frequency.get(lexeme, 0.0)
+        if chosen and share > COMMON:
+            break
+        chosen.append(lexeme)
+    if len(chosen) == 1 and frequency.get(chosen[0], 0.0) > COMMON and len(ordered) > 1:
+        return [f"'{ordered[0]}' & '{ordered[1]}'"]
+    return [f"'{lexeme}'" for lexeme in chosen]
+
+
+def _any(terms: list[str]) -> SearchQuery:
+    """A query for any of ``terms`` (lexemes, already stemmed and quoted, or ``'a' & 'b'``; the
+    simple configuration, so nothing is stemmed twice)."""
+    return SearchQuery(" | ".join(terms), search_type="raw", config="simple")
 
 
 def _in(names, words) -> Q:

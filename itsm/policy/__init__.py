@@ -215,7 +215,7 @@ def model_field_names(model) -> frozenset[str]:
 @cache
 def _field_names(model) -> frozenset[str]:
     # The parent link and the search document are columns, not fields of the record.
-    internal = {"work_ptr", "search_text", "search_vector"}
+    internal = {"work_ptr", "search_text", "search_vector", "search_head"}
     return frozenset(f.name for f in model._meta.get_fields() if f.concrete or f.many_to_many) - internal
 
 

@@ -9,13 +9,15 @@ the policy (``knowledge/rules.py``). An article the reader may not read is 404 a
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from incidents.models import Incident
@@ -58,29 +60,16 @@ class ArticleViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
 
     action_table = ACTIONS
 
-    queryset = Article.objects.all()
+    queryset = Article.objects.defer(*selectors.VECTORS)
     serializer_class = s.ArticleSerializer
     filterset_class = ArticleFilter
-    filter_backends = [PolicyFilterBackend, PolicyOrderingFilter]
+    filter_backends = [PolicyFilterBackend, PolicyOrderingFilter]  # ``search`` is the knowledge search
     prefetch_related = (Prefetch("incidents", Incident.objects.only("pk")),)
     ordering_fields = ["number", "title", "created_at", "updated_at", "published_at", "helpful_count"]
     ordering = ["-id"]
 
     def _search(self) -> str:
         return self.request.query_params.get("search", "")[:SEARCH_MAX].replace("\x00", "").strip()
-
-    def get_queryset(self):
-        if getattr(self, "action", None) == "list" and self._search():
-            return selectors.search_queryset(self.request.user, self._search()).prefetch_related(
-                *self.prefetch_related
-            )
-        return super().get_queryset()
-
-    def filter_queryset(self, queryset):
-        if getattr(self, "action", None) == "list" and self._search():
-            # The search's own order (best first): only the filters apply, not the ordering.
-            return PolicyFilterBackend().filter_queryset(self.request, queryset, self)
-        return super().filter_queryset(queryset)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -91,12 +80,38 @@ class ArticleViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "search", str, description="Words to find (published articles only, best first)."
+                "search", str,
+                description=f"Words to find: published articles only, the best {selectors.MAX_RESULTS} at most, "
+                "best first, each with `rank` and `snippet` (no `ordering`).",
             )
         ]
-    )
+    )  # fmt: skip
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        text = self._search()
+        if not text:
+            return super().list(request, *args, **kwargs)
+        # The knowledge search (``knowledge.selectors``): its own order, the filters apply; the
+        # rows and snippets are read for the page only.
+        filtered = PolicyFilterBackend().filter_queryset(request, self.get_queryset(), self)
+        found = selectors.search_ranked(request.user, text, queryset=filtered)
+        paginator = Paginator(found.ranked, self.paginator.get_page_size(request))
+        try:
+            page = paginator.page(request.query_params.get("page") or 1)
+        except InvalidPage:
+            raise serializers.ValidationError({"page": ["No such page."]}) from None
+        articles = [hit.article for hit in found.hits(page.start_index() - 1, page.end_index())]
+        prefetch_related_objects(articles, *self.prefetch_related)
+        url = request.build_absolute_uri()
+        return Response(
+            {
+                "count": paginator.count,
+                "next": replace_query_param(url, "page", page.next_page_number()) if page.has_next() else None,
+                "previous": (
+                    replace_query_param(url, "page", page.previous_page_number()) if page.has_previous() else None
+                ),
+                "results": self.get_serializer(articles, many=True).data,
+            }
+        )
 
     # --- suggestions -----------------------------------------------------------------------
 
