@@ -9,6 +9,7 @@ through ``knowledge.services.article_feedback``, which checks again.
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
@@ -38,29 +39,30 @@ def article_url(article: Article, anchor: str = "") -> str:
 
 
 class KnowledgeSearchView(PortalMixin, View):
-    """``?q=words``: the best-ranked published articles the reader may read, with highlighted
-    snippets; without words, the newest ones. Ten to a page."""
+    """``?q=words``: the best-ranked published articles the reader may read (the best 100), with
+    highlighted snippets; without words, all of them, newest first. Ten to a page."""
 
     def get(self, request):
         user = request.user
         text = request.GET.get("q", "").replace("\x00", "").strip()[:QUERY_MAX]
-        matches = selectors.search_queryset(user, text)
-        if not selectors.words_of(text):
-            page = paginate(request, matches, PAGE_SIZE)  # the newest: cursor pages past the count
-            articles = list(page.object_list)
+        if selectors.words_of(text):
+            # The best matches (at most ``selectors.MAX_RESULTS``), ranked once; each page reads
+            # only its ten articles, with their snippets.
+            ranked = selectors.search_ranked(user, text)
+            page = Paginator(ranked.ranked, PAGE_SIZE).get_page(request.GET.get("page"))
+            hits = ranked.hits(page.start_index() - 1, page.end_index()) if ranked.ranked else []
+            found = {"count": len(ranked), "more": len(ranked) >= selectors.MAX_RESULTS}
         else:
-            # Count and page the matches by key only, then read the page's ten articles with
-            # their snippets: the count never computes a snippet, and only shown rows get one.
-            page = paginate(request, matches.values_list("pk", flat=True), PAGE_SIZE)
-            keys = list(page.object_list)
-            found = {article.pk: article for article in matches.filter(pk__in=keys)} if keys else {}
-            articles = [found[key] for key in keys if key in found]
-        hits = [{"article": article, "snippet": selectors.snippet_of(article, text)} for article in articles]
+            # No words: every published article the reader may read, newest first.
+            page = paginate(request, selectors.published(user).order_by("-published_at", "-pk"), PAGE_SIZE)
+            hits = [selectors.ArticleHit(article=a, rank=0.0, snippet="") for a in page.object_list]
+            found = None
         context = {
             "view": {"door": "portal"},
             "q": text,
             "page": page,
             "hits": hits,
+            "found": found,
             "may_raise": policy.can(user, "create", Incident),
         }
         return render(request, "knowledge/portal/search.html", context)

@@ -33,7 +33,7 @@ def html_of(response) -> str:
 
 
 def found(response) -> list[str]:
-    return [hit["article"].title for hit in response.context["hits"]]
+    return [hit.article.title for hit in response.context["hits"]]
 
 
 def said(response) -> list[str]:
