@@ -191,3 +191,35 @@ def test_agent_links_a_suggested_article_to_an_incident_and_promotes_a_resolutio
     assert page.locator(".kb-diff .kb-add").count() >= 2
     shot(page, "9-diff")
     assert refused == []
+
+
+def test_without_javascript_the_editor_previews_by_button_and_the_raise_form_offers_the_search(page, live_server):
+    org = Organisation.objects.create(name="Acme")
+    agent = make_user("alex", *PERSONAS[Persona.L2_AGENT])
+    manager = make_user("morgan", *PERSONAS[Persona.IT_SERVICE_MANAGER])
+    make_user("casey", *PERSONAS[Persona.EVERYONE], organisation=org)
+    published_article(by=agent, publisher=manager, title="Printer shows offline", body="Turn it **off** and on.")
+    context = page.context.browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    plain = context.new_page()
+    try:
+        sign_in(plain, "alex")
+        plain.wait_for_url("**/desk/")
+        plain.goto("/desk/knowledge/new/")
+        plain.fill("input[name=title]", "Scanner")
+        plain.fill("textarea[name=body]", "## Scan to e-mail\n\nPress **Scan**.")
+        plain.click("button[name=preview]")
+        plain.wait_for_load_state()
+        assert plain.inner_text("#article-preview h2") == "Scan to e-mail"
+        assert plain.input_value("input[name=title]") == "Scanner"  # nothing lost, nothing saved
+        assert not Article.objects.filter(title="Scanner").exists()
+
+        sign_in(plain, "casey")
+        plain.wait_for_url("**/portal/")
+        plain.goto("/portal/incidents/new/")
+        assert plain.locator(".kb-suggest form[role=search]").is_visible()
+        plain.fill("#kb-raise-q", "printer offline")
+        plain.click(".kb-suggest form[role=search] button")
+        plain.wait_for_url("**/portal/knowledge/?q=printer+offline")
+        assert plain.locator(".kb-results h2").all_inner_texts() == ["Printer shows offline"]
+    finally:
+        context.close()
