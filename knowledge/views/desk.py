@@ -114,7 +114,7 @@ class ArticleListView(KnowledgeDeskView):
         form = ArticleListFilter(request.GET or None, categories=categories(user))
         valid = form.is_valid() if form.is_bound else True
         hidden = policy.hidden_fields(user, Article)
-        related = [name for name in ("owner", "revision_of") if name not in hidden]
+        related = [name for name in ("owner",) if name not in hidden]
         # Newest first, on the primary key's index (at 50,000 articles a sort on another column
         # without an index of its own would read them all).
         queryset = form.filter(readable).select_related(*related).order_by("-pk")
