@@ -50,7 +50,7 @@ from itsm import policy
 from knowledge.models import Article, ArticleState, ArticleVersion
 
 SEARCH_FIELDS = ("title", "summary", "keywords", "body")
-MAX_RESULTS = 100  # hits a search or suggestion returns at most
+MAX_RESULTS = 50  # hits a search or suggestion returns at most
 WINDOW = 200  # body-only matches ranked (the newest)
 BODY_ONLY = 0.5  # a body-only match's rank is scaled below the title/summary matches' scale
 COMMON = 0.03  # share of articles above which a suggestion word only ranks
@@ -163,6 +163,27 @@ def search_ranked(user, text: str, *, limit: int = MAX_RESULTS, queryset: QueryS
         qs = qs.filter(_in(SEARCH_FIELDS, [word]))
     rows = qs.annotate(rank=_fallback_rank(words)).order_by("-rank", "-pk").values_list("pk", "rank")[:limit]
     return Ranked([(pk, round(float(rank), 4)) for pk, rank in rows], text)
+
+
+def search_queryset(user, text: str = "") -> QuerySet:
+    """``search_ranked`` as a queryset, for pages that paginate querysets: the found articles in
+    their order, each with ``rank`` and, on PostgreSQL, ``headline`` (``snippet_of``; computed
+    only for the rows read). Without words: every published article ``user`` may read, newest
+    published first. The search itself runs once, here (one query, two at most)."""
+    text = _clean(text)
+    if not words_of(text):
+        return published(user).annotate(rank=Value(0.0, output_field=FloatField())).order_by("-published_at", "-pk")
+    found = search_ranked(user, text)
+    if not found.ranked:
+        return Article.objects.none()
+    rank = Case(
+        *(When(pk=pk, then=Value(value)) for pk, value in found.ranked),
+        default=Value(0.0), output_field=FloatField(),
+    )  # fmt: skip
+    qs = Article.objects.filter(pk__in=[pk for pk, _ in found.ranked]).defer(*VECTORS).annotate(rank=rank)
+    if found.query is not None:
+        qs = qs.annotate(headline=_headline(found.query))
+    return qs.order_by("-rank", "-pk")
 
 
 def search(user, text: str, *, limit: int = 20, queryset: QuerySet | None = None) -> list[ArticleHit]:

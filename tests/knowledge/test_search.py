@@ -138,3 +138,47 @@ def test_postgres_search_sees_a_revision_once_published(agent, manager, customer
     live = published_article(by=agent, publisher=manager, title="Printer offline", body="Old")
     revised_article(live=live, by=agent, publisher=manager, body="Replace the fuser unit.")
     assert found(selectors.search(customer, "fuser")) == ["Printer offline"]
+
+
+def test_search_queryset_pages_the_same_articles_in_the_same_order(agent, manager, customer):
+    for n in range(6):
+        published_article(by=agent, publisher=manager, title=f"Printer {n}", body="Printer printer. " * (n + 1))
+    published_article(by=agent, publisher=manager, title="Printer internal", audience=Audience.AGENTS)
+    expected = [hit.article.pk for hit in selectors.search(customer, "printer")]
+    queryset = selectors.search_queryset(customer, "printer")
+    assert list(queryset.values_list("pk", flat=True)) == expected
+    assert queryset.count() == 6
+    assert [a.pk for a in queryset[2:4]] == expected[2:4]
+    assert "<mark>" in selectors.snippet_of(queryset[0], "printer").lower()
+
+
+def test_at_most_the_best_fifty_are_returned(agent, manager, customer):
+    for n in range(selectors.MAX_RESULTS + 3):
+        make_article(by=agent, title=f"Printer {n}", state=S.PUBLISHED, publisher=manager)
+    assert len(selectors.search(customer, "printer", limit=500)) == selectors.MAX_RESULTS
+
+
+@postgres_only
+def test_postgres_suggestions_are_chosen_by_the_rarer_words_and_ranked_by_all(agent, manager, customer, monkeypatch):
+    import time
+
+    published_article(by=agent, publisher=manager, title="Laptop slow after update")
+    published_article(by=agent, publisher=manager, title="VPN slow from home")
+    assert sorted(found(selectors.suggest(customer, "my laptop is slow"))) == [
+        "Laptop slow after update", "VPN slow from home",
+    ]  # fmt: skip
+    # Once "slow" is in most articles (the column's statistics say so), it only ranks.
+    monkeypatch.setitem(selectors._stats, "at", time.monotonic())
+    monkeypatch.setitem(selectors._stats, "frequency", {"slow": 0.6, "laptop": 0.01})
+    assert found(selectors.suggest(customer, "my laptop is slow")) == ["Laptop slow after update"]
+    # Only common words typed: the two rarest together select.
+    monkeypatch.setitem(selectors._stats, "frequency", {"slow": 0.6, "laptop": 0.3})
+    assert found(selectors.suggest(customer, "my laptop is slow")) == ["Laptop slow after update"]
+
+
+@postgres_only
+def test_postgres_a_body_only_match_comes_after_every_title_match(agent, manager, customer):
+    body_only = published_article(by=agent, publisher=manager, title="Cable checks", body="printer " * 50)
+    titled = published_article(by=agent, publisher=manager, title="Printer offline", body="Nothing else.")
+    assert [hit.article.pk for hit in selectors.search(customer, "printer")] == [titled.pk, body_only.pk]
+    assert [hit.article.pk for hit in selectors.suggest(customer, "printer jam")] == [titled.pk, body_only.pk]
