@@ -32,7 +32,10 @@ def incident_panel(request, incident) -> dict | None:
     user = request.user
     if incident is None or not policy.can(user, "read", Article):
         return None
-    linked = list(selectors.linked_articles(user, incident).only("pk", "number", "title", "state", "revision_of")[:LINKED_SHOWN])
+    linked = list(
+        selectors.linked_articles(user, incident)
+        .only("pk", "number", "title", "state", "revision_of", "source_incident")[:LINKED_SHOWN]
+    )
     linked_ids = {article.pk for article in linked}
     suggestions = [
         hit for hit in selectors.suggestions_for_incident(user, incident, limit=SUGGESTED + len(linked_ids))
@@ -44,6 +47,8 @@ def incident_panel(request, incident) -> dict | None:
         "linked": linked,
         "may_link": policy.can(user, "link_incident", Article) and policy.can(user, "read", incident),
         "may_promote": incident.state in services.PROMOTABLE and policy.can(user, "create", Article),
+        # The draft already promoted from it (the button would make a second one).
+        "promoted": next((a for a in linked if a.source_incident_id == incident.pk), None),
         "search_url": reverse("desk:article-list"),
     }
 

@@ -157,6 +157,12 @@ def test_promoting_a_resolution_drafts_a_linked_article_and_opens_the_editor(cli
     assert list(article.incidents.all()) == [incident]
     editor = client.get(response.url)
     assert editor.context["form"].initial["title"] == "Printer shows offline"
+    # Back on the incident: the draft is linked, and the button gives way to a link to it.
+    page = client.get(incident_page(incident))
+    assert panel_of(page)["promoted"].pk == article.pk
+    text = html_of(page)
+    assert "Promote to knowledge" not in text
+    assert f"Its resolution is promoted to <a href=\"{reverse('desk:article-detail', args=[article.pk])}\">" in text
 
 
 def test_promoting_an_open_incident_is_refused_with_a_400_naming_its_state(client, agent, incident):
