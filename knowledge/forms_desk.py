@@ -85,6 +85,10 @@ class ArticleForm(forms.Form):
             initial = {**model_to_dict(article, fields=names), "version": article.version}
         super().__init__(data, initial=initial)
         self.article = article
+        if article is None:
+            del self.fields["version"]
+        else:
+            self.fields["version"].required = True
         self.fields.update(fields_for_model(Article, fields=names))
         if "title" in self.fields:
             self.fields["title"].widget.attrs.update(autocomplete="off")
@@ -113,11 +117,11 @@ class ArticleForm(forms.Form):
             )  # fmt: skip
             if article is not None:
                 self.initial["owner"] = article.owner_id
-        self.order_fields(["version", *names])
+        self.order_fields(["version", *names] if article is not None else names)
 
     def service_data(self) -> dict:
         """A new article's content: what was filled in (an empty owner means the author)."""
-        data = {name: value for name, value in self.cleaned_data.items() if name != "version"}
+        data = dict(self.cleaned_data)
         if data.get("owner") is None:
             data.pop("owner", None)
         return data

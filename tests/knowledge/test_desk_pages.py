@@ -515,3 +515,12 @@ def test_hostile_list_and_editor_input_is_a_400_never_a_500(client, editor, twic
     response = client.post(url("article-action", twice_published, "restore"), {"restore-version": "x"})
     assert response.status_code == 400
     assert client.post(url("article-action", twice_published, "restore"), {"restore-version": str(10**20)}).status_code == 400
+
+
+def test_an_edit_without_the_version_it_was_made_on_is_a_400(client, editor, library):
+    draft = library["draft"]
+    client.force_login(editor)
+    response = client.post(url("article-edit", draft), {"title": "No version", "audience": "everyone"})
+    assert response.status_code == 400 and response.context["form"].errors["version"]
+    draft.refresh_from_db()
+    assert draft.title == "Mailbox full draft"
