@@ -119,6 +119,12 @@ class ArticleForm(forms.Form):
                 self.initial["owner"] = article.owner_id
         self.order_fields(["version", *names] if article is not None else names)
 
+    def clean(self):
+        data = super().clean()
+        if "version" in self.errors:  # a hidden field: say it where it shows
+            self.add_error(None, "This page is out of date: open the article again and redo your changes.")
+        return data
+
     def service_data(self) -> dict:
         """A new article's content: what was filled in (an empty owner means the author)."""
         data = dict(self.cleaned_data)

@@ -522,5 +522,6 @@ def test_an_edit_without_the_version_it_was_made_on_is_a_400(client, editor, lib
     client.force_login(editor)
     response = client.post(url("article-edit", draft), {"title": "No version", "audience": "everyone"})
     assert response.status_code == 400 and response.context["form"].errors["version"]
+    assert "This page is out of date" in html_of(response)
     draft.refresh_from_db()
     assert draft.title == "Mailbox full draft"
