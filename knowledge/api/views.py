@@ -105,6 +105,7 @@ class ArticleViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
         return Response(
             {
                 "count": paginator.count,
+                "count_capped": False,  # the best MAX_RESULTS are all there is to page
                 "next": replace_query_param(url, "page", page.next_page_number()) if page.has_next() else None,
                 "previous": (
                     replace_query_param(url, "page", page.previous_page_number()) if page.has_previous() else None

@@ -208,3 +208,19 @@ def test_the_list_is_a_fixed_number_of_queries(request, api, agent, manager, who
         with django_assert_max_num_queries(6):
             r = client.get(URL, params)
         assert r.status_code == 200 and len(r.json()["results"]) == params["page_size"]
+
+
+def test_search_pages_through_the_best_matches_and_the_filters_apply(api, agent, manager, customer):
+    for n in range(7):
+        published_article(by=agent, publisher=manager, title=f"Printer {n}", category="Printing" if n % 2 else "")
+    client = api.as_user(customer)
+    first = client.get(URL, {"search": "printer", "page_size": 5}).json()
+    assert first["count"] == 7 and len(first["results"]) == 5 and first["previous"] is None
+    assert first["count_capped"] is False
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) == 2 and second["next"] is None
+    titles = [a["title"] for a in first["results"] + second["results"]]
+    assert sorted(titles) == sorted(f"Printer {n}" for n in range(7))
+    filtered = client.get(URL, {"search": "printer", "category": "Printing"}).json()
+    assert sorted(a["title"] for a in filtered["results"]) == ["Printer 1", "Printer 3", "Printer 5"]
+    assert client.get(URL, {"search": "printer", "page": 9}).status_code == 400

@@ -182,3 +182,18 @@ def test_postgres_a_body_only_match_comes_after_every_title_match(agent, manager
     titled = published_article(by=agent, publisher=manager, title="Printer offline", body="Nothing else.")
     assert [hit.article.pk for hit in selectors.search(customer, "printer")] == [titled.pk, body_only.pk]
     assert [hit.article.pk for hit in selectors.suggest(customer, "printer jam")] == [titled.pk, body_only.pk]
+
+
+@pytest.mark.parametrize("page", [3, 30])
+def test_search_and_suggest_take_a_fixed_number_of_queries(agent, manager, customer, page,
+                                                           django_assert_max_num_queries):  # fmt: skip
+    for n in range(page):
+        published_article(by=agent, publisher=manager, title=f"Printer {n}")
+    customer.refresh_from_db()
+    from itsm.roles import effective_roles
+
+    effective_roles(customer)
+    with django_assert_max_num_queries(3):
+        assert len(selectors.search(customer, "printer", limit=page)) == page
+    with django_assert_max_num_queries(4):
+        assert len(selectors.suggest(customer, "my printer is broken", limit=5)) == min(page, 5)
