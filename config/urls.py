@@ -7,6 +7,8 @@ from django.urls import include, path
 from incidents import urls_desk as incident_desk_urls
 from incidents import urls_portal as incident_portal_urls
 from itsm import urls as itsm_urls
+from knowledge import urls_desk as knowledge_desk_urls
+from knowledge import urls_portal as knowledge_portal_urls
 from notifications import urls as notification_urls
 from oncall import urls as oncall_urls
 from problems import urls_desk as problem_desk_urls
@@ -17,13 +19,14 @@ desk_patterns = (
         *itsm_urls.desk_urlpatterns,
         *incident_desk_urls.urlpatterns,
         *problem_desk_urls.urlpatterns,
+        *knowledge_desk_urls.urlpatterns,
         *oncall_urls.desk_urlpatterns,
         *notification_urls.desk_urlpatterns,
         path("sla/compliance/", sla_views.ComplianceReportView.as_view(), name="sla-compliance"),
     ],
     "desk",
 )
-portal_patterns = (incident_portal_urls.urlpatterns, "portal")
+portal_patterns = ([*incident_portal_urls.urlpatterns, *knowledge_portal_urls.urlpatterns], "portal")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -6,6 +6,8 @@ from django.core.management import call_command
 
 from itsm.models import AuditEntry, User, Work, WorkKind
 from itsm.roles import PERSONAS, Persona, effective_roles
+from knowledge.models import Article, ArticleFeedback, ArticleState, Audience
+from knowledge.selectors import search
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +23,28 @@ def test_seed_demo_makes_the_demo_users_and_records_of_each_kind():
     assert PERSONAS[Persona.IT_SERVICE_MANAGER] <= effective_roles(User.objects.get(username="manager"))
     assert effective_roles(User.objects.get(username="customer")) == PERSONAS[Persona.EVERYONE]
     assert set(Work.objects.values_list("kind", flat=True)) == set(WorkKind.values)
-    assert AuditEntry.objects.filter(action="create").count() == Work.objects.count()
+    work_created = AuditEntry.objects.filter(action="create").exclude(content_type__app_label="knowledge")
+    assert work_created.count() == Work.objects.count()
+
+
+def test_seed_demo_makes_a_knowledge_base_customers_can_search_and_a_manager_can_review():
+    call_command("seed_demo", stdout=StringIO())
+    published = Article.objects.filter(state=ArticleState.PUBLISHED)
+    assert published.count() == 12
+    assert published.filter(audience=Audience.AGENTS).count() == 1
+    assert Article.objects.filter(state=ArticleState.IN_REVIEW).count() == 1
+    assert Article.objects.filter(state=ArticleState.DRAFT).count() == 1
+    customer = User.objects.get(username="customer")
+    assert [hit.article.title for hit in search(customer, "printer jams")][:1] == ["Printer jams on every page"]
+    jams = Article.objects.get(title="Printer jams on every page")
+    assert (jams.helpful_count, jams.not_helpful_count) == (1, 1)
+    assert ArticleFeedback.objects.count() == 5
+    assert jams.incidents.get().short_description == "Printer on floor 3 jams every page"
 
 
 def test_seed_demo_twice_is_harmless():
     call_command("seed_demo", stdout=StringIO())
-    counts = (User.objects.count(), Work.objects.count(), AuditEntry.objects.count())
+    counts = (User.objects.count(), Work.objects.count(), AuditEntry.objects.count(), Article.objects.count())
     call_command("seed_demo", stdout=StringIO())
-    assert (User.objects.count(), Work.objects.count(), AuditEntry.objects.count()) == counts
+    assert (User.objects.count(), Work.objects.count(), AuditEntry.objects.count(), Article.objects.count()) == counts
     assert authenticate(username="agent", password="demo")

@@ -15,6 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from catalog.models import Request, RequestTask
 from changes.models import Change, ChangeTask
+from config.management.demo_knowledge import seed_knowledge
 from escalation import services as escalation
 from escalation.models import EscalationPolicy, EscalationStage
 from incidents.models import Incident, IncidentTask
@@ -168,6 +169,9 @@ class Command(BaseCommand):
             self.stdout.write("Demo records already exist; left them as they are.")
         else:
             self._records(users, org, desk, network)
+        printer = Incident.objects.filter(short_description="Printer on floor 3 jams every page").first()
+        if seed_knowledge(users, printer_incident=printer):
+            self.stdout.write("Knowledge base: 12 published articles, one in review, one draft, feedback.")
         self._print_logins(password)
 
     def _calendars(self):
