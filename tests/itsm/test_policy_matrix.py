@@ -100,7 +100,9 @@ REQUEST_STATES = (
 PROBLEM_STATES = (
     "new", "investigating", "rca_submitted", "rca_rejected", "change_created", "verified", "closed", "cancelled",
 )  # fmt: skip
-CHANGE_STATES = ("draft", "submitted", "approved", "rejected", "implementing", "review", "closed")
+CHANGE_STATES = (
+    "draft", "submitted", "approved", "rejected", "in_progress", "review", "closed", "cancelled",
+)  # fmt: skip
 TASK_STATES = ("open", "in_progress", "closed", "cancelled")
 # ITSM Work is the parent of all: its rows carry any of its children's states.
 WORK_STATES = (
@@ -122,7 +124,6 @@ WORK_STATES = (
     "verified",
     "draft",
     "submitted",
-    "implementing",
     "review",
     "open",
 )
@@ -226,15 +227,17 @@ UPDATE_UNRELATED = {
         "cancelled": AGENT_OR_ABOVE,
     },
     "request_task": _TASK_UPDATE,
-    # Change: "itsm_administrator: always; itsm_agent: unless closed".
+    # Change: "itsm_administrator: always; itsm_agent: unless closed" — and, for the cancelled
+    # state SPEC §4 does not list (issue 14 adds it), unless cancelled: a finished record.
     "change": {
         "draft": AGENT_OR_ABOVE,
         "submitted": AGENT_OR_ABOVE,
         "approved": AGENT_OR_ABOVE,
         "rejected": AGENT_OR_ABOVE,
-        "implementing": AGENT_OR_ABOVE,
+        "in_progress": AGENT_OR_ABOVE,
         "review": AGENT_OR_ABOVE,
         "closed": ADMIN_OR_ABOVE,
+        "cancelled": ADMIN_OR_ABOVE,
     },
     "change_task": _TASK_UPDATE,
     # Problem: "itsm_administrator: always; itsm_agent: unless closed" — and, for the cancelled
@@ -344,7 +347,7 @@ SHARE_GRANT = {"incident": "follow_incident", "request": "approve_request"}
 _PARENT = {
     "incident_task": ("incident", "in_progress"),
     "request_task": ("request", "in_fulfilment"),
-    "change_task": ("change", "implementing"),
+    "change_task": ("change", "in_progress"),
     "problem_task": ("problem", "investigating"),
 }
 _numbers = itertools.count(1)
