@@ -159,7 +159,10 @@ class GovernanceTemplateForm(forms.ModelForm):
 
     class Meta:
         model = GovernanceTemplate
-        fields = "__all__"
+        fields = [
+            "name", "description", "maturity_level", "min_notice_hours", "required_gates", "optional_gates",
+            "auto_approve_max_risk", "auto_approve_risk_levels", "pir_required", "active",
+        ]  # fmt: skip
 
     def clean_auto_approve_risk_levels(self):
         chosen = set(self.cleaned_data.get("auto_approve_risk_levels") or [])
