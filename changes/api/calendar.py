@@ -67,6 +67,10 @@ class CalendarEntrySerializer(serializers.Serializer):
     end = serializers.DateTimeField()
     colour = serializers.CharField(help_text="blue (changes), green (maintenance) or red (freezes).")
     label = serializers.CharField(help_text="What the entry is, in words (colour is not the only cue).")
+    number = serializers.CharField(required=False, help_text="Changes only: the change's number.")
+    state = serializers.CharField(required=False, help_text="Changes only.")
+    change_type = serializers.CharField(required=False, help_text="Changes only.")
+    risk_level = serializers.CharField(required=False, allow_blank=True, help_text="Changes only.")
 
 
 class CalendarSerializer(serializers.Serializer):
