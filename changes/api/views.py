@@ -45,7 +45,7 @@ class NotThereSchema(PolicyAutoSchema):
 
 class NotThereForNonReaders:
     """A signed-in user who reads no change (a self-service user) is answered 404 on every URL,
-    the lists too: changes are the desk's business (issue 14). Anonymous requests still get 401."""
+    the lists too: changes are the desk's business (issue 14). Anonymous requests are refused (403)."""
 
     schema = NotThereSchema()
 
