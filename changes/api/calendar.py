@@ -17,9 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from changes import feeds, schedule
-from changes.api.views import NotThereForNonReaders
+from changes.api.views import NotThereForNonReaders, NotThereSchema
 from changes.models import Change
-from itsm.api.schema import SingleObjectAutoSchema
 from itsm.validators import validate_date
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -79,8 +78,15 @@ class CalendarSerializer(serializers.Serializer):
     results = CalendarEntrySerializer(many=True)
 
 
-class FeedLinkSerializer(serializers.Serializer):
+class ChangeFeedLinkSerializer(serializers.Serializer):
     feed_url = serializers.CharField(help_text="Your change calendar as an iCalendar feed (a secret link).")
+
+
+class CalendarSchema(NotThereSchema):
+    """One object (the range and its entries), not a list; 404 for self-service users."""
+
+    def _is_list_view(self, serializer=None):
+        return False
 
 
 def _feed_link(request, token) -> Response:
@@ -90,7 +96,7 @@ def _feed_link(request, token) -> Response:
 class ChangeCalendarViewSet(NotThereForNonReaders, viewsets.GenericViewSet):
     """The change calendar: what is planned between ``start`` and ``end``, in start order."""
 
-    schema = SingleObjectAutoSchema()
+    schema = CalendarSchema()
     pagination_class = None
     filter_backends = []
     serializer_class = CalendarSerializer
@@ -115,13 +121,13 @@ class ChangeCalendarViewSet(NotThereForNonReaders, viewsets.GenericViewSet):
         entries = schedule.calendar(start, end, user=request.user)
         return Response(CalendarSerializer({"start": start, "end": end, "results": entries}).data)
 
-    @extend_schema(responses=FeedLinkSerializer)
+    @extend_schema(responses=ChangeFeedLinkSerializer)
     @action(detail=False, methods=["get"], url_path="feed")
     def feed(self, request):
         """The link of your change calendar's iCalendar feed (made on first use)."""
         return _feed_link(request, feeds.feed_token(user=request.user))
 
-    @extend_schema(request=None, responses=FeedLinkSerializer)
+    @extend_schema(request=None, responses=ChangeFeedLinkSerializer)
     @action(detail=False, methods=["post"], url_path="feed/reset")
     def feed_reset(self, request):
         """A new secret link for your feed; the old link stops working at once."""

@@ -5,7 +5,7 @@ hours, CAB told). Mounted by ``config/api.py``; the incident app knows nothing o
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -41,7 +41,15 @@ class EmergencyChangeView(APIView):
     permission_classes = [IsAuthenticated]
     schema = PolicyAutoSchema()  # documents the 404 of an incident the reader may not read
 
-    @extend_schema(request=EmergencyChangeInput, responses={201: ChangeSerializer})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH, description="The incident's id."
+            )
+        ],
+        request=EmergencyChangeInput,
+        responses={201: ChangeSerializer},
+    )
     def post(self, request, pk):
         if not policy.can(request.user, "read", Change):
             raise Http404  # self-service users learn nothing of changes

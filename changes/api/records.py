@@ -13,11 +13,13 @@ from rest_framework import serializers
 
 from changes import schedule, services
 from changes.models import (
+    CabDecision,
     Change,
     ChangeFreeze,
     ChangeTask,
     GovernanceTemplate,
     MaintenanceWindow,
+    PirOutcome,
     RiskLevel,
 )
 from itsm.api.serializers import PolicySerializer
@@ -54,6 +56,11 @@ class ChangeSerializer(PolicySerializer):
     ``conflicts`` (other open changes on the same hosts in an overlapping planned window) comes
     with a single change, not in lists."""
 
+    # Blank until set (the schema's enums then include ""): what the CAB, the scoring and the
+    # review write, never the client.
+    cab_decision = serializers.ChoiceField(choices=CabDecision.choices, allow_blank=True, read_only=True)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, allow_blank=True, read_only=True)
+    pir_outcome = serializers.ChoiceField(choices=PirOutcome.choices, allow_blank=True, read_only=True)
     conflicts = serializers.SerializerMethodField()
 
     class Meta:

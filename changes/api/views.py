@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from changes import services
 from changes.actions import ACTIONS
 from changes.api import records as s
+from changes.api.serializers import ChangeNoteEditInput
 from changes.models import (
     Change,
     ChangeFreeze,
@@ -84,7 +85,7 @@ class ChangeFilter(PolicyFilterSet):
         return queryset.filter(assignee=self.request.user) if value else queryset
 
 
-class NoteSerializer(serializers.ModelSerializer):
+class ChangeNoteSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -94,11 +95,7 @@ class NoteSerializer(serializers.ModelSerializer):
         extra_kwargs = {"body": {"max_length": NOTE_MAX}}
 
 
-class NoteEditInput(serializers.Serializer):
-    body = serializers.CharField(max_length=NOTE_MAX)
-
-
-class TimelineItemSerializer(serializers.Serializer):
+class ChangeTimelineItemSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     type = serializers.CharField()
     actor = serializers.CharField()
@@ -108,7 +105,7 @@ class TimelineItemSerializer(serializers.Serializer):
     new_value = serializers.CharField(allow_blank=True)
 
 
-class ImpactSerializer(serializers.Serializer):
+class ChangeImpactSerializer(serializers.Serializer):
     impact_summary = serializers.JSONField(
         allow_null=True, help_text="Affected hosts and groups, each dependency chain and a risk level."
     )
@@ -146,8 +143,8 @@ class ChangeViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, Po
 
     # --- impact ---------------------------------------------------------------------------
 
-    @extend_schema(methods=["get"], responses=ImpactSerializer)
-    @extend_schema(methods=["post"], request=None, responses=ImpactSerializer)
+    @extend_schema(methods=["get"], responses=ChangeImpactSerializer)
+    @extend_schema(methods=["post"], request=None, responses=ChangeImpactSerializer)
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def impact(self, request, pk=None):
         """GET: the stored impact analysis (null until computed). POST: compute it now (breadth-
@@ -156,27 +153,27 @@ class ChangeViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, Po
         if request.method == "POST":
             change = services.change_compute_impact(change=change, actor=request.user)
         return Response(
-            ImpactSerializer(
+            ChangeImpactSerializer(
                 {"impact_summary": change.impact_summary, "impact_computed_at": change.impact_computed_at}
             ).data
         )
 
     # --- notes, timeline, tasks ------------------------------------------------------------
 
-    @extend_schema(methods=["get"], responses=NoteSerializer(many=True))
-    @extend_schema(methods=["post"], request=NoteSerializer, responses={201: NoteSerializer})
+    @extend_schema(methods=["get"], responses=ChangeNoteSerializer(many=True))
+    @extend_schema(methods=["post"], request=ChangeNoteSerializer, responses={201: ChangeNoteSerializer})
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def notes(self, request, pk=None):
         """The change's work notes."""
         change = self.get_object()
         if request.method == "POST":
-            data = NoteSerializer(data=request.data)
+            data = ChangeNoteSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             note = services.change_note_add(change=change, actor=request.user, body=data.validated_data["body"])
-            return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
-        return Response(NoteSerializer(change.notes.select_related("author"), many=True).data)
+            return Response(ChangeNoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        return Response(ChangeNoteSerializer(change.notes.select_related("author"), many=True).data)
 
-    @extend_schema(methods=["patch"], request=NoteEditInput, responses=NoteSerializer)
+    @extend_schema(methods=["patch"], request=ChangeNoteEditInput, responses=ChangeNoteSerializer)
     @extend_schema(methods=["delete"], request=None, responses={204: None})
     @action(
         detail=True, methods=["patch", "delete"], url_path=r"notes/(?P<note_id>[0-9]+)", filter_backends=[]
@@ -193,17 +190,17 @@ class ChangeViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, Po
         if request.method == "DELETE":
             services.change_note_delete(note=note, actor=request.user)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        data = NoteEditInput(data=request.data)
+        data = ChangeNoteEditInput(data=request.data)
         data.is_valid(raise_exception=True)
         note = services.change_note_edit(note=note, actor=request.user, body=data.validated_data["body"])
-        return Response(NoteSerializer(note).data)
+        return Response(ChangeNoteSerializer(note).data)
 
-    @extend_schema(responses=TimelineItemSerializer(many=True))
+    @extend_schema(responses=ChangeTimelineItemSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request, pk=None):
         """Work notes, transitions and field changes, oldest first."""
         change = self.get_object()
-        return Response(TimelineItemSerializer(change_timeline(request.user, change), many=True).data)
+        return Response(ChangeTimelineItemSerializer(change_timeline(request.user, change), many=True).data)
 
     @extend_schema(methods=["get"], responses=s.ChangeTaskSerializer(many=True))
     @extend_schema(methods=["post"], request=s.ChangeTaskSerializer, responses={201: s.ChangeTaskSerializer})
