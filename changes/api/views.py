@@ -127,7 +127,7 @@ class ChangeViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, Po
     search_fields = ["number", "short_description", "description"]
     ordering_fields = [
         "number", "opened_at", "updated_at", "priority", "state", "change_type", "planned_start",
-        "planned_end", "risk_score", "risk_level",
+        "planned_end", "risk_score",
     ]  # fmt: skip
     ordering = ["-opened_at", "-id"]
 
