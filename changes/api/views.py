@@ -79,6 +79,8 @@ class ChangeFilter(PolicyFilterSet):
             "assignee": ["exact"],
             "governance_template": ["exact"],
             "source_type": ["exact"],
+            "incident": ["exact"],
+            "problem": ["exact"],
             "planned_start": ["gte", "lte"],
             "opened_at": ["gte", "lte"],
         }

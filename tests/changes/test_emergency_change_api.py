@@ -55,6 +55,10 @@ def test_the_change_page_and_the_change_list_show_the_emergency_change(api, agen
     assert detail["incident"] == incident.pk and detail["state"] == "approved"
     listed = api.as_user(agent).get("/api/v1/changes/", {"change_type": "emergency"}).json()["results"]
     assert [c["id"] for c in listed] == [change_id]
+    other = make_incident(requester=customer, short_description="Other")
+    for pk, expected in ((incident.pk, [change_id]), (other.pk, [])):
+        listed = api.as_user(agent).get("/api/v1/changes/", {"incident": pk}).json()["results"]
+        assert [c["id"] for c in listed] == expected
 
 
 def test_bad_input_is_a_400_naming_the_field(api, agent, customer):
