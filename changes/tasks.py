@@ -44,14 +44,14 @@ def pir_overdue_sweep(batch: int = BATCH) -> int:
             if not page:
                 return told
             last_pk = page[-1]
-            changes = list(
-                due.filter(pk__in=page)
-                .select_for_update(skip_locked=True)
-                .select_related("assignee", "assignment_group")
-                .order_by("pk")
-            )
-            if not changes:
+            # Lock (skipping rows another sweep or a transition holds), re-checking the condition
+            # on the locked rows; then read them with their people (no outer join under FOR UPDATE).
+            locked = list(due.filter(pk__in=page).select_for_update(skip_locked=True).values_list("pk", flat=True))
+            if not locked:
                 continue
+            changes = list(
+                Change.objects.filter(pk__in=locked).select_related("assignee", "assignment_group").order_by("pk")
+            )
             Change.objects.filter(pk__in=[c.pk for c in changes]).update(pir_overdue_notified_at=now)
             audit.write(
                 audit.change_entry(c, None, "pir_overdue_notified_at", None, now, note="The PIR is overdue.")

@@ -32,8 +32,8 @@ from changes import notices, risk
 from changes.models import DEFAULT_NOTICE_HOURS, Change, ChangeState, ChangeTask, ChangeType, PirOutcome
 from incidents import workflows as incident_workflows
 from incidents.models import IncidentState
-from itsm import services
-from itsm.errors import InvalidInput
+from itsm import policy, services
+from itsm.errors import InvalidInput, NotFound
 from itsm.workflow import Lifecycle, Transition, check, locked_for, register, task_lifecycle, transition
 
 S = ChangeState
@@ -266,6 +266,8 @@ def change_complete(*, change: Change, actor) -> Change:
     """Finish the work (agents): ``actual_end`` is now; to review when a PIR is required (due
     72 hours later unless already due), else closed."""
     locked = services.lock(change)
+    if not policy.is_readable(actor, locked):
+        raise NotFound()
     check(TRANSITIONS, locked, "complete", actor=actor)
     now = timezone.now()
     changes = {"actual_end": now}

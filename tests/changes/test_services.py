@@ -350,6 +350,8 @@ def test_an_emergency_change_from_an_incident_is_approved_linked_and_owes_a_pir(
                                      new_value=change.number).exists()  # fmt: skip
     assert _transitions(change) == ["auto-approve"]
     assert _told("emergency_change", change) == {"lead", "manager"}
+    body = Notification.objects.get(kind="emergency_change", recipient=lead).body
+    assert f"for incident {incident.number}" in body and "post-implementation review is due" in body
 
 
 def test_an_emergency_change_needs_incidents_manage(agent, customer):

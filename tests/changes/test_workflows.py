@@ -70,6 +70,13 @@ def test_submit_tells_every_holder_of_changes_approve_but_not_the_submitter(agen
     assert "agent submitted change" in note.body
 
 
+def test_submit_does_not_ask_an_approver_who_may_not_decide(agent, lead, manager):
+    change = make_change(by=agent, **window(), **PLANS)
+    services.change_assign(change=change, actor=agent, assignee=lead)
+    workflows.change_submit(change=change, actor=agent)
+    assert _told("change_submitted", change) == {"manager"}  # the lead is assigned it
+
+
 def test_submit_scores_the_risk_of_a_reworked_change_again(agent, lead):
     change = workflows.change_rework(change=rejected_change(by=agent, approver=lead), actor=agent)
     assert change.risk_score is None
@@ -327,6 +334,24 @@ def test_a_change_is_cancelled_before_its_work_starts(agent, lead, make):
     assert change.state == "cancelled" and change.closed_at is not None
     entry = AuditEntry.objects.get(object_id=str(change.pk), action="transition", transition="cancel")
     assert entry.note == "Superseded by CHG9."
+
+
+@pytest.mark.parametrize("name", ["submit", "approve", "start", "complete", "pir", "cancel", "rework"])
+def test_a_self_service_user_finds_no_change_whatever_its_state(agent, customer, name):
+    """404 before anything else (the state, the input): a change is not the customer's to see."""
+    run = {
+        "submit": lambda c: workflows.change_submit(change=c, actor=customer),
+        "approve": lambda c: workflows.change_approve(change=c, actor=customer),
+        "start": lambda c: workflows.change_start(change=c, actor=customer),
+        "complete": lambda c: workflows.change_complete(change=c, actor=customer),
+        "pir": lambda c: workflows.change_record_pir(change=c, actor=customer, pir_outcome="failed", pir_lessons="x"),
+        "cancel": lambda c: workflows.change_cancel(change=c, actor=customer),
+        "rework": lambda c: workflows.change_rework(change=c, actor=customer),
+    }[name]
+    change = make_change(by=agent)
+    with pytest.raises(NotFound):
+        run(change)
+    assert Change.objects.get(pk=change.pk).state == "draft"
 
 
 def test_a_change_in_progress_cannot_be_cancelled(agent, lead):

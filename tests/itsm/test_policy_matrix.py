@@ -1187,3 +1187,181 @@ def test_desk_user_without_itsm_agent_finds_no_problem_page_nor_action(actor, st
             assert client.post(url).status_code == status, action
         problem.refresh_from_db()
         assert problem.state == "new"
+
+
+# =============================================================================================
+# 7. Changes and change tasks: the named actions (SPEC §3 and §5, issue 14), role × state
+# =============================================================================================
+
+# "changes.approve (CAB decision): itsm_manager"; agents create and work changes. The policy's
+# action names, as changes/rules.py declares them.
+CHANGE_ACTION_HOLDERS = {
+    "submit": AGENT_OR_ABOVE,
+    "approve": MANAGER_OR_ABOVE,
+    "reject": MANAGER_OR_ABOVE,
+    "rework": AGENT_OR_ABOVE,
+    "start": AGENT_OR_ABOVE,
+    "complete": AGENT_OR_ABOVE,
+    "pir": AGENT_OR_ABOVE,
+    "cancel": AGENT_OR_ABOVE,
+    "assign": AGENT_OR_ABOVE,
+    "complete-gate": AGENT_OR_ABOVE,
+    "impact": AGENT_OR_ABOVE,
+    "note": AGENT_OR_ABOVE,
+}
+_OPEN_CHANGE = frozenset(CHANGE_STATES) - {"closed", "cancelled"}
+# draft → submitted → approved / rejected (→ rework → draft) → in_progress → review → closed, and
+# cancelled before the work starts. Assigning and completing gates stop when the change is
+# finished (closed or cancelled); the impact analysis and work notes are possible in every state.
+CHANGE_ACTION_STATES = {
+    "submit": frozenset({"draft"}),
+    "approve": frozenset({"submitted"}),
+    "reject": frozenset({"submitted"}),
+    "rework": frozenset({"rejected"}),
+    "start": frozenset({"approved"}),
+    "complete": frozenset({"in_progress"}),
+    "pir": frozenset({"review"}),
+    "cancel": frozenset({"draft", "submitted", "approved", "rejected"}),
+    "assign": _OPEN_CHANGE,
+    "complete-gate": _OPEN_CHANGE,
+    "impact": frozenset(CHANGE_STATES),
+    "note": frozenset(CHANGE_STATES),
+}
+# The desk's and API's action names for the policy's.
+CHANGE_DOOR_ACTIONS = {name: (name,) for name in CHANGE_ACTION_HOLDERS if name != "note"} | {
+    "note": (),  # a collection (notes/), not an action of the panel
+}
+# Change tasks ("as Incident task"): whoever may update them starts, closes or cancels them.
+CHANGE_TASK_ACTION_STATES = PROBLEM_TASK_ACTION_STATES
+
+
+def test_change_action_tables_cover_every_declared_action_and_state():
+    from changes.actions import ACTIONS as CHANGE_ACTIONS
+
+    assert set(CHANGE_ACTION_HOLDERS) == set(CHANGE_ACTION_STATES) == set(CHANGE_DOOR_ACTIONS)
+    assert set(policy.rules_for(Change).actions) == set(CHANGE_ACTION_HOLDERS)
+    assert {name for names in CHANGE_DOOR_ACTIONS.values() for name in names} == set(CHANGE_ACTIONS)
+    assert set(CHANGE_STATES) == set(policy.rules_for(Change).states)
+
+
+def _expected_change_action(actor: str, action: str) -> dict[str, bool]:
+    holder = PERSONA_AS.get(actor, actor)
+    return {
+        state: holder in CHANGE_ACTION_HOLDERS[action] and state in CHANGE_ACTION_STATES[action]
+        for state in CHANGE_STATES
+    }
+
+
+def _change_action_cases():
+    for actor in (*ACTORS, *PERSONA_AS):
+        for action in CHANGE_ACTION_HOLDERS:
+            # A self-service user named on a change (requester, requested-for) gains nothing.
+            relations = ("unrelated",) if actor in PERSONA_AS else ("unrelated", "requester", "requested_for")
+            for relation in relations:
+                expected = _expected_change_action(actor, action)
+                yield pytest.param(
+                    actor, action, relation, expected, id=_rule_id(actor, action, "change", relation, expected)
+                )
+
+
+@pytest.mark.parametrize(("actor", "action", "relation", "expected"), list(_change_action_cases()))
+def test_change_action(actor, action, relation, expected, world):
+    """``expected`` maps every change state to whether the actor may take the action."""
+    user = _problem_user(world, actor)
+    actual = {
+        state: policy.can(user, action, world.record(actor, "change", state, relation)) for state in CHANGE_STATES
+    }
+    assert actual == expected
+
+
+def _change_offer_cases():
+    for actor in (*ACTORS, *PERSONA_AS):
+        expected = {
+            state: sorted(
+                name
+                for action, names in CHANGE_DOOR_ACTIONS.items()
+                if _expected_change_action(actor, action)[state]
+                for name in names
+            )
+            for state in CHANGE_STATES
+        }
+        verb = "is-offered-change-actions" if any(expected.values()) else "is-offered-no-change-action"
+        yield pytest.param(actor, expected, id=f"{actor}-{verb}")
+
+
+@pytest.mark.parametrize(("actor", "expected"), list(_change_offer_cases()))
+def test_change_action_table_offers_exactly_the_matrix(actor, expected, world):
+    """The one action table the API, the desk panel and the admin are made from offers, in each
+    state, exactly the actions of the matrix (the services' own transitions — auto-approve,
+    send-back, close-without-review — never)."""
+    from changes.actions import ACTIONS as CHANGE_ACTIONS
+
+    user = _problem_user(world, actor)
+    actual = {
+        state: sorted(a.name for a in CHANGE_ACTIONS.available(user, world.unrelated[("change", state)]))
+        for state in CHANGE_STATES
+    }
+    assert actual == expected
+
+
+def _change_task_action_cases():
+    for actor in (*ACTORS, *PERSONA_AS):
+        holder = PERSONA_AS.get(actor, actor)
+        for action, states in CHANGE_TASK_ACTION_STATES.items():
+            expected = {state: holder in AGENT_OR_ABOVE and state in states for state in TASK_STATES}
+            yield pytest.param(
+                actor, action, expected, id=_rule_id(actor, action, "change_task", "unrelated", expected)
+            )
+
+
+@pytest.mark.parametrize(("actor", "action", "expected"), list(_change_task_action_cases()))
+def test_change_task_action(actor, action, expected, world):
+    user = _problem_user(world, actor)
+    actual = {
+        state: action in {a.name for a in TASK_ACTIONS.available(user, world.unrelated[("change_task", state)])}
+        for state in TASK_STATES
+    }
+    assert actual == expected
+
+
+# --- Change calendar records: governance templates (itsm.configure: itsm_administrator),
+# maintenance windows and change freezes (changes.approve: itsm_manager); agents read them all.
+CALENDAR_RECORD_RULES = {
+    "changes.governancetemplate": {"create": ADMIN_OR_ABOVE, "update": ADMIN_OR_ABOVE, "delete": ADMIN_OR_ABOVE},
+    "changes.maintenancewindow": {
+        "create": MANAGER_OR_ABOVE, "update": MANAGER_OR_ABOVE, "delete": MANAGER_OR_ABOVE,
+    },
+    "changes.changefreeze": {"create": MANAGER_OR_ABOVE, "update": MANAGER_OR_ABOVE, "delete": MANAGER_OR_ABOVE},
+}
+
+
+def _calendar_record_cases():
+    for label, rules in CALENDAR_RECORD_RULES.items():
+        for actor in ACTORS:
+            for action in ("read", "create", "update", "delete"):
+                holders = AGENT_OR_ABOVE if action == "read" else rules[action]
+                yield pytest.param(
+                    actor, label, action, actor in holders, id=f"{actor}-{_verb(actor in holders)}-{action}-{label}"
+                )
+
+
+@pytest.mark.parametrize(("actor", "label", "action", "expected"), list(_calendar_record_cases()))
+def test_change_configuration_record_rules(actor, label, action, expected, world):
+    from datetime import UTC, datetime
+
+    from django.apps import apps
+
+    model = apps.get_model(label)
+    if model.__name__ == "GovernanceTemplate":
+        row = model.objects.create(name=f"T-{actor}-{action}")
+    else:
+        row = model.objects.create(
+            name="Span", start=datetime(2027, 1, 1, tzinfo=UTC), end=datetime(2027, 1, 2, tzinfo=UTC)
+        )
+    user = world.users[actor]
+    if action == "create":
+        assert policy.can(user, "create", model) is expected
+    elif action == "read":
+        assert policy.readable(user, model).filter(pk=row.pk).exists() is expected
+    else:
+        assert policy.can(user, action, row) is expected
