@@ -4,6 +4,7 @@ only this module puts them together, so no app imports another app's URLs."""
 from django.contrib import admin
 from django.urls import include, path
 
+from changes import urls_feed as change_feed_urls
 from incidents import urls_desk as incident_desk_urls
 from incidents import urls_portal as incident_portal_urls
 from itsm import urls as itsm_urls
@@ -35,4 +36,5 @@ urlpatterns = [
     path("desk/", include(desk_patterns)),
     path("portal/", include(portal_patterns)),
     *oncall_urls.feed_urlpatterns,
+    *change_feed_urls.urlpatterns,
 ]
