@@ -4,6 +4,7 @@ only this module puts them together, so no app imports another app's URLs."""
 from django.contrib import admin
 from django.urls import include, path
 
+from changes import urls_desk as change_desk_urls
 from incidents import urls_desk as incident_desk_urls
 from incidents import urls_portal as incident_portal_urls
 from itsm import urls as itsm_urls
@@ -17,6 +18,7 @@ desk_patterns = (
         *itsm_urls.desk_urlpatterns,
         *incident_desk_urls.urlpatterns,
         *problem_desk_urls.urlpatterns,
+        *change_desk_urls.urlpatterns,
         *oncall_urls.desk_urlpatterns,
         *notification_urls.desk_urlpatterns,
         path("sla/compliance/", sla_views.ComplianceReportView.as_view(), name="sla-compliance"),

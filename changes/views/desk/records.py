@@ -1,0 +1,177 @@
+"""The change page's other tabs — risk and impact, work notes, tasks, timeline — and the URLs its
+forms post to: an action of the action table, and "compute the impact"."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.dateparse import parse_datetime
+from django.views import View
+
+from changes import services
+from changes.models import ChangeTask
+from changes.page_forms import NoteForm, change_workers
+from changes.views.desk.base import ChangeTabView
+from changes.views.desk.overview import OverviewView
+from itsm import audit, policy
+from itsm.forms import ActionForm
+from itsm.views.base import DeskMixin
+from itsm.views.tasks import TaskActionTab, TasksTab
+
+# --- Risk and impact ------------------------------------------------------------------------
+
+LEVELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
+
+
+def _as_list(value) -> list:
+    """Risk factors as a list of {factor, value, contribution}, whether stored as a list or a
+    mapping of factor → details."""
+    if isinstance(value, dict):
+        return [{"factor": name, **(item if isinstance(item, dict) else {"contribution": item})} for name, item in value.items()]
+    return [item for item in value or [] if isinstance(item, dict)]
+
+
+def impact_view(summary: dict) -> dict | None:
+    """The stored impact analysis as the tab shows it (None before the first one)."""
+    if not summary:
+        return None
+    hosts = summary.get("hosts") or summary.get("affected_hosts") or []
+    groups = summary.get("groups") or summary.get("affected_groups") or []
+    chains = summary.get("chains") or []
+    host_count = summary.get("host_count", summary.get("affected_host_count"))
+    return {
+        "host_count": host_count if host_count is not None else len(hosts),
+        "hosts": hosts,
+        "hosts_capped": host_count is not None and host_count > len(hosts),
+        "group_count": summary.get("group_count", len(groups)),
+        "groups": groups,
+        "chains": [_chain(chain) for chain in chains],
+        "risk_level": summary.get("risk_level") or "",
+        "risk_label": LEVELS.get(summary.get("risk_level") or "", ""),
+    }
+
+
+def _name(item) -> str:
+    if isinstance(item, dict):
+        return str(item.get("name") or item.get("hostname") or item.get("id") or "")
+    return str(item)
+
+
+def _chain(chain) -> list[str]:
+    if isinstance(chain, dict):
+        chain = chain.get("path") or chain.get("groups") or []
+    return [_name(step) for step in chain]
+
+
+class ComputeImpactForm(ActionForm):
+    """The "compute impact" button: the whole form."""
+
+
+class RiskView(ChangeTabView):
+    """The risk score and level with each factor and its contribution, and the impact analysis
+    as last stored, with a button to compute it again (whoever may take ``impact``)."""
+
+    tab = "risk"
+    template_name = "changes/desk/risk.html"
+
+    def tab_context(self, change, forms):
+        readable = policy.readable_fields(self.request.user, change)
+        computed = change.impact_computed_at if "impact_computed_at" in readable else None
+        return {
+            "risk_shown": "risk_score" in readable,
+            "factors": _as_list(change.risk_factors) if "risk_factors" in readable else [],
+            "impact": impact_view(change.impact_summary) if "impact_summary" in readable else None,
+            "impact_shown": "impact_summary" in readable,
+            "impact_computed_at": computed if not isinstance(computed, str) else parse_datetime(computed),
+            "may_compute": policy.can(self.request.user, "impact", change),
+        }
+
+    def post(self, request, pk):
+        change = self.load(pk)
+        if not policy.can(request.user, "impact", change):
+            raise Http404("No such page.")
+        form = ComputeImpactForm(request.POST, user=request.user, record=change)
+
+        def compute(data) -> str:
+            services.change_compute_impact(change=change, actor=request.user)
+            return f"The impact of {change.number} has been computed."
+
+        return self.write(change, form, "impact_form", compute, anchor="impact")
+
+
+# --- The action URL ---------------------------------------------------------------------------
+
+
+class ChangeActionView(DeskMixin, View):
+    """One action on the change, from the action table; back to the overview."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk, action):
+        view = OverviewView()
+        view.setup(request, pk=pk, action=action)
+        if view.action_table is None or action not in view.action_table:
+            raise Http404("No such action.")
+        return view.act(pk, action)
+
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+
+class TasksView(TasksTab, ChangeTabView):
+    template_name = "changes/desk/tasks.html"
+    task_model = ChangeTask
+
+    def assignees(self):
+        return policy.users_with_permission(ChangeTask.ASSIGNEE_PERMISSION).order_by(
+            "first_name", "last_name", "username"
+        )
+
+
+class TaskActionView(TaskActionTab, TasksView):
+    """Start, close or cancel one of the change's tasks."""
+
+
+# --- Timeline and work notes ------------------------------------------------------------------
+
+
+class TimelineView(ChangeTabView):
+    """The change's journal as the user may see it (``itsm.audit.entries_for``), oldest first."""
+
+    tab = "timeline"
+    template_name = "changes/desk/timeline.html"
+
+    def tab_context(self, change, forms):
+        return {"entries": audit.entries_for(self.request.user, change)}
+
+
+class NotesView(ChangeTabView):
+    """The change's work notes, oldest first, and the form to add one."""
+
+    tab = "notes"
+    template_name = "changes/desk/notes.html"
+
+    def tab_context(self, change, forms):
+        user = self.request.user
+        note_form = forms.get("note_form")
+        if note_form is None and policy.can(user, "note", change):
+            note_form = NoteForm()
+        notes = [
+            {"note": note, "author": policy.person_name(user, note.author, change, nobody=policy.DESK_NAME)}
+            for note in change.notes.select_related("author")
+        ]
+        return {"notes": notes, "note_form": note_form}
+
+    def post(self, request, pk):
+        change = self.load(pk)
+        if not policy.can(request.user, "note", change):
+            raise Http404("No such page.")
+        form = NoteForm(request.POST)
+
+        def add(data) -> str:
+            services.change_note_add(change=change, actor=request.user, body=data["body"])
+            return "Your work note has been added."
+
+        return self.write(change, form, "note_form", add, anchor="notes")
+
+
+__all__ = ["change_workers"]
