@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views import View
 
 from changes import schedule
-from changes.models import Change
+from changes.models import Change, ChangeFreeze, MaintenanceWindow
 from itsm import policy
 from itsm.errors import InvalidInput
 from itsm.views.base import DeskMixin
@@ -82,9 +82,11 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _url(entry) -> str | None:
+def _url(entry, linked: frozenset[str]) -> str | None:
+    """The entry's page, for the kinds the user may open (windows and freezes are kept in the
+    admin: linked only for those who may edit them there)."""
     name = _value(entry, "url_name") if _has(entry, "url_name") else None
-    if not name:
+    if not name or _value(entry, "kind") not in linked:
         return None
     try:
         return reverse(name, args=[_value(entry, "id")])
@@ -96,7 +98,7 @@ def _has(entry, name: str) -> bool:
     return name in entry if isinstance(entry, dict) else hasattr(entry, name)
 
 
-def place(entries, days: list[Day]) -> None:
+def place(entries, days: list[Day], linked: frozenset[str] = frozenset({"change"})) -> None:
     """Put each entry on every day of ``days`` it overlaps (a half-open [start, end) window),
     freezes first, then maintenance windows, then changes, each by start time."""
     order = {"freeze": 0, "maintenance": 1, "change": 2}
@@ -111,7 +113,7 @@ def place(entries, days: list[Day]) -> None:
             kind = _value(entry, "kind")
             key = (kind, _value(entry, "id"))
             if key not in urls:
-                urls[key] = _url(entry)
+                urls[key] = _url(entry, linked)
             day.entries.append(
                 Shown(
                     kind=kind,
@@ -148,6 +150,17 @@ def shift_month(day: date, months: int) -> date:
     year = day.year + month // 12
     month = month % 12 + 1
     return date(year, month, 1)
+
+
+def linked_kinds(user) -> frozenset[str]:
+    """Which kinds of entry link to a page for ``user``: changes (their desk page), and
+    maintenance windows and freezes for those who edit them in the admin."""
+    kinds = {"change"}
+    if policy.has_permission(user, "admin.access"):
+        for kind, model in (("maintenance", MaintenanceWindow), ("freeze", ChangeFreeze)):
+            if policy.can(user, "update", model):
+                kinds.add(kind)
+    return frozenset(kinds)
 
 
 class CalendarRequestError(ValueError):
@@ -207,7 +220,7 @@ class CalendarView(DeskMixin, View):
         except InvalidInput as exc:  # cannot happen for a month or a week; said plainly if it does
             context = {"error": exc.message, "error_field": "date", "view_name": view, "views": VIEWS}
             return render(request, self.template_name, context, status=400)
-        place(entries, days)
+        place(entries, days, linked_kinds(user))
         try:
             feed_url = reverse(FEED_PAGE)
         except NoReverseMatch:

@@ -9,7 +9,7 @@ from django.views import View
 
 from changes import services
 from changes.models import ChangeTask
-from changes.page_forms import NoteForm, change_workers
+from changes.page_forms import NoteForm
 from changes.views.desk.base import ChangeTabView
 from changes.views.desk.overview import OverviewView
 from itsm import audit, policy
@@ -22,12 +22,52 @@ from itsm.views.tasks import TaskActionTab, TasksTab
 LEVELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
 
 
-def _as_list(value) -> list:
-    """Risk factors as a list of {factor, value, contribution}, whether stored as a list or a
-    mapping of factor → details."""
-    if isinstance(value, dict):
-        return [{"factor": name, **(item if isinstance(item, dict) else {"contribution": item})} for name, item in value.items()]
-    return [item for item in value or [] if isinstance(item, dict)]
+# The risk factors (changes.risk) in words: impact ones, then likelihood ones.
+FACTOR_LABELS = {
+    "affected_hosts": "Affected hosts (its hosts and its groups' hosts)",
+    "service_tier": "Worst service tier among its groups",
+    "business_hours": "Planned start in business hours (weekdays 08:00–18:00 UTC)",
+    "impact": "Impact, 1 to 5",
+    "change_type": "Change type",
+    "repeat": "A change of the same source and type was closed before",
+    "likelihood": "Likelihood, 1 to 5",
+}
+TOTALS = frozenset({"impact", "likelihood"})
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value in (None, ""):
+        return "none"
+    return str(value).replace("_", " ")
+
+
+def factor_rows(factors) -> list[dict]:
+    """Each stored risk factor (``{factor, value, contribution}``) as the breakdown shows it:
+    the sums (impact, likelihood) marked as such."""
+    if isinstance(factors, dict):
+        factors = [{"factor": name, **(item if isinstance(item, dict) else {"contribution": item})}
+                   for name, item in factors.items()]  # fmt: skip
+    rows = []
+    for item in factors or []:
+        if not isinstance(item, dict):
+            continue
+        name = str(item.get("factor", ""))
+        contribution = item.get("contribution", "")
+        if name in TOTALS:
+            shown = f"{contribution}"
+        elif isinstance(contribution, int) and contribution > 0:
+            shown = f"+{contribution}"
+        else:
+            shown = str(contribution)
+        rows.append({
+            "label": FACTOR_LABELS.get(name, name.replace("_", " ").capitalize()),
+            "value": _shown(item.get("value")),
+            "contribution": shown,
+            "total": name in TOTALS,
+        })  # fmt: skip
+    return rows
 
 
 def impact_view(summary: dict) -> dict | None:
@@ -78,7 +118,7 @@ class RiskView(ChangeTabView):
         computed = change.impact_computed_at if "impact_computed_at" in readable else None
         return {
             "risk_shown": "risk_score" in readable,
-            "factors": _as_list(change.risk_factors) if "risk_factors" in readable else [],
+            "factors": factor_rows(change.risk_factors) if "risk_factors" in readable else [],
             "impact": impact_view(change.impact_summary) if "impact_summary" in readable else None,
             "impact_shown": "impact_summary" in readable,
             "impact_computed_at": computed if not isinstance(computed, str) else parse_datetime(computed),
@@ -173,5 +213,3 @@ class NotesView(ChangeTabView):
 
         return self.write(change, form, "note_form", add, anchor="notes")
 
-
-__all__ = ["change_workers"]
