@@ -18,6 +18,12 @@ class Kind(models.TextChoices):
     RCA_SUBMITTED = "rca_submitted", "RCA submitted for review"
     RCA_APPROVED = "rca_approved", "RCA approved"
     RCA_REJECTED = "rca_rejected", "RCA rejected"
+    CHANGE_SUBMITTED = "change_submitted", "Change submitted to the CAB"
+    CHANGE_APPROVED = "change_approved", "Change approved"
+    CHANGE_REJECTED = "change_rejected", "Change rejected"
+    CHANGE_SENT_BACK = "change_sent_back", "Change needs a new CAB decision"
+    EMERGENCY_CHANGE = "emergency_change", "Emergency change raised"
+    PIR_OVERDUE = "pir_overdue", "Post-implementation review overdue"
 
 
 class Notification(models.Model):

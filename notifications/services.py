@@ -63,6 +63,12 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.RCA_SUBMITTED: ("rca_summary",),
     Kind.RCA_APPROVED: ("rca_summary", "review_notes"),
     Kind.RCA_REJECTED: ("rca_summary", "review_notes"),
+    Kind.CHANGE_SUBMITTED: ("change_type", "planned_start"),
+    Kind.CHANGE_APPROVED: ("cab_decision", "cab_notes"),
+    Kind.CHANGE_REJECTED: ("cab_decision", "cab_notes"),
+    Kind.CHANGE_SENT_BACK: ("cab_decision",),
+    Kind.EMERGENCY_CHANGE: ("change_type", "pir_due_at"),
+    Kind.PIR_OVERDUE: ("pir_due_at",),
 }
 KIND_FIELDS_IF_PRESENT: dict[str, tuple[str, ...]] = {
     Kind.SLA_BREACHED: ("escalation_level",),

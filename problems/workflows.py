@@ -19,7 +19,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from changes.models import Change, ChangeType, SourceType
+from changes import services as change_services
+from changes.models import ChangeType, SourceType
 from itsm import services
 from itsm.errors import InvalidInput
 from itsm.workflow import Lifecycle, Transition, locked_for, register, task_lifecycle, transition
@@ -162,11 +163,12 @@ def problem_approve_rca(*, problem: Problem, actor) -> Problem:
                  "root_cause": locked.root_cause or locked.rca_summary},
     )  # fmt: skip
     for item in problem.corrective_plan:
-        services.record_create(
-            model=Change, actor=actor,
+        # Through the changes' own service, so each is scored, checked and journaled as any change.
+        change_services.change_create(
+            actor=actor,
             data={"short_description": item["title"], "description": item.get("description", "")},
-            change_type=ChangeType.NORMAL, state="draft", source_type=SourceType.PROBLEM, problem=problem,
-            organisation=problem.organisation, requester=actor,
+            change_type=ChangeType.NORMAL, source_type=SourceType.PROBLEM, problem=problem,
+            organisation=problem.organisation,
         )  # fmt: skip
     notices.rca_reviewed(problem, approved=True)
     return problem
