@@ -18,9 +18,10 @@ from django.db.models import Q
 from django.forms.models import fields_for_model, model_to_dict
 from django.utils import timezone
 
+from changes.forms import change_agents
 from changes.models import Change, ChangeState, ChangeType, GovernanceTemplate, RiskLevel
 from itsm import policy
-from itsm.models import AssignmentGroup, Host, HostGroup, User
+from itsm.models import Host, HostGroup
 from itsm.views.queue import WorkQueueFilter, active_groups
 from itsm.views.tasks import PersonChoiceField
 
@@ -28,11 +29,6 @@ FINISHED = ("closed", "cancelled")
 OPEN_STATES = tuple(state for state in ChangeState.values if state not in FINISHED)
 NOTE_MAX = 20000
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-def change_workers():
-    """People who may be assigned changes: holders of the agent's right to update changes."""
-    return policy.users_with_permission("incidents.manage").order_by("first_name", "last_name", "username")
 
 
 # --- The queue ------------------------------------------------------------------------------
@@ -68,7 +64,7 @@ class QueueFilter(WorkQueueFilter):
         self.filters.pop("priority", None)  # changes are ranked by risk, not priority
 
     def assignees(self):
-        return change_workers()
+        return change_agents()
 
 
 # --- Hosts and host groups, typed by name ---------------------------------------------------
@@ -197,7 +193,7 @@ def _change_field(name: str, user):
             help_text="Its gates are completed before approval; its notice and auto-approval rules apply.",
         )  # fmt: skip
     if name == "assignee":
-        return PersonChoiceField(queryset=change_workers(), required=False, empty_label="Nobody", label="Assignee")
+        return PersonChoiceField(queryset=change_agents(), required=False, empty_label="Nobody", label="Assignee")
     if name == "assignment_group":
         return forms.ModelChoiceField(
             queryset=active_groups(user), required=False, empty_label="No group", label="Group"
@@ -316,15 +312,3 @@ class EmergencyChangeForm(forms.Form):
     def service_data(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
-
-__all__ = [
-    "AssignmentGroup",
-    "ChangeEditForm",
-    "ChangeNewForm",
-    "EmergencyChangeForm",
-    "NoteForm",
-    "QueueFilter",
-    "User",
-    "change_workers",
-    "template_summaries",
-]

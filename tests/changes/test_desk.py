@@ -16,7 +16,6 @@ from changes.models import Change, ChangeNote, ChangeTask
 from changes.views.desk import queue
 from conftest import make_user
 from itsm import policy
-from itsm.models import Work
 from itsm.roles import Role
 from tests.changes.factories import (
     PLANS,
@@ -92,7 +91,7 @@ def every_url(change, task):
     posts = [
         NEW,
         url("change-edit", change),
-        url("change-risk", change),
+        url("change-action", change, "impact"),
         url("change-notes", change),
         url("change-tasks", change),
         url("change-action", change, "submit"),
@@ -140,7 +139,7 @@ def test_change_that_does_not_exist_is_404(desk):
 
 def test_the_work_queue_links_a_change_to_its_desk_page(client, manager, change):
     client.force_login(manager)  # reads the ITSM Work queue
-    html = html_of(client.get(reverse("desk:home"), {"kind": Work.KIND if hasattr(Work, "KIND") else "change"}))
+    html = html_of(client.get(reverse("desk:home"), {"kind": "change"}))
     assert f'href="{url("change-detail", change)}"' in html
 
 
@@ -392,7 +391,8 @@ def test_an_approver_who_requested_the_change_is_told_why_not(client, lead):
     change = submitted_change(by=lead)
     client.force_login(lead)
     response = act(client, change, "approve")
-    assert response.status_code in (400, 403)
+    assert response.status_code == 400
+    assert "You requested this change: another CAB member approves it." in html_of(response)
     change.refresh_from_db()
     assert change.state == "submitted"
 
@@ -484,7 +484,9 @@ def test_compute_impact_stores_and_shows_the_chains(desk, agent):
     depends(shop, web)
     change = make_change(by=agent, host_groups=[core])
     assert "The impact has not been computed yet." in html_of(desk.get(url("change-risk", change)))
-    response = desk.post(url("change-risk", change))
+    assert 'id="action-impact"' in html_of(desk.get(url("change-risk", change)))
+    assert 'id="action-impact"' not in html_of(desk.get(url("change-detail", change)))  # on its own tab
+    response = desk.post(url("change-action", change, "impact"))
     assert response.status_code == 302 and response["Location"] == url("change-risk", change) + "#impact"
     change.refresh_from_db()
     assert change.impact_computed_at is not None
@@ -567,6 +569,7 @@ def test_a_change_goes_from_draft_to_closed_through_the_desk_forms(client, agent
     client.force_login(lead)
     refused = act(client, change, "approve")  # the required gate is not done yet
     assert refused.status_code == 400
+    assert "Complete the required gates first: Peer review." in html_of(refused)
     client.force_login(agent)
     assert act(client, change, "complete-gate", gate="Peer review", notes="Sam reviewed it.").status_code == 302
     client.force_login(lead)

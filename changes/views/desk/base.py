@@ -9,17 +9,14 @@ and so does the action URL. Without a table the page shows no actions and every 
 
 from __future__ import annotations
 
+from changes.actions import ACTIONS
+from changes.forms import NoInputForm
+from changes.models import Change, ChangeTask
 from itsm import policy
 from itsm.actions import ActionTable
+from itsm.errors import ItsmError
+from itsm.views.base import submit
 from itsm.views.tabs import RecordTabView, Tab
-
-from changes.actions import ACTIONS
-from changes.models import Change, ChangeTask
-
-try:  # the button-only actions' form (chg-core's forms); a plain ActionForm otherwise
-    from changes.forms import NoInputForm
-except ImportError:  # pragma: no cover - the forms module always has it once the table is wired
-    from itsm.forms import ActionForm as NoInputForm
 
 PAGE_RELATED = ("assignee", "assignment_group", "requester", "governance_template", "decided_by", "incident", "problem")
 
@@ -28,7 +25,9 @@ PAGE_RELATED = ("assignee", "assignment_group", "requester", "governance_templat
 CAB_ACTIONS = ("approve", "reject")
 GATE_ACTION = "complete-gate"
 PIR_ACTION = "pir"
-PLACED = frozenset({*CAB_ACTIONS, GATE_ACTION, PIR_ACTION})
+# "Analyse impact" is on the risk and impact tab.
+IMPACT_ACTION = "impact"
+PLACED = frozenset({*CAB_ACTIONS, GATE_ACTION, PIR_ACTION, IMPACT_ACTION})
 
 TABS = (
     Tab("overview", "Overview", "desk:change-detail"),
@@ -37,6 +36,14 @@ TABS = (
     Tab("tasks", "Tasks", "desk:change-tasks"),
     Tab("timeline", "Timeline", "desk:change-timeline"),
 )
+
+
+def worded(exc: ItsmError, form) -> str:
+    """A refusal as the page says it at the top: the service's message, then what it said about
+    fields the form does not have (the approval's missing gates and notice, the requester…), which
+    would otherwise be lost; the form's own fields carry their messages themselves."""
+    extra = [text for name, texts in exc.fields.items() if name not in form.fields for text in texts]
+    return " ".join([exc.message, *dict.fromkeys(str(text) for text in extra)])
 
 
 class ChangeTabView(RecordTabView):
@@ -85,6 +92,14 @@ class ChangeTabView(RecordTabView):
             if (names is None or entry.name in names) and entry.name not in exclude
         ]
 
+    def write(self, record, form, form_name: str, call, *, anchor="", tab: str = ""):
+        """As ``RecordTabView.write``, with the refusal worded by ``worded``."""
+        return submit(
+            self.request, form, call, then=self.tab_url(tab or self.tab, record, anchor),
+            page=lambda status: self.page(record, status=status, **{form_name: form}),
+            refusal=lambda exc: worded(exc, form),
+        )  # fmt: skip
+
     def act(self, pk, action: str):
         """Take ``action`` with the posted form, then back to this tab with what happened; the
         workflow refuses what the state or the policy does not allow."""
@@ -92,7 +107,9 @@ class ChangeTabView(RecordTabView):
         change = self.load(pk)
         user = self.request.user
         form = self.action_form(action, change, self.request.POST)
-        anchor = "gates" if action == GATE_ACTION else ("cab" if action in CAB_ACTIONS else "")
+        anchor = {GATE_ACTION: "gates", IMPACT_ACTION: "impact", PIR_ACTION: "pir"}.get(action, "")
+        if action in CAB_ACTIONS:
+            anchor = "cab"
         return self.write(
             change, form, f"{action}_form",
             lambda data: table[action].message(table.run(action, change, user, **data)), anchor=anchor,

@@ -10,8 +10,8 @@ from django.views import View
 
 from changes import services
 from changes.models import Change
-from changes.panels import may_raise_emergency
 from changes.page_forms import ChangeNewForm, EmergencyChangeForm, template_summaries
+from changes.panels import may_raise_emergency
 from incidents.models import Incident
 from itsm import policy
 from itsm.views.base import DeskMixin, record_or_404, submit

@@ -10,10 +10,9 @@ from django.views import View
 from changes import services
 from changes.models import ChangeTask
 from changes.page_forms import NoteForm
-from changes.views.desk.base import ChangeTabView
+from changes.views.desk.base import IMPACT_ACTION, ChangeTabView
 from changes.views.desk.overview import OverviewView
 from itsm import audit, policy
-from itsm.forms import ActionForm
 from itsm.views.base import DeskMixin
 from itsm.views.tasks import TaskActionTab, TasksTab
 
@@ -102,13 +101,9 @@ def _chain(chain) -> list[str]:
     return [_name(step) for step in chain]
 
 
-class ComputeImpactForm(ActionForm):
-    """The "compute impact" button: the whole form."""
-
-
 class RiskView(ChangeTabView):
     """The risk score and level with each factor and its contribution, and the impact analysis
-    as last stored, with a button to compute it again (whoever may take ``impact``)."""
+    as last stored, with the "analyse impact" action (whoever may take it) to compute it again."""
 
     tab = "risk"
     template_name = "changes/desk/risk.html"
@@ -122,32 +117,21 @@ class RiskView(ChangeTabView):
             "impact": impact_view(change.impact_summary) if "impact_summary" in readable else None,
             "impact_shown": "impact_summary" in readable,
             "impact_computed_at": computed if not isinstance(computed, str) else parse_datetime(computed),
-            "may_compute": policy.can(self.request.user, "impact", change),
+            "impact_action": next((a for a in self.action_forms(change, forms, (IMPACT_ACTION,))), None),
         }
-
-    def post(self, request, pk):
-        change = self.load(pk)
-        if not policy.can(request.user, "impact", change):
-            raise Http404("No such page.")
-        form = ComputeImpactForm(request.POST, user=request.user, record=change)
-
-        def compute(data) -> str:
-            services.change_compute_impact(change=change, actor=request.user)
-            return f"The impact of {change.number} has been computed."
-
-        return self.write(change, form, "impact_form", compute, anchor="impact")
 
 
 # --- The action URL ---------------------------------------------------------------------------
 
 
 class ChangeActionView(DeskMixin, View):
-    """One action on the change, from the action table; back to the overview."""
+    """One action on the change, from the action table: "analyse impact" comes back to the risk
+    and impact tab, the others to the overview."""
 
     http_method_names = ["post"]
 
     def post(self, request, pk, action):
-        view = OverviewView()
+        view = (RiskView if action == IMPACT_ACTION else OverviewView)()
         view.setup(request, pk=pk, action=action)
         if view.action_table is None or action not in view.action_table:
             raise Http404("No such action.")
