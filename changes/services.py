@@ -245,7 +245,7 @@ def change_from_incident(*, incident: Incident, actor, data: Mapping[str, Any]) 
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.state not in (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD):
         raise InvalidInput(
-            f"Incident {incident.number} is {incident.get_state_display().lower()}: an emergency change is for "
+            f"Incident {incident.number} is {IncidentState(incident.state).label.lower()}: an emergency change is for "
             "an open incident.",
             fields={"incident": ["The incident is not open."]},
         )  # fmt: skip
