@@ -10,16 +10,19 @@ from __future__ import annotations
 from django.db.models import Q
 
 from changes.models import Change
+from incidents.models import IncidentState
 from itsm import policy
 from itsm.views import panels
 
 INCIDENT_PANEL = "changes"
+OPEN_INCIDENT = frozenset({IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD})
 SHOWN = 10
 
 
-def may_raise_emergency(user, incident) -> bool:
-    """An emergency change is raised from an incident by whoever manages incidents and may
-    create changes (the service checks again)."""
+def may_raise_emergency(user) -> bool:
+    """An emergency change is raised from an incident by whoever manages incidents and may create
+    changes (``changes.services.change_from_incident`` checks again, and that the incident is
+    open)."""
     return policy.has_permission(user, "incidents.manage") and policy.can(user, "create", Change)
 
 
@@ -40,7 +43,7 @@ def incident_changes(request, incident) -> dict | None:
         "incident": incident,
         "changes": rows[:SHOWN],
         "more": len(rows) > SHOWN,
-        "may_raise": may_raise_emergency(user, incident),
+        "may_raise": incident.state in OPEN_INCIDENT and may_raise_emergency(user),
     }
 
 

@@ -76,7 +76,7 @@ class EmergencyChangeView(DeskMixin, View):
 
     def _incident(self, request, pk):
         incident = record_or_404(request.user, Incident, pk)
-        if not may_raise_emergency(request.user, incident):
+        if not may_raise_emergency(request.user):
             raise Http404("No such page.")
         return incident
 
@@ -85,7 +85,8 @@ class EmergencyChangeView(DeskMixin, View):
 
     def get(self, request, pk):
         incident = self._incident(request, pk)
-        form = EmergencyChangeForm(initial={"short_description": f"Emergency fix: {incident.short_description}"[:200]})
+        title = f"Emergency change for {incident.number}: {incident.short_description}"[:200]
+        form = EmergencyChangeForm(initial={"short_description": title})
         return self.page(form, incident)
 
     def post(self, request, pk):
