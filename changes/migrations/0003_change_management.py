@@ -17,10 +17,22 @@ def in_progress_was_implementing(apps, schema_editor):
     Work.objects.filter(kind="change", state="in_progress").update(state="implementing")
 
 
+def pir_sweep_schedule(apps, schema_editor):
+    apps.get_model("django_q", "Schedule").objects.update_or_create(
+        name="changes.pir_overdue",
+        defaults={"func": "changes.tasks.pir_overdue_sweep", "schedule_type": "I", "minutes": 15, "repeats": -1},
+    )
+
+
+def no_pir_sweep_schedule(apps, schema_editor):
+    apps.get_model("django_q", "Schedule").objects.filter(name="changes.pir_overdue").delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('changes', '0002_problem_fields'),
+        ('django_q', '0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more'),
         ('incidents', '0009_incident_search_text'),
         ('itsm', '0008_kind_opened_index'),
         ('problems', '0005_known_error_vector'),
@@ -29,6 +41,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(implementing_is_in_progress, in_progress_was_implementing),
+        migrations.RunPython(pir_sweep_schedule, no_pir_sweep_schedule),
         migrations.CreateModel(
             name='GovernanceTemplate',
             fields=[
