@@ -166,6 +166,7 @@ def test_queue_filters_on_state_type_risk_group_and_assignee(desk, agent, lead):
     cancelled = workflows.change_cancel(change=make_change(by=agent), actor=agent)
     assert numbers(desk.get(LIST, {"state": "open"})) == [submitted.number, emergency.number, draft.number]
     assert numbers(desk.get(LIST, {"state": "submitted"})) == [submitted.number]
+    assert '<span class="badge state state-submitted">Submitted</span>' in html_of(desk.get(LIST))
     assert numbers(desk.get(LIST, {"state": "cancelled"})) == [cancelled.number]
     assert numbers(desk.get(LIST, {"change_type": "emergency"})) == [emergency.number]
     level = emergency.risk_level

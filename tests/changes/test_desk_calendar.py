@@ -132,6 +132,16 @@ def test_an_entry_that_runs_over_several_days_says_when_it_began_and_ends(desk, 
     assert first.starts_today and not first.ends_today
     assert not middle.starts_today and not middle.ends_today
     assert last.ends_today and not last.starts_today
+    assert first.when == "from 18:00, until 7 Mar 06:00"
+    assert middle.when == "all day (5 Mar – 7 Mar)"
+    assert last.when == "until 06:00 (since 5 Mar)"
+
+
+def test_an_entry_ending_at_midnight_ends_at_24_00_of_its_last_day(desk, manager):
+    ChangeFreeze.objects.create(name="Quarter end", start=at(27, 0), end=at(29, 0), created_by=manager)
+    response = desk.get(CALENDAR, {"view": "week", "date": "2031-03-27"})
+    assert cell_of(response, date(2031, 3, 27))[0].when == "from 00:00, until 29 Mar 00:00"
+    assert cell_of(response, date(2031, 3, 28))[0].when == "until 24:00 (since 27 Mar)"
 
 
 def test_a_busy_day_shows_four_entries_and_links_to_the_rest(desk, agent):

@@ -70,6 +70,18 @@ class Shown:
     starts_today: bool
     ends_today: bool
 
+    @property
+    def when(self) -> str:
+        """When it runs, as seen from the day it is shown on."""
+        end = "24:00" if self.ends_today and (self.end.hour, self.end.minute) == (0, 0) else f"{self.end:%H:%M}"
+        if self.starts_today and self.ends_today:
+            return f"{self.start:%H:%M}–{end}"
+        if self.starts_today:
+            return f"from {self.start:%H:%M}, until {self.end:%-d %b %H:%M}"
+        if self.ends_today:
+            return f"until {end} (since {self.start:%-d %b})"
+        return f"all day ({self.start:%-d %b} – {self.end:%-d %b})"
+
 
 def _local(moment: datetime) -> datetime:
     return timezone.localtime(moment) if timezone.is_aware(moment) else moment
