@@ -7,6 +7,8 @@ risk score and its factors, the impact summary, gate status, the actual times, t
 ``changes.services``.
 """
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -355,3 +357,21 @@ class ChangeFreeze(Period):
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="change_freeze_end_after_start")
         ]
+
+
+def new_feed_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in a person's change-calendar feed link (``changes.feeds``). Resetting it
+    replaces the secret, so the old link stops working."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="change_calendar_feed"
+    )
+    token = models.CharField(max_length=64, default=new_feed_secret)
+    reset_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Change calendar feed of {self.user}"

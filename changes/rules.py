@@ -27,6 +27,7 @@ from itsm.policy.rules import (
     Read,
     RecordRules,
     Update,
+    kept_by_services,
     managed_by,
     register,
     sources,
@@ -108,3 +109,7 @@ register(
     managed_by(APPROVE, "changes.maintenancewindow", ("name", "description", "start", "end", "host_groups")),
     managed_by(APPROVE, "changes.changefreeze", ("name", "reason", "start", "end")),
 )
+
+# A person's change-calendar feed link is its own secret: nobody reads it through a door; its
+# owner gets and resets it through ``changes.feeds``.
+register(kept_by_services("changes.calendarfeedtoken", read=()))

@@ -5,6 +5,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from changes.api.calendar import ChangeCalendarViewSet
+from changes.api.emergency import emergency_change
+from changes.api.views import (
+    ChangeFreezeViewSet,
+    ChangeTaskViewSet,
+    ChangeViewSet,
+    GovernanceTemplateViewSet,
+    MaintenanceWindowViewSet,
+)
 from escalation.api import EscalationPolicyViewSet
 from incidents.api.events import EventViewSet
 from incidents.api.views import IncidentTaskViewSet, IncidentViewSet
@@ -33,6 +42,12 @@ router.register("incident-tasks", IncidentTaskViewSet, basename="incident-task")
 router.register("events", EventViewSet, basename="event")
 router.register("problems", ProblemViewSet, basename="problem")
 router.register("problem-tasks", ProblemTaskViewSet, basename="problem-task")
+router.register("changes", ChangeViewSet, basename="change")
+router.register("change-tasks", ChangeTaskViewSet, basename="change-task")
+router.register("governance-templates", GovernanceTemplateViewSet, basename="governance-template")
+router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenance-window")
+router.register("change-freezes", ChangeFreezeViewSet, basename="change-freeze")
+router.register("change-calendar", ChangeCalendarViewSet, basename="change-calendar")
 router.register("oncall-schedules", ScheduleViewSet, basename="oncall-schedule")
 router.register("me", views.MeViewSet, basename="me")
 router.register("known-errors", KnownErrorViewSet, basename="known-error")
@@ -40,6 +55,7 @@ router.register("known-errors", KnownErrorViewSet, basename="known-error")
 urlpatterns = [
     path("v1/sla-compliance/", ComplianceView.as_view(), name="sla-compliance"),
     path("v1/incidents/<int:pk>/match-known-errors/", match_known_errors, name="match-known-errors"),
+    path("v1/incidents/<int:pk>/emergency-change/", emergency_change, name="emergency-change"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script for the CSP.

@@ -278,6 +278,7 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "incidents.models.AlertKind",
         "IncidentSourceEnum": "incidents.models.Source",
         "OnCallSourceEnum": ["rotation", "override", "none"],
+        "RiskLevelEnum": "changes.models.RiskLevel",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",

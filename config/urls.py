@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from changes import urls_desk as change_desk_urls
+from changes import urls_feed as change_feed_urls
 from incidents import urls_desk as incident_desk_urls
 from incidents import urls_portal as incident_portal_urls
 from itsm import urls as itsm_urls
@@ -34,4 +35,5 @@ urlpatterns = [
     path("desk/", include(desk_patterns)),
     path("portal/", include(portal_patterns)),
     *oncall_urls.feed_urlpatterns,
+    *change_feed_urls.urlpatterns,
 ]

@@ -168,6 +168,27 @@ ENTRIES: dict[str, Entry] = {
     "problems.problemtask": _task("problem"),
     "changes.change": _work(),
     "changes.changetask": _task("change"),
+    "changes.governancetemplate": Entry(
+        add={"name": "Database changes", "required_gates": "Security review\nBackout tested", "min_notice_hours": 72},
+        change={"optional_gates": "DBA sign-off"},
+        invalid_add={"name": "Database changes", "required_gates": "Backout\nBackout"},
+        invalid_change={"optional_gates": "Security review"},
+    ),
+    "changes.maintenancewindow": Entry(
+        add={"name": "Sunday patching", "start_0": "2026-03-08", "start_1": "01:00", "end_0": "2026-03-08",
+             "end_1": "05:00"},
+        change={"description": "Kernel updates"},
+        invalid_add={"name": "Backwards", "start_0": "2026-03-08", "start_1": "05:00", "end_0": "2026-03-08",
+                     "end_1": "01:00"},
+        invalid_change={"end_0": "not a date"},
+    ),
+    "changes.changefreeze": Entry(
+        add={"name": "Year-end", "start_0": "2026-12-20", "start_1": "00:00", "end_0": "2027-01-04",
+             "end_1": "00:00"},
+        change={"reason": "Closing the books"},
+        invalid_add={"name": "Year-end", "start_0": "2026-12-20", "start_1": "00:00", "end_0": "", "end_1": ""},
+        invalid_change={"end_0": "2026-12-01"},
+    ),
     "catalog.request": _work(),
     "catalog.requesttask": _task("request"),
     "oncall.schedule": Entry(
