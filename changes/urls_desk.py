@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("changes/cab/", desk.CabQueueView.as_view(), name="change-cab"),
     path("changes/new/", desk.ChangeNewView.as_view(), name="change-new"),
     path("changes/calendar/", desk.CalendarView.as_view(), name="change-calendar"),
+    path("changes/calendar/feed/", desk.FeedView.as_view(), name="change-feed"),
     path("changes/<int:pk>/", desk.OverviewView.as_view(), name="change-detail"),
     path("changes/<int:pk>/edit/", desk.ChangeEditView.as_view(), name="change-edit"),
     path("changes/<int:pk>/risk/", desk.RiskView.as_view(), name="change-risk"),

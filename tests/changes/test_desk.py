@@ -87,9 +87,11 @@ def desk_user(organisation):
 
 
 def every_url(change, task):
-    gets = [LIST, CAB, NEW, reverse("desk:change-calendar"), *(url(name, change) for name in TABS)]
+    gets = [LIST, CAB, NEW, reverse("desk:change-calendar"), reverse("desk:change-feed"),
+            *(url(name, change) for name in TABS)]  # fmt: skip
     posts = [
         NEW,
+        reverse("desk:change-feed"),
         url("change-edit", change),
         url("change-action", change, "impact"),
         url("change-notes", change),

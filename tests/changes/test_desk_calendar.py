@@ -203,3 +203,26 @@ def test_month_cells_are_ordered_freezes_first_then_windows_then_changes(desk, a
 def test_month_helpers_cross_the_year(desk):
     assert cal.shift_month(date(2031, 12, 15), 1) == date(2032, 1, 1)
     assert cal.shift_month(date(2031, 1, 15), -1) == date(2030, 12, 1)
+
+
+def test_the_calendar_links_to_ones_own_feed_page_which_shows_and_changes_the_secret_link(desk, agent):
+    feed_page = reverse("desk:change-feed")
+    assert f'href="{feed_page}"' in html_of(desk.get(CALENDAR))
+    first = desk.get(feed_page).context["feed_url"]
+    assert re.fullmatch(r"http://testserver/changes/feeds/\d+/[^/]+\.ics", first)
+    assert desk.get(feed_page).context["feed_url"] == first  # the same link each visit
+    assert desk.get(first.removeprefix("http://testserver")).status_code == 200
+    response = desk.post(feed_page)
+    assert response.status_code == 302 and response["Location"] == feed_page
+    second = desk.get(feed_page).context["feed_url"]
+    assert second != first
+    assert desk.get(first.removeprefix("http://testserver")).status_code == 404  # the old link is dead
+
+
+def test_only_readers_of_changes_get_a_feed_link(client, customer, organisation):
+    feed_page = reverse("desk:change-feed")
+    client.force_login(customer)
+    assert client.get(feed_page).status_code == 403
+    client.force_login(make_user("deskuser", Role.PLATFORM_AGENT, organisation=organisation))
+    assert client.get(feed_page).status_code == 404
+    assert client.post(feed_page).status_code == 404

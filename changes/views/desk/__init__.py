@@ -15,7 +15,7 @@ comes back on the page with its message and field errors.
 - ``calendar``: the month and week calendar of changes, maintenance windows and freezes.
 """
 
-from .calendar import CalendarView
+from .calendar import CalendarView, FeedView
 from .new import ChangeNewView, EmergencyChangeView
 from .overview import ChangeEditView, OverviewView
 from .queue import CabQueueView, ChangeListView
@@ -29,6 +29,7 @@ __all__ = [
     "ChangeListView",
     "ChangeNewView",
     "EmergencyChangeView",
+    "FeedView",
     "NotesView",
     "OverviewView",
     "RiskView",

@@ -13,13 +13,14 @@ import calendar as pycalendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views import View
 
-from changes import schedule
+from changes import feeds, schedule
 from changes.models import Change, ChangeFreeze, MaintenanceWindow
 from itsm import policy
 from itsm.errors import InvalidInput
@@ -30,9 +31,6 @@ VIEWS = {"month": "Month", "week": "Week"}
 MONTH_CELL_ENTRIES = 4
 KIND_LABELS = {"change": "Change", "maintenance": "Maintenance", "freeze": "Freeze"}
 KIND_COLOURS = {"change": "blue", "maintenance": "green", "freeze": "red"}
-# The iCalendar feed's desk page, where a person gets (and resets) their private link: it is
-# built by the API helper; absent, the calendar simply offers no link.
-FEED_PAGE = "desk:change-calendar-feed"
 
 
 @dataclass
@@ -233,10 +231,6 @@ class CalendarView(DeskMixin, View):
             context = {"error": exc.message, "error_field": "date", "view_name": view, "views": VIEWS}
             return render(request, self.template_name, context, status=400)
         place(entries, days, linked_kinds(user))
-        try:
-            feed_url = reverse(FEED_PAGE)
-        except NoReverseMatch:
-            feed_url = None
         context = {
             "view_name": view,
             "views": VIEWS,
@@ -249,8 +243,29 @@ class CalendarView(DeskMixin, View):
             "today": today,
             "weekday_names": [pycalendar.day_name[n] for n in range(7)],
             "count": len({(_value(e, "kind"), _value(e, "id")) for e in entries}),
-            "feed_url": feed_url,
+            "feed_url": reverse("desk:change-feed"),
             "zone": timezone.get_current_timezone_name(),
             "legend": [(kind, KIND_LABELS[kind], KIND_COLOURS[kind]) for kind in ("change", "maintenance", "freeze")],
         }
         return render(request, self.template_name, context)
+
+
+class FeedView(DeskMixin, View):
+    """One's own link to the change calendar as an iCalendar feed (``changes.feeds``: made on
+    first use, secret, the same entries as this calendar), and a button to change it."""
+
+    template_name = "changes/desk/feed.html"
+
+    def get(self, request):
+        if not policy.can(request.user, "read", Change):
+            raise Http404("No such page.")
+        token = feeds.feed_token(user=request.user)
+        context = {"feed_url": request.build_absolute_uri(feeds.feed_path(token))}
+        return render(request, self.template_name, context)
+
+    def post(self, request):
+        if not policy.can(request.user, "read", Change):
+            raise Http404("No such page.")
+        feeds.feed_reset(actor=request.user)
+        messages.success(request, "Your calendar feed has a new link; the old one no longer works.")
+        return redirect("desk:change-feed")
