@@ -8,8 +8,9 @@
 - a post-implementation review overdue: the assignee, else the assignment group's leads.
 
 Never the person who acted. In-app rows are written in the caller's transaction, e-mails after it
-commits. The actor's name travels as ``actor`` (not ``by``, which the notifications service
-reads as an escalation detail and drops for records without escalation).
+commits. The actor's name travels as ``actor`` and a routing reason as ``routing`` (not ``by`` or
+``reason``, which the notifications service reads as escalation details and drops for records
+without escalation).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _approvers(change, actor):
 
 def submitted(change, *, actor, reason: str = "") -> None:
     """The CAB is asked to decide (``reason``: why a standard change was not auto-approved)."""
-    extra = {"actor": _name(actor), "reason": reason}
+    extra = {"actor": _name(actor), "routing": reason}
     notify.send(Message(person, Kind.CHANGE_SUBMITTED, change, extra) for person in _approvers(change, actor))
 
 
@@ -55,7 +56,7 @@ def sent_back(change, *, actor, what: Iterable[str]) -> None:
 
 def emergency_raised(change, *, actor, incident) -> None:
     """The CAB learns of an emergency change approved as it was raised."""
-    extra = {"actor": _name(actor), "incident": incident.number}
+    extra = {"actor": _name(actor), "incident_number": incident.number}
     people = policy.users_with_permission(APPROVE).exclude(pk=getattr(actor, "pk", None))
     notify.send(Message(person, Kind.EMERGENCY_CHANGE, change, extra) for person in people)
 

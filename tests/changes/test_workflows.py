@@ -214,15 +214,13 @@ def test_rework_returns_a_rejected_change_to_draft_and_clears_decision_risk_and_
 
 
 def _incident_change(agent, lead):
-    """A normal change raised for an open incident (the linked ticket), submitted."""
+    """An open incident and its emergency change, sent back to the CAB by a new window (an
+    approval does not outlive what was approved): a submitted change with a linked ticket."""
     incident = incident_services.incident_create(actor=agent, data={"short_description": "Checkout fails"})
-    emergency = services.change_from_incident(incident=incident, actor=agent, data={})
-    # Re-use the incident link on a normal change submitted to the CAB: an emergency change is
-    # approved as raised, so make a draft sibling with the same link through the workflow path.
-    change = make_change(by=agent, **window(), **PLANS)
-    Change.objects.filter(pk=change.pk).update(incident=incident)  # the link a service would set
-    change = workflows.change_submit(change=Change.objects.get(pk=change.pk), actor=agent)
-    return incident, change, emergency
+    change = services.change_from_incident(incident=incident, actor=agent, data={})
+    change = services.change_update(change=change, actor=agent, data=window(days=5))
+    assert change.state == "submitted"
+    return incident, change, None
 
 
 def test_reject_may_resolve_the_linked_incident_and_rework_reopens_it(agent, lead):
