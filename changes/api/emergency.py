@@ -34,6 +34,12 @@ class EmergencyChangeInput(PolicySerializer):
         ]  # fmt: skip
         extra_kwargs = {name: {"required": False} for name in fields}
 
+    def _schema_only(self) -> bool:
+        # The schema generator makes a plain view's request body with a mock, anonymous request:
+        # document every field. A real request is signed in (the view requires it), and its
+        # user's policy applies.
+        return super()._schema_only() or not self._user().is_authenticated
+
 
 class EmergencyChangeView(APIView):
     """Raise an emergency change for the incident (incidents.manage on an incident you may read)."""

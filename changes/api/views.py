@@ -7,6 +7,7 @@ Self-service users read no change: every URL here answers them 404.
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -35,6 +36,7 @@ from itsm.api.schema import PolicyAutoSchema
 from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
 from itsm.api.views import JournalMixin, PolicyViewSet
+from itsm.models import Host, HostGroup
 
 
 class NotThereSchema(PolicyAutoSchema):
@@ -121,13 +123,14 @@ class ChangeViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, Po
     queryset = Change.objects.all()
     serializer_class = s.ChangeSerializer
     filterset_class = ChangeFilter
-    # Related records are shown as ids read from the row: no joins to plan.
+    # Related records are shown as ids read from the row: no joins to plan; hosts and groups
+    # as ids too, so only their keys are read (a change may touch hundreds of hosts).
     select_related = ()
-    prefetch_related = ("hosts", "host_groups")
+    prefetch_related = (Prefetch("hosts", Host.objects.only("pk")), Prefetch("host_groups", HostGroup.objects.only("pk")))
     search_fields = ["number", "short_description", "description"]
     ordering_fields = [
         "number", "opened_at", "updated_at", "priority", "state", "change_type", "planned_start",
-        "planned_end", "risk_score", "risk_level",
+        "planned_end", "risk_score",
     ]  # fmt: skip
     ordering = ["-opened_at", "-id"]
 

@@ -5,12 +5,16 @@ freezes are planned by the CAB; self-service users cannot enter."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from changes.models import Change, ChangeFreeze, ChangeTask, GovernanceTemplate, MaintenanceWindow
 from conftest import make_user
 from itsm.models import AuditEntry
 from itsm.roles import Role
+from tests.changes.factories import approved_change, make_change, make_freeze
 from tests.itsm.admin_support import errors_on, page_data
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +150,57 @@ def test_a_change_task_added_in_the_admin_is_made_under_the_chosen_change(client
     assert response.status_code == 302, errors_on(response)
     task = ChangeTask.objects.get()
     assert task.change == change and task.number.startswith("TASK")
+
+
+def test_re_planning_an_approved_change_in_the_admin_sends_it_back_to_the_cab(client, itsm_admin, agent, lead):
+    change = approved_change(by=agent, approver=lead)
+    start, end = change.planned_start + timedelta(days=2), change.planned_end + timedelta(days=2)
+    client.force_login(itsm_admin)
+    response = submit(
+        client, f"{CHANGES}{change.pk}/change/", planned_start_0=start.strftime("%Y-%m-%d"),
+        planned_start_1=start.strftime("%H:%M:%S"), planned_end_0=end.strftime("%Y-%m-%d"),
+        planned_end_1=end.strftime("%H:%M:%S"),
+    )  # fmt: skip
+    assert response.status_code == 302, errors_on(response)
+    change.refresh_from_db()
+    assert change.state == "submitted" and change.cab_decision == ""
+
+
+def test_planning_a_normal_change_in_a_freeze_is_refused_in_the_admin(client, itsm_admin, agent, lead):
+    start = (timezone.now() + timedelta(days=10)).replace(microsecond=0)
+    make_freeze("Year end", start=start - timedelta(days=1), end=start + timedelta(days=1), by=lead)
+    change = make_change(by=agent)
+    client.force_login(itsm_admin)
+    response = submit(
+        client, f"{CHANGES}{change.pk}/change/", planned_start_0=start.strftime("%Y-%m-%d"),
+        planned_start_1="09:00:00", planned_end_0=start.strftime("%Y-%m-%d"), planned_end_1="11:00:00",
+    )  # fmt: skip
+    change.refresh_from_db()
+    assert change.planned_start is None
+    # The service's refusal comes back on the page again, nothing saved.
+    assert response.status_code == 302 and response["Location"].endswith(f"{change.pk}/change/")
+    shown = messages_of(client.get(response["Location"]))
+    assert "Year end" in shown and "Nothing was saved." in shown
+
+
+def test_start_is_a_bulk_action_that_reports_refusals(client, itsm_admin, agent, lead):
+    approved = approved_change(by=agent, approver=lead)
+    draft = make_change(by=agent, short_description="Still a draft")
+    client.force_login(itsm_admin)
+    response = client.post(CHANGES, {"action": "start", "_selected_action": [approved.pk, draft.pk]}, follow=True)
+    assert response.status_code == 200
+    approved.refresh_from_db()
+    draft.refresh_from_db()
+    assert (approved.state, draft.state) == ("in_progress", "draft")
+    shown = messages_of(response)
+    assert "Started 1 change." in shown and f"{draft.number}: Cannot start" in shown
+
+
+def test_the_change_page_shows_what_the_cab_and_the_scoring_decided(client, itsm_admin, agent, lead):
+    change = approved_change(by=agent, approver=lead)
+    client.force_login(itsm_admin)
+    page = client.get(f"{CHANGES}{change.pk}/change/").content.decode()
+    assert "Cab decision" in page and "Risk score" in page and "Approved" in page
 
 
 def test_customer_cannot_enter_the_change_admin(client, customer):

@@ -10,6 +10,7 @@ from changes.models import ChangeFreeze, GovernanceTemplate, MaintenanceWindow
 from conftest import make_user
 from itsm.models import AuditEntry, HostGroup
 from itsm.roles import Role
+from tests.changes.factories import make_change
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +119,8 @@ def test_template_list_query_count_is_fixed(api, agent, django_assert_max_num_qu
     for n in range(12):
         _template(name=f"Template {n:02}")
     client = api.as_user(agent)
-    with django_assert_max_num_queries(6):
+    # the token, the roles, the count, the page
+    with django_assert_max_num_queries(4):
         r = client.get(TEMPLATES, {"page_size": 50})
     assert r.status_code == 200 and len(r.json()["results"]) == 12
 
@@ -190,3 +192,13 @@ def test_self_service_users_get_404_on_reference_data(api, customer, itsm_admin,
     assert client.get(url).status_code == 404
     assert client.get(f"{url}{pk}/").status_code == 404
     assert client.post(url, {"name": "x"}, format="json").status_code == 404
+
+
+def test_a_template_in_use_cannot_be_deleted(api, agent, itsm_admin):
+    template = _template()
+    make_change(by=agent, governance_template=template)
+    r = api.as_user(itsm_admin).delete(f"{TEMPLATES}{template.pk}/")
+    assert r.status_code == 409, r.content
+    assert GovernanceTemplate.objects.filter(pk=template.pk).exists()
+    unused = _template(name="Unused")
+    assert api.as_user(itsm_admin).delete(f"{TEMPLATES}{unused.pk}/").status_code == 204
