@@ -221,6 +221,8 @@ class ChangeNewForm(forms.Form):
         for name in NEW_FIELDS:
             if name in writable or name == "short_description":
                 self.fields[name] = _change_field(name, user)
+        if "governance_template" in self.fields and not self.fields["governance_template"].queryset.exists():
+            del self.fields["governance_template"]  # no template to offer: no dropdown
         if "change_type" in self.fields:
             self.fields["change_type"].initial = ChangeType.NORMAL
             self.fields["change_type"].choices = ChangeType.choices  # no blank choice

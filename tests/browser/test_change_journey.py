@@ -55,6 +55,8 @@ def test_agent_drafts_from_a_template_completes_gates_manager_approves_agent_imp
     )  # fmt: skip
     start = (timezone.now() + timedelta(days=5)).replace(hour=21, minute=0, second=0, microsecond=0)
     page.set_viewport_size({"width": WIDE, "height": 900})
+    refused = []  # every Content-Security-Policy refusal the browser reports (none: no inline code)
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
 
     # The agent drafts a normal change from the template: choosing it shows its summary only.
     sign_in(page, "alex")
@@ -147,3 +149,6 @@ def test_agent_drafts_from_a_template_completes_gates_manager_approves_agent_imp
     entry = page.locator(".chg-entry-change", has_text=change.number)
     assert entry.count() == 1 and "Change" in entry.text_content()  # the word, whatever the CSS shows
     shot(page, "5-calendar")
+    page.goto(f"/desk/changes/calendar/?view=week&date={start:%Y-%m-%d}")
+    assert page.locator(".chg-week .chg-entry-change", has_text=change.number).count() == 1
+    assert refused == []

@@ -274,6 +274,13 @@ def test_new_form_offers_each_template_with_its_maturity_notice_and_gates(desk):
     assert "change_form.js" in html  # the script only narrows the list to the chosen template
 
 
+def test_without_templates_the_new_form_offers_no_template_dropdown(desk):
+    make_template("Retired", active=False)
+    response = desk.get(NEW)
+    assert "governance_template" not in response.context["form"].fields
+    assert "template-summaries" not in html_of(response)
+
+
 def test_agent_creates_a_normal_draft_with_hosts_and_groups_by_name(desk, agent):
     web = make_group("Web", tier="high", hosts=2)
     make_hosts(1, prefix="db")
