@@ -251,6 +251,23 @@ def test_cab_queue_says_which_changes_the_approver_may_not_decide(client, lead):
     assert mine.number in numbers(client.get(CAB))
 
 
+def test_cab_queue_query_count_does_not_grow_with_the_page(client, agent, lead, django_assert_max_num_queries):
+    template = make_template("Network change")
+    submitted_change(by=agent, governance_template=template)
+    client.force_login(lead)
+
+    def count() -> int:
+        client.get(CAB)
+        with django_assert_max_num_queries(QUEUE_BOUND) as captured:
+            assert client.get(CAB).status_code == 200
+        return len(captured)
+
+    one = count()
+    for i in range(12):
+        submitted_change(by=agent, short_description=f"C{i}", governance_template=template, **window(days=3 + i))
+    assert count() == one
+
+
 def test_cab_queue_politely_refuses_agents_who_do_not_decide(desk, agent):
     submitted_change(by=agent)
     response = desk.get(CAB)
