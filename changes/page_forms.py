@@ -62,6 +62,8 @@ class QueueFilter(WorkQueueFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters.pop("priority", None)  # changes are ranked by risk, not priority
+        first = [name for name in ("state", "change_type", "risk_level") if name in self.filters]
+        self.filters = {name: self.filters[name] for name in [*first, *(n for n in self.filters if n not in first)]}
 
     def assignees(self):
         return change_agents()

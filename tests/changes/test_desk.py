@@ -4,6 +4,7 @@ overview (CAB panel, gates, conflicts, PIR, actions, edit form), risk and impact
 tasks, timeline —, every form going through the change services and workflows."""
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from html import unescape
 
@@ -16,6 +17,7 @@ from changes.models import Change, ChangeNote, ChangeTask
 from changes.views.desk import queue
 from conftest import make_user
 from itsm import policy
+from itsm.policy.rules import AGENT, ALL_RULES, Read
 from itsm.roles import Role
 from tests.changes.factories import (
     PLANS,
@@ -207,6 +209,26 @@ def test_queue_marks_a_change_whose_review_is_overdue(desk, agent, lead):
     Change.objects.filter(pk=change.pk).update(pir_due_at=timezone.now() - timedelta(hours=1))
     assert "PIR overdue" in html_of(desk.get(LIST))
     assert "PIR overdue" in html_of(desk.get(url("change-detail", change)))
+
+
+def test_fields_hidden_from_the_reader_are_neither_column_filter_sort_nor_shown(desk, agent, lead, monkeypatch):
+    change = submitted_change(by=agent, justification="Secret reasons", assignee=agent)
+    change = workflows.change_approve(change=change, actor=lead, cab_notes="Only after the backup run.")
+    rules = ALL_RULES["changes.change"]
+    hidden = frozenset({"risk_level", "risk_score", "risk_factors", "assignee", "cab_notes", "justification",
+                        "planned_start"})  # fmt: skip
+    # A reader from whom these are hidden (and who takes no action on changes, so no assign form).
+    monkeypatch.setitem(ALL_RULES, "changes.change", replace(rules, read=(Read(AGENT, hidden=hidden),), actions={}))
+    response = desk.get(LIST, {"risk_level": "critical"})  # a hidden field's filter is as if not asked
+    assert numbers(response) == [change.number]
+    assert {"risk_level", "assignee"}.isdisjoint(response.context["form"].fields)
+    assert {"risk_level", "assignee", "planned_start"}.isdisjoint(c["name"] for c in response.context["columns"])
+    assert "planned_start" not in dict(response.context["form"].fields["sort"].choices)
+    page = html_of(desk.get(url("change-detail", change)))
+    assert "Only after the backup run." not in page and "Secret reasons" not in page
+    assert "risk (" not in page and "Assignee" not in page
+    risk = html_of(desk.get(url("change-risk", change)))
+    assert "out of 25" not in risk and "Worst service tier" not in risk
 
 
 def _queue_queries(client, django_assert_max_num_queries) -> int:

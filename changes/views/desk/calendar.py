@@ -184,7 +184,7 @@ def parse(params, today: date) -> tuple[str, date]:
     """``view`` (month or week, default month) and ``date`` (YYYY-MM-DD, default today)."""
     view = params.get("view") or "month"
     if view not in VIEWS:
-        raise CalendarRequestError("view", f"“{view}” is not a calendar view: use month or week.")
+        raise CalendarRequestError("view", f"“{view[:40]}” is not a calendar view: use month or week.")
     raw = params.get("date") or ""
     if not raw:
         return view, today
