@@ -542,7 +542,8 @@ def test_compute_impact_stores_and_shows_the_chains(desk, agent):
     html = html_of(desk.get(url("change-risk", change)))
     assert "Dependency chains" in html
     assert re.search(r"Core</span>.*Web</span>.*Shop</span>", html, re.S)
-    assert "Affected hosts" in html
+    assert "<dt>Affected hosts</dt><dd>6</dd>" in html and "<dt>Affected groups</dt><dd>3</dd>" in html
+    assert "core-000" in html and "shop-000" in html
 
 
 def test_agent_adds_a_work_note_and_an_empty_one_is_a_400(desk, change):

@@ -1,5 +1,5 @@
-"""The change page's other tabs — risk and impact, work notes, tasks, timeline — and the URLs its
-forms post to: an action of the action table, and "compute the impact"."""
+"""The change page's other tabs — risk and impact, work notes, tasks, timeline — and the URL its
+action forms post to (an action of the action table)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.views import View
 
 from changes import services
-from changes.models import ChangeTask
+from changes.models import ChangeTask, RiskLevel
 from changes.page_forms import NoteForm
 from changes.views.desk.base import IMPACT_ACTION, ChangeTabView
 from changes.views.desk.overview import OverviewView
@@ -18,8 +18,7 @@ from itsm.views.tasks import TaskActionTab, TasksTab
 
 # --- Risk and impact ------------------------------------------------------------------------
 
-LEVELS = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
-
+LEVELS = dict(RiskLevel.choices)
 
 # The risk factors (changes.risk) in words: impact ones, then likelihood ones.
 FACTOR_LABELS = {
@@ -70,35 +69,24 @@ def factor_rows(factors) -> list[dict]:
 
 
 def impact_view(summary: dict) -> dict | None:
-    """The stored impact analysis as the tab shows it (None before the first one)."""
+    """The stored impact analysis (``changes.impact``: groups, hosts, chains, risk level) as the
+    tab shows it; None before the first one."""
     if not summary:
         return None
-    hosts = summary.get("hosts") or summary.get("affected_hosts") or []
-    groups = summary.get("groups") or summary.get("affected_groups") or []
-    chains = summary.get("chains") or []
-    host_count = summary.get("host_count", summary.get("affected_host_count"))
+    hosts = summary.get("hosts") or []
     return {
-        "host_count": host_count if host_count is not None else len(hosts),
-        "hosts": hosts,
-        "hosts_capped": host_count is not None and host_count > len(hosts),
-        "group_count": summary.get("group_count", len(groups)),
-        "groups": groups,
-        "chains": [_chain(chain) for chain in chains],
+        "host_count": summary.get("host_count", len(hosts)),
+        "hosts": [host.get("hostname", "") for host in hosts if isinstance(host, dict)],
+        "hosts_truncated": bool(summary.get("hosts_truncated")),
+        "group_count": summary.get("group_count", 0),
+        "groups": [group for group in summary.get("groups") or [] if isinstance(group, dict)],
+        "chains": [
+            [str(step) for step in chain.get("path", [])] for chain in summary.get("chains") or [] if isinstance(chain, dict)
+        ],
+        "chains_truncated": bool(summary.get("chains_truncated")),
         "risk_level": summary.get("risk_level") or "",
         "risk_label": LEVELS.get(summary.get("risk_level") or "", ""),
     }
-
-
-def _name(item) -> str:
-    if isinstance(item, dict):
-        return str(item.get("name") or item.get("hostname") or item.get("id") or "")
-    return str(item)
-
-
-def _chain(chain) -> list[str]:
-    if isinstance(chain, dict):
-        chain = chain.get("path") or chain.get("groups") or []
-    return [_name(step) for step in chain]
 
 
 class RiskView(ChangeTabView):
