@@ -190,6 +190,18 @@ def test_queue_sorts_by_planned_start_both_ways(desk, agent):
     assert numbers(desk.get(LIST, {"sort": "-planned_start"})) == [later.number, sooner.number]
 
 
+def test_queue_pages_keep_their_filters_and_order(desk, agent, monkeypatch):
+    monkeypatch.setattr(queue, "PAGE_SIZE", 2)
+    made = [make_change(by=agent, short_description=f"Change {i}", change_type="emergency") for i in range(5)]
+    make_change(by=agent, short_description="Normal one")
+    first = desk.get(LIST, {"change_type": "emergency"})
+    assert numbers(first) == [made[4].number, made[3].number] and first.context["page"].has_next()
+    assert "change_type=emergency" in html_of(first).split('rel="next"')[0].rsplit("href=", 1)[-1]
+    second = desk.get(LIST, {"change_type": "emergency", "page": 2})
+    third = desk.get(LIST, {"change_type": "emergency", "page": 3})
+    assert numbers(second) == [made[2].number, made[1].number] and numbers(third) == [made[0].number]
+
+
 def test_queue_offers_no_priority_filter_and_only_agents_as_assignees(desk, agent, customer):
     form = desk.get(LIST).context["form"]
     assert "priority" not in form.fields and {"change_type", "risk_level", "state"} <= set(form.fields)
