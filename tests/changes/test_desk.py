@@ -448,6 +448,23 @@ def test_approver_decides_in_the_cab_panel_and_the_requester_gets_no_approve_for
     assert "Decided by" in html and str(lead) in html
 
 
+def test_the_cab_panel_says_what_stands_between_a_submitted_change_and_its_approval(client, agent, lead):
+    template = make_template("Network change", required_gates=["Peer review"], optional_gates=[])
+    soon = timezone.now() + timedelta(hours=5)
+    change = workflows.change_submit(
+        change=make_change(by=agent, governance_template=template, planned_start=soon,
+                           planned_end=soon + timedelta(hours=1)),
+        actor=agent,
+    )  # fmt: skip
+    client.force_login(lead)
+    html = html_of(client.get(url("change-detail", change)))
+    assert "Before it can be approved:" in html
+    assert "Complete the required gates first: Peer review." in html and "hours' notice is required" in html
+    ready = submitted_change(by=agent)
+    html = html_of(client.get(url("change-detail", ready)))
+    assert "Ready for a decision" in html and "Before it can be approved:" not in html
+
+
 def test_an_approver_who_requested_the_change_is_told_why_not(client, lead):
     change = submitted_change(by=lead)
     client.force_login(lead)

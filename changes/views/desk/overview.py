@@ -12,8 +12,8 @@ from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
 
-from changes import schedule, services
-from changes.models import Change
+from changes import schedule, services, workflows
+from changes.models import Change, ChangeState
 from changes.page_forms import EDIT_FIELDS, ChangeEditForm
 from changes.views.desk.base import CAB_ACTIONS, GATE_ACTION, PIR_ACTION, PLACED, ChangeTabView
 from itsm import policy
@@ -129,7 +129,14 @@ class OverviewView(ChangeTabView):
         actions = {a["name"]: a for a in self.action_forms(change, forms)}
         gates = gate_rows(change, user) if "gate_status" in readable else []
         gate_action = actions.get(GATE_ACTION)
+        # What the approval would refuse now (the workflow's own reading), for the CAB and the
+        # requester alike: missing window, gates, notice.
+        blockers = (
+            [text for texts in workflows.approval_errors(change).values() for text in texts]
+            if change.state == ChangeState.SUBMITTED else []
+        )  # fmt: skip
         return {
+            "blockers": blockers,
             "edit_form": edit_form,
             "rows": field_rows(change, [name for name in OVERVIEW_FIELDS if name in readable]),
             "texts": field_rows(change, [name for name in TEXT_FIELDS if name in readable]),
