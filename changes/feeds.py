@@ -23,6 +23,7 @@ from itsm import audit, policy
 from itsm.errors import NotAllowed
 from oncall import ics
 
+PRODID = "-//ITSM//Change calendar//EN"
 PAST = timedelta(days=30)
 AHEAD = timedelta(days=180)
 KIND_WORDS = {"change": "Change", "maintenance": "Maintenance", "freeze": "Change freeze"}
@@ -74,21 +75,24 @@ def window(now: datetime) -> tuple[datetime, datetime]:
     return start, start + PAST + AHEAD
 
 
-def _field(entry, name: str):
-    return entry[name] if isinstance(entry, dict) else getattr(entry, name)
+def _description(entry: dict) -> str:
+    if entry["kind"] != "change":
+        return f"{entry['label']}: {entry['title']}"
+    facts = [f"{entry['change_type']} change", str(entry["state"]).replace("_", " ")]
+    if entry.get("risk_level"):
+        facts.append(f"risk {entry['risk_level']}")
+    return f"{entry['title']} ({', '.join(facts)})"
 
 
-def _event(entry) -> ics.Event:
-    kind = _field(entry, "kind")
-    word = KIND_WORDS.get(kind, str(kind).capitalize())
-    title = _field(entry, "title")
-    label = _field(entry, "label")
+def _event(entry: dict) -> ics.Event:
+    """One calendar entry (``changes.schedule.calendar``) as an event."""
+    word = KIND_WORDS.get(entry["kind"], entry["label"])
     return ics.Event(
-        uid=f"{kind}-{_field(entry, 'id')}@itsm-changes",
-        start=_field(entry, "start"),
-        end=_field(entry, "end"),
-        summary=f"{word}: {title}",
-        description=f"{word} ({label}): {title}" if label and label != word else f"{word}: {title}",
+        uid=f"{entry['kind']}-{entry['id']}@itsm-changes",
+        start=entry["start"],
+        end=entry["end"],
+        summary=f"{word}: {entry['title']}",
+        description=_description(entry),
     )
 
 
@@ -98,4 +102,4 @@ def calendar_text(token: CalendarFeedToken, now: datetime | None = None) -> str:
     start, end = window(now)
     entries = schedule.calendar(start, end, user=token.user)
     name = f"Change calendar ({token.user.get_full_name() or token.user.get_username()})"
-    return ics.calendar(name=name, events=[_event(entry) for entry in entries], now=now)
+    return ics.calendar(name=name, events=[_event(entry) for entry in entries], now=now, prodid=PRODID)

@@ -58,13 +58,13 @@ def fold(line: str) -> str:
     return CRLF.join(parts)
 
 
-def calendar(*, name: str, events: Iterable[Event], now: datetime) -> str:
-    """The whole feed, ready to serve as ``text/calendar``."""
+def calendar(*, name: str, events: Iterable[Event], now: datetime, prodid: str = PRODID) -> str:
+    """The whole feed, ready to serve as ``text/calendar`` (``prodid``: the product that made it)."""
     stamp = utc(now)
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
-        f"PRODID:{PRODID}",
+        f"PRODID:{prodid}",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         f"NAME:{text(name)}",

@@ -127,7 +127,7 @@ class ChangeViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, Po
     # as ids too, so only their keys are read (a change may touch hundreds of hosts).
     select_related = ()
     prefetch_related = (Prefetch("hosts", Host.objects.only("pk")), Prefetch("host_groups", HostGroup.objects.only("pk")))
-    search_fields = ["number", "short_description", "description"]
+    search_fields = list(Change.SEARCHED)  # the words Work.search_text keeps: one indexed column
     ordering_fields = [
         "number", "opened_at", "updated_at", "priority", "state", "change_type", "planned_start",
         "planned_end", "risk_score",

@@ -28,6 +28,7 @@ from tests.changes.factories import (
     submitted_change,
     window,
 )
+from tests.itsm.factories import make_group as make_assignment_group
 
 pytestmark = pytest.mark.django_db
 
@@ -347,12 +348,38 @@ def test_filters_search_and_ordering(api, agent, lead):
     assert ids(change_type="emergency") == [late.pk]
     assert ids(state="submitted") == [submitted.pk]
     assert ids(search="firmware") == [early.pk]
+    assert ids(search=late.number) == [late.pk]
     assert ids(ordering="planned_start") == [early.pk, submitted.pk, late.pk]
     bound = (timezone.now() + timedelta(days=5)).isoformat()
     assert set(ids(planned_start__gte=bound)) == {late.pk, submitted.pk}
     assert ids(planned_start__lt=bound) == [early.pk]
     level = Change.objects.get(pk=late.pk).risk_level
     assert late.pk in ids(risk_level=level)
+
+
+def test_search_finds_words_of_the_justification(api, agent):
+    change = make_change(by=agent, justification="The vendor withdrew support for the old firmware")
+    make_change(by=agent, short_description="Other")
+    r = api.as_user(agent).get(URL, {"search": "vendor withdrew"})
+    assert [c["id"] for c in r.json()["results"]] == [change.pk]
+
+
+def test_mine_unassigned_and_group_filters(api, agent, l1):
+    group = make_assignment_group("Network", members=[l1])
+    mine = make_change(by=agent, short_description="Mine")
+    services.change_assign(change=mine, actor=agent, assignee=agent)
+    theirs = make_change(by=agent, short_description="Theirs")
+    services.change_assign(change=theirs, actor=agent, assignee=l1, assignment_group=group)
+    nobody = make_change(by=agent, short_description="Nobody's")
+    client = api.as_user(agent)
+
+    def ids(**params):
+        return sorted(c["id"] for c in client.get(URL, params).json()["results"])
+
+    assert ids(mine="true") == [mine.pk]
+    assert ids(unassigned="true") == [nobody.pk]
+    assert ids(assignment_group=group.pk) == [theirs.pk]
+    assert ids(assignee=l1.pk) == [theirs.pk]
 
 
 def test_an_unknown_filter_value_is_a_400_naming_it(api, agent):

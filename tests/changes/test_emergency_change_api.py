@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from changes.models import Change
 from conftest import make_user
+from incidents.workflows import incident_resolve
 from itsm.models import AuditEntry
 from itsm.roles import Role
 from notifications.models import Notification
@@ -63,6 +64,14 @@ def test_bad_input_is_a_400_naming_the_field(api, agent, customer):
     assert r.status_code == 400 and "planned_end" in r.json(), r.content
     r = api.as_user(agent).post(url(incident), {"state": "closed"}, format="json")
     assert r.status_code == 400 and "state" in r.json(), r.content
+    assert not Change.objects.exists()
+
+
+def test_a_resolved_incident_gets_no_emergency_change(api, agent, customer):
+    incident = make_incident(requester=customer)
+    incident_resolve(incident=incident, actor=agent, resolution_code="resolved", resolution_notes="Rebooted.")
+    r = api.as_user(agent).post(url(incident), {}, format="json")
+    assert r.status_code == 400 and "incident" in r.json(), r.content
     assert not Change.objects.exists()
 
 

@@ -76,6 +76,7 @@ def test_an_agent_gets_a_feed_link_from_the_api_and_the_feed_lists_the_calendar(
     body = response.content.decode()
     lines = unfold(body)
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR" and "VERSION:2.0" in lines
+    assert "PRODID:-//ITSM//Change calendar//EN" in lines
     found = {e["UID"]: e for e in events(body)}
     assert set(found) == {
         f"change-{change.pk}@itsm-changes", f"maintenance-{window.pk}@itsm-changes",
@@ -84,6 +85,7 @@ def test_an_agent_gets_a_feed_link_from_the_api_and_the_feed_lists_the_calendar(
     event = found[f"change-{change.pk}@itsm-changes"]
     assert "Patch the core switches\\; both racks" in event["SUMMARY"]  # RFC 5545 escaping
     assert event["SUMMARY"].startswith("Change")
+    assert "normal change\\, draft\\, risk " in event["DESCRIPTION"]
     assert event["DTSTART"] == change.planned_start.strftime("%Y%m%dT%H%M%SZ")
     assert found[f"maintenance-{window.pk}@itsm-changes"]["SUMMARY"].startswith("Maintenance")
     assert found[f"freeze-{freeze.pk}@itsm-changes"]["SUMMARY"].startswith("Change freeze")
