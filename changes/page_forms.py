@@ -20,14 +20,14 @@ from django.utils import timezone
 
 from changes.forms import change_agents
 from changes.models import Change, ChangeState, ChangeType, GovernanceTemplate, RiskLevel
+from incidents.models import NOTE_MAX
 from itsm import policy
 from itsm.models import Host, HostGroup
+from itsm.policy.rules import CLOSED_OR_CANCELLED
 from itsm.views.queue import WorkQueueFilter, active_groups
 from itsm.views.tasks import PersonChoiceField
 
-FINISHED = ("closed", "cancelled")
-OPEN_STATES = tuple(state for state in ChangeState.values if state not in FINISHED)
-NOTE_MAX = 20000
+OPEN_STATES = tuple(state for state in ChangeState.values if state not in CLOSED_OR_CANCELLED)
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
