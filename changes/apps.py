@@ -6,4 +6,9 @@ class ChangesConfig(AppConfig):
     verbose_name = "Changes"
 
     def ready(self):
-        from changes import workflows  # noqa: F401  (registers the change and task lifecycles)
+        from changes import (
+            panels,
+            workflows,  # noqa: F401  (registers the change and task lifecycles)
+        )
+
+        panels.register()  # the incident page's changes panel (itsm.views.panels)

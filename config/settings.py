@@ -128,6 +128,7 @@ TEMPLATES = [
                 "itsm.views.context.navigation",
                 "notifications.context.unread",
                 "problems.context.navigation",
+                "changes.context.navigation",
                 "knowledge.context.navigation",
             ],
         },

@@ -4,6 +4,7 @@ only this module puts them together, so no app imports another app's URLs."""
 from django.contrib import admin
 from django.urls import include, path
 
+from changes import urls_desk as change_desk_urls
 from changes import urls_feed as change_feed_urls
 from incidents import urls_desk as incident_desk_urls
 from incidents import urls_portal as incident_portal_urls
@@ -20,6 +21,7 @@ desk_patterns = (
         *itsm_urls.desk_urlpatterns,
         *incident_desk_urls.urlpatterns,
         *problem_desk_urls.urlpatterns,
+        *change_desk_urls.urlpatterns,
         *knowledge_desk_urls.urlpatterns,
         *oncall_urls.desk_urlpatterns,
         *notification_urls.desk_urlpatterns,

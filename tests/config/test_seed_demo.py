@@ -48,3 +48,27 @@ def test_seed_demo_twice_is_harmless():
     call_command("seed_demo", stdout=StringIO())
     assert (User.objects.count(), Work.objects.count(), AuditEntry.objects.count(), Article.objects.count()) == counts
     assert authenticate(username="agent", password="demo")
+
+
+def test_seed_demo_makes_changes_in_several_states_with_templates_a_window_and_a_freeze(client):
+    from changes import schedule
+    from changes.models import Change, ChangeFreeze, GovernanceTemplate, MaintenanceWindow
+
+    call_command("seed_demo", stdout=StringIO())
+    changes = Change.objects.all()
+    assert {"draft", "submitted", "approved", "in_progress", "review", "closed", "rejected"} <= set(
+        changes.values_list("state", flat=True)
+    )
+    assert not changes.filter(risk_score__isnull=True).exists()
+    assert GovernanceTemplate.objects.count() == 3
+    assert MaintenanceWindow.objects.exists() and ChangeFreeze.objects.count() == 1
+    emergency = changes.get(change_type="emergency")
+    assert emergency.incident is not None and emergency in emergency.incident.changes_required.all()
+    # The demo keeps its own rule: no standard or normal change is planned in the freeze.
+    for change in changes.exclude(change_type="emergency"):
+        assert schedule.freeze_covering(change.planned_start, change.planned_end) is None, change.number
+    # Its desk pages show them: the manager's CAB queue has the submitted one.
+    client.force_login(User.objects.get(username="manager"))
+    cab = client.get("/desk/changes/cab/")
+    assert changes.get(state="submitted").number in cab.content.decode()
+    assert client.get("/desk/changes/calendar/").status_code == 200

@@ -371,6 +371,7 @@ def test_linked_incidents_and_changes_are_listed_with_links(desk, agent, custome
     assert incident.number in html and "Intranet down on floor 2" in html
     assert reverse("desk:incident-detail", args=[incident.pk]) in html
     assert change.number in html and "Upgrade core switch firmware" in html
+    assert reverse("desk:change-detail", args=[change.pk]) in html
 
 
 def test_link_form_turns_numbers_and_ids_into_incident_ids(desk, customer, problem, table, calls):

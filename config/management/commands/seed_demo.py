@@ -14,7 +14,9 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from catalog.models import Request, RequestTask
-from changes.models import Change, ChangeTask
+from changes import risk
+from changes.models import Change, ChangeFreeze, ChangeTask, GovernanceTemplate, MaintenanceWindow
+from changes.workflows import TRANSITIONS
 from config.management.demo_knowledge import seed_knowledge
 from escalation import services as escalation
 from escalation.models import EscalationPolicy, EscalationStage
@@ -298,16 +300,159 @@ class Command(BaseCommand):
             requester=u["agent"],
         )
         self._make(ProblemTask, problem=problem, short_description="Collect switch logs", assignee=u["agent"])
-        change = self._make(
-            Change,
-            short_description="Upgrade core switch firmware",
-            change_type="normal",
-            assignment_group=network,
-            requester=u["lead"],
-        )
+        change = self._changes(u, org, network, intranet)
         self._make(
             ChangeTask, change=change, short_description="Back up switch configuration", assignee=u["agent"]
         )
+
+    def _governance_templates(self):
+        templates = {}
+        for name, values in [
+            ("Standard patching", {
+                "description": "Routine, pre-approved patches to servers with a tested procedure.",
+                "maturity_level": 4, "min_notice_hours": 24, "required_gates": [],
+                "optional_gates": ["Customer notice"], "auto_approve_max_risk": 6,
+                "auto_approve_risk_levels": ["low", "medium"],
+            }),
+            ("Network change", {
+                "description": "Changes to switches, routers and firewalls.",
+                "maturity_level": 3, "min_notice_hours": 48, "required_gates": ["Peer review", "Backout tested"],
+                "optional_gates": ["Customer notice"],
+            }),
+            ("Major release", {
+                "description": "New or moved services; reviewed after go-live.",
+                "maturity_level": 2, "min_notice_hours": 120,
+                "required_gates": ["Peer review", "Security sign-off", "Test evidence"],
+                "optional_gates": ["Go-live announcement"], "pir_required": True,
+            }),
+        ]:  # fmt: skip
+            templates[name], _ = GovernanceTemplate.objects.get_or_create(name=name, defaults=values)
+        return templates
+
+    def _changes(self, u, org, network, incident):
+        """Changes in several states on the calendar around today, governance templates, a
+        maintenance window and a change freeze. Returns the draft the demo's task belongs to."""
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        day = now.replace(hour=0)
+        templates = self._governance_templates()
+        groups = {group.name: group for group in HostGroup.objects.all()}
+        hosts = {host.hostname: host for host in Host.objects.all()}
+        sunday = day + timedelta(days=(6 - day.weekday()) % 7 or 7)
+        for week in (0, 7):
+            start = sunday + timedelta(days=week, hours=2)
+            window, created = MaintenanceWindow.objects.get_or_create(
+                name="Sunday patch window", start=start,
+                defaults={"end": start + timedelta(hours=4), "created_by": u["manager"],
+                          "description": "Web servers may be patched and restarted."},
+            )  # fmt: skip
+            if created:
+                window.host_groups.add(groups["Web servers"])
+        freeze_start = day + timedelta(days=24)
+        ChangeFreeze.objects.get_or_create(
+            name="Quarter-end freeze", defaults={"start": freeze_start, "end": freeze_start + timedelta(days=6),
+                                                 "created_by": u["manager"],
+                                                 "reason": "Finance closes the quarter: only emergency changes."},
+        )  # fmt: skip
+
+        def gates(*names, by="agent"):
+            at = (now - timedelta(hours=20)).isoformat()
+            return {name: {"completed_at": at, "completed_by": u[by].pk, "notes": f"{name}: done, see the plan."}
+                    for name in names}  # fmt: skip
+
+        common = {"organisation": org}
+        draft = self._change(
+            [], short_description="Upgrade core switch firmware", change_type="normal", assignment_group=network,
+            assignee=u["agent"], requester=u["lead"], governance_template=templates["Network change"],
+            planned_start=day + timedelta(days=9, hours=20), planned_end=day + timedelta(days=9, hours=23),
+            justification="Firmware 9.2 fixes the spanning-tree bug behind the intranet outages.",
+            implementation_plan="Upgrade the standby switch, fail over, then upgrade the active one.",
+            backout_plan="Boot the previous image from flash on each switch.",
+            test_plan="Ping sweep of every VLAN and the intranet smoke test.",
+            gate_status=gates("Peer review"), hosts=[hosts["core-sw-01"], hosts["core-rtr-01"]], **common,
+        )  # fmt: skip
+        self._change(
+            ["submit"], short_description="Add a VLAN for the new finance floor", change_type="normal",
+            assignment_group=network, assignee=u["agent"], requester=u["agent"],
+            governance_template=templates["Network change"],
+            planned_start=day + timedelta(days=6, hours=19), planned_end=day + timedelta(days=6, hours=21),
+            justification="The finance team moves to the 4th floor next month.",
+            implementation_plan="Create VLAN 240 on the core, trunk it to the floor switches.",
+            backout_plan="Remove VLAN 240 from the trunks and the core.",
+            gate_status=gates("Peer review", "Backout tested"), host_groups=[groups["Core network"]], **common,
+        )  # fmt: skip
+        self._change(
+            ["auto-approve"], short_description="Renew the TLS certificates on the web servers",
+            change_type="standard", assignment_group=network, assignee=u["l1"], requester=u["l1"],
+            governance_template=templates["Standard patching"],
+            planned_start=sunday + timedelta(hours=3), planned_end=sunday + timedelta(hours=4),
+            implementation_plan="Install the renewed certificates and reload the web servers one by one.",
+            backout_plan="Reinstall the previous certificates (valid for another 20 days).",
+            cab_decision="approved", decided_at=now - timedelta(days=1), hosts=[hosts["web-01"], hosts["web-02"]],
+            **common,
+        )  # fmt: skip
+        self._change(
+            ["submit", "approve", "start"], short_description="Move the intranet to the new web cluster",
+            change_type="normal", assignment_group=network, assignee=u["agent"], requester=u["agent"],
+            governance_template=templates["Major release"], pir_required=True,
+            planned_start=now - timedelta(hours=2), planned_end=now + timedelta(hours=4),
+            actual_start=now - timedelta(hours=1),
+            implementation_plan="Copy the content, switch the DNS record, watch the error rate.",
+            backout_plan="Point the DNS record back at the old server.",
+            gate_status=gates("Peer review", "Security sign-off", "Test evidence"), cab_decision="approved",
+            decided_by=u["manager"], decided_at=now - timedelta(days=6), cab_notes="Go ahead outside the month end.",
+            host_groups=[groups["Web servers"]], **common,
+        )  # fmt: skip
+        emergency = self._change(
+            ["auto-approve", "start", "complete"],
+            short_description=f"Emergency change for {incident.number}: restart the core router",
+            change_type="emergency", source_type="incident", incident=incident, assignment_group=network,
+            assignee=u["agent"], requester=u["agent"], planned_start=now - timedelta(days=4),
+            planned_end=now - timedelta(days=4) + timedelta(hours=1), actual_start=now - timedelta(days=4),
+            actual_end=now - timedelta(days=4) + timedelta(minutes=40), cab_decision="approved",
+            decided_at=now - timedelta(days=4), pir_required=True, pir_due_at=now - timedelta(days=1),
+            justification=f"Restores service for incident {incident.number}.",
+            implementation_plan="Restart core-rtr-01 in the quiet hour.", hosts=[hosts["core-rtr-01"]], **common,
+        )  # fmt: skip
+        incident.changes_required.add(emergency)
+        self._change(
+            ["submit", "approve", "start", "complete", "pir"], short_description="Replace the fuser of the 3rd floor printer",
+            change_type="normal", assignee=u["l1"], requester=u["l1"], planned_start=now - timedelta(days=12),
+            planned_end=now - timedelta(days=12) + timedelta(hours=1), actual_start=now - timedelta(days=12),
+            actual_end=now - timedelta(days=12) + timedelta(minutes=45), cab_decision="approved",
+            decided_by=u["lead"], decided_at=now - timedelta(days=15), pir_required=True,
+            pir_due_at=now - timedelta(days=9), pir_outcome="successful", pir_recorded_at=now - timedelta(days=11),
+            pir_lessons="Keep a spare fuser on site.", pir_follow_ups="Order a spare fuser.",
+            hosts=[hosts["printer-3f"]], **common,
+        )  # fmt: skip
+        self._change(
+            ["submit", "reject"], short_description="Decommission the old file server", change_type="normal",
+            assignee=u["l1"], requester=u["l1"], planned_start=day + timedelta(days=3, hours=18),
+            planned_end=day + timedelta(days=3, hours=20), cab_decision="rejected", decided_by=u["manager"],
+            decided_at=now - timedelta(hours=5), cab_notes="No backout plan, and finance still reads from it.",
+            **common,
+        )  # fmt: skip
+        return draft
+
+    def _change(self, path, *, hosts=(), host_groups=(), **values):
+        """A demo change that went through ``path`` (transition names, journaled), with its risk
+        scored as ``changes.services`` would."""
+        state = "draft"
+        for name in path:
+            state = TRANSITIONS[name].target
+        if path and path[-1] == "complete" and not values.get("pir_required"):
+            state = "closed"
+        change = self._make(Change, state=state, **values)
+        change.hosts.set(hosts)
+        change.host_groups.set(host_groups)
+        fields = risk.score(change).as_fields()
+        Change.objects.filter(pk=change.pk).update(**fields)
+        previous = "draft"
+        for name in path:
+            target = TRANSITIONS[name].target
+            audit.log_transition(change, values.get("requester"), transition=name, old_state=previous,
+                                 new_state=target)  # fmt: skip
+            previous = target
+        return change
 
     def _print_logins(self, password):
         self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/login/ as:"))

@@ -1,0 +1,59 @@
+"""What changes show on other domains' pages, through ``itsm.views.panels`` (incidents may not
+import changes): on the incident page's overview, the changes raised for the incident or
+linked to it, and the "Raise an emergency change" button for those who manage incidents.
+
+Registered from ``ChangesConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from changes.models import Change
+from incidents.models import IncidentState
+from itsm import policy
+from itsm.views import panels
+
+INCIDENT_PANEL = "changes"
+OPEN_INCIDENT = frozenset({IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD})
+SHOWN = 10
+
+
+def may_raise_emergency(user) -> bool:
+    """An emergency change is raised from an incident by whoever manages incidents and may create
+    changes (``changes.services.change_from_incident`` checks again, and that the incident is
+    open)."""
+    return policy.has_permission(user, "incidents.manage") and policy.can(user, "create", Change)
+
+
+def incident_changes(request, incident) -> dict | None:
+    """The incident's changes the user may read (raised for it, or linked as required), newest
+    first, and whether the user may raise an emergency change from it: one query."""
+    user = request.user
+    if incident is None or not policy.can(user, "read", Change):
+        return None
+    rows = list(
+        policy.readable(user, Change)
+        .filter(Q(incident=incident) | Q(incidents=incident))
+        .distinct()
+        .only("pk", "number", "short_description", "state", "change_type")
+        .order_by("-opened_at", "-pk")[: SHOWN + 1]
+    )
+    return {
+        "incident": incident,
+        "changes": rows[:SHOWN],
+        "more": len(rows) > SHOWN,
+        "may_raise": incident.state in OPEN_INCIDENT and may_raise_emergency(user),
+    }
+
+
+def register() -> None:
+    panels.register(
+        panels.Panel(
+            slot="desk:incident:side",
+            name=INCIDENT_PANEL,
+            template="changes/desk/_incident_panel.html",
+            context=incident_changes,
+            order=50,
+        )
+    )

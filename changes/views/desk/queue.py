@@ -1,0 +1,126 @@
+"""The desk's change queue (every change the user may read, filtered, sorted and paged) and the
+CAB queue (the changes submitted for a decision, for holders of ``changes.approve``)."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.views import View
+
+from changes.models import Change
+from changes.page_forms import QueueFilter
+from itsm import policy
+from itsm.pagination import paginate
+from itsm.views.base import DeskMixin
+from itsm.views.queue import queue_columns
+
+PAGE_SIZE = 25
+# The queue's columns, in order (name, heading, sort parameter); hidden fields are dropped.
+QUEUE_COLUMNS = (
+    ("number", "Number", "number"),
+    ("short_description", "Short description", None),
+    ("change_type", "Type", None),
+    ("state", "State", "state"),
+    ("risk_level", "Risk", None),
+    ("planned_start", "Planned start", "planned_start"),
+    ("assignment_group", "Group", None),
+    ("assignee", "Assignee", None),
+    ("opened_at", "Opened", "opened_at"),
+)
+QUEUE_RELATED = ("assignee", "assignment_group")
+CAB_COLUMNS = (
+    ("number", "Number", None),
+    ("short_description", "Short description", None),
+    ("change_type", "Type", None),
+    ("risk_level", "Risk", None),
+    ("planned_start", "Planned start", None),
+    ("requester", "Requested by", None),
+    ("assignee", "Assignee", None),
+    ("opened_at", "Opened", None),
+)
+CAB_RELATED = ("assignee", "requester", "governance_template")
+
+
+def _related(names, hidden) -> list[str]:
+    return [name for name in names if name not in hidden]
+
+
+def _mark_overdue(changes, hidden) -> None:
+    """Whether each change's review is overdue, from its own row: no query per row."""
+    if "pir_due_at" in hidden:
+        return
+    now = timezone.now()
+    for change in changes:
+        change.pir_late = bool(change.pir_due_at and not change.pir_recorded_at and change.pir_due_at < now)
+
+
+class ChangeListView(DeskMixin, View):
+    """Changes the user may read, filtered, sorted and 25 to a page. The count stops at 1,000 and
+    past the counted pages "Next" follows a cursor (``itsm.pagination``), as on the other queues.
+    Desk users who may not read changes get a 404, as for every change URL."""
+
+    def get(self, request):
+        user = request.user
+        if not policy.can(user, "read", Change):
+            raise Http404("No such page.")
+        hidden = policy.hidden_fields(user, Change)
+        queryset = (
+            policy.readable(user, Change)
+            .select_related(*_related(QUEUE_RELATED, hidden))
+            .order_by("-opened_at", "-pk")
+        )
+        filterset = QueueFilter(request.GET or None, queryset=queryset, request=request)
+        valid = filterset.is_valid() if filterset.is_bound else True
+        page = paginate(request, filterset.qs, PAGE_SIZE)
+        page.object_list = list(page.object_list)
+        _mark_overdue(page.object_list, hidden)
+        context = {
+            "view": self,
+            "page": page,
+            "filterset": filterset,
+            "form": filterset.form,
+            "columns": queue_columns(request, filterset, QUEUE_COLUMNS, hidden),
+            "filtered": filterset.is_filtered(),
+            "may_create": policy.can(user, "create", Change),
+            "may_decide": policy.has_permission(user, "changes.approve"),
+        }
+        return render(request, "changes/desk/list.html", context, status=200 if valid else 400)
+
+
+class CabQueueView(DeskMixin, View):
+    """The changes awaiting the CAB's decision, the soonest planned first (those without a
+    planned start last), 25 to a page. Only for holders of ``changes.approve``; another desk user
+    is told politely that the CAB queue is not theirs (403)."""
+
+    template_name = "changes/desk/cab.html"
+
+    def get(self, request):
+        user = request.user
+        if not policy.can(user, "read", Change):
+            raise Http404("No such page.")
+        if not policy.has_permission(user, "changes.approve"):
+            return render(request, self.template_name, {"refused": True}, status=403)
+        hidden = policy.hidden_fields(user, Change)
+        queryset = (
+            policy.readable(user, Change)
+            .filter(state="submitted")
+            .select_related(*_related(CAB_RELATED, hidden))
+            .order_by(F("planned_start").asc(nulls_last=True), "pk")
+        )
+        page = paginate(request, queryset, PAGE_SIZE)
+        page.object_list = list(page.object_list)
+        now = timezone.now()
+        for change in page.object_list:
+            change.mine = user.pk in (change.requester_id, change.assignee_id)
+            change.notice_hours = (
+                int((change.planned_start - now).total_seconds() // 3600) if change.planned_start else None
+            )
+        columns = [
+            {"name": name, "label": label, "sort": None, "direction": None}
+            for name, label, _ in CAB_COLUMNS
+            if name not in hidden
+        ]
+        context = {"view": self, "page": page, "columns": columns, "may_create": policy.can(user, "create", Change)}
+        return render(request, self.template_name, context)
