@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
+from changes import risk
+from changes.models import Change, ChangeFreeze, GovernanceTemplate, MaintenanceWindow
 from escalation.models import EscalationPolicy, EscalationStage
 from incidents.models import Incident, IncidentNote, TimeEntry
 from itsm.bulk import Copier
@@ -40,8 +42,10 @@ from itsm.models import (
     GroupMembership,
     Host,
     HostGroup,
+    HostGroupDependency,
     NumberSequence,
     Organisation,
+    ServiceTier,
     SlaDefinition,
     User,
     UserRole,
@@ -119,6 +123,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--articles", type=int, default=None, help="Knowledge articles (default: 5 %% of --incidents)."
         )
+        parser.add_argument(
+            "--change-share", type=float, default=0.10, help="Changes per incident (most of them closed)."
+        )
+        parser.add_argument(
+            "--dependency-groups", type=int, default=2_000, help="Host groups of the dependency graph."
+        )
+        parser.add_argument("--dependency-edges", type=int, default=10_000, help="Dependencies between them.")
         parser.add_argument("--batch", type=int, default=10_000)
         parser.add_argument("--seed", type=int, default=20261123)
 
@@ -127,11 +138,15 @@ class Command(BaseCommand):
             o["incidents"] < 0
             or not 0 <= o["open_share"] <= 1
             or not 0 <= o["problem_share"] <= 1
+            or not 0 <= o["change_share"] <= 1
+            or o["dependency_groups"] < 0
+            or o["dependency_edges"] < 0
             or o["batch"] < 1
             or (o["articles"] is not None and o["articles"] < 0)
         ):
             raise CommandError(
-                "--incidents ≥ 0, --articles ≥ 0, --open-share and --problem-share in 0..1, --batch ≥ 1."
+                "--incidents ≥ 0, --articles ≥ 0, --open-share, --problem-share and --change-share in 0..1, "
+                "--dependency-groups and --dependency-edges ≥ 0, --batch ≥ 1."
             )
         self.rng = random.Random(o["seed"])
         self.now = timezone.now().replace(microsecond=0)
@@ -141,6 +156,8 @@ class Command(BaseCommand):
         self._incidents(o)
         self._problems(o)
         self._articles(o)
+        self._dependencies(o)
+        self._changes(o)
         self._finish()
         self.stdout.write(f"Done in {time.monotonic() - started:.0f} s.")
 
@@ -779,6 +796,191 @@ class Command(BaseCommand):
         """An article's ``version`` after its history: created 1, submitted 2, then one per
         publication, one more for retiring."""
         return {"draft": 1, "in_review": 2, "published": 2 + publications, "retired": 3 + publications}[state]
+    # --- the host-group dependency graph ----------------------------------------------------
+
+    def _dependencies(self, o) -> None:
+        """``--dependency-groups`` more host groups (a tenth critical, a fifth high), five hosts
+        each, and ``--dependency-edges`` random dependencies among them and the groups above —
+        cycles included, as real graphs have them — for the change impact analysis."""
+        count, wanted = o["dependency_groups"], o["dependency_edges"]
+        if not count:
+            return
+        rng, tag = random.Random(o["seed"] + 37), f"bulk{o['seed']}"
+        tiers = [ServiceTier.CRITICAL] * 10 + [ServiceTier.HIGH] * 20 + [ServiceTier.MEDIUM] * 50 + [ServiceTier.LOW] * 20
+        HostGroup.objects.bulk_create(
+            [HostGroup(name=f"{tag} service {i:05d}", service_tier=rng.choice(tiers)) for i in range(count)],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        made = list(HostGroup.objects.filter(name__startswith=f"{tag} service ").values_list("pk", flat=True))
+        Host.objects.bulk_create(
+            [Host(hostname=f"{tag}-svc-{i:06d}", host_group_id=made[i // 5]) for i in range(len(made) * 5)],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        groups = made + list({g for _, g in self.hosts if g})
+        self.dependency_groups = groups
+        edges: set[tuple[int, int]] = set()
+        tries = 0
+        while len(edges) < wanted and tries < wanted * 5 and len(groups) > 1:
+            tries += 1
+            dependent, depends_on = rng.sample(groups, 2)
+            edges.add((dependent, depends_on))
+        HostGroupDependency.objects.bulk_create(
+            [HostGroupDependency(dependent_id=a, depends_on_id=b) for a, b in sorted(edges)],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        self.stdout.write(f"{len(made):,} service host groups, {len(edges):,} dependencies.")
+
+    # --- changes -----------------------------------------------------------------------------
+
+    def _changes(self, o) -> None:
+        """About ``--change-share`` of the incidents' number of changes, over the same years: most
+        closed, the recent ones planned, submitted, approved, in progress or in review; each on
+        one to three hosts and sometimes a host group, scored as ``changes.risk`` scores (the
+        repeat bonus from the changes made before it), a tenth emergencies from an incident of
+        this load, some standard changes under a template. Plus a weekly maintenance window per
+        eight weeks and a two-week freeze each December over the span."""
+        total = o["incidents"]
+        count = round(total * o["change_share"])
+        if not count:
+            return
+        rng, now = random.Random(o["seed"] + 41), self.now
+        tag = f"bulk{o['seed']}"
+        span = timedelta(days=365 * o["years"])
+        template, _ = GovernanceTemplate.objects.get_or_create(
+            name=f"{tag} routine patching",
+            defaults={"min_notice_hours": 24, "required_gates": ["Peer review", "Test evidence"],
+                      "optional_gates": ["Security sign-off"], "auto_approve_max_risk": 9},
+        )  # fmt: skip
+        freezes = []
+        for year in range((now - span).year, now.year + 1):
+            start = datetime(year, 12, 18, tzinfo=UTC)
+            freezes.append(ChangeFreeze(name=f"{tag} year-end freeze {year}", reason="Year-end trading.",
+                                        start=start, end=start + timedelta(days=14)))  # fmt: skip
+        ChangeFreeze.objects.bulk_create(freezes)
+        windows, moment = [], (now - span).replace(hour=22, minute=0, second=0)
+        while moment < now + timedelta(days=120):
+            windows.append(MaintenanceWindow(name=f"{tag} Sunday night maintenance", start=moment,
+                                             end=moment + timedelta(hours=6)))  # fmt: skip
+            moment += timedelta(days=7 * 8)
+        MaintenanceWindow.objects.bulk_create(windows)
+        tier_of = dict(HostGroup.objects.values_list("pk", "service_tier"))
+        hosts_in = dict(
+            Host.objects.filter(host_group__isnull=False)
+            .values("host_group").annotate(n=Count("pk")).values_list("host_group", "n")
+        )  # fmt: skip
+        work_cols = [
+            "id", "number", "kind", "short_description", "description", "state", "priority", "assignment_group_id",
+            "assignee_id", "requester_id", "organisation_id", "sla_status", "opened_at", "updated_at", "closed_at",
+            "version", "search_text",
+        ]  # fmt: skip
+        change_cols = [
+            "work_ptr_id", "change_type", "planned_start", "planned_end", "actual_start", "actual_end",
+            "implementation_plan", "backout_plan", "test_plan", "justification", "source_type", "incident_id",
+            "governance_template_id", "gate_status", "notice_override_reason", "cab_decision", "cab_notes",
+            "decided_by_id", "decided_at", "routing_reason", "linked_ticket_resolved_on_rejection", "risk_score",
+            "risk_level", "risk_factors", "impact_summary", "pir_required", "pir_due_at", "pir_outcome",
+            "pir_lessons", "pir_follow_ups", "pir_recorded_at",
+        ]  # fmt: skip
+        seq, _ = NumberSequence.objects.get_or_create(prefix="CHG")
+        number = seq.last
+        openings = sorted(now - timedelta(seconds=rng.randint(0, int(span.total_seconds()))) for _ in range(count))
+        closed_kinds: set[tuple[str, str]] = set()
+        works, changes, change_hosts, change_groups = [], [], [], []
+        open_states = ("draft", "submitted", "approved", "in_progress", "review")
+        for opened in openings:
+            pk = self.next["work"]
+            self.next["work"] += 1
+            number += 1
+            recent = now - opened < timedelta(days=45)
+            state = (rng.choices(open_states + ("closed", "cancelled", "rejected"), (15, 12, 20, 8, 5, 30, 5, 5))[0]
+                     if recent else rng.choices(("closed", "cancelled", "rejected"), (90, 7, 3))[0])  # fmt: skip
+            ctype = rng.choices(("standard", "normal", "emergency"), (35, 55, 10))[0]
+            source = "incident" if ctype == "emergency" else rng.choices(("manual", "problem"), (85, 15))[0]
+            incident = rng.randrange(self.first_incident, self.first_incident + total) if source == "incident" else None
+            if source == "problem":
+                source = "manual"  # a problem's changes are seeded with the problems; keep these plain
+            words = rng.sample(WORDS, 3)
+            short = f"{rng.choice(('Upgrade', 'Patch', 'Replace', 'Reconfigure', 'Migrate'))} {words[0]} {words[1]}"
+            description = f"Planned work on the {words[0]} {words[1]} to fix {words[2]} issues."
+            planned_start = (opened + timedelta(hours=rng.randint(50, 24 * 20))).replace(minute=0, second=0)
+            if any(f.start <= planned_start < f.end for f in freezes) and ctype != "emergency":
+                planned_start += timedelta(days=15)
+            planned_end = planned_start + timedelta(hours=rng.randint(1, 8))
+            group = rng.choice(self.groups) if self.groups else None
+            assignee = rng.choice(self.members.get(group) or [None]) if group else None
+            requester = rng.choice(self.agents) if self.agents else None
+            hosts = rng.sample(self.hosts, min(len(self.hosts), rng.randint(1, 3)))
+            named_group = rng.choice(self.dependency_groups) if getattr(self, "dependency_groups", None) and rng.random() < 0.2 else None
+            host_count = len({h for h, _ in hosts}) + (hosts_in.get(named_group, 0) if named_group else 0)
+            touched = {g for _, g in hosts if g} | ({named_group} if named_group else set())
+            tier, bonus = risk.tier_bonus(tier_of.get(g) for g in touched)
+            hours = 1 if risk.in_business_hours(planned_start) else 0
+            impact = risk.clamp(risk.host_points(host_count) + bonus + hours, 1, 5)
+            repeat = (source, ctype) in closed_kinds
+            likelihood = risk.clamp(risk.TYPE_POINTS[ctype] - (1 if repeat else 0), 1, 5)
+            score = impact * likelihood
+            factors = [
+                {"factor": "affected_hosts", "value": host_count, "contribution": risk.host_points(host_count)},
+                {"factor": "service_tier", "value": tier, "contribution": bonus},
+                {"factor": "business_hours", "value": bool(hours), "contribution": hours},
+                {"factor": "impact", "value": risk.host_points(host_count) + bonus + hours, "contribution": impact},
+                {"factor": "change_type", "value": ctype, "contribution": risk.TYPE_POINTS[ctype]},
+                {"factor": "repeat", "value": repeat, "contribution": -1 if repeat else 0},
+                {"factor": "likelihood", "value": risk.TYPE_POINTS[ctype] - (1 if repeat else 0), "contribution": likelihood},
+            ]
+            decided = state not in ("draft", "submitted", "cancelled") or (state == "cancelled" and rng.random() < 0.5)
+            decision = "rejected" if state == "rejected" else ("approved" if decided else "")
+            started = planned_start if state in ("in_progress", "review", "closed") else None
+            ended = planned_end if state in ("review", "closed") else None
+            closed_at = None
+            if state == "closed":
+                closed_at = min(now, (ended or planned_end) + timedelta(hours=rng.randint(1, 72)))
+                closed_kinds.add((source, ctype))
+            elif state in ("cancelled", "rejected"):
+                closed_at = min(now, opened + timedelta(days=rng.randint(1, 10)))
+            pir = ctype == "emergency"
+            pir_due = (ended + timedelta(hours=72)) if pir and ended else None
+            pir_recorded = closed_at if pir and state == "closed" else None
+            chg = f"CHG{number:07d}"
+            updated = max(filter(None, (opened, closed_at, started if started and started < now else None)))
+            works.append((
+                pk, chg, "change", short, description, state, "P3" if ctype != "emergency" else "P1", group,
+                assignee, requester, None, "", opened, updated, closed_at, 1,
+                f"{chg} {short} {description} ".lower() + f"to fix {words[2]} issues.",
+            ))  # fmt: skip
+            changes.append((
+                pk, ctype, planned_start, planned_end, started, ended,
+                f"1. Drain the {words[0]} pool.\n2. Apply the change.\n3. Return it to service.",
+                f"Restore the {words[1]} from the snapshot taken before.", "Run the smoke tests.",
+                f"Fixes recurring {words[2]} issues.", source, incident,
+                template.pk if ctype == "standard" else None, {}, "", decision,
+                "Risk too high for this quarter." if decision == "rejected" else "",
+                rng.choice(self.agents) if decision and self.agents else None,
+                opened + timedelta(hours=2) if decision else None, "", False, score, risk.level_of(score), factors,
+                {}, pir, pir_due, "successful" if pir_recorded else "", "Went to plan." if pir_recorded else "", "",
+                pir_recorded,
+            ))  # fmt: skip
+            change_hosts.extend((pk, h) for h in {h for h, _ in hosts})
+            if named_group:
+                change_groups.append((pk, named_group))
+        # The search document as ``Work.search_document`` writes it: the SEARCHED fields in order.
+        searched = Change.SEARCHED
+        for i, (work, change) in enumerate(zip(works, changes, strict=True)):
+            values = {"number": work[1], "short_description": work[3], "description": work[4], "justification": change[9]}
+            works[i] = (*work[:-1], " ".join(str(values.get(name) or "") for name in searched).lower())
+        with transaction.atomic():
+            for start in range(0, len(works), o["batch"]):
+                Copier(Work, work_cols).write(works[start : start + o["batch"]])
+                Copier(Change, change_cols).write(changes[start : start + o["batch"]])
+            Copier(Change.hosts.through, ["change_id", "host_id"]).write(change_hosts)
+            Copier(Change.host_groups.through, ["change_id", "hostgroup_id"]).write(change_groups)
+            NumberSequence.objects.filter(prefix="CHG").update(last=number)
+        self.stdout.write(
+            f"{count:,} changes, {len(windows):,} maintenance windows, {len(freezes):,} freezes."
+        )
 
     def _finish(self) -> None:
         if connection.vendor != "postgresql":
@@ -794,6 +996,8 @@ class Command(BaseCommand):
                 Work, Incident, IncidentNote, TimeEntry, SlaClock, SlaClockEvent, Problem,
                 Incident.related_problems.through, Incident.hosts.through, Problem.hosts.through,
                 Problem.host_groups.through, Article, ArticleVersion, ArticleFeedback, Article.incidents.through,
+                Change, Change.hosts.through, Change.host_groups.through,
+                HostGroup, Host, HostGroupDependency, MaintenanceWindow, ChangeFreeze,
             )  # fmt: skip
             for model in analysed:
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
