@@ -22,7 +22,7 @@ def assigned(problem, *, actor) -> None:
     if problem.assignment_group_id is not None:
         people += notify.group_leads([problem.assignment_group_id]).get(problem.assignment_group_id, [])
     extra = {
-        "by": _name(actor),
+        "actor": _name(actor),
         "assignee": str(problem.assignee or ""),
         "group": str(problem.assignment_group or ""),
     }
@@ -35,7 +35,7 @@ def rca_submitted(problem) -> None:
     """Holders of problems.approve_rca (problem managers) are asked to review it."""
     submitter = problem.rca_submitted_by
     managers = policy.users_with_permission("problems.approve_rca").exclude(pk=getattr(submitter, "pk", None))
-    notify.send(Message(person, Kind.RCA_SUBMITTED, problem, {"by": _name(submitter)}) for person in managers)
+    notify.send(Message(person, Kind.RCA_SUBMITTED, problem, {"actor": _name(submitter)}) for person in managers)
 
 
 def rca_reviewed(problem, *, approved: bool) -> None:
@@ -44,7 +44,7 @@ def rca_reviewed(problem, *, approved: bool) -> None:
     if submitter is None:
         return
     kind = Kind.RCA_APPROVED if approved else Kind.RCA_REJECTED
-    extra = {"by": _name(problem.rca_reviewed_by)}
+    extra = {"actor": _name(problem.rca_reviewed_by)}
     if approved:
         extra["changes"] = problem.changes.count()
     notify.send([Message(submitter, kind, problem, extra)])

@@ -60,3 +60,23 @@ def test_a_refused_approval_tells_nobody(lead):
     with pytest.raises(InvalidInput):
         workflows.problem_approve_rca(problem=problem, actor=lead)
     assert _told(Kind.RCA_APPROVED) == []
+
+
+def test_each_problem_message_names_who_acted(agent, lead, manager, l1):
+    """The messages say who assigned, submitted, approved or rejected (problems do not escalate,
+    so the name must not travel under an escalation-only key, which the sender drops)."""
+    problem = make_problem(by=agent)
+    services.problem_assign(problem=problem, actor=agent, assignee=l1)
+    approved = submitted_problem(by=agent)
+    workflows.problem_approve_rca(problem=approved, actor=lead)
+    rejected = submitted_problem(by=agent)
+    workflows.problem_reject_rca(problem=rejected, actor=manager, review_notes="Look at the RAID controller")
+    said = {
+        Kind.PROBLEM_ASSIGNED: "\nagent assigned problem",
+        Kind.RCA_SUBMITTED: "\nagent submitted the root-cause analysis",
+        Kind.RCA_APPROVED: "\nlead approved your root-cause analysis",
+        Kind.RCA_REJECTED: "\nmanager rejected your root-cause analysis",
+    }
+    for kind, words in said.items():
+        body = Notification.objects.filter(kind=kind).first().body
+        assert words in body, body
