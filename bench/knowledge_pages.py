@@ -18,54 +18,27 @@ two warm-ups. Not part of the test suite; the search and suggest API figures are
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+# isort: off
+from timing import ok, row, timed  # sets Django up, before any model is imported
+# isort: on
 
-import django  # noqa: E402
+from django.test import Client
+from django.urls import reverse
 
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from incidents.models import Incident  # noqa: E402
-from itsm import policy  # noqa: E402
-from itsm.models import User  # noqa: E402
-from knowledge.models import Article, ArticleState, Audience  # noqa: E402
+from incidents.models import Incident
+from itsm import policy
+from itsm.models import User
+from knowledge.models import Article, ArticleState, Audience
 
 SEARCHES = ["printer", "vpn disconnects", "password reset", "outlook mailbox full", "printers jammed",
             "certificate error on login"]  # fmt: skip
 
 
-def p95(values):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def timed(call, runs: int):
-    for _ in range(2):
-        call()
-    times, queries = [], 0
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
-            call()
-            times.append((time.perf_counter() - started) * 1000)
-        queries = len(ctx.captured_queries)
-    return times, queries
 
 
-def row(label, times, queries, target):
-    return f"| {label} | {statistics.median(times):.1f} | {p95(times):.1f} | ≤ {target} | {queries} |"
 
 
 def client_for(user) -> Client:
@@ -74,9 +47,6 @@ def client_for(user) -> Client:
     return client
 
 
-def ok(response, status=200):
-    assert response.status_code == status, (response.status_code, response.content[:300])
-    return response
 
 
 def main():

@@ -16,54 +16,30 @@ first page of 25). Not part of the test suite.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+# isort: off
+from timing import row, timed  # sets Django up, before any model is imported
+# isort: on
 
-import django  # noqa: E402
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
 
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import NoReverseMatch, reverse  # noqa: E402
-
-from incidents.models import Incident  # noqa: E402
-from itsm import policy  # noqa: E402
-from itsm.models import User  # noqa: E402
-from problems.models import Problem  # noqa: E402
+from incidents.models import Incident
+from itsm import policy
+from itsm.models import User
+from problems.models import Problem
 
 SEARCHES = ["printer", "vpn timeout", "disk", "database backup", "certificate error", "restart agent cache",
             "slow login", "printers jammed"]  # fmt: skip
 
 
-def p95(values):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def timed(call, runs: int):
-    for _ in range(2):
-        call()
-    times, queries = [], 0
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
-            call()
-            times.append((time.perf_counter() - started) * 1000)
-        queries = len(ctx.captured_queries)
-    return times, queries
 
 
-def row(label, times, queries, target):
-    return f"| {label} | {statistics.median(times):.1f} | {p95(times):.1f} | ≤ {target} | {queries} |"
 
 
 def linking(client, runs: int) -> list[str]:

@@ -866,6 +866,11 @@ class Command(BaseCommand):
                                              end=moment + timedelta(hours=6)))  # fmt: skip
             moment += timedelta(days=7 * 8)
         MaintenanceWindow.objects.bulk_create(windows)
+        # The CAB: one agent in fifty is an IT service manager (holds changes.approve).
+        UserRole.objects.bulk_create(
+            [UserRole(user_id=pk, role=Role.ITSM_MANAGER) for pk in self.agents[-max(1, len(self.agents) // 50):]],
+            ignore_conflicts=True,
+        )
         tier_of = dict(HostGroup.objects.values_list("pk", "service_tier"))
         hosts_in = dict(
             Host.objects.filter(host_group__isnull=False)
