@@ -92,16 +92,23 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _url(entry, linked: frozenset[str]) -> str | None:
+_PK = 2_147_480_001  # a placeholder id: each kind's URL is reversed once, then filled in
+
+
+def _url(entry, linked: frozenset[str], patterns: dict) -> str | None:
     """The entry's page, for the kinds the user may open (windows and freezes are kept in the
-    admin: linked only for those who may edit them there)."""
+    admin: linked only for those who may edit them there). ``patterns`` keeps each URL name's
+    reversed pattern, so a month of a thousand changes costs one ``reverse`` per kind."""
     name = _value(entry, "url_name") if _has(entry, "url_name") else None
     if not name or _value(entry, "kind") not in linked:
         return None
-    try:
-        return reverse(name, args=[_value(entry, "id")])
-    except NoReverseMatch:
-        return None
+    if name not in patterns:
+        try:
+            patterns[name] = reverse(name, args=[_PK])
+        except NoReverseMatch:
+            patterns[name] = None
+    pattern = patterns[name]
+    return pattern.replace(str(_PK), str(_value(entry, "id"))) if pattern else None
 
 
 def _has(entry, name: str) -> bool:
@@ -110,33 +117,43 @@ def _has(entry, name: str) -> bool:
 
 def place(entries, days: list[Day], linked: frozenset[str] = frozenset({"change"})) -> None:
     """Put each entry on every day of ``days`` it overlaps (a half-open [start, end) window),
-    freezes first, then maintenance windows, then changes, each by start time."""
+    freezes first, then maintenance windows, then changes, each by start time. Each entry visits
+    only the days it covers (a month of a thousand changes is a thousand steps, not forty
+    thousand)."""
+    if not days:
+        return
     order = {"freeze": 0, "maintenance": 1, "change": 2}
     rows = sorted(entries, key=lambda e: (order.get(_value(e, "kind"), 3), _value(e, "start"), str(_value(e, "title"))))
-    urls = {}
-    for day in days:
-        start, end = _day_bounds(day.date)
-        for entry in rows:
-            e_start, e_end = _value(entry, "start"), _value(entry, "end")
-            if e_start >= end or e_end <= start:
+    first = days[0].date
+    bounds = [_day_bounds(day.date) for day in days]
+    patterns: dict = {}
+    for entry in rows:
+        e_start, e_end = _value(entry, "start"), _value(entry, "end")
+        kind = _value(entry, "kind")
+        url = _url(entry, linked, patterns)
+        local_start, local_end = _local(e_start), _local(e_end)
+        index = max(0, (local_start.date() - first).days)
+        while index < len(days):
+            start, end = bounds[index]
+            if e_start >= end:
+                index += 1
                 continue
-            kind = _value(entry, "kind")
-            key = (kind, _value(entry, "id"))
-            if key not in urls:
-                urls[key] = _url(entry, linked)
-            day.entries.append(
+            if e_end <= start:
+                break
+            days[index].entries.append(
                 Shown(
                     kind=kind,
                     label=KIND_LABELS.get(kind, kind.capitalize()),
                     colour=KIND_COLOURS.get(kind, "grey"),
                     title=str(_value(entry, "title")),
-                    start=_local(e_start),
-                    end=_local(e_end),
-                    url=urls[key],
+                    start=local_start,
+                    end=local_end,
+                    url=url,
                     starts_today=e_start >= start,
                     ends_today=e_end <= end,
                 )
             )
+            index += 1
 
 
 def month_days(anchor: date, today: date) -> list[list[Day]]:
