@@ -38,3 +38,15 @@ def select_options(optgroups) -> str:
         if group_name:
             parts.append("</optgroup>")
     return mark_safe("".join(parts))  # every value above is escaped
+
+
+@register.simple_tag(takes_context=True)
+def nav_current(context, url: str):
+    """`` aria-current="page"`` on the navigation item the page belongs to: an item whose address
+    has one segment (a door's home, ``/desk/``, ``/portal/``) only on that page itself; a deeper
+    one (``/desk/changes/``) on every page below it (a change, the change calendar)."""
+    request = context.get("request")
+    path = getattr(request, "path", "")
+    home = url.strip("/").count("/") == 0
+    current = path == url if home else path.startswith(url)
+    return mark_safe(' aria-current="page"') if current else ""
