@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from changes import impact, notices, risk, schedule, workflows
 from changes.models import Change, ChangeNote, ChangeState, ChangeTask, ChangeType, SourceType
-from incidents.models import NOTE_MAX, Incident, IncidentState
-from itsm import audit, policy, services
+from incidents.models import Incident, IncidentState
+from itsm import audit, notes, policy, services
 from itsm.errors import InvalidInput, NotAllowed, NotFound
 from itsm.workflow import locked_for
 from oncall.routing import on_call_assignee
@@ -291,53 +291,24 @@ def change_from_incident(*, incident: Incident, actor, data: Mapping[str, Any]) 
 # --- Notes ------------------------------------------------------------------------------------
 
 
-def _check_body(body: Any) -> str:
-    text = body.strip() if isinstance(body, str) else ""
-    if not text:
-        raise InvalidInput("The note is empty.", fields={"body": ["Write something."]})
-    if len(text) > NOTE_MAX:
-        raise InvalidInput(
-            "The note is too long.",
-            fields={"body": [f"Ensure this field has no more than {NOTE_MAX} characters (it has {len(text)})."]},
-        )
-    return text
-
-
 @transaction.atomic
 def change_note_add(*, change: Change, actor, body: str) -> ChangeNote:
     """Add a work note (agents), of at most ``NOTE_MAX`` characters."""
-    text = _check_body(body)
+    text = notes.note_body(body)
     change = locked_for(change, actor, "note")
     return ChangeNote.objects.create(change=change, author=actor, body=text)
-
-
-def _note_for_edit(note: ChangeNote, actor) -> ChangeNote:
-    note = ChangeNote.objects.select_for_update().select_related("change").filter(pk=note.pk).first()
-    if note is None or not policy.is_readable(actor, note.change) or not policy.can(actor, "note", note.change):
-        raise NotFound()
-    if not policy.can_edit_note(actor, note):
-        raise NotAllowed("Only the note's author or an ITSM administrator can change it.")
-    return note
 
 
 @transaction.atomic
 def change_note_edit(*, note: ChangeNote, actor, body: str) -> ChangeNote:
     """Change a note's text (its author or an ITSM administrator); the journal keeps the old text."""
-    text = _check_body(body)
-    note = _note_for_edit(note, actor)
-    if note.body != text:
-        audit.change_entry(note.change, actor, "notes", note.body, text, note=f"Note #{note.pk} edited.").save()
-        note.body = text
-        note.save(update_fields=["body", "updated_at"])
-    return note
+    return notes.note_edit(note, actor, body, parent="change")
 
 
 @transaction.atomic
 def change_note_delete(*, note: ChangeNote, actor) -> None:
     """Remove a note (its author or an ITSM administrator); the journal keeps its text."""
-    note = _note_for_edit(note, actor)
-    audit.change_entry(note.change, actor, "notes", note.body, "", note=f"Note #{note.pk} deleted.").save()
-    note.delete()
+    notes.note_delete(note, actor, parent="change")
 
 
 # --- Tasks ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from escalation.models import Escalating
+from itsm import notes
 from itsm.models import Priority, Work, WorkKind, WorkTask
 
 
@@ -141,7 +142,7 @@ class PriorityMatrix(models.Model):
 
 # The longest note (comment or work note) any door takes: incidents.services refuses longer
 # ones, and the API's serializers and the desk's and portal's forms say the same.
-NOTE_MAX = 8000
+NOTE_MAX = notes.NOTE_MAX  # one limit for every kind of note (itsm.notes)
 
 
 class IncidentNote(models.Model):

@@ -10,9 +10,9 @@ from typing import Any
 from django.db import transaction
 
 from incidents.enrichment import priority_for
-from incidents.models import NOTE_MAX, Incident
-from itsm import audit, policy, services
-from itsm.errors import InvalidInput, NotAllowed, NotFound
+from incidents.models import Incident
+from itsm import audit, notes, policy, services
+from itsm.errors import InvalidInput, NotFound
 from itsm.workflow import locked_for
 from oncall.routing import on_call_assignee
 from problems import notices
@@ -262,61 +262,24 @@ def problem_unlink_incidents(*, problem: Problem, actor, incidents: Iterable[int
 # --- Notes ------------------------------------------------------------------------------------
 
 
-def _check_body(body: Any) -> str:
-    text = body.strip() if isinstance(body, str) else ""
-    if not text:
-        raise InvalidInput("The note is empty.", fields={"body": ["Write something."]})
-    if len(text) > NOTE_MAX:
-        raise InvalidInput(
-            "The note is too long.",
-            fields={
-                "body": [f"Ensure this field has no more than {NOTE_MAX} characters (it has {len(text)})."]
-            },
-        )
-    return text
-
-
 @transaction.atomic
 def problem_note_add(*, problem: Problem, actor, body: str) -> ProblemNote:
     """Add a work note (problems.manage), of at most ``NOTE_MAX`` characters."""
-    text = _check_body(body)
+    text = notes.note_body(body)
     problem = locked_for(problem, actor, "note")
     return ProblemNote.objects.create(problem=problem, author=actor, body=text)
-
-
-def _note_for_edit(note: ProblemNote, actor) -> ProblemNote:
-    note = ProblemNote.objects.select_for_update().select_related("problem").filter(pk=note.pk).first()
-    if (
-        note is None
-        or not policy.is_readable(actor, note.problem)
-        or not policy.can(actor, "note", note.problem)
-    ):
-        raise NotFound()
-    if not policy.can_edit_note(actor, note):
-        raise NotAllowed("Only the note's author or an ITSM administrator can change it.")
-    return note
 
 
 @transaction.atomic
 def problem_note_edit(*, note: ProblemNote, actor, body: str) -> ProblemNote:
     """Change a note's text (its author or an ITSM administrator); the journal keeps the old text."""
-    text = _check_body(body)
-    note = _note_for_edit(note, actor)
-    if note.body != text:
-        audit.change_entry(
-            note.problem, actor, "notes", note.body, text, note=f"Note #{note.pk} edited."
-        ).save()
-        note.body = text
-        note.save(update_fields=["body", "updated_at"])
-    return note
+    return notes.note_edit(note, actor, body, parent="problem")
 
 
 @transaction.atomic
 def problem_note_delete(*, note: ProblemNote, actor) -> None:
     """Remove a note (its author or an ITSM administrator); the journal keeps its text."""
-    note = _note_for_edit(note, actor)
-    audit.change_entry(note.problem, actor, "notes", note.body, "", note=f"Note #{note.pk} deleted.").save()
-    note.delete()
+    notes.note_delete(note, actor, parent="problem")
 
 
 # --- Tasks ------------------------------------------------------------------------------------

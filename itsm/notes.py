@@ -1,0 +1,57 @@
+"""Work notes on a record (a problem's, a change's): the body rule, and editing or deleting one —
+only its author or an ITSM administrator (``policy.can_edit_note``), on a record the editor may
+read and note, the old text kept in the record's journal. A domain's notes service names its note
+model and the note's parent field and calls these, inside its own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itsm import audit, policy
+from itsm.errors import InvalidInput, NotAllowed, NotFound
+
+NOTE_MAX = 8000  # characters of a note (incident comments and work notes too)
+
+
+def note_body(body: Any) -> str:
+    """The note's text, stripped; a 400 naming ``body`` when it is empty, not text or too long."""
+    text = body.strip() if isinstance(body, str) else ""
+    if not text:
+        raise InvalidInput("The note is empty.", fields={"body": ["Write something."]})
+    if len(text) > NOTE_MAX:
+        raise InvalidInput(
+            "The note is too long.",
+            fields={"body": [f"Ensure this field has no more than {NOTE_MAX} characters (it has {len(text)})."]},
+        )
+    return text
+
+
+def note_for_edit(note, actor, *, parent: str):
+    """The note, locked, if ``actor`` may change it: 404 when it is gone or its record is not the
+    actor's to read and note; 403 when it is someone else's note."""
+    model = type(note)
+    note = model.objects.select_for_update().select_related(parent).filter(pk=note.pk).first()
+    record = getattr(note, parent, None)
+    if note is None or not policy.is_readable(actor, record) or not policy.can(actor, "note", record):
+        raise NotFound()
+    if not policy.can_edit_note(actor, note):
+        raise NotAllowed("Only the note's author or an ITSM administrator can change it.")
+    return note
+
+
+def note_edit(note, actor, body: str, *, parent: str):
+    """Change a note's text; the record's journal keeps the old one (call inside a transaction)."""
+    text = note_body(body)
+    note = note_for_edit(note, actor, parent=parent)
+    if note.body != text:
+        audit.change_entry(getattr(note, parent), actor, "notes", note.body, text, note=f"Note #{note.pk} edited.").save()
+        note.body = text
+        note.save(update_fields=["body", "updated_at"])
+    return note
+
+
+def note_delete(note, actor, *, parent: str) -> None:
+    """Remove a note; the record's journal keeps its text (call inside a transaction)."""
+    note = note_for_edit(note, actor, parent=parent)
+    audit.change_entry(getattr(note, parent), actor, "notes", note.body, "", note=f"Note #{note.pk} deleted.").save()
+    note.delete()
