@@ -109,7 +109,7 @@ def test_every_fault_of_a_definition_is_reported_at_once():
             {"name": "Bad Name", "label": "Model", "type": "dropdown"},
             {"name": "code", "label": "Code", "type": "hidden"},
             {"name": "when", "label": "When", "type": "date", "condition": {"field": "later", "value": "x"}},
-        ])  # fmt: skip
+        ])
     )
     assert set(errors) == {
         "form_fields[0].name", "form_fields[0].options", "form_fields[1].default_value", "form_fields[2].condition",

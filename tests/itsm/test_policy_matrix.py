@@ -991,7 +991,7 @@ def test_self_service_never_reads_catalog_item_fulfilment_group_or_priority(acto
     from catalog.models import CatalogItem
 
     user = world.users[actor]
-    assert CATALOG_ITEM_HIDDEN_FOR_SELF_SERVICE <= policy.hidden_fields(user, CatalogItem)
+    assert policy.hidden_fields(user, CatalogItem) >= CATALOG_ITEM_HIDDEN_FOR_SELF_SERVICE
     assert not CATALOG_ITEM_HIDDEN_FOR_SELF_SERVICE & policy.hidden_fields(world.users["itsm_agent"], CatalogItem)
 
 
