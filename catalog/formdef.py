@@ -31,6 +31,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.forms.utils import flatatt
 
 from catalog.models import FieldType
 
@@ -412,10 +413,26 @@ class RequestForm(forms.Form):
         """(bound field, spec, wrapper attributes) per field, in order, for templates."""
         for spec in self.definition:
             condition = spec.get("condition")
-            attrs = {}
+            attrs = {"data-field-name": spec["name"]}
             if condition:
-                attrs = {"data-show-if-field": condition["field"], "data-show-if-value": condition["value"]}
+                attrs.update({"data-show-if-field": condition["field"], "data-show-if-value": condition["value"]})
             yield self[spec["name"]], spec, attrs
+
+    def wrapped(self) -> list[dict]:
+        """Per field, in order, what ``catalog/_request_form_fields.html`` renders: the bound
+        field, its definition, its wrapper's attributes (``flatatt``: the condition for the
+        script) and, for a field with a condition, the sentence that says when it applies."""
+        labels = {spec["name"]: spec["label"] or spec["name"] for spec in self.definition}
+        rows = []
+        for field, spec, attrs in self.rows():
+            condition = spec.get("condition")
+            when = ""
+            if condition:
+                value = {"true": "ticked", "false": "not ticked"}.get(condition["value"], f"“{condition['value']}”")
+                when = f"Only when “{labels.get(condition['field'], condition['field'])}” is {value}."
+            rows.append({"field": field, "spec": spec, "attrs": flatatt(attrs), "when": when,
+                         "required": bool(spec["required"])})  # fmt: skip
+        return rows
 
     def clean(self):
         raw = {}
