@@ -325,6 +325,16 @@ def validate_definition(fields: Any) -> list[dict]:
 # --- A submission ------------------------------------------------------------------------------
 
 
+def _complete(field: Mapping[str, Any]) -> dict:
+    """A stored field with every property (a definition saved before it was normalised)."""
+    return {
+        "name": field.get("name", ""), "label": field.get("label", ""), "type": field.get("type", FieldType.TEXT),
+        "required": bool(field.get("required", False)), "options": list(field.get("options") or []),
+        "default_value": field.get("default_value", ""), "help_text": field.get("help_text", "") or "",
+        "condition": field.get("condition") or None,
+    }  # fmt: skip
+
+
 def visible(fields: list[dict], answers: Mapping[str, Any]) -> set[str]:
     """The names of the fields shown for ``answers`` (cleaned values): a field with a condition
     shows when the field it names shows and holds the condition's value."""
@@ -349,6 +359,7 @@ def validate_submission(fields: list[dict], data: Any) -> dict:
     if not isinstance(data, Mapping):
         raise ValidationError({"form_data": ["Send the answers as an object of field names to values."]})
     errors: dict[str, list[str]] = {}
+    fields = [_complete(f) for f in fields or []]
     names = {f["name"] for f in fields}
     for key in data:
         if key not in names:
@@ -404,9 +415,9 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args, definition: list[dict], **kwargs):
         super().__init__(*args, **kwargs)
-        self.definition = definition
+        self.definition = [_complete(spec) for spec in definition or []]
         self.cleaned_form_data: dict[str, Any] | None = None
-        for spec in definition:
+        for spec in self.definition:
             self.fields[spec["name"]] = _django_field(spec)
 
     def rows(self):

@@ -397,3 +397,11 @@ def test_the_shared_template_renders_the_form_as_a_customer_sees_it():
     )
     empty = render_to_string("catalog/_request_form_fields.html", {"form": build_form([])})
     assert "needs no details" in empty
+
+
+def test_a_stored_definition_missing_properties_still_works():
+    """A form saved without going through validate_definition (an old row, a script) is read
+    with the properties' defaults rather than failing."""
+    stored = [{"name": "model", "label": "Model", "type": "text"}, {"name": "code", "type": "hidden", "default_value": "X"}]
+    assert validate_submission(stored, {}) == {"code": "X"}
+    assert build_form(stored, data={"model": "a"}).is_valid()
