@@ -7,6 +7,9 @@ the approvals' decisions) is ``editable=False``: no form or serializer writes it
 ``catalog.workflows`` / ``catalog.services``.
 """
 
+import hashlib
+import json
+
 from django.conf import settings
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -147,6 +150,28 @@ class TaskTemplate(models.Model):
         return self.short_description
 
 
+class FormVersion(models.Model):
+    """A form as requests answered it: one row per distinct definition of an item (``digest``
+    of its fields), written when the first request answers it. A request points at its version
+    rather than carrying a copy (half a million requests would otherwise hold half a million
+    copies of a few dozen forms), and editing the item never changes what an older request shows."""
+
+    item = models.ForeignKey(CatalogItem, on_delete=models.CASCADE, related_name="form_versions")
+    digest = models.CharField(max_length=64)
+    fields = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "digest"], name="form_version_unique")]
+
+    def __str__(self) -> str:
+        return f"Form of {self.item_id} ({self.digest[:8]})"
+
+    @staticmethod
+    def digest_of(fields) -> str:
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
 class RequestManager(models.Manager):
     """Every request query says ``kind = 'request'`` so PostgreSQL uses the Work indexes that
     begin with ``kind`` (as ``Change.objects``)."""
@@ -170,7 +195,9 @@ class Request(Work):
         CatalogItem, null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
     )
     form_data = models.JSONField(default=dict, blank=True, editable=False)
-    form_snapshot = models.JSONField(default=list, blank=True, editable=False)
+    form_version = models.ForeignKey(
+        FormVersion, null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="requests"
+    )
     approval_level = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     classification = models.CharField(max_length=40, blank=True)
     service = models.CharField(max_length=120, blank=True)
@@ -185,6 +212,11 @@ class Request(Work):
 
     def __str__(self) -> str:
         return f"{self.number} {self.short_description}"
+
+    @property
+    def form_snapshot(self) -> list[dict]:
+        """The form's fields as the request answered them (select_related ``form_version``)."""
+        return self.form_version.fields if self.form_version_id else []
 
 
 class RequestTask(WorkTask):

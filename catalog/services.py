@@ -19,6 +19,7 @@ from catalog.models import (
     ApprovalMode,
     CatalogCategory,
     CatalogItem,
+    FormVersion,
     Request,
     RequestNote,
     RequestTask,
@@ -119,7 +120,7 @@ def request_create(
         "organisation": getattr(person, "organisation", None) or getattr(actor, "organisation", None),
         "catalog_item": item,
         "form_data": cleaned,
-        "form_snapshot": item.form_fields,
+        "form_version": form_version(item),
         "priority": item.priority,
         "assignment_group": item.fulfilment_group,
     }
@@ -129,6 +130,14 @@ def request_create(
     data.setdefault("short_description", item.name[:200])
     request = services.record_create(model=Request, actor=actor, data=data, **system)
     return workflows.begin(request=request, actor=actor)
+
+
+def form_version(item: CatalogItem) -> FormVersion:
+    """The stored version of the item's current form (written the first time a request answers
+    it; two requests racing to write it get the same row)."""
+    digest = FormVersion.digest_of(item.form_fields)
+    version, _ = FormVersion.objects.get_or_create(item=item, digest=digest, defaults={"fields": item.form_fields})
+    return version
 
 
 def _offered_item(actor, catalog_item) -> CatalogItem | None:

@@ -52,6 +52,7 @@ def test_a_request_keeps_the_cleaned_answers_the_form_and_the_items_priority_and
         "needs_laptop": True, "laptop_model": "15-inch", "start_date": "2027-03-01", "cost_centre": "IT-100",
     }  # fmt: skip
     assert request.form_snapshot == item.form_fields
+    assert request.form_version.item == item
     assert (request.priority, request.assignment_group) == ("P2", group)
     assert (request.requester, request.organisation) == (customer, customer.organisation)
     assert request.short_description == "Laptop"
