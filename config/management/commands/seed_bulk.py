@@ -27,11 +27,23 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from catalog.models import (
+    ApprovalLevel,
+    CatalogCategory,
+    CatalogItem,
+    FormVersion,
+    Request,
+    RequestApproval,
+    RequestTask,
+    RequestUserObjectPermission,
+    TaskTemplate,
+)
 from changes import risk
 from changes.models import Change, ChangeFreeze, GovernanceTemplate, MaintenanceWindow
 from escalation.models import EscalationPolicy, EscalationStage
@@ -102,6 +114,16 @@ WORDS = [
 CODES = ("resolved", "workaround", "duplicate", "not_reproducible", "by_design")
 # From this many incidents on, secondary indexes are dropped during the load and rebuilt after.
 INDEX_REBUILD_AT = 100_000
+CATALOG_CATEGORIES = (
+    "Hardware", "Software", "Access and accounts", "Facilities", "Telephony", "Onboarding", "Security",
+    "Data and reports",
+)  # fmt: skip
+CATALOG_NOUNS = (
+    "New laptop", "Monitor", "Software licence", "VPN access", "Shared mailbox", "Desk move", "Mobile phone",
+    "Badge", "Database access", "Report", "New starter", "Firewall rule",
+)  # fmt: skip
+FIELD_TYPES = ("text", "textarea", "number", "dropdown", "radio", "checkbox", "hidden", "date", "email")
+REQUEST_OPEN = ("submitted", "pending_approval", "approved", "in_fulfilment")
 LEVEL = {"P1": (1, 1), "P2": (1, 2), "P3": (2, 2), "P4": (3, 3)}
 
 
@@ -130,6 +152,10 @@ class Command(BaseCommand):
             "--dependency-groups", type=int, default=2_000, help="Host groups of the dependency graph."
         )
         parser.add_argument("--dependency-edges", type=int, default=10_000, help="Dependencies between them.")
+        parser.add_argument(
+            "--request-share", type=float, default=0.5, help="Catalog requests per incident (most completed)."
+        )
+        parser.add_argument("--catalog-items", type=int, default=40, help="Catalog items (forms of 3 to 30 fields).")
         parser.add_argument("--batch", type=int, default=10_000)
         parser.add_argument("--seed", type=int, default=20261123)
 
@@ -139,14 +165,17 @@ class Command(BaseCommand):
             or not 0 <= o["open_share"] <= 1
             or not 0 <= o["problem_share"] <= 1
             or not 0 <= o["change_share"] <= 1
+            or not 0 <= o["request_share"] <= 1
+            or o["catalog_items"] < 1
             or o["dependency_groups"] < 0
             or o["dependency_edges"] < 0
             or o["batch"] < 1
             or (o["articles"] is not None and o["articles"] < 0)
         ):
             raise CommandError(
-                "--incidents ≥ 0, --articles ≥ 0, --open-share, --problem-share and --change-share in 0..1, "
-                "--dependency-groups and --dependency-edges ≥ 0, --batch ≥ 1."
+                "--incidents ≥ 0, --articles ≥ 0, --open-share, --problem-share, --change-share and "
+                "--request-share in 0..1, --catalog-items ≥ 1, --dependency-groups and --dependency-edges ≥ 0, "
+                "--batch ≥ 1."
             )
         self.rng = random.Random(o["seed"])
         self.now = timezone.now().replace(microsecond=0)
@@ -158,6 +187,7 @@ class Command(BaseCommand):
         self._articles(o)
         self._dependencies(o)
         self._changes(o)
+        self._requests(o)
         self._finish()
         self.stdout.write(f"Done in {time.monotonic() - started:.0f} s.")
 
@@ -987,12 +1017,207 @@ class Command(BaseCommand):
             f"{count:,} changes, {len(windows):,} maintenance windows, {len(freezes):,} freezes."
         )
 
+    # --- the service catalog and its requests ---------------------------------------------------
+
+    def _catalog(self, o, rng) -> list[dict]:
+        """Eight categories, ``--catalog-items`` items (the first with a 30-field form, the others
+        3 to 30): a third with one or two approval levels (two IT service managers, or two
+        customers who approve for their colleagues), most with one to three fulfilment tasks."""
+        tag = f"bulk{o['seed']}"
+        categories = [
+            CatalogCategory.objects.get_or_create(
+                name=f"{name} ({tag})", defaults={"position": i, "description": f"{name} requests."}
+            )[0]
+            for i, name in enumerate(CATALOG_CATEGORIES)
+        ]
+        managers = self.agents[-max(1, len(self.agents) // 50):]
+        self.request_approvers = [pk for pk, _ in self.customers[: max(2, len(self.customers) // 100)]]
+        items = []
+        for i in range(o["catalog_items"]):
+            fields = bulk_form(rng, 30 if i == 0 else rng.randint(3, 30))
+            item = CatalogItem.objects.create(
+                category=categories[i % len(categories)], name=f"{CATALOG_NOUNS[i % len(CATALOG_NOUNS)]} {tag} {i:03d}",
+                description="Ask for it here; the service desk does the rest.",
+                fulfilment_group_id=rng.choice(self.groups) if self.groups else None,
+                priority=rng.choice(("P3", "P4", "P4")), form_fields=fields,
+            )  # fmt: skip
+            version = FormVersion.objects.create(item=item, digest=FormVersion.digest_of(fields), fields=fields)
+            levels = []
+            if i % 3 == 1 and self.agents:
+                for position in range(1, 1 + rng.randint(1, 2)):
+                    mode = rng.choice(("any", "every"))
+                    level = ApprovalLevel.objects.create(item=item, position=position, mode=mode)
+                    pool = managers if rng.random() < 0.5 or not self.request_approvers else self.request_approvers
+                    people = rng.sample(pool, min(len(pool), 2))
+                    level.users.set(people)
+                    levels.append((mode, people))
+            templates = []
+            for position in range(1, 1 + rng.choice((0, 1, 1, 2, 3))):
+                group = rng.choice(self.groups) if self.groups else None
+                text = f"Step {position}: {rng.choice(('order', 'prepare', 'configure', 'deliver', 'check'))}"
+                TaskTemplate.objects.create(item=item, position=position, short_description=text,
+                                            assignment_group_id=group)  # fmt: skip
+                templates.append((text, group or item.fulfilment_group_id))
+            items.append({"item": item, "version": version.pk, "fields": fields, "levels": levels,
+                          "templates": templates})  # fmt: skip
+        return items
+
+    def _requests(self, o) -> None:
+        """About ``--request-share`` of the incidents' number of catalog requests over the same
+        years, from the customers, each answering its item's form: most completed (a few
+        rejected or cancelled); those of the last weeks submitted, waiting for approval (their
+        level's approvers pending, with their django-guardian grants), approved or in
+        fulfilment (their tasks made, some closed). Decided levels keep their approvers'
+        decisions and grants. SLA clocks as an incident's: paused while waiting for approval,
+        the response met at approval, the resolution at completion."""
+        total = round(o["incidents"] * o["request_share"])
+        rng, now = random.Random(o["seed"] + 53), self.now
+        items = self._catalog(o, rng)
+        if not total or not self.customers:
+            return
+        span = timedelta(days=365 * o["years"])
+        work_cols = [
+            "id", "number", "kind", "short_description", "description", "state", "priority", "assignment_group_id",
+            "assignee_id", "requester_id", "requested_for_id", "organisation_id", "sla_definition_id", "sla_status",
+            "sla_due_at", "opened_at", "updated_at", "closed_at", "version", "search_text",
+        ]  # fmt: skip
+        writers = {
+            "work": Copier(Work, work_cols),
+            "request": Copier(Request, ["work_ptr_id", "catalog_item_id", "form_data", "form_version_id",
+                                        "approval_level", "classification", "service", "completion_notes"]),
+            "task_work": Copier(Work, work_cols),
+            "task": Copier(RequestTask, ["work_ptr_id", "request_id"]),
+            "approval": Copier(RequestApproval, ["request_id", "level", "approver_id", "decision", "reason",
+                                                 "decided_at", "decided_by_id", "created_at"]),
+            "grant": Copier(RequestUserObjectPermission, ["permission_id", "user_id", "content_object_id"]),
+            "clock": Copier(SlaClock, [
+                "id", "work_id", "definition_id", "calendar_id", "target", "priority", "target_duration", "state",
+                "is_current", "started_at", "running_since", "elapsed", "due_at", "warn_at", "warned_at",
+                "breached_at", "stopped_at",
+            ]),
+            "event": Copier(SlaClockEvent, ["clock_id", "kind", "at", "elapsed", "note"]),
+        }  # fmt: skip
+        grant = Permission.objects.get(content_type__app_label="catalog", codename="approve_request").pk
+        self.next["clock"] = self._ids(SlaClock)
+        self.next["work"] = self._ids(Work)
+        numbers = {p: NumberSequence.objects.get_or_create(prefix=p)[0].last for p in ("REQ", "TASK")}
+        definition, calendar, calendar_pk = self.definitions[0]
+        openings = sorted(now - timedelta(seconds=rng.randint(60, int(span.total_seconds()))) for _ in range(total))
+        self._fast_session()
+        started, done = time.monotonic(), 0
+        try:
+            for first in range(0, total, o["batch"]):
+                rows = {name: [] for name in writers}
+                for opened in openings[first : first + o["batch"]]:
+                    self._request(rows, rng, items, opened, numbers, grant, definition, calendar, calendar_pk)
+                with transaction.atomic():
+                    for name, writer in writers.items():
+                        writer.write(rows[name])
+                done += len(openings[first : first + o["batch"]])
+                self._progress(done, total, started)
+            for prefix, last in numbers.items():
+                NumberSequence.objects.filter(prefix=prefix).update(last=last)
+        finally:
+            self.stdout.write("")
+            self._normal_session()
+        self.stdout.write(f"{len(items):,} catalog items, {total:,} requests.")
+
+    def _request(self, rows, rng, items, opened, numbers, grant, definition, calendar, calendar_pk) -> None:
+        now = self.now
+        entry = rng.choice(items)
+        item, levels, templates = entry["item"], entry["levels"], entry["templates"]
+        pk = self.next["work"]
+        self.next["work"] += 1
+        numbers["REQ"] += 1
+        number = f"REQ{numbers['REQ']:07d}"
+        recent = now - opened < timedelta(days=21)
+        if recent:
+            weights = (10, 25 if levels else 0, 15, 25, 20, 3, 2)
+            state = rng.choices(REQUEST_OPEN + ("completed", "rejected", "cancelled"), weights)[0]
+        else:
+            state = rng.choices(("completed", "rejected", "cancelled"), (90, 4 if levels else 0, 6))[0]
+        if state == "rejected" and not levels:
+            state = "cancelled"
+        customer, org = rng.choice(self.customers)
+        priority = item.priority
+        group = item.fulfilment_group_id
+        # When each step happened (never after now).
+        approved_at = min(opened + timedelta(hours=rng.randint(1, 48)), now) if levels else opened
+        fulfilled_at = min(approved_at + timedelta(hours=rng.randint(1, 24)), now)
+        done_at = None
+        if state == "completed":
+            done_at = min(fulfilled_at + timedelta(hours=rng.randint(2, 120)), now - timedelta(minutes=1))
+            done_at = max(done_at, fulfilled_at)
+        elif state in ("rejected", "cancelled"):
+            done_at = min(opened + timedelta(hours=rng.randint(1, 72)), now)
+        in_work = state in ("in_fulfilment", "completed")
+        assignee = rng.choice(self.members.get(group) or [None]) if in_work and group else None
+        # The clocks, told as an incident's: waiting for approval is on hold; approval answers.
+        clock_state = {"pending_approval": "on_hold", "completed": "closed", "rejected": "closed"}.get(state, state)
+        answered = None if state in ("submitted", "pending_approval") else (approved_at if levels else fulfilled_at)
+        if state == "approved" and not levels:
+            answered = None
+        clocks = self._clocks(rows, pk, clock_state, priority, opened, answered, done_at if state != "cancelled"
+                              else None, done_at, definition, calendar, calendar_pk)  # fmt: skip
+        statuses = {c["status"] for c in clocks}
+        status = next((s for s in ("breached", "at_risk", "in_progress", "paused", "met") if s in statuses), "")
+        dues = [c["due"] for c in clocks if c["due"] is not None]
+        short = item.name[:200]
+        form_data = bulk_answers(rng, entry["fields"])
+        updated = done_at or (fulfilled_at if in_work else opened)
+        rows["work"].append((
+            pk, number, "request", short, "", state, priority, group, assignee, customer, customer, org,
+            definition.pk, status, min(dues) if dues else None, opened, updated, done_at, 1,
+            f"{number} {short} ".lower(),
+        ))  # fmt: skip
+        level_now = None
+        if levels and state != "submitted":
+            deciding = 1 if state == "pending_approval" else len(levels)
+            if state == "rejected":
+                deciding = rng.randint(1, len(levels))
+            if state == "cancelled":
+                deciding = 0
+            level_now = deciding if state == "pending_approval" else None
+            granted = set()
+            for position, (mode, people) in enumerate(levels[:deciding], start=1):
+                last = position == deciding
+                for n, person in enumerate(people):
+                    if state == "pending_approval" and last:
+                        decision, at, by = "pending", None, None
+                    elif state == "rejected" and last:
+                        decision, at, by = ("rejected" if n == 0 else "skipped"), approved_at, people[0]
+                    elif mode == "any" and n > 0:
+                        decision, at, by = "skipped", approved_at, people[0]
+                    else:
+                        decision, at, by = "approved", approved_at, person
+                    reason = "Not within this quarter's budget." if decision == "rejected" else ""
+                    rows["approval"].append((pk, position, person, decision, reason, at, by, opened))
+                    if person not in granted:  # one grant, whatever the number of levels
+                        granted.add(person)
+                        rows["grant"].append((grant, person, pk))
+        rows["request"].append((pk, item.pk, form_data, entry["version"], level_now, "", "",
+                                "Delivered and confirmed." if state == "completed" else ""))  # fmt: skip
+        if in_work and templates and (state == "in_fulfilment" or now - opened < timedelta(days=45)):
+            for text, task_group in templates:
+                task = self.next["work"]
+                self.next["work"] += 1
+                numbers["TASK"] += 1
+                task_number = f"TASK{numbers['TASK']:07d}"
+                task_state = "closed" if state == "completed" or rng.random() < 0.4 else rng.choice(("open", "in_progress"))
+                closed = (done_at or now) if task_state == "closed" else None
+                rows["task_work"].append((
+                    task, task_number, "request_task", text, "", task_state, priority, task_group, None, customer,
+                    None, org, None, "", None, fulfilled_at, closed or fulfilled_at, closed, 1,
+                    f"{task_number} {text} ".lower(),
+                ))  # fmt: skip
+                rows["task"].append((task, pk))
+
     def _finish(self) -> None:
         if connection.vendor != "postgresql":
             return
         with connection.cursor() as cursor:
             for model in (Work, IncidentNote, TimeEntry, SlaClock, SlaClockEvent, Article, ArticleVersion,
-                          ArticleFeedback):  # fmt: skip
+                          ArticleFeedback, RequestApproval, RequestUserObjectPermission):  # fmt: skip
                 table = model._meta.db_table
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}"
@@ -1002,7 +1227,54 @@ class Command(BaseCommand):
                 Incident.related_problems.through, Incident.hosts.through, Problem.hosts.through,
                 Problem.host_groups.through, Article, ArticleVersion, ArticleFeedback, Article.incidents.through,
                 Change, Change.hosts.through, Change.host_groups.through,
+                Request, RequestTask, RequestApproval, RequestUserObjectPermission, FormVersion,
                 HostGroup, Host, HostGroupDependency, MaintenanceWindow, ChangeFreeze,
             )  # fmt: skip
             for model in analysed:
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
+def bulk_form(rng: random.Random, size: int) -> list[dict]:
+    """A catalog form of ``size`` fields of every type, as ``catalog.formdef`` stores one: every
+    fifth field shown only when the first (a checkbox) is ticked."""
+    fields = [{"name": "urgent", "label": "Is it urgent?", "type": "checkbox", "required": False,
+               "options": [], "default_value": False, "help_text": "", "condition": None}]  # fmt: skip
+    for i in range(1, size):
+        kind = FIELD_TYPES[i % len(FIELD_TYPES)]
+        field = {"name": f"field_{i:02d}", "label": f"{kind.capitalize()} question {i}", "type": kind,
+                 "required": kind not in ("checkbox", "hidden") and i % 2 == 0, "options": [],
+                 "default_value": "", "help_text": "", "condition": None}  # fmt: skip
+        if kind in ("dropdown", "radio"):
+            field["options"] = [f"Choice {n}" for n in range(1, rng.randint(3, 6))]
+        if kind == "checkbox":
+            field["default_value"] = False
+        if kind == "hidden":
+            field["default_value"] = f"cost-centre-{rng.randint(100, 999)}"
+        if i % 5 == 0 and kind not in ("hidden",):
+            field["condition"] = {"field": "urgent", "value": "true"}
+        fields.append(field)
+    return fields
+
+
+def bulk_answers(rng: random.Random, fields: list[dict]) -> dict:
+    """What a customer answered on ``fields`` (as ``formdef.validate_submission`` cleans it)."""
+    answers, urgent = {}, rng.random() < 0.3
+    for field in fields:
+        kind = field["type"]
+        if field["condition"] and not urgent:
+            continue
+        if kind == "checkbox":
+            answers[field["name"]] = urgent if field["name"] == "urgent" else rng.random() < 0.5
+        elif kind == "hidden":
+            answers[field["name"]] = field["default_value"]
+        elif kind == "number":
+            answers[field["name"]] = rng.randint(1, 20)
+        elif kind in ("dropdown", "radio"):
+            answers[field["name"]] = rng.choice(field["options"])
+        elif kind == "date":
+            answers[field["name"]] = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        elif kind == "email":
+            answers[field["name"]] = f"someone{rng.randint(1, 999)}@example.com"
+        elif field["required"] or rng.random() < 0.6:
+            answers[field["name"]] = rng.choice(WORDS).capitalize() + " " + rng.choice(WORDS)
+    return answers
