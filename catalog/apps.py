@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Service catalog"
+
+    def ready(self):
+        from catalog import panels
+
+        panels.register()

@@ -4,6 +4,7 @@ only this module puts them together, so no app imports another app's URLs."""
 from django.contrib import admin
 from django.urls import include, path
 
+from catalog import urls_portal as catalog_portal_urls
 from changes import urls_desk as change_desk_urls
 from changes import urls_feed as change_feed_urls
 from incidents import urls_desk as incident_desk_urls
@@ -29,7 +30,10 @@ desk_patterns = (
     ],
     "desk",
 )
-portal_patterns = ([*incident_portal_urls.urlpatterns, *knowledge_portal_urls.urlpatterns], "portal")
+portal_patterns = (
+    [*incident_portal_urls.urlpatterns, *knowledge_portal_urls.urlpatterns, *catalog_portal_urls.urlpatterns],
+    "portal",
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
