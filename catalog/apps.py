@@ -6,6 +6,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Service catalog"
 
     def ready(self):
+        from catalog import workflows  # noqa: F401 (registers the request and task lifecycles)
         from catalog import panels
 
         panels.register()
