@@ -20,13 +20,13 @@ def home_summary(request, record) -> dict | None:
         return None
     counts = selectors.summary(user)
     states = [
-        {"state": value, "label": label, "count": counts.get(value, 0)}
+        {"state": value, "label": label, "count": counts["by_state"].get(value, 0)}
         for value, label in RequestState.choices
-        if counts.get(value, 0)
+        if counts["by_state"].get(value, 0)
     ]
     return {
         "states": states,
-        "total": sum(counts.get(value, 0) for value in RequestState.values),
+        "total": counts["total"],
         "may_browse": policy.can(user, "read", CatalogItem),
     }
 

@@ -33,9 +33,7 @@ from catalog.models import (
     CatalogItem,
     Decision,
     Request,
-    RequestApproval,
     RequestNote,
-    RequestState,
 )
 from itsm import policy
 from itsm.errors import ItsmError, NotAllowed, TransitionNotAllowed
@@ -77,23 +75,17 @@ class CatalogBrowseView(PortalMixin, View):
     def get(self, request):
         user = request.user
         text = request.GET.get("q", "").replace("\x00", "").strip()[:QUERY_MAX]
-        items = policy.readable(user, CatalogItem).filter(active=True, category__active=True)
+        offered = policy.readable(user, CatalogItem).filter(active=True)
         categories = list(
             policy.readable(user, CatalogCategory)
             .filter(active=True)
-            .annotate(shown=Count("items", filter=Q(items__in=items)))
+            .annotate(shown=Count("items", filter=Q(items__in=offered)))
             .filter(shown__gt=0)
             .order_by("position", "name")
         )
-        chosen = None
         wanted = request.GET.get("category", "")
-        if wanted:
-            chosen = next((c for c in categories if str(c.pk) == wanted), None)
-            if chosen is not None:
-                items = items.filter(category=chosen)
-        for word in text.split()[:10]:
-            items = items.filter(Q(name__icontains=word) | Q(description__icontains=word))
-        items = items.select_related("category").order_by("category__position", "category__name", "name", "pk")
+        chosen = next((c for c in categories if str(c.pk) == wanted), None) if wanted else None
+        items = selectors.browse(user, q=text, category=chosen)
         page = paginate(request, items, BROWSE_PAGE_SIZE)
         groups = [
             {"category": category, "items": list(rows)}
@@ -109,8 +101,7 @@ class CatalogBrowseView(PortalMixin, View):
             "groups": groups,
             "page": page,
         }
-        status = 400 if wanted and chosen is None and not wanted.isdigit() else 200
-        return render(request, "catalog/portal/browse.html", context, status=status)
+        return render(request, "catalog/portal/browse.html", context)
 
 
 class CatalogItemRequestView(PortalMixin, View):
@@ -155,7 +146,7 @@ class CatalogItemRequestView(PortalMixin, View):
 
         def create(data) -> str:
             req = raised["request"] = services.request_create(
-                actor=user, catalog_item=item, form_data=data, requested_for=meta_form.person()
+                actor=user, catalog_item=item, form_data=form.cleaned_form_data, requested_for=meta_form.person()
             )
             return (
                 f"We have received your request {req.number}. You can follow it on this page "
@@ -196,7 +187,6 @@ class RequestListView(PortalMixin, View):
         state = filter_form.chosen()
         if state:
             requests = requests.filter(state=state)
-        requests = requests.select_related("catalog_item").order_by("-opened_at", "-pk")
         page = paginate(request, requests, PAGE_SIZE)
         context = {
             "view": {"door": "portal"},
@@ -215,11 +205,7 @@ class ApprovalQueueView(PortalMixin, View):
 
     def get(self, request):
         user = request.user
-        requests = (
-            selectors.approvals_awaiting(user)
-            .select_related("catalog_item", "requester", "requested_for")
-            .order_by("opened_at", "pk")
-        )
+        requests = selectors.approvals_awaiting(user).select_related("requested_for")
         page = paginate(request, requests, PAGE_SIZE)
         rows = [
             {
@@ -246,58 +232,34 @@ class ApprovalQueueView(PortalMixin, View):
 
 def form_answers(user, req: Request) -> list[dict]:
     """The submitted form, labelled as it was when submitted (``form_snapshot``); hidden-type
-    fields are the desk's own and shown only to those who manage requests."""
+    fields are the desk's own (a cost centre, a routing code) and shown only to those who manage
+    requests."""
     show_hidden = may_manage(user)
-    answers = []
-    for field in req.form_snapshot or []:
-        name = field.get("name")
-        if field.get("type") == "hidden" and not show_hidden:
-            continue
-        if name not in (req.form_data or {}):
-            continue  # a field its condition left out
-        value = req.form_data[name]
-        if field.get("type") == "checkbox":
-            value = "Yes" if value is True else "No"
-        answers.append({"label": field.get("label") or name, "value": value, "long": field.get("type") == "textarea"})
-    return answers
+    return [
+        {**row, "long": row["type"] == "textarea"}
+        for row in selectors.form_rows(req)
+        if row["type"] != "hidden" or show_hidden
+    ]
 
 
-def approvals_shown(user, req: Request) -> list[dict]:
-    """The approval decisions the reader may read (agents: all; an approver: its own), level
-    by level, with who decided as the policy names people for this reader. Pending rows and
-    rows nobody needed to decide are left out: the request's state says it is waiting."""
-    rows = (
-        policy.readable(user, RequestApproval)
-        .filter(request=req, decision__in=(Decision.APPROVED, Decision.REJECTED))
-        .select_related("approver", "decided_by")
-        .order_by("level", "decided_at", "pk")
-    )
+def decisions(user, req: Request) -> list[dict]:
+    """The approval decisions the reader may read (agents: all; an approver: its own; the
+    requester: none, the state and the conversation say where it stands), with who decided as
+    the policy names people for this reader. Pending and skipped rows are left out."""
     return [
         {
             "level": row.level,
             "decision": row.get_decision_display(),
             "code": row.decision,
-            "by": "you" if (row.decided_by_id or row.approver_id) == user.pk else policy.person_name(user, row.decided_by or row.approver, req),
+            "by": "you"
+            if (row.decided_by_id or row.approver_id) == user.pk
+            else policy.person_name(user, row.decided_by or row.approver, req),
             "at": row.decided_at,
             "reason": row.reason,
         }
-        for row in rows
+        for row in selectors.approvals_for(user, req)
+        if row.decision in (Decision.APPROVED, Decision.REJECTED)
     ]
-
-
-def awaits_me(user, req: Request) -> bool:
-    """Whether the reader has a decision to make on this request now: a pending approval of the
-    current level, or (managing requests) any request pending approval it did not raise. The
-    workflow checks again when the decision comes."""
-    if req.state != RequestState.PENDING_APPROVAL or req.requester_id == user.pk:
-        return False
-    if not policy.can(user, "approve", req):
-        return False
-    if may_manage(user):
-        return True
-    return RequestApproval.objects.filter(
-        request=req, approver=user, level=req.approval_level, decision=Decision.PENDING
-    ).exists()
 
 
 def back_to(user, req: Request) -> str:
@@ -317,7 +279,7 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
             "speaker": "You" if note.author_id == user.pk else policy.person_name(user, note.author, req),
             "mine": note.author_id == user.pk,
         }
-        for note in req.notes.filter(kind=RequestNote.Kind.COMMENT).select_related("author").order_by("created_at", "pk")
+        for note in selectors.notes_for(user, req, RequestNote.Kind.COMMENT).order_by("created_at", "pk")
     ]
     forms.setdefault("comment_form", CommentForm())
     forms.setdefault("reject_form", RejectForm())
@@ -332,13 +294,13 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
         "requester_name": policy.person_name(user, req.requester, req),
         "requested_for_name": policy.person_name(user, req.requested_for, req) if req.requested_for_id else "",
         "answers": form_answers(user, req),
-        "decisions": approvals_shown(user, req),
+        "decisions": decisions(user, req),
         "show_level": "approval_level" not in hidden,
         "conversation": conversation,
         "can_comment": policy.can(user, "comment", req),
         # The policy lets a customer cancel its own requests; the workflow only those it raised.
         "can_cancel": policy.can(user, "cancel", req) and (user.pk == req.requester_id or may_manage(user)),
-        "can_decide": awaits_me(user, req),
+        "can_decide": selectors.awaits_decision(user, req),
         "can_complete": workflows.may_complete(req, user),
         "close_url": back_to(user, req),
         **forms,
