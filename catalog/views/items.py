@@ -319,7 +319,9 @@ class CategoryListView(ManageView):
 
     def page(self, *, new_form=None, edit_form=None, editing=None, status=200):
         categories = list(
-            CatalogCategory.objects.annotate(item_count=Count("items")).order_by("position", "name")
+            policy.readable(self.request.user, CatalogCategory)
+            .annotate(item_count=Count("items"))
+            .order_by("position", "name")
         )
         context = {
             "categories": categories,
@@ -333,7 +335,7 @@ class CategoryListView(ManageView):
         edit_form = None
         pk = request.GET.get("edit", "")
         if pk.isdigit():
-            editing = CatalogCategory.objects.filter(pk=pk).first()
+            editing = policy.readable(request.user, CatalogCategory).filter(pk=pk).first()
             if editing is not None:
                 edit_form = CategoryForm(prefix="edit", initial=CategoryForm.initial_for(editing))
         return self.page(edit_form=edit_form, editing=editing)
@@ -344,7 +346,7 @@ class CategoryListView(ManageView):
         if pk:
             if not pk.isdigit():
                 raise Http404("No such category.")
-            editing = CatalogCategory.objects.filter(pk=pk).first()
+            editing = policy.readable(request.user, CatalogCategory).filter(pk=pk).first()
             if editing is None:
                 raise Http404("No such category.")
         form = CategoryForm(request.POST, prefix="edit" if editing else "new")
