@@ -52,6 +52,9 @@ class ItemForm(forms.Form):
         help_text="Inactive items are not offered in the catalog.",
     )
 
+    # The version the editor loaded: a save over someone else's meanwhile is refused (409).
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = CatalogCategory.objects.order_by("position", "name")
@@ -61,7 +64,7 @@ class ItemForm(forms.Form):
         return {
             "name": item.name, "description": item.description, "icon": item.icon,
             "category": item.category_id, "fulfilment_group": item.fulfilment_group_id,
-            "priority": item.priority, "active": item.active,
+            "priority": item.priority, "active": item.active, "version": item.version,
         }  # fmt: skip
 
 

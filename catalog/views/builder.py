@@ -49,6 +49,8 @@ class FieldsView(ManageView):
             "item": item, "formset": formset, "tabs": self.item_tabs(item, "fields"),
             "type_choices": FieldRowForm.base_fields["type"].choices,
             "names": [form["name"].value() for form in formset.forms if form["name"].value()],
+            # Rows shown again keep the version their editor loaded, so a save stays checked.
+            "version_posted": posted if (posted := self.request.POST.get("version", "")).isdigit() else "",
         }  # fmt: skip
         return self.render_page("catalog/items/fields.html", context, status=status)
 
@@ -76,9 +78,11 @@ class FieldsView(ManageView):
             return self.page(item, formset, status=400)
         rows = formset.rows()
         try:
+            version = request.POST.get("version", "")
             services.item_update(
-                actor=request.user, item=item, form_fields=[row.definition() for row in rows]
-            )
+                actor=request.user, item=item, form_fields=[row.definition() for row in rows],
+                expected_version=int(version) if version.isdigit() else None,
+            )  # fmt: skip
         except NotFound:
             raise Http404("No such catalog item.") from None
         except (ItsmError, ValidationError) as exc:

@@ -279,6 +279,7 @@ class ItemDetailsView(ManageView):
             return self.page(item, form, levels, templates, status=400)
         level_rows, template_rows = kept_rows(levels), kept_rows(templates)
         data = dict(form.cleaned_data)
+        expected_version = data.pop("version", None)
         try:
             if item is None:
                 item = services.item_create(
@@ -289,7 +290,7 @@ class ItemDetailsView(ManageView):
                 then = self.url("fields", item.pk)
             else:
                 item = services.item_update(
-                    actor=request.user, item=item, data=data,
+                    actor=request.user, item=item, data=data, expected_version=expected_version,
                     levels=levels_data(level_rows), task_templates=templates_data(template_rows),
                 )  # fmt: skip
                 done = f"“{item.name}” is saved."

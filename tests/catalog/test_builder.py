@@ -299,3 +299,21 @@ def test_builder_works_in_both_doors(signed_in, item, door):
     assert response.status_code == 302 and response["Location"] == url
     bad = signed_in.post(url, builder_post([row("A", "A")]))
     assert bad.status_code == 400 and "a name starts with a lower-case letter" in html_of(bad)
+
+
+def test_saving_over_someone_elses_change_is_refused_and_nothing_is_saved(signed_in, fields_url, item, manager):
+    from catalog import services
+
+    loaded = signed_in.get(fields_url)
+    version = loaded.context["item"].version
+    services.item_update(actor=manager, item=item, data={"description": "Changed meanwhile"})
+    data = builder_post([row("a", "A")])
+    # "Add a field" keeps the version the editor loaded…
+    added = signed_in.post(fields_url, {**data, "version": str(version), "op": "add"})
+    assert f'name="version" value="{version}"' in added.content.decode()
+    # …so the save is checked against it.
+    response = signed_in.post(fields_url, {**data, "version": str(version)})
+    assert response.status_code == 409
+    assert response.context["formset"].non_form_errors()
+    item.refresh_from_db()
+    assert item.form_fields == []

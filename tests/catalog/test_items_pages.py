@@ -295,3 +295,17 @@ def test_item_list_takes_a_fixed_number_of_queries_whatever_the_page_holds(
         assert len(client.get(DESK_LIST).context["page"].object_list) == 25
     with django_assert_max_num_queries(LIST_BOUND):
         assert client.get(PORTAL_LIST).status_code == 200
+
+
+def test_saving_details_over_someone_elses_change_is_refused(client, manager, category):
+    from catalog import services
+
+    item = make_item(category=category, name="Mouse")
+    client.force_login(manager)
+    edit = reverse("desk:catalog-item-edit", args=[item.pk])
+    version = client.get(edit).context["form"].initial["version"]
+    services.item_update(actor=manager, item=item, data={"description": "Changed meanwhile"})
+    response = client.post(edit, item_post(category, name="Mouse (wireless)", version=str(version)))
+    assert response.status_code == 409
+    item.refresh_from_db()
+    assert item.name == "Mouse"
