@@ -131,6 +131,7 @@ TEMPLATES = [
                 "changes.context.navigation",
                 "knowledge.context.navigation",
                 "catalog.context.navigation",
+                "catalog.context_items.navigation",
             ],
         },
     },
