@@ -129,6 +129,7 @@ TEMPLATES = [
                 "notifications.context.unread",
                 "problems.context.navigation",
                 "changes.context.navigation",
+                "catalog.context.navigation",
                 "knowledge.context.navigation",
             ],
         },

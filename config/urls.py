@@ -4,6 +4,7 @@ only this module puts them together, so no app imports another app's URLs."""
 from django.contrib import admin
 from django.urls import include, path
 
+from catalog import urls_desk as catalog_desk_urls
 from changes import urls_desk as change_desk_urls
 from changes import urls_feed as change_feed_urls
 from incidents import urls_desk as incident_desk_urls
@@ -22,6 +23,7 @@ desk_patterns = (
         *incident_desk_urls.urlpatterns,
         *problem_desk_urls.urlpatterns,
         *change_desk_urls.urlpatterns,
+        *catalog_desk_urls.urlpatterns,
         *knowledge_desk_urls.urlpatterns,
         *oncall_urls.desk_urlpatterns,
         *notification_urls.desk_urlpatterns,
