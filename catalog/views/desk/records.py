@@ -140,13 +140,9 @@ class NotesView(RequestTabView):
         return ["comment"] if "work_journal" in self.hidden else ["comment", "work_note"]
 
     def writable_kinds(self, record) -> list[str]:
+        """The kinds of note the user may add (the policy's ``comment`` and ``work_note``)."""
         user = self.request.user
-        kinds = []
-        if policy.can(user, "comment", record):
-            kinds.append("comment")
-        if "work_journal" not in self.hidden and policy.can(user, "note", record):
-            kinds.append("work_note")
-        return kinds
+        return [kind for kind in self.kinds(record) if policy.can(user, services.NOTE_ACTION[kind], record)]
 
     def tab_context(self, record, forms):
         user = self.request.user
