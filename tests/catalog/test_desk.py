@@ -68,7 +68,9 @@ def approved(customer):
 def pending(customer, lead):
     """A request waiting for its one level, which ``lead`` decides."""
     item = make_item("Laptop", form_fields=LAPTOP_FORM, levels=[{"mode": "any", "users": [lead]}])
-    return make_request(requester=customer, item=item, form_data=LAPTOP_DATA, short_description="Laptop for Ann")
+    return make_request(
+        requester=customer, item=item, form_data=LAPTOP_DATA, short_description="Laptop for Ann"
+    )
 
 
 # --- Who enters ---------------------------------------------------------------------------
@@ -96,7 +98,9 @@ def test_customer_is_refused_at_every_request_desk_url(client, customer, approve
         assert response.status_code == 403, path
         assert "itsm/desk_refused.html" in [t.name for t in response.templates]
     for path in posts:
-        assert client.post(path, {"kind": "comment", "body": "hi", "cancel-reason": "x"}).status_code == 403, path
+        assert (
+            client.post(path, {"kind": "comment", "body": "hi", "cancel-reason": "x"}).status_code == 403
+        ), path
     record = fresh(approved)
     assert record.state == "approved" and record.version == approved.version
     assert not record.notes.exists()
@@ -142,7 +146,12 @@ def test_queue_opens_on_open_requests_newest_first(desk, customer, agent, approv
     html = html_of(response)
     assert "Laptop for Ann" in html and url("request-detail", pending) in html
     assert "Show requests in any state" in html
-    assert numbers(desk.get(LIST, {"state": ""})) == [gone.number, done.number, pending.number, approved.number]
+    assert numbers(desk.get(LIST, {"state": ""})) == [
+        gone.number,
+        done.number,
+        pending.number,
+        approved.number,
+    ]
     assert numbers(desk.get(LIST, {"state": "completed"})) == [done.number]
     assert numbers(desk.get(LIST, {"state": "pending_approval"})) == [pending.number]
 
@@ -326,7 +335,9 @@ def test_reject_needs_a_reason_and_changes_nothing_without_one(client, lead, pen
     assert fresh(pending).state == "pending_approval"
     assert "Nothing was changed: please correct the form below." in messages_of(response)
     assert response.context["approval_actions"][1]["form"].errors["reason"]
-    response = client.post(url("request-action", pending, "reject"), {"reject-reason": "No budget this quarter"})
+    response = client.post(
+        url("request-action", pending, "reject"), {"reject-reason": "No budget this quarter"}
+    )
     assert response.status_code == 302
     assert fresh(pending).state == "rejected"
     html = html_of(client.get(url("request-approvals", pending)))
