@@ -37,6 +37,17 @@ QUEUE_RELATED = ("assignee", "assignment_group", "requester", "catalog_item")
 DEFAULT_STATE = "open"
 
 
+def is_filtered(filterset: QueueFilter, asked) -> bool:
+    """Whether the reader narrowed the queue: the open-work default alone is not a filter."""
+    if not filterset.is_valid():
+        return bool(asked)
+    return any(
+        value not in (None, "", False)
+        for name, value in filterset.form.cleaned_data.items()
+        if name != "sort" and not (name == "state" and "state" not in asked)
+    )
+
+
 class RequestListView(DeskMixin, View):
     """Requests the user may read, filtered, sorted and 25 to a page. The count stops at 1,000 and
     past the counted pages "Next" follows a cursor (``itsm.pagination``), as on the other queues.
@@ -73,7 +84,7 @@ class RequestListView(DeskMixin, View):
             "filterset": filterset,
             "form": filterset.form,
             "columns": queue_columns(request, filterset, QUEUE_COLUMNS, hidden),
-            "filtered": filterset.is_filtered(),
+            "filtered": is_filtered(filterset, request.GET),
             "open_only": data.get("state") == DEFAULT_STATE,
             "show_sla_due": "sla_due_at" not in hidden,
         }
