@@ -1,12 +1,32 @@
-"""The desk navigation's link to the request queue, as a template context processor."""
+"""The navigation's links to the service catalog, and which catalog tabs a user gets, as a
+template context processor."""
 
-from catalog.models import Request
+from functools import cache
+
+from catalog import selectors
+from catalog.models import CatalogItem, Request
 from itsm import policy
 
 
 def navigation(request):
-    """Whether the signed-in user may read requests (the roles are read once per request)."""
+    """The catalog links cost nothing beyond the roles (read once per request); the tabs' one
+    query (approvals waiting for the user) runs only on a page that shows the tab strip."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_requests": False}
-    return {"nav_requests": policy.can(user, "read", Request)}
+        return {"nav_catalog": False, "nav_requests": False, "catalog_tabs": {}}
+
+    @cache
+    def catalog_tabs() -> dict:
+        manager = policy.has_permission(user, "service_requests.manage")
+        waiting = selectors.approvals_awaiting(user).count()
+        return {
+            "approvals": manager or waiting > 0,
+            "waiting": waiting,
+            "manage": policy.has_permission(user, "service_catalog.manage"),
+        }
+
+    return {
+        "nav_catalog": policy.can(user, "read", CatalogItem),
+        "nav_requests": policy.can(user, "read", Request),
+        "catalog_tabs": catalog_tabs,
+    }
