@@ -4,6 +4,7 @@ only this module puts them together, so no app imports another app's URLs."""
 from django.contrib import admin
 from django.urls import include, path
 
+from catalog import urls_desk as catalog_desk_urls
 from catalog import urls_items as catalog_item_urls
 from catalog import urls_portal as catalog_portal_urls
 from changes import urls_desk as change_desk_urls
@@ -24,6 +25,7 @@ desk_patterns = (
         *incident_desk_urls.urlpatterns,
         *problem_desk_urls.urlpatterns,
         *change_desk_urls.urlpatterns,
+        *catalog_desk_urls.urlpatterns,
         *knowledge_desk_urls.urlpatterns,
         *catalog_item_urls.desk_urlpatterns,
         *oncall_urls.desk_urlpatterns,
