@@ -320,3 +320,15 @@ def test_saving_over_someone_elses_change_is_refused_and_nothing_is_saved(signed
     assert response.context["formset"].non_form_errors()
     item.refresh_from_db()
     assert item.form_fields == []
+
+
+@pytest.mark.parametrize("op", ["save", "add", "up:0", "nonsense"])
+def test_a_tampered_post_is_a_400_and_saves_nothing(signed_in, fields_url, item, op):
+    missing_management = {"op": op, "fields-0-name": "a", "fields-0-label": "A"}
+    assert signed_in.post(fields_url, missing_management).status_code == 400
+    bad_order = builder_post([row("a", "A", order="first")], op=op)
+    response = signed_in.post(fields_url, bad_order)
+    assert response.status_code == 400
+    assert response.context["formset"].forms[0].errors["ORDER"]
+    item.refresh_from_db()
+    assert item.form_fields == []
