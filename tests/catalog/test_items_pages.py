@@ -312,3 +312,10 @@ def test_saving_details_over_someone_elses_change_is_refused(client, manager, ca
     assert response.status_code == 409
     item.refresh_from_db()
     assert item.name == "Mouse"
+
+
+def test_new_item_page_says_to_create_a_category_first_when_there_is_none(client, manager):
+    client.force_login(manager)
+    page = html_of(client.get(DESK_NEW))
+    assert "There are no categories yet" in page
+    assert reverse("desk:catalog-category-list") in page
