@@ -3,9 +3,9 @@ and the portal's Manage Items tab (``/portal/catalog/manage/…``), ``door`` tel
 
 Only holders of ``service_catalog.manage`` (IT service managers and above) reach these pages:
 customers get the desk's polite refusal (desk) or a 404 (portal), agents a 404, as on the other
-manager pages (the desk refusal is ``DeskMixin``'s page). Thin views: a form shapes the input, a ``catalog.services`` function writes
-(and checks the policy and the form definition again), a refusal comes back on the page with
-its message and field errors.
+manager pages (the desk refusal is ``DeskMixin``'s page). Thin views: a form shapes the input,
+a ``catalog.services`` function writes (and checks the policy and the form definition again), a
+refusal comes back on the page with its message and field errors.
 """
 
 from __future__ import annotations
