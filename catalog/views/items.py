@@ -3,9 +3,9 @@ and the portal's Manage Items tab (``/portal/catalog/manage/…``), ``door`` tel
 
 Only holders of ``service_catalog.manage`` (IT service managers and above) reach these pages:
 customers get the desk's polite refusal (desk) or a 404 (portal), agents a 404, as on the other
-manager pages. Thin views: a form shapes the input, a ``catalog.services`` function writes
-(and checks the policy and the form definition again), a refusal comes back on the page with
-its message and field errors.
+manager pages (the desk refusal is ``DeskMixin``'s page). Thin views: a form shapes the input,
+a ``catalog.services`` function writes (and checks the policy and the form definition again), a
+refusal comes back on the page with its message and field errors.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from catalog.models import ApprovalLevel, CatalogCategory, CatalogItem, TaskTemp
 from itsm import policy
 from itsm.errors import ItsmError, NotFound
 from itsm.pagination import paginate
-from itsm.views.base import DeskMixin, record_or_404
+from itsm.views.base import record_or_404
 
 PAGE_SIZE = 25
 MANAGE = "service_catalog.manage"
@@ -85,7 +85,7 @@ class ManageView(LoginRequiredMixin, View):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if self.door == "desk" and not policy.has_permission(request.user, "desk.access"):
-            return DeskMixin.dispatch(self, request, *args, **kwargs)
+            return render(request, "itsm/desk_refused.html", status=403)  # as DeskMixin says it
         if not may_manage(request.user):
             raise Http404("No such page.")
         return super().dispatch(request, *args, **kwargs)

@@ -9,6 +9,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from catalog.views.builder import request_form_template
 from tests.catalog.factories import make_category, make_item
 
 pytestmark = pytest.mark.django_db
@@ -269,7 +270,9 @@ def test_preview_renders_each_of_the_nine_types_as_the_customer_form(signed_in, 
     assert response.status_code == 200
     page = html_of(response)
     assert "Preview — submitting is disabled" in page
-    assert "catalog/_request_form_fields.html" in [t.name for t in response.templates]
+    # The include the customer's request page renders its fields with.
+    assert response.context["form_template"] == request_form_template()
+    assert request_form_template() in [t.name for t in response.templates]
     assert re.search(r'<input type="text" name="summary"[^>]*required', page)
     assert re.search(r'<textarea name="details"', page)
     assert re.search(r'<input type="number" name="count" value="2"', page)
@@ -315,5 +318,17 @@ def test_saving_over_someone_elses_change_is_refused_and_nothing_is_saved(signed
     response = signed_in.post(fields_url, {**data, "version": str(version)})
     assert response.status_code == 409
     assert response.context["formset"].non_form_errors()
+    item.refresh_from_db()
+    assert item.form_fields == []
+
+
+@pytest.mark.parametrize("op", ["save", "add", "up:0", "nonsense"])
+def test_a_tampered_post_is_a_400_and_saves_nothing(signed_in, fields_url, item, op):
+    missing_management = {"op": op, "fields-0-name": "a", "fields-0-label": "A"}
+    assert signed_in.post(fields_url, missing_management).status_code == 400
+    bad_order = builder_post([row("a", "A", order="first")], op=op)
+    response = signed_in.post(fields_url, bad_order)
+    assert response.status_code == 400
+    assert response.context["formset"].forms[0].errors["ORDER"]
     item.refresh_from_db()
     assert item.form_fields == []

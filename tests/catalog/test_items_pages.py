@@ -8,9 +8,9 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from catalog.models import CatalogItem
+from catalog.models import CatalogItem, Request
 from itsm.models import AssignmentGroup
-from tests.catalog.factories import make_category, make_item
+from tests.catalog.factories import make_category, make_item, make_request
 
 pytestmark = pytest.mark.django_db
 
@@ -161,8 +161,9 @@ def test_editing_shows_the_saved_levels_and_tasks_and_saves_changes(client, mana
     ]  # fmt: skip
 
 
-def test_deactivating_removes_item_from_active_list_and_activating_restores_it(client, manager, category):
+def test_deactivating_removes_item_from_active_list_and_activating_restores_it(client, manager, customer, category):
     item = make_item(category=category, name="Docking station")
+    raised = make_request(requester=customer, item=item)
     client.force_login(manager)
     active = reverse("desk:catalog-item-active", args=[item.pk])
     response = client.post(active, {"active": "0", "next": DESK_LIST}, follow=True)
@@ -172,6 +173,8 @@ def test_deactivating_removes_item_from_active_list_and_activating_restores_it(c
     inactive_only = client.get(DESK_LIST, {"active": "no"})
     assert [i.name for i in inactive_only.context["page"].object_list] == ["Docking station"]
     assert client.get(DESK_LIST, {"active": "yes"}).context["page"].object_list == []
+    # Its requests stay as they were.
+    assert Request.objects.filter(pk=raised.pk, catalog_item=item, state=raised.state).exists()
     client.post(active, {"active": "1"})
     item.refresh_from_db()
     assert item.active is True
@@ -309,3 +312,10 @@ def test_saving_details_over_someone_elses_change_is_refused(client, manager, ca
     assert response.status_code == 409
     item.refresh_from_db()
     assert item.name == "Mouse"
+
+
+def test_new_item_page_says_to_create_a_category_first_when_there_is_none(client, manager):
+    client.force_login(manager)
+    page = html_of(client.get(DESK_NEW))
+    assert "There are no categories yet" in page
+    assert reverse("desk:catalog-category-list") in page
