@@ -271,6 +271,36 @@ def test_answers_keep_the_labels_of_the_form_as_it_was_submitted(client, custome
     assert "Start date" in html and "First day" not in html
 
 
+def test_a_deactivated_items_requests_stay_intact(client, customer, manager, laptop):
+    req = make_request(requester=customer, item=laptop, form_data={"start_date": "2030-03-01"})
+    services.item_deactivate(item=laptop, actor=manager)
+    client.force_login(customer)
+    response = client.get(url("request-detail", req))
+    assert response.status_code == 200
+    html = html_of(response)
+    assert "Laptop" in html and "Start date" in html and "2030-03-01" in html
+    assert req.number in html_of(client.get(LIST))
+
+
+def test_hidden_type_answers_are_shown_to_request_managers(client, customer, agent, laptop):
+    req = make_request(requester=customer, item=laptop, form_data={"start_date": "2030-03-01"})
+    client.force_login(agent)
+    html = html_of(client.get(url("request-detail", req)))
+    assert "Cost centre" in html and "IT-100" in html
+
+
+def test_the_colleague_it_is_for_reads_it_but_may_not_cancel_it(client, customer, customer2, manager):
+    req = make_request(requester=customer, item=make_item("Monitor", by=manager), requested_for=customer2)
+    client.force_login(customer2)
+    html = html_of(client.get(url("request-detail", req)))
+    assert req.number in html and "Cancel this request" not in html and "Add a comment" in html
+    assert req.number not in html_of(client.get(LIST))  # My Requests lists what I raised
+    response = client.post(url("request-cancel", req))
+    assert response.status_code == 403
+    req.refresh_from_db()
+    assert req.state == "approved"
+
+
 def test_comment_appears_in_the_conversation_and_an_empty_one_is_refused(client, customer, manager):
     req = make_request(requester=customer, item=make_item("Monitor", by=manager))
     client.force_login(customer)
