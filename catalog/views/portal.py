@@ -377,9 +377,10 @@ class RequestTransitionView(RequestActionView):
         return self.done.format(number=req.number)
 
     def refusal(self, req, exc):
-        if isinstance(exc, NotAllowed | TransitionNotAllowed):
+        # The workflow's state refusal names the agents' transitions; say it in the reader's words.
+        if isinstance(exc, TransitionNotAllowed):
             req.refresh_from_db(fields=["state"])
-            return f"{req.number} is {state_label(req.state).lower()}: you cannot {self.action} it now. {exc.message}"
+            return f"{req.number} is {state_label(req.state).lower()}: you cannot {self.action} it now."
         return exc.message
 
 
