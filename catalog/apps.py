@@ -6,4 +6,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Service catalog"
 
     def ready(self):
-        from catalog import workflows  # noqa: F401 (registers the request and task lifecycles)
+        # workflows registers the request and task lifecycles; panels the portal home's panel.
+        from catalog import panels, workflows  # noqa: F401
+
+        panels.register()

@@ -130,6 +130,8 @@ TEMPLATES = [
                 "problems.context.navigation",
                 "changes.context.navigation",
                 "knowledge.context.navigation",
+                "catalog.context.navigation",
+                "catalog.context_items.navigation",
             ],
         },
     },

@@ -4,6 +4,9 @@ only this module puts them together, so no app imports another app's URLs."""
 from django.contrib import admin
 from django.urls import include, path
 
+from catalog import urls_desk as catalog_desk_urls
+from catalog import urls_items as catalog_item_urls
+from catalog import urls_portal as catalog_portal_urls
 from changes import urls_desk as change_desk_urls
 from changes import urls_feed as change_feed_urls
 from incidents import urls_desk as incident_desk_urls
@@ -22,14 +25,24 @@ desk_patterns = (
         *incident_desk_urls.urlpatterns,
         *problem_desk_urls.urlpatterns,
         *change_desk_urls.urlpatterns,
+        *catalog_desk_urls.urlpatterns,
         *knowledge_desk_urls.urlpatterns,
+        *catalog_item_urls.desk_urlpatterns,
         *oncall_urls.desk_urlpatterns,
         *notification_urls.desk_urlpatterns,
         path("sla/compliance/", sla_views.ComplianceReportView.as_view(), name="sla-compliance"),
     ],
     "desk",
 )
-portal_patterns = ([*incident_portal_urls.urlpatterns, *knowledge_portal_urls.urlpatterns], "portal")
+portal_patterns = (
+    [
+        *incident_portal_urls.urlpatterns,
+        *knowledge_portal_urls.urlpatterns,
+        *catalog_portal_urls.urlpatterns,
+        *catalog_item_urls.portal_urlpatterns,
+    ],
+    "portal",
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

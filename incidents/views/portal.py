@@ -126,6 +126,7 @@ class PortalHomeView(PortalMixin, TemplateView):
             columns=columns,
             greeting_name=display_name(user),
             can_create_incident=policy.can(user, "create", Incident),
+            panels=panels.render(self.request, "portal:home"),
         )
         return context
 

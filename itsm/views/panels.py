@@ -24,6 +24,7 @@ Slots in use:
 - ``desk:incident:main`` — the incident page's overview, under the details.
 - ``portal:incident-new`` — the portal's "raise an incident" form, under the form (the record:
   None).
+- ``portal:home`` — the portal's home, under the customer's incidents (the record: None).
 """
 
 from __future__ import annotations

@@ -1,0 +1,118 @@
+"""Forms of the portal's catalog pages. They only shape input: the request's own form comes from
+the item's definition (``catalog.formdef.build_form``), who may write what from the policy, and
+the writes themselves are the services' and workflows'."""
+
+from __future__ import annotations
+
+from django import forms
+
+from catalog.models import RequestState
+from itsm import policy
+from itsm.models import User
+from itsm.notes import NOTE_MAX
+
+# The list's state filter: "" is every state.
+STATE_CHOICES = [("", "All"), *RequestState.choices]
+QUERY_MAX = 200
+
+
+class RequestedForField(forms.ModelChoiceField):
+    """A person of the requester's organisation, the requester itself shown once, as "Me"."""
+
+    default_error_messages = {"invalid_choice": "Choose someone from your organisation."}
+
+    def __init__(self, *args, me, **kwargs):
+        self.me = me
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj) -> str:
+        name = obj.get_full_name() or obj.get_username()
+        return f"Me ({name})" if obj.pk == self.me.pk else name
+
+
+class RequestedForForm(forms.Form):
+    """Whom the request is for: the requester (the default) or a colleague (an agent: anyone)."""
+
+    requested_for = RequestedForField(
+        label="Requested for",
+        queryset=User.objects.none(),
+        me=None,
+        empty_label=None,
+        help_text="If you are asking for this on behalf of a colleague, choose them.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        kwargs.setdefault("prefix", "meta")
+        kwargs.setdefault("initial", {"requested_for": user.pk})
+        super().__init__(*args, **kwargs)
+        people = policy.limit_choices(user, "requested_for", User.objects.filter(is_active=True))
+        field = self.fields["requested_for"]
+        field.queryset = (people | User.objects.filter(pk=user.pk)).order_by("first_name", "last_name", "username")
+        field.me = user
+        self.user = user
+
+    def person(self):
+        """The person named, or None for the requester itself (the service's default)."""
+        chosen = self.cleaned_data["requested_for"]
+        return None if chosen.pk == self.user.pk else chosen
+
+
+class RequestFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label="State",
+        required=False,
+        choices=STATE_CHOICES,
+        error_messages={"invalid_choice": "Choose one of the listed states, or All."},
+    )
+
+    def chosen(self) -> str:
+        return self.cleaned_data.get("state", "") if self.is_valid() else ""
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Add a comment",
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write your comment first."},
+    )
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError("Write your comment first.")
+        return body
+
+
+class ApproveForm(forms.Form):
+    """Approving needs no input."""
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you rejecting it?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The person who asked will read this.",
+        error_messages={"required": "Say why you are rejecting the request."},
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why you are rejecting the request.")
+        return reason
+
+
+class CancelForm(forms.Form):
+    """Cancelling needs no input: the button says what it does."""
+
+
+class CompleteForm(forms.Form):
+    completion_notes = forms.CharField(
+        label="Completion notes",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For the service desk; the customer does not see them.",
+    )

@@ -1,0 +1,150 @@
+"""The request page's overview: the fields the user may read, the submitted form data labelled
+from the form as it was when the request was raised (``form_snapshot``), and a form for each
+action the user may take now; the edit form."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import Http404
+from django.utils.text import capfirst
+
+from catalog import services
+from catalog.models import Request
+from catalog.views.desk.base import APPROVAL_ACTIONS, RequestTabView
+from catalog.views.desk.forms import EDIT_FIELDS, RequestEditForm
+from itsm import policy
+from itsm.templatetags.itsm_ui import state_label
+
+# What the details card lists, in order, of the fields the user may read.
+OVERVIEW_FIELDS = (
+    "state", "catalog_item", "priority", "assignment_group", "assignee", "requester", "requested_for",
+    "organisation", "approval_level", "classification", "service", "opened_at", "updated_at", "closed_at",
+)  # fmt: skip
+LABELS = {"catalog_item": "Item", "assignment_group": "Group", "approval_level": "Approval level"}
+LONG = frozenset({"completion_notes"})
+TEXT_FIELDS = ("description", "completion_notes")
+TYPE_LABELS = {
+    "text": "Text",
+    "textarea": "Long text",
+    "number": "Number",
+    "dropdown": "Dropdown",
+    "radio": "Choice",
+    "checkbox": "Checkbox",
+    "hidden": "Hidden",
+    "date": "Date",
+    "email": "E-mail",
+}
+
+
+def field_rows(record: Request, names) -> list[dict]:
+    """Label and value of each field, as the page shows them."""
+    rows = []
+    for name in names:
+        field = Request._meta.get_field(name)
+        value = getattr(record, name)
+        kind = "text"
+        if name == "state":
+            value = state_label(value)
+        elif name == "catalog_item":
+            value = value.name if value is not None else ""
+        elif getattr(field, "choices", None):
+            value = getattr(record, f"get_{name}_display")() if value not in ("", None) else ""
+        elif isinstance(value, bool):
+            value = "Yes" if value else "No"
+        elif isinstance(value, datetime):
+            kind = "datetime"
+        elif field.is_relation and value is not None:
+            value = str(value)
+        label = LABELS.get(name) or capfirst(field.verbose_name)
+        rows.append({"name": name, "label": label, "value": value, "kind": kind, "long": name in LONG})
+    return rows
+
+
+def shown_value(value, field_type: str) -> str:
+    """A submitted value as the agent reads it."""
+    if field_type == "checkbox" or isinstance(value, bool):
+        return "Yes" if value in (True, "true", "True", "on", "1") else "No"
+    if value in (None, ""):
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def form_rows(record: Request) -> list[dict]:
+    """Each field of the form as it was submitted — its label, type and the value given — in the
+    form's order, hidden-type fields included (agents see what the request carried); then any key
+    the snapshot does not name, by its key."""
+    fields = record.form_snapshot if isinstance(record.form_snapshot, list) else []
+    data = record.form_data if isinstance(record.form_data, dict) else {}
+    rows, named = [], set()
+    for field in fields:
+        if not isinstance(field, dict) or not field.get("name"):
+            continue
+        name = str(field["name"])
+        named.add(name)
+        field_type = str(field.get("type") or "text")
+        rows.append({
+            "name": name,
+            "label": field.get("label") or name,
+            "type": field_type,
+            "type_label": TYPE_LABELS.get(field_type, field_type),
+            "hidden_type": field_type == "hidden",
+            "given": name in data,
+            "value": shown_value(data.get(name), field_type),
+            "long": field_type == "textarea",
+        })  # fmt: skip
+    for name, value in data.items():
+        if name not in named:
+            rows.append({"name": name, "label": name, "type": "", "type_label": "", "hidden_type": False,
+                         "given": True, "value": shown_value(value, ""), "long": False})  # fmt: skip
+    return rows
+
+
+class OverviewView(RequestTabView):
+    tab = "overview"
+    template_name = "catalog/desk/overview.html"
+
+    def tab_context(self, record, forms):
+        user = self.request.user
+        readable = policy.readable_fields(user, record)
+        edit_form = forms.get("edit_form")
+        writable = policy.writable_fields(user, record)
+        if edit_form is None and writable & set(EDIT_FIELDS):
+            edit_form = RequestEditForm(record=record, writable=writable, user=user)
+        actions = self.action_forms(record, forms)
+        return {
+            "rows": field_rows(record, [name for name in OVERVIEW_FIELDS if name in readable]),
+            "texts": field_rows(record, [name for name in TEXT_FIELDS if name in readable]),
+            "form_rows": form_rows(record) if "form_data" in readable else [],
+            "form_shown": "form_data" in readable,
+            "edit_form": edit_form,
+            "actions": [a for a in actions if a["name"] not in APPROVAL_ACTIONS],
+            "approval_actions": [a for a in actions if a["name"] in APPROVAL_ACTIONS],
+        }
+
+
+class RequestEditView(OverviewView):
+    """Save the overview's edit form through ``services.request_update``; a change someone made
+    meanwhile is refused (409), not overwritten."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        record = self.load(pk)
+        writable = policy.writable_fields(request.user, record)
+        if not writable & set(EDIT_FIELDS):
+            raise Http404("No such page.")
+        form = RequestEditForm(request.POST, record=record, writable=writable, user=request.user)
+
+        def save(data) -> str:
+            changes = form.changes()
+            if not changes:
+                return "You did not change anything."
+            services.request_update(
+                request=record, actor=request.user, data=changes, expected_version=form.expected_version()
+            )
+            return f"Your changes to {record.number} have been saved."
+
+        return self.write(record, form, "edit_form", save)
