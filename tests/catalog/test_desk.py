@@ -116,6 +116,29 @@ def test_desk_user_without_an_itsm_role_cannot_open_someone_elses_request(client
     assert approved.number not in html_of(client.get(LIST))
 
 
+def test_desk_user_without_an_itsm_role_reads_its_own_request_without_the_hidden_fields(
+    client, organisation, lead
+):
+    desk_user = make_user("deskuser", Role.PLATFORM_AGENT, organisation=organisation)
+    item = make_item("Laptop", form_fields=LAPTOP_FORM, levels=[{"mode": "any", "users": [lead]}])
+    own = make_request(requester=desk_user, item=item, form_data=LAPTOP_DATA, short_description="My laptop")
+    services.request_note_add(request=own, actor=lead, kind="work_note", body="Check the budget code")
+    client.force_login(desk_user)
+    assert numbers(client.get(LIST)) == [own.number]
+    html = html_of(client.get(url("request-detail", own)))
+    assert "Laptop model" in html and "15-inch" in html
+    # Neither the hidden-type answer nor the fields SPEC §4 hides from self-service users.
+    assert "Cost centre" not in html and "IT-100" not in html
+    assert "P4" not in html and "Assignee:" not in html and "Group:" not in html
+    assert client.get(url("request-tasks", own)).status_code == 404
+    notes = html_of(client.get(url("request-notes", own)))
+    assert "Check the budget code" not in notes and "Internal work note" not in notes
+    # The approver's pending decision is not the requester's to read.
+    approvals = html_of(client.get(url("request-approvals", own)))
+    assert "Level 1" in approvals
+    assert "<td>lead</td>" not in approvals and "req-decision-pending" not in approvals
+
+
 def test_request_that_does_not_exist_is_404(desk):
     assert desk.get(reverse("desk:request-detail", args=[999999])).status_code == 404
     assert desk.get(reverse("desk:request-detail", args=[2**70])).status_code == 404
