@@ -281,6 +281,14 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
         }
         for note in selectors.notes_for(user, req, RequestNote.Kind.COMMENT).order_by("created_at", "pk")
     ]
+    shown = decisions(user, req)
+    can_decide = selectors.awaits_decision(user, req)
+    if user.pk in (req.requester_id, req.requested_for_id):
+        tab = "requests"
+    elif can_decide or any(d["by"] == "you" for d in shown):
+        tab = "approvals"
+    else:
+        tab = ""  # an agent reading someone's request: none of the tabs is where it lives
     forms.setdefault("comment_form", CommentForm())
     forms.setdefault("reject_form", RejectForm())
     forms.setdefault("complete_form", CompleteForm())
@@ -288,19 +296,19 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
     forms.setdefault("approve_form", ApproveForm())
     context = {
         "view": {"door": "portal"},
-        "tab": "requests" if user.pk in (req.requester_id, req.requested_for_id) else "approvals",
+        "tab": tab,
         "req": req,
         "visible": visible,
         "requester_name": policy.person_name(user, req.requester, req),
         "requested_for_name": policy.person_name(user, req.requested_for, req) if req.requested_for_id else "",
         "answers": form_answers(user, req),
-        "decisions": decisions(user, req),
+        "decisions": shown,
         "show_level": "approval_level" not in hidden,
         "conversation": conversation,
         "can_comment": policy.can(user, "comment", req),
         # The policy lets a customer cancel its own requests; the workflow only those it raised.
         "can_cancel": policy.can(user, "cancel", req) and (user.pk == req.requester_id or may_manage(user)),
-        "can_decide": selectors.awaits_decision(user, req),
+        "can_decide": can_decide,
         "can_complete": workflows.may_complete(req, user),
         "close_url": back_to(user, req),
         **forms,

@@ -430,3 +430,52 @@ def test_portal_catalog_pages_need_signing_in(client, laptop):
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
+
+
+# --- Fixed query counts ----------------------------------------------------------------------
+
+# Session, user, roles, then the page's own reads (detail: the request, its decisions, comments,
+# the approver check, the tab strip's count, and for an approver one grant check per policy
+# question). Never one per comment, row or item.
+PAGE_QUERY_BOUND = 16
+
+
+def queries(client, path, django_assert_max_num_queries) -> int:
+    client.get(path)  # warm process-wide caches (content types), which no page size changes
+    with django_assert_max_num_queries(PAGE_QUERY_BOUND) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_request_page_query_count_is_fixed_whatever_the_number_of_comments(
+    client, customer, customer2, agent, approved_item, django_assert_max_num_queries
+):
+    req = make_request(requester=customer, item=approved_item, form_data={"reason": "Because."})
+    path = url("request-detail", req)
+    client.force_login(customer2)
+    few = queries(client, path, django_assert_max_num_queries)
+    for n in range(8):
+        services.request_note_add(request=req, actor=agent, kind=RequestNote.Kind.COMMENT, body=f"Note {n}")
+        services.request_note_add(request=req, actor=customer, kind=RequestNote.Kind.COMMENT, body=f"Reply {n}")
+    assert queries(client, path, django_assert_max_num_queries) == few
+
+
+def test_approval_queue_query_count_is_fixed_whatever_the_number_waiting(
+    client, customer, customer2, approved_item, django_assert_max_num_queries
+):
+    make_request(requester=customer, item=approved_item, form_data={"reason": "One."})
+    client.force_login(customer2)
+    few = queries(client, QUEUE, django_assert_max_num_queries)
+    for n in range(10):
+        make_request(requester=customer, item=approved_item, form_data={"reason": f"More {n}."})
+    assert queries(client, QUEUE, django_assert_max_num_queries) == few
+
+
+def test_browse_query_count_is_fixed_whatever_the_number_of_items(client, customer, manager, django_assert_max_num_queries):
+    category = make_category("Hardware", by=manager)
+    make_item("Laptop", by=manager, category=category)
+    client.force_login(customer)
+    few = queries(client, BROWSE, django_assert_max_num_queries)
+    for n in range(10):
+        make_item(f"Item {n}", by=manager, category=make_category(f"Category {n}", by=manager) if n % 3 else category)
+    assert queries(client, BROWSE, django_assert_max_num_queries) == few
