@@ -169,6 +169,8 @@ def test_queue_opens_on_open_requests_newest_first(desk, customer, agent, approv
     html = html_of(response)
     assert "Laptop for Ann" in html and url("request-detail", pending) in html
     assert "Show requests in any state" in html
+    assert "Clear filters" not in html  # the open-work default is not a filter the agent set
+    assert reverse("portal:catalog") in html  # raise one for someone through the portal's form
     assert numbers(desk.get(LIST, {"state": ""})) == [
         gone.number,
         done.number,
