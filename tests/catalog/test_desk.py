@@ -288,6 +288,14 @@ def test_every_tab_renders_within_a_fixed_number_of_queries(desk, pending, djang
             assert f">{tab}</a>" in html
 
 
+def test_approvals_tab_of_a_request_that_needed_no_approval_says_so(desk, approved, manager, lead):
+    # Levels added to the item afterwards do not apply to it.
+    services.item_update(item=approved.catalog_item, actor=manager, levels=[{"mode": "any", "users": [lead]}])
+    html = html_of(desk.get(url("request-approvals", approved)))
+    assert "No approval was asked for this request" in html
+    assert "Level 1" not in html
+
+
 def test_approvals_tab_query_count_does_not_grow_with_levels_and_approvers(
     desk, customer, django_assert_max_num_queries
 ):

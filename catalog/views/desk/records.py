@@ -27,7 +27,8 @@ MODES = {"any": "Any one approver decides", "every": "Every approver must approv
 def approval_levels(user, record) -> list[dict]:
     """Each approval level of the request — the item's rule for it (any one or every approver, the
     group) and each approver's decision, who took it, when and why — in level order. Levels the
-    request has not reached yet are listed from the item, without approvers. Two queries."""
+    request has not reached yet are listed from the item, without approvers. Two or three
+    queries."""
     rules = {
         level.position: level
         for level in ApprovalLevel.objects.filter(item_id=record.catalog_item_id).select_related("group")
@@ -38,6 +39,8 @@ def approval_levels(user, record) -> list[dict]:
     readable = policy.readable(user, RequestApproval, RequestApproval.objects.filter(request=record))
     for row in readable.select_related("approver", "decided_by").order_by("level", "pk"):
         decisions.setdefault(row.level, []).append(row)
+    if not decisions and record.state != "pending_approval" and not record.approvals.exists():
+        return []  # no approval was asked for (levels added to the item since do not apply)
     levels = []
     for position in sorted(set(rules) | set(decisions)):
         rule = rules.get(position)
