@@ -386,7 +386,9 @@ def test_nobody_approves_a_request_they_raised_not_even_an_agent(desk, agent, le
     assert fresh(own).state == "pending_approval"
 
 
-def test_fulfil_creates_the_tasks_and_complete_waits_until_they_are_done(desk, agent, customer):
+def test_fulfil_creates_the_tasks_and_complete_waits_until_they_are_done(
+    desk, agent, customer, django_assert_max_num_queries
+):
     network = make_group("Network", members=[agent])
     item = make_item(
         "New starter", fulfilment_group=network,
@@ -401,6 +403,10 @@ def test_fulfil_creates_the_tasks_and_complete_waits_until_they_are_done(desk, a
     tasks = list(RequestTask.objects.filter(request=record).order_by("pk"))
     assert [task.assignment_group_id for task in tasks] == [network.pk, network.pk]
 
+    with django_assert_max_num_queries(PAGE_BOUND):
+        overview = html_of(desk.get(url("request-detail", record)))
+    assert "Fulfilment: 0 of 2 tasks done" in overview
+    assert f"Still open: {tasks[0].number}, {tasks[1].number}." in overview
     response = desk.post(url("request-action", record, "complete"), {"complete-completion_notes": "All set"})
     assert response.status_code == 400
     said = " ".join(messages_of(response))
@@ -410,6 +416,7 @@ def test_fulfil_creates_the_tasks_and_complete_waits_until_they_are_done(desk, a
 
     for task in tasks:
         assert desk.post(url("request-task-action", record, task.pk, "close")).status_code == 302
+    assert "the request can be marked complete" in html_of(desk.get(url("request-detail", record)))
     response = desk.post(url("request-action", record, "complete"), {"complete-completion_notes": "All set"})
     assert response.status_code == 302
     done = fresh(record)
