@@ -116,6 +116,29 @@ def test_desk_user_without_an_itsm_role_cannot_open_someone_elses_request(client
     assert approved.number not in html_of(client.get(LIST))
 
 
+def test_desk_user_without_an_itsm_role_reads_its_own_request_without_the_hidden_fields(
+    client, organisation, lead
+):
+    desk_user = make_user("deskuser", Role.PLATFORM_AGENT, organisation=organisation)
+    item = make_item("Laptop", form_fields=LAPTOP_FORM, levels=[{"mode": "any", "users": [lead]}])
+    own = make_request(requester=desk_user, item=item, form_data=LAPTOP_DATA, short_description="My laptop")
+    services.request_note_add(request=own, actor=lead, kind="work_note", body="Check the budget code")
+    client.force_login(desk_user)
+    assert numbers(client.get(LIST)) == [own.number]
+    html = html_of(client.get(url("request-detail", own)))
+    assert "Laptop model" in html and "15-inch" in html
+    # Neither the hidden-type answer nor the fields SPEC §4 hides from self-service users.
+    assert "Cost centre" not in html and "IT-100" not in html
+    assert "P4" not in html and "Assignee:" not in html and "Group:" not in html
+    assert client.get(url("request-tasks", own)).status_code == 404
+    notes = html_of(client.get(url("request-notes", own)))
+    assert "Check the budget code" not in notes and "Internal work note" not in notes
+    # The approver's pending decision is not the requester's to read.
+    approvals = html_of(client.get(url("request-approvals", own)))
+    assert "Level 1" in approvals
+    assert "<td>lead</td>" not in approvals and "req-decision-pending" not in approvals
+
+
 def test_request_that_does_not_exist_is_404(desk):
     assert desk.get(reverse("desk:request-detail", args=[999999])).status_code == 404
     assert desk.get(reverse("desk:request-detail", args=[2**70])).status_code == 404
@@ -146,6 +169,8 @@ def test_queue_opens_on_open_requests_newest_first(desk, customer, agent, approv
     html = html_of(response)
     assert "Laptop for Ann" in html and url("request-detail", pending) in html
     assert "Show requests in any state" in html
+    assert "Clear filters" not in html  # the open-work default is not a filter the agent set
+    assert reverse("portal:catalog") in html  # raise one for someone through the portal's form
     assert numbers(desk.get(LIST, {"state": ""})) == [
         gone.number,
         done.number,
@@ -263,6 +288,14 @@ def test_every_tab_renders_within_a_fixed_number_of_queries(desk, pending, djang
             assert f">{tab}</a>" in html
 
 
+def test_approvals_tab_of_a_request_that_needed_no_approval_says_so(desk, approved, manager, lead):
+    # Levels added to the item afterwards do not apply to it.
+    services.item_update(item=approved.catalog_item, actor=manager, levels=[{"mode": "any", "users": [lead]}])
+    html = html_of(desk.get(url("request-approvals", approved)))
+    assert "No approval was asked for this request" in html
+    assert "Level 1" not in html
+
+
 def test_approvals_tab_query_count_does_not_grow_with_levels_and_approvers(
     desk, customer, django_assert_max_num_queries
 ):
@@ -353,7 +386,9 @@ def test_nobody_approves_a_request_they_raised_not_even_an_agent(desk, agent, le
     assert fresh(own).state == "pending_approval"
 
 
-def test_fulfil_creates_the_tasks_and_complete_waits_until_they_are_done(desk, agent, customer):
+def test_fulfil_creates_the_tasks_and_complete_waits_until_they_are_done(
+    desk, agent, customer, django_assert_max_num_queries
+):
     network = make_group("Network", members=[agent])
     item = make_item(
         "New starter", fulfilment_group=network,
@@ -368,6 +403,10 @@ def test_fulfil_creates_the_tasks_and_complete_waits_until_they_are_done(desk, a
     tasks = list(RequestTask.objects.filter(request=record).order_by("pk"))
     assert [task.assignment_group_id for task in tasks] == [network.pk, network.pk]
 
+    with django_assert_max_num_queries(PAGE_BOUND):
+        overview = html_of(desk.get(url("request-detail", record)))
+    assert "Fulfilment: 0 of 2 tasks done" in overview
+    assert f"Still open: {tasks[0].number}, {tasks[1].number}." in overview
     response = desk.post(url("request-action", record, "complete"), {"complete-completion_notes": "All set"})
     assert response.status_code == 400
     said = " ".join(messages_of(response))
@@ -377,6 +416,7 @@ def test_fulfil_creates_the_tasks_and_complete_waits_until_they_are_done(desk, a
 
     for task in tasks:
         assert desk.post(url("request-task-action", record, task.pk, "close")).status_code == 302
+    assert "the request can be marked complete" in html_of(desk.get(url("request-detail", record)))
     response = desk.post(url("request-action", record, "complete"), {"complete-completion_notes": "All set"})
     assert response.status_code == 302
     done = fresh(record)

@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.views import View
 
 from catalog import services
-from catalog.models import ApprovalLevel, RequestNote, RequestTask
+from catalog.models import ApprovalLevel, RequestApproval, RequestNote, RequestTask
 from catalog.views.desk.base import APPROVAL_ACTIONS, RequestTabView
 from catalog.views.desk.forms import NoteEditForm, NoteForm, request_agents
 from catalog.views.desk.overview import OverviewView
@@ -27,14 +27,20 @@ MODES = {"any": "Any one approver decides", "every": "Every approver must approv
 def approval_levels(user, record) -> list[dict]:
     """Each approval level of the request — the item's rule for it (any one or every approver, the
     group) and each approver's decision, who took it, when and why — in level order. Levels the
-    request has not reached yet are listed from the item, without approvers. Two queries."""
+    request has not reached yet are listed from the item, without approvers. Two or three
+    queries."""
     rules = {
         level.position: level
         for level in ApprovalLevel.objects.filter(item_id=record.catalog_item_id).select_related("group")
     }
     decisions: dict[int, list] = {}
-    for row in record.approvals.select_related("approver", "decided_by").order_by("level", "pk"):
+    # The decisions the reader may read (agents: all; an approver: its own), as
+    # ``catalog.selectors.approvals_for``; the record itself was read through the policy already.
+    readable = policy.readable(user, RequestApproval, RequestApproval.objects.filter(request=record))
+    for row in readable.select_related("approver", "decided_by").order_by("level", "pk"):
         decisions.setdefault(row.level, []).append(row)
+    if not decisions and record.state != "pending_approval" and not record.approvals.exists():
+        return []  # no approval was asked for (levels added to the item since do not apply)
     levels = []
     for position in sorted(set(rules) | set(decisions)):
         rule = rules.get(position)
