@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
-from django.template.loader import select_template
 
 from catalog import formdef, services
 from catalog.forms import FieldRowForm, FieldRowFormSet
@@ -143,16 +142,6 @@ class FieldsView(ManageView):
         return self.page(item, self.unbound(rows, blanks))
 
 
-# The fields of the customer's request form: the portal's request page's include (cat-portal's),
-# and until that page is merged in, this app's copy. Once both are in, only the first is used and
-# the second can go.
-REQUEST_FORM_TEMPLATES = ("catalog/portal/_request_form.html", "catalog/_request_form_fields.html")
-
-
-def request_form_template() -> str:
-    return select_template(REQUEST_FORM_TEMPLATES).origin.template_name
-
-
 class PreviewView(ManageView):
     """The "Preview" tab: the item's saved form rendered by ``formdef.build_form`` and the same
     include as the customer's request form; submitting is disabled."""
@@ -162,6 +151,5 @@ class PreviewView(ManageView):
         form = formdef.build_form(item.form_fields or [])
         context = {
             "item": item, "form": form, "tabs": self.item_tabs(item, "preview"),
-            "form_template": request_form_template(),
         }  # fmt: skip
         return self.render_page("catalog/items/preview.html", context)
