@@ -52,7 +52,7 @@ DETAIL_FIELDS = ("number", "short_description", "state", "opened_at", "requester
 def request_or_404(user, pk) -> Request:
     """The request if the user may read it (requester, requested-for, approver, agent);
     otherwise, as if it did not exist."""
-    queryset = Request.objects.select_related("catalog_item", "requester", "requested_for")
+    queryset = Request.objects.select_related("catalog_item", "requester", "requested_for", "form_version")
     return record_or_404(user, Request, pk, queryset=queryset)
 
 

@@ -19,7 +19,9 @@ from itsm.views.tabs import RecordTabView, Tab
 from sla.clocks import live_status
 from sla.models import SlaStatus
 
-PAGE_RELATED = ("assignee", "assignment_group", "requester", "requested_for", "organisation", "catalog_item")
+PAGE_RELATED = (
+    "assignee", "assignment_group", "requester", "requested_for", "organisation", "catalog_item", "form_version",
+)  # fmt: skip
 
 # The approvers' decisions are taken on the approvals tab; the rest in the overview's side panel.
 APPROVAL_ACTIONS = ("approve", "reject")
