@@ -61,9 +61,8 @@ def lockout_message() -> str:
 def locked_out(request, response=None, credentials=None):
     """What django-axes answers a locked-out sign-in (AXES_LOCKOUT_CALLABLE), on the desk's
     and portal's sign-in page and the admin's alike: the sign-in page, saying why, with 429."""
-    form = AuthenticationForm(request)
-    form.add_error(None, lockout_message())
-    return render(request, "itsm/login.html", {"form": form, "locked_out": True}, status=429)
+    context = {"form": AuthenticationForm(request), "lockout": lockout_message()}
+    return render(request, "itsm/login.html", context, status=429)
 
 
 class LogoutView(auth_views.LogoutView):
