@@ -199,6 +199,7 @@ AXES_CLIENT_IP_CALLABLE = "itsm.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "itsm.views.pages.locked_out"
 AXES_ENABLE_ADMIN = False  # the admin shows only what the policy governs; use the commands above
 AXES_VERBOSE = False  # the request log and axes' own table say enough
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the request log (POST login/, user_id)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -393,5 +394,7 @@ LOGGING = {
         # (a 500's traceback still comes from django.request at ERROR).
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING" if LOG_FORMAT == "json" else "INFO"},
+        # django-axes says every sign-in at INFO (with user name and address); lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
