@@ -247,11 +247,13 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 # --- Security (manage.py check --deploy is clean with DEBUG off) -----------------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Each may be turned off for a site served over plain HTTP on a closed network (check
+    # --deploy then says so); a site on the internet keeps them all.
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 # Only behind a proxy that terminates TLS and sets X-Forwarded-Proto itself: anywhere else a
 # client could send the header and pass a plain-HTTP request off as HTTPS.
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
