@@ -268,4 +268,3 @@ class TextFormatter(logging.Formatter):
         if fields:
             text += " " + " ".join(f"{key}={value}" for key, value in fields.items())
         return text
-

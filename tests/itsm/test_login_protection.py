@@ -99,8 +99,14 @@ def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(client, ag
     settings.TRUSTED_PROXY_COUNT = 1
     for n in range(3):
         sign_in(client, f"user{n}", "guess", address="10.0.0.254", HTTP_X_FORWARDED_FOR="192.0.2.1")
-    assert sign_in(client, "agent", "pw", address="10.0.0.254", HTTP_X_FORWARDED_FOR="192.0.2.1").status_code == 429
-    assert sign_in(client, "agent", "pw", address="10.0.0.254", HTTP_X_FORWARDED_FOR="192.0.2.2").status_code == 302
+    assert (
+        sign_in(client, "agent", "pw", address="10.0.0.254", HTTP_X_FORWARDED_FOR="192.0.2.1").status_code
+        == 429
+    )
+    assert (
+        sign_in(client, "agent", "pw", address="10.0.0.254", HTTP_X_FORWARDED_FOR="192.0.2.2").status_code
+        == 302
+    )
 
 
 # --- API rates --------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ def incident(customer):
     return make_incident(requester=customer, short_description="VPN drops every hour")
 
 
-def test_each_request_is_one_line_with_route_user_status_duration_and_query_count(api, agent, incident, caplog):
+def test_each_request_is_one_line_with_route_user_status_duration_and_query_count(
+    api, agent, incident, caplog
+):
     api.as_user(agent)
     caplog.set_level(logging.INFO, logger="itsm.request")
     with CaptureQueriesContext(connection) as queries:
