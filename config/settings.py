@@ -312,7 +312,12 @@ REST_FRAMEWORK = {
 
 def env_rate(name: str, default: str) -> str | None:
     value = os.environ.get(name, default).strip()
-    return None if value.lower() in {"", "off", "none"} else value
+    if value.lower() in {"", "off", "none"}:
+        return None
+    count, _, period = value.partition("/")
+    if not count.isdigit() or period.lower() not in {"s", "sec", "second", "min", "minute", "h", "hour", "day"}:
+        raise ImproperlyConfigured(f"{name} must be a rate such as 600/min (or off), not {value!r}.")
+    return value
 
 
 # API rate limits (itsm.api.throttling): per user, so per token; per address when signed out;

@@ -116,8 +116,10 @@ def test_production_serves_compressed_hashed_static_files_and_logs_json():
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "value"), [("LOG_FORMAT", "xml"), ("CACHE_URL", "memcached://x")])
-def test_bad_log_format_or_cache_url_names_the_setting(name, value):
+@pytest.mark.parametrize(
+    ("name", "value"), [("LOG_FORMAT", "xml"), ("CACHE_URL", "memcached://x"), ("API_RATE_USER", "fast")]
+)
+def test_bad_log_format_cache_url_or_api_rate_names_the_setting(name, value):
     result = manage("check", DEBUG="true", **{name: value})
     assert result.returncode != 0
     assert name in result.stderr
