@@ -226,13 +226,16 @@ def connect_task_signals() -> None:
 
 # --- Formatting -----------------------------------------------------------------------------
 
+PLAIN = (str, int, float, bool, type(None))
 RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "fields"}
 
 
 def record_fields(record: logging.LogRecord) -> dict:
     fields = dict(getattr(record, "fields", {}) or {})
     for key, value in vars(record).items():
-        if key not in RESERVED and not key.startswith("_"):
+        # Plain values another library passed as ``extra`` (Django's ``status_code``); never an
+        # object such as Django's ``request``, whose text is the raw path with its query.
+        if key not in RESERVED and not key.startswith("_") and isinstance(value, PLAIN):
             fields.setdefault(key, value)
     if "request_id" not in fields:
         request_id = current_request_id()

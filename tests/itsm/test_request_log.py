@@ -135,3 +135,12 @@ def test_the_text_format_puts_the_fields_after_the_message():
     record = logging.LogRecord("itsm.request", logging.INFO, __file__, 1, "request", (), None)
     record.fields = {"status": 201}
     assert TextFormatter("%(message)s").format(record) == "request status=201"
+
+
+def test_objects_passed_as_log_extras_are_left_out_of_the_line(rf):
+    record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "Internal Server Error", (), None)
+    record.status_code = 500
+    record.request = rf.get("/portal/?search=jane.doe@example.com")
+    data = json.loads(JsonFormatter().format(record))
+    assert data["status_code"] == 500
+    assert "jane.doe" not in json.dumps(data)
