@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connections
 from django.db.backends.signals import connection_created
 from django.utils.functional import empty
 
@@ -99,15 +100,14 @@ def count_and_time(execute, sql, params, many, context):
 
 def watch_connection(sender, connection, **kwargs):
     """Put the wrapper on a connection once (a connection object keeps its wrappers across
-    reconnects, and CONN_MAX_AGE=0 reconnects every request)."""
+    reconnects, and CONN_MAX_AGE=0 reconnects every request), first in the list: a
+    ``connection.execute_wrapper()`` block open meanwhile pops the last one when it ends."""
     if count_and_time not in connection.execute_wrappers:
-        connection.execute_wrappers.append(count_and_time)
+        connection.execute_wrappers.insert(0, count_and_time)
 
 
 def install() -> None:
     """Called from ``ItsmConfig.ready``: every connection, opened now or later, is watched."""
-    from django.db import connections
-
     connection_created.connect(watch_connection, dispatch_uid="itsm.logging.watch_connection")
     for connection in connections.all(initialized_only=True):
         watch_connection(None, connection)
