@@ -7,6 +7,7 @@ variable; see README.md ("Configuration") for the list.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "itsm.apps.ItsmAdminConfig",
     "django.contrib.auth",
+    "axes",  # failed sign-ins limited per user and per address (see "Sign-in protection")
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -101,7 +103,10 @@ INSTALLED_APPS = [
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
+    "itsm.health.HealthCheckMiddleware",  # /healthz, /readyz: before host checks and HTTPS redirects
+    "itsm.logging.RequestLogMiddleware",  # one log line per request, with its X-Request-ID
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, from STATIC_ROOT (collectstatic)
     "itsm.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -162,6 +168,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "itsm.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out user or address
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
     "itsm.policy.backend.PolicyBackend",
@@ -177,6 +184,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions end SESSION_COOKIE_AGE seconds after sign-in (12 hours: a working day), or when the
+# browser closes with SESSION_EXPIRE_AT_BROWSER_CLOSE.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+
+# Sign-in protection (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins for one user name,
+# or from one address, signing in is refused for LOGIN_LOCKOUT_MINUTES (each further failure
+# starts the wait again); a success clears that user's and address's failures.
+# `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS` lift a lock early.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "itsm.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "itsm.views.pages.locked_out"
+AXES_ENABLE_ADMIN = False  # the admin shows only what the policy governs; use the commands above
+AXES_VERBOSE = False  # the request log and axes' own table say enough
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the request log (POST login/, user_id)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -185,8 +210,29 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
+# WhiteNoise serves them from STATIC_ROOT (`manage.py collectstatic`), compressed and with
+# hashed names cached for a year; with DEBUG on, straight from the apps (no collectstatic).
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# --- Cache ----------------------------------------------------------------------------------
+# API rate limits count in the cache: give every web process the same one with
+# CACHE_URL=redis://host:6379/1; without it each process counts on its own.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured("CACHE_URL must be a redis:// or rediss:// URL.")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -203,16 +249,21 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 # --- Security (manage.py check --deploy is clean with DEBUG off) -----------------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Each may be turned off for a site served over plain HTTP on a closed network (check
+    # --deploy then says so); a site on the internet keeps them all.
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 # Only behind a proxy that terminates TLS and sets X-Forwarded-Proto itself: anywhere else a
 # client could send the header and pass a plain-HTTP request off as HTTPS.
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front append to X-Forwarded-For: the client's address (for sign-in and
+# API limits) is the one the outermost of them saw. 0 trusts no such header.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1" if BEHIND_TLS_PROXY else "0"))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
@@ -257,6 +308,26 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "itsm.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["itsm.api.throttling.ApiRateThrottle"],
+}
+
+
+def env_rate(name: str, default: str) -> str | None:
+    value = os.environ.get(name, default).strip()
+    if value.lower() in {"", "off", "none"}:
+        return None
+    count, _, period = value.partition("/")
+    if not count.isdigit() or period.lower() not in {"s", "sec", "second", "min", "minute", "h", "hour", "day"}:
+        raise ImproperlyConfigured(f"{name} must be a rate such as 600/min (or off), not {value!r}.")
+    return value
+
+
+# API rate limits (itsm.api.throttling): per user, so per token; per address when signed out;
+# alert ingestion has its own, for storms. A limit passed answers 429 with Retry-After.
+API_THROTTLE_RATES = {
+    "user": env_rate("API_RATE_USER", "6000/min"),
+    "anon": env_rate("API_RATE_ANON", "600/min"),
+    "events": env_rate("API_RATE_EVENTS", "60000/min"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ITSM API",
@@ -310,10 +381,29 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- Logging --------------------------------------------------------------------------------
+# LOG_FORMAT=json (the default with DEBUG off) writes one JSON object per line: per request
+# (itsm.request), per background task (itsm.task), per query slower than SLOW_QUERY_MS
+# (itsm.slow_query: the SQL without its parameters; 0 turns it off). text is for a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+SLOW_QUERY_MS = float(os.environ.get("SLOW_QUERY_MS", "500"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "itsm.logging.JsonFormatter"},
+        "text": {"()": "itsm.logging.TextFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Each request is logged once, by itsm.request; Django's own 4xx/5xx lines repeat it
+        # (a 500's traceback still comes from django.request at ERROR).
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING" if LOG_FORMAT == "json" else "INFO"},
+        # django-axes says every sign-in at INFO (with user name and address); lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

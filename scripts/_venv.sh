@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating the virtual environment in .venv"
   "$PYTHON" -m venv .venv
 fi
-if [ ! -f .env ]; then
+if [ ! -f .env ] && [ -z "${NO_DEV_DOTENV:-}" ]; then  # scripts/prod sets NO_DEV_DOTENV
   printf '# Development settings for this checkout (git-ignored). A deployment sets its own environment.\nDEBUG=true\n' > .env
 fi
 extras=${1:-}

@@ -110,6 +110,7 @@ class EventViewSet(
     search_fields = ["rule", "fingerprint", "message"]
     ordering_fields = ["received_at", "severity"]
     ordering = ["-received_at", "-id"]
+    throttle_scope = "events"  # its own API rate (API_RATE_EVENTS): storms are bursts by design
 
     def get_permissions(self):
         if self.action == "create":

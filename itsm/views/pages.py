@@ -1,10 +1,11 @@
 """The doors' front pages: sign in and out, and the desk's Work queue (the portal's home lists
 the customer's incidents: ``incidents.views.portal.PortalHomeView``)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.generic import TemplateView
 
@@ -46,6 +47,22 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         messages.success(self.request, f"Welcome back, {display_name(form.get_user())}.")
         return response
+
+
+def lockout_message() -> str:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes else "a while"
+    return (
+        "Too many failed sign-ins for this account or from this network. For your security, "
+        f"signing in is paused: try again in {wait}, or ask an administrator to unlock it."
+    )
+
+
+def locked_out(request, response=None, credentials=None):
+    """What django-axes answers a locked-out sign-in (AXES_LOCKOUT_CALLABLE), on the desk's
+    and portal's sign-in page and the admin's alike: the sign-in page, saying why, with 429."""
+    context = {"form": AuthenticationForm(request), "lockout": lockout_message()}
+    return render(request, "itsm/login.html", context, status=429)
 
 
 class LogoutView(auth_views.LogoutView):

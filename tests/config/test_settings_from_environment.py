@@ -100,3 +100,38 @@ def test_deploy_check_is_clean_with_debug_off(database_url, behind_tls_proxy):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_serves_compressed_hashed_static_files_and_logs_json():
+    result = manage(
+        "shell", "-c",
+        "from django.conf import settings as s; "
+        "print(s.STORAGES['staticfiles']['BACKEND'], s.LOGGING['handlers']['console']['formatter'], "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.DEBUG)",
+        DEBUG="false", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="itsm.example.com",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-6:] == [
+        "whitenoise.storage.CompressedManifestStaticFilesStorage", "json", "True", "True", "31536000", "False",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("LOG_FORMAT", "xml"), ("CACHE_URL", "memcached://x"), ("API_RATE_USER", "fast")]
+)
+def test_bad_log_format_cache_url_or_api_rate_names_the_setting(name, value):
+    result = manage("check", DEBUG="true", **{name: value})
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_gunicorn_takes_its_workers_from_the_environment_and_writes_no_access_log(monkeypatch):
+    import runpy
+
+    monkeypatch.setenv("WEB_WORKERS", "3")
+    monkeypatch.setenv("BIND", "0.0.0.0:9000")
+    conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    assert conf["workers"] == 3
+    assert conf["bind"] == ["0.0.0.0:9000"]
+    assert conf["accesslog"] is None
+    assert conf["wsgi_app"] == "config.wsgi:application"
