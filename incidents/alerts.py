@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -225,8 +225,10 @@ def _lock(event: Event) -> None:
     stripes = sorted(
         {_stripe("fingerprint", event.source, event.fingerprint), _stripe("rule", event.source, event.rule)}
     )
-    AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in stripes], ignore_conflicts=True)
-    list(AlertLock.objects.select_for_update().filter(stripe__in=stripes).order_by("stripe"))
+    locked = AlertLock.objects.select_for_update().filter(stripe__in=stripes).order_by("stripe")
+    if len(list(locked)) < len(stripes):  # a stripe's first use: make its row, then lock them all
+        AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in stripes], ignore_conflicts=True)
+        list(locked.all())
 
 
 def _ingest(actor, event: Event) -> IngestResult:
@@ -359,12 +361,18 @@ def _single(actor, alert: Alert) -> IngestResult:
 def _attach(actor, alert: Alert, incident: Incident, outcome: str) -> IngestResult:
     """Add the alert to an open incident: its host joins the incident's hosts, and a work note
     says so when the alert brings a new host or a worse severity (plain repeats add no note)."""
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    worst = min(
-        (SEVERITY_RANK[s] for s in incident.alerts.order_by().values_list("severity", flat=True).distinct()),
-        default=len(Severity.ALL),
+    # One query: lock the incident, and learn whether the host is new to it and whether it has
+    # an alert at least as severe as this one (else this one is worse than any before).
+    as_severe = [s for s, rank in SEVERITY_RANK.items() if rank <= SEVERITY_RANK[alert.severity]]
+    incident = (
+        Incident.objects.select_for_update()
+        .annotate(
+            has_host=Exists(Incident.hosts.through.objects.filter(incident_id=OuterRef("pk"), host_id=alert.host_id)),
+            has_as_severe=Exists(Alert.objects.filter(incident_id=OuterRef("pk"), severity__in=as_severe)),
+        )
+        .get(pk=incident.pk)
     )
-    new_host = not incident.hosts.filter(pk=alert.host_id).exists()
+    new_host = not incident.has_host
     alert.incident = incident
     alert.outcome = outcome
     alert.save()
@@ -373,7 +381,7 @@ def _attach(actor, alert: Alert, incident: Incident, outcome: str) -> IngestResu
         incident.hosts.add(alert.host)
         audit.log_changes(incident, actor, [("hosts", old_hosts, [*old_hosts, alert.host])])
         Incident.objects.filter(pk=incident.pk).update(version=F("version") + 1, updated_at=timezone.now())
-    if new_host or SEVERITY_RANK[alert.severity] < worst:
+    if new_host or not incident.has_as_severe:
         what = "joins the storm" if outcome == AlertOutcome.STORM else "repeats"
         IncidentNote.objects.create(
             incident=incident,
