@@ -709,7 +709,8 @@ def report(args, load, recorder: Recorder, figures: dict) -> dict:
     elapsed = load["elapsed"]
     rows = {}
     print(f"\n{args.mode} load, {args.web} web process(es) × {args.workers} worker(s), {args.clusters} "
-          f"cluster(s) × {args.q_workers} worker(s), {args.threads} client threads, {elapsed:.1f} s")  # fmt: skip
+          f"cluster(s) × {args.q_workers} worker(s), {args.threads} client threads, {elapsed:.1f} s; "
+          f"{os.cpu_count()} CPUs, load average {load['loadavg'][0]} before, {load['loadavg'][1]} after")  # fmt: skip
     print("| Endpoint | requests | req/s | median ms | p95 ms |")
     print("|---|---:|---:|---:|---:|")
     every = []
@@ -783,7 +784,9 @@ def main(argv=None) -> int:
         if args.poke > 0:
             poker = threading.Thread(target=poke_sweeps, args=(stop, args.poke, queued), daemon=True)
             poker.start()
+        load_before = os.getloadavg()[0]
         load = run_load(args, ports, tokens, storm, recorder)
+        load["loadavg"] = (round(load_before, 1), round(os.getloadavg()[0], 1))
         stop.set()
         if poker:
             poker.join()
@@ -805,7 +808,10 @@ def main(argv=None) -> int:
         print("  error:", line)
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"args": vars(args), "endpoints": rows, **figures, "failed": failed}, indent=2)
+            json.dumps(
+                {"args": vars(args), "loadavg": load["loadavg"], "endpoints": rows, **figures, "failed": failed},
+                indent=2,
+            )
         )
     print("FAILED: " + "; ".join(failed) if failed else "all checks passed")
     if not args.keep and not failed:
