@@ -42,6 +42,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import secrets
 import signal
 import statistics
@@ -70,6 +71,7 @@ def parse_args(argv=None):
     p.add_argument("--q-workers", type=int, default=2, help="workers per qcluster (default 2)")
     p.add_argument("--threads", type=int, default=16, help="client threads (default 16)")
     p.add_argument("--duration", type=float, default=60, help="seconds of load (default 60)")
+    p.add_argument("--warmup", type=float, default=0, help="seconds of the same load first, not measured")
     p.add_argument("--backlog", type=int, default=150, help="open incidents seeded for the sweeps")
     p.add_argument("--rules", type=int, default=0, help="alert rules (default: 12 mixed, 60 storm)")
     p.add_argument("--hosts", type=int, default=0, help="hosts per storm rule (default: 8 mixed, 25 storm)")
@@ -299,6 +301,44 @@ class Processes:
                 proc.wait()
 
 
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2 :].split()  # the fields after the command name
+
+
+def cpu_seconds(procs: Processes, db: str) -> dict:
+    """CPU time so far of the run's own processes (Linux ``/proc``): the web processes, the
+    clusters, the PostgreSQL backends serving the run's database, and this client. On a machine
+    shared with other work the wall-clock figures say little; CPU time per request does."""
+    from django.db import connection
+
+    tick = os.sysconf("SC_CLK_TCK")
+    groups = {name: proc.pid for name, proc in procs.procs}
+    used = {"web": 0.0, "clusters": 0.0, "postgres": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _proc_stat(int(entry.name))
+        if fields is None:
+            continue
+        pgrp = int(fields[2])
+        for name, pid in groups.items():
+            if pgrp == pid:
+                used["web" if name.startswith("web") else "clusters"] += (int(fields[11]) + int(fields[12])) / tick
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [db])
+        for (pid,) in cursor.fetchall():
+            fields = _proc_stat(pid)
+            if fields is not None:
+                used["postgres"] += (int(fields[11]) + int(fields[12])) / tick
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used["client"] = usage.ru_utime + usage.ru_stime
+    return used
+
+
 def wait_ready(ports, token, procs: Processes, timeout=60):
     deadline = time.monotonic() + timeout
     for port in ports:
@@ -386,14 +426,14 @@ class Storm:
                 self.answered.append(payload)
 
 
-def run_load(args, ports, tokens, storm: Storm, recorder: Recorder):
+def run_load(args, ports, tokens, storm: Storm, recorder: Recorder, duration: float):
     created: dict[str, dict] = {}  # tag -> {"id", "number"} (answered 201)
     refused_creates: list[str] = []
     comments: dict[str, int] = {}  # tag -> incident id (answered 201)
     refused_comments: list[str] = []
     resolved: list[int] = []
     lock = threading.Lock()
-    stop_at = time.monotonic() + args.duration
+    stop_at = time.monotonic() + duration
     counter = iter(range(10**9))
     weights = (
         {"event": 1} if args.mode == "storm"
@@ -471,6 +511,7 @@ def run_load(args, ports, tokens, storm: Storm, recorder: Recorder):
         t.join()
     elapsed = time.monotonic() - started
     return {
+        "recorder": recorder,
         "elapsed": elapsed,
         "created": created,
         "refused_creates": refused_creates,
@@ -734,6 +775,20 @@ def report(args, load, recorder: Recorder, figures: dict) -> dict:
         }
         r = rows["all"]
         print(f"| all | {r['requests']} | {r['rps']} | {r['median_ms']} | {r['p95_ms']} |")
+    cpu = load["cpu"]
+    total = sum(cpu.values())
+    if every and total:
+        per_request = 1000 * total / len(every)
+        figures["cpu"] = {
+            **cpu,
+            "ms_per_request": round(per_request, 1),
+            "requests_per_second_on_idle_cpus": round(os.cpu_count() * 1000 / per_request, 1),
+        }
+        print(
+            f"CPU seconds during the load: {cpu} = {per_request:.1f} ms a request; the "
+            f"{os.cpu_count()} CPUs of this machine, idle, would serve about "
+            f"{figures['cpu']['requests_per_second_on_idle_cpus']:.0f} requests/s at that cost"
+        )
     print("sweeps:", json.dumps(figures.get("sweeps", {})))
     return rows
 
@@ -784,9 +839,24 @@ def main(argv=None) -> int:
         if args.poke > 0:
             poker = threading.Thread(target=poke_sweeps, args=(stop, args.poke, queued), daemon=True)
             poker.start()
-        load_before = os.getloadavg()[0]
-        load = run_load(args, ports, tokens, storm, recorder)
+        warm = None
+        if args.warmup > 0:  # the same load, not measured: the storms are formed by the end of it
+            warm = run_load(args, ports, tokens, storm, Recorder(), args.warmup)
+            phase("warm-up done")
+        sent_before = len(storm.sent)
+        load_before, cpu_before = os.getloadavg()[0], cpu_seconds(procs, args.db)
+        load = run_load(args, ports, tokens, storm, recorder, args.duration)
+        if warm is not None:
+            load["created"].update(warm["created"])
+            load["comments"].update(warm["comments"])
+            for key in ("refused_creates", "refused_comments", "resolved"):
+                load[key].extend(warm[key])
+            for endpoint, statuses in warm["recorder"].statuses.items():
+                recorder.statuses[f"{endpoint} (warm-up)"] = statuses
+        cpu_after = cpu_seconds(procs, args.db)
+        load["storm_from"] = sent_before
         load["loadavg"] = (round(load_before, 1), round(os.getloadavg()[0], 1))
+        load["cpu"] = {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_before}
         stop.set()
         if poker:
             poker.join()
@@ -800,7 +870,7 @@ def main(argv=None) -> int:
     failed, figures = checks(args, load, storm, recorder, run_dir)
     rows = report(args, load, recorder, figures)
     if args.mode == "storm" or storm.sent:
-        accepted = sum(1 for _p, s, _b, _r in storm.sent if s in (200, 201))
+        accepted = sum(1 for _p, s, _b, _r in storm.sent[load["storm_from"] :] if s in (200, 201))
         rate = accepted / load["elapsed"]
         figures["alerts_per_second"] = round(rate, 1)
         print(f"alerts: {accepted} answered in {load['elapsed']:.1f} s = {rate:.0f}/s")
