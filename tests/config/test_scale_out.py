@@ -21,13 +21,10 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = os.environ.get("SCALE_REDIS", "redis://127.0.0.1:6379")
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="the scale-out run needs PostgreSQL (run with DATABASE_URL=postgres://…)",
-    ),
-]
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the scale-out run needs PostgreSQL (run with DATABASE_URL=postgres://…)",
+)
 
 
 def _redis_reachable() -> str | None:
@@ -40,6 +37,8 @@ def _redis_reachable() -> str | None:
     return None
 
 
+@pytest.mark.postgres
+@postgres_only
 def test_two_web_processes_and_two_clusters_lose_nothing_double_nothing_and_answer_no_5xx(tmp_path):
     problem = _redis_reachable()
     if problem:
@@ -71,3 +70,47 @@ def test_two_web_processes_and_two_clusters_lose_nothing_double_nothing_and_answ
     assert data["failed"] == []
     assert data["endpoints"]["create"]["requests"] > 0 and data["endpoints"]["event"]["requests"] > 0
     assert data["sweeps"]["sla_runs"] >= 2 and data["sweeps"]["escalation_runs"] >= 2
+
+
+# --- The run's checks can fail ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_alert_checks_catch_an_alert_stored_twice_and_a_storm_split_in_two():
+    """The scale-out run's alert checks, on alerts made by the service itself: they pass on
+    what it makes, and fail on a doubled alert and on a storm rule spread over two incidents."""
+    from bench import scale_out
+    from conftest import make_user
+    from incidents import alerts
+    from incidents.models import Alert, Incident
+    from itsm.roles import Role
+
+    monitor = make_user("monitoring", Role.ITSM_AGENT)
+    storm = scale_out.Storm(rules=2, hosts=4)
+    for rule, host in [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 0)]:
+        payload = {
+            "source": scale_out.SOURCE, "rule": f"rule-{rule:03d}", "host": f"host-{rule:03d}-{host:03d}",
+            "severity": "major", "message": "m", "fingerprint": f"rule-{rule:03d}:host-{rule:03d}-{host:03d}",
+            "event_id": f"e{len(storm.sent)}",
+        }  # fmt: skip
+        result = alerts.event_ingest(actor=monitor, payload=payload)
+        body = {"alert": result.alert.pk, "outcome": result.outcome, "duplicate": result.duplicate}
+        storm.record(payload, 201, body, False)
+
+    def run_checks():
+        failed = []
+        scale_out.alert_checks(storm, lambda ok, text: None if ok else failed.append(text), Alert, Incident)
+        return failed
+
+    assert run_checks() == []
+
+    twin = Alert.objects.get(event_id="e5")
+    twin.pk, twin.event_key = None, None
+    twin.save()
+    assert any("stored once" in text for text in run_checks())
+
+    Alert.objects.filter(pk=twin.pk).delete()
+    first = Alert.objects.get(event_id="e0")
+    other = Alert.objects.get(event_id="e4").incident  # the repeating rule's incident
+    Alert.objects.filter(pk=first.pk).update(incident=other)
+    assert any("storm incident" in text for text in run_checks())
