@@ -371,6 +371,8 @@ Q_CLUSTER = {
     "retry": 360,
     "max_attempts": 3,
     "catch_up": False,
+    # How many successful tasks' results are kept (0: all; django-q2's default is 250).
+    "save_limit": int(os.environ.get("Q_SAVE_LIMIT", "250")),
     "label": "Background tasks",
 }
 if Q_BROKER:

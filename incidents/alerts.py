@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -225,15 +225,18 @@ def _lock(event: Event) -> None:
     stripes = sorted(
         {_stripe("fingerprint", event.source, event.fingerprint), _stripe("rule", event.source, event.rule)}
     )
-    AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in stripes], ignore_conflicts=True)
-    list(AlertLock.objects.select_for_update().filter(stripe__in=stripes).order_by("stripe"))
+    locked = AlertLock.objects.select_for_update().filter(stripe__in=stripes).order_by("stripe")
+    if len(list(locked)) < len(stripes):  # a stripe's first use: make its row, then lock them all
+        AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in stripes], ignore_conflicts=True)
+        list(locked.all())
 
 
 def _ingest(actor, event: Event) -> IngestResult:
     _lock(event)
     now = timezone.now()
     key = event.key
-    earlier = Alert.objects.select_related("incident").filter(event_key=key).first()
+    # Most posts are new events: no join here (the incident is read only for a duplicate).
+    earlier = Alert.objects.filter(event_key=key).first()
     if earlier is not None:
         identified = earlier.event_id or earlier.occurred_at is not None
         if identified or earlier.received_at >= now - IDENTICAL_PAYLOAD_WINDOW:
@@ -246,14 +249,15 @@ def _ingest(actor, event: Event) -> IngestResult:
         occurred_at=event.occurred_at, event_key=key, posted_by=actor, received_at=now,
     )  # fmt: skip
 
+    # Only the incident's id: ``_attach`` reads the incident as it locks it.
     repeat = (
-        Alert.objects.select_related("incident")
-        .filter(source=event.source, fingerprint=event.fingerprint, incident__state__in=OPEN_STATES)
+        Alert.objects.filter(source=event.source, fingerprint=event.fingerprint, incident__state__in=OPEN_STATES)
         .order_by("-received_at", "-id")
+        .values_list("incident_id", flat=True)
         .first()
     )
     if repeat is not None:
-        return _attach(actor, alert, repeat.incident, AlertOutcome.ATTACHED)
+        return _attach(actor, alert, repeat, AlertOutcome.ATTACHED)
 
     recent = Alert.objects.filter(
         source=event.source, rule=event.rule, received_at__gte=now - STORM_WINDOW,
@@ -261,12 +265,12 @@ def _ingest(actor, event: Event) -> IngestResult:
     )  # fmt: skip
     storm = (
         recent.filter(incident__source=Source.STORM)
-        .select_related("incident")
         .order_by("-received_at", "-id")
+        .values_list("incident_id", flat=True)
         .first()
     )
     if storm is not None:
-        return _attach(actor, alert, storm.incident, AlertOutcome.STORM)
+        return _attach(actor, alert, storm, AlertOutcome.STORM)
     members = list(recent.select_related("host__host_group", "incident"))
     if len({a.host_id for a in members} | {host.pk}) >= STORM_HOSTS:
         return _storm(actor, alert, members)
@@ -356,15 +360,21 @@ def _single(actor, alert: Alert) -> IngestResult:
     return IngestResult(alert, incident, AlertOutcome.CREATED)
 
 
-def _attach(actor, alert: Alert, incident: Incident, outcome: str) -> IngestResult:
+def _attach(actor, alert: Alert, incident_id: int, outcome: str) -> IngestResult:
     """Add the alert to an open incident: its host joins the incident's hosts, and a work note
     says so when the alert brings a new host or a worse severity (plain repeats add no note)."""
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    worst = min(
-        (SEVERITY_RANK[s] for s in incident.alerts.order_by().values_list("severity", flat=True).distinct()),
-        default=len(Severity.ALL),
+    # One query: lock the incident, and learn whether the host is new to it and whether it has
+    # an alert at least as severe as this one (else this one is worse than any before).
+    as_severe = [s for s, rank in SEVERITY_RANK.items() if rank <= SEVERITY_RANK[alert.severity]]
+    incident = (
+        Incident.objects.select_for_update()
+        .annotate(
+            has_host=Exists(Incident.hosts.through.objects.filter(incident_id=OuterRef("pk"), host_id=alert.host_id)),
+            has_as_severe=Exists(Alert.objects.filter(incident_id=OuterRef("pk"), severity__in=as_severe)),
+        )
+        .get(pk=incident_id)
     )
-    new_host = not incident.hosts.filter(pk=alert.host_id).exists()
+    new_host = not incident.has_host
     alert.incident = incident
     alert.outcome = outcome
     alert.save()
@@ -373,7 +383,7 @@ def _attach(actor, alert: Alert, incident: Incident, outcome: str) -> IngestResu
         incident.hosts.add(alert.host)
         audit.log_changes(incident, actor, [("hosts", old_hosts, [*old_hosts, alert.host])])
         Incident.objects.filter(pk=incident.pk).update(version=F("version") + 1, updated_at=timezone.now())
-    if new_host or SEVERITY_RANK[alert.severity] < worst:
+    if new_host or not incident.has_as_severe:
         what = "joins the storm" if outcome == AlertOutcome.STORM else "repeats"
         IncidentNote.objects.create(
             incident=incident,

@@ -225,6 +225,19 @@ def test_a_plain_repeat_adds_no_work_note_but_a_worse_severity_does(post):
     ]
 
 
+def test_a_repeat_costs_a_fixed_few_queries_however_many_alerts_its_incident_has(
+    post, django_assert_max_num_queries
+):
+    """A storm is thousands of posts a minute: a plain repeat locks, reads and writes only what it
+    must (the lock stripes exist after first use; one query locks the incident and tells whether
+    the host and an alert as severe are already on it)."""
+    for n in range(6):
+        post(event_id=f"e{n}")
+    with django_assert_max_num_queries(10):
+        r = post(event_id="last")
+    assert r.status_code == 201 and r.json()["outcome"] == "attached"
+
+
 # --- Storms -----------------------------------------------------------------------------------
 
 
