@@ -192,11 +192,12 @@ class Request(Work):
 
     # Null only for requests older than the catalog (and records made directly in tests).
     catalog_item = models.ForeignKey(
-        CatalogItem, null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+        CatalogItem, null=True, blank=True, on_delete=models.PROTECT, related_name="requests", db_index=False
     )
     form_data = models.JSONField(default=dict, blank=True, editable=False)
     form_version = models.ForeignKey(
-        FormVersion, null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="requests"
+        FormVersion, null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="requests",
+        db_index=False,
     )
     approval_level = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     classification = models.CharField(max_length=40, blank=True)
@@ -208,7 +209,11 @@ class Request(Work):
     class Meta:
         permissions = [("approve_request", "Approves this request (single-user share)")]
         verbose_name = "ITSM request"
-        indexes = [models.Index(fields=["catalog_item"], name="request_catalog_item")]
+        # Built concurrently on PostgreSQL (catalog migration 0005): the table grows large.
+        indexes = [
+            models.Index(fields=["catalog_item"], name="request_catalog_item"),
+            models.Index(fields=["form_version"], name="request_form_version"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.short_description}"

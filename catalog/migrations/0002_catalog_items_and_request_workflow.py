@@ -122,11 +122,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='request',
             name='catalog_item',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='catalog.catalogitem'),
-        ),
-        migrations.AddIndex(
-            model_name='request',
-            index=models.Index(fields=['catalog_item'], name='request_catalog_item'),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='catalog.catalogitem'),
         ),
         migrations.AddField(
             model_name='requestapproval',

@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
             model_name="request",
             name="form_version",
             field=models.ForeignKey(
-                blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT,
+                blank=True, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT,
                 related_name="requests", to="catalog.formversion",
             ),
         ),
