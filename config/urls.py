@@ -40,3 +40,7 @@ urlpatterns = [
     *oncall_urls.feed_urlpatterns,
     *change_feed_urls.urlpatterns,
 ]
+
+handler404 = "itsm.views.errors.page_not_found"
+handler403 = "itsm.views.errors.permission_denied"
+handler500 = "itsm.views.errors.server_error"

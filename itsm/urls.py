@@ -3,12 +3,13 @@ queue (``desk_urlpatterns``, mounted under /desk/ in the ``desk`` namespace by c
 
 from django.urls import path
 
-from itsm.views import pages
+from itsm.views import errors, pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("login/", pages.LoginView.as_view(), name="login"),
     path("logout/", pages.LogoutView.as_view(), name="logout"),
+    path("favicon.ico", errors.favicon, name="favicon"),
 ]
 
 desk_urlpatterns = [path("", pages.DeskHomeView.as_view(), name="home")]
