@@ -29,7 +29,10 @@ desk_patterns = (
     ],
     "desk",
 )
-portal_patterns = ([*incident_portal_urls.urlpatterns, *knowledge_portal_urls.urlpatterns], "portal")
+portal_patterns = (
+    [*incident_portal_urls.urlpatterns, *knowledge_portal_urls.urlpatterns, *itsm_urls.portal_urlpatterns],
+    "portal",
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -3,7 +3,7 @@ queue (``desk_urlpatterns``, mounted under /desk/ in the ``desk`` namespace by c
 
 from django.urls import path
 
-from itsm.views import errors, pages
+from itsm.views import errors, pages, search
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -12,4 +12,8 @@ urlpatterns = [
     path("favicon.ico", errors.favicon, name="favicon"),
 ]
 
-desk_urlpatterns = [path("", pages.DeskHomeView.as_view(), name="home")]
+desk_urlpatterns = [
+    path("", pages.DeskHomeView.as_view(), name="home"),
+    path("search/", search.DeskSearchView.as_view(), name="search"),
+]
+portal_urlpatterns = [path("search/", search.PortalSearchView.as_view(), name="search")]
