@@ -11,6 +11,7 @@ come from their lifecycles.
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
@@ -106,3 +107,43 @@ class PortalSearchView(PortalMixin, View):
                 row.desk_url = row.page_url
             context["groups"] = _grouped(rows)
         return render(request, self.template_name, context)
+
+
+class RecordNumberConverter:
+    """A record number in a URL (``INC0000005``, any case): ``/desk/incidents/INC0000005/``."""
+
+    regex = "[A-Za-z]{3,4}[0-9]{7}"
+
+    def to_python(self, value: str) -> str:
+        return value.upper()
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+def desk_record_by_number(request, section: str, number: str):
+    """``/desk/<section>/<number>/``: the record's own desk page (a task: its parent's), as
+    the search box's number does; a number the reader may not read is not found."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    if not policy.has_permission(request.user, "desk.access"):
+        return render(request, "itsm/desk_refused.html", status=403)
+    row = policy.readable(request.user, Work).filter(number=number).first()
+    if row is not None:
+        desk_links([row])
+    if row is None or not row.desk_url:
+        raise Http404("No such record.")
+    return redirect(row.desk_url)
+
+
+def portal_record_by_number(request, section: str, number: str):
+    """``/portal/<section>/<number>/``: the record's portal page, if the customer may read it."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    for lifecycle in lifecycles():
+        if not lifecycle.portal_page or not number.startswith(lifecycle.model.NUMBER_PREFIX):
+            continue
+        row = policy.readable(request.user, lifecycle.model).filter(number=number).first()
+        if row is not None:
+            return redirect(reverse(lifecycle.portal_page, args=[row.pk]))
+    raise Http404("No such record.")

@@ -53,3 +53,16 @@ def test_a_customer_finds_only_its_own_incidents_and_never_by_a_hidden_field(cli
     workflows.incident_start(incident=mine, actor=agent)
     workflows.incident_resolve(incident=mine, actor=agent, resolution_code="resolved", resolution_notes="Zebracable swap")
     assert "Nothing you may read matches" in client.get("/portal/search/", {"q": "zebracable"}).content.decode()
+
+
+def test_record_pages_answer_by_number(client, agent, customer, customer2):
+    incident = make_incident(requester=customer)
+    problem = make_problem(by=agent)
+    client.force_login(agent)
+    assert client.get(f"/desk/incidents/{incident.number}/")["Location"] == f"/desk/incidents/{incident.pk}/"
+    assert client.get(f"/desk/problems/{problem.number.lower()}/")["Location"] == f"/desk/problems/{problem.pk}/"
+    assert client.get("/desk/incidents/INC9999999/").status_code == 404
+    client.force_login(customer)
+    assert client.get(f"/portal/incidents/{incident.number}/")["Location"] == f"/portal/incidents/{incident.pk}/"
+    client.force_login(customer2)
+    assert client.get(f"/portal/incidents/{incident.number}/").status_code == 404
