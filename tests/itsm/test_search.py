@@ -66,3 +66,19 @@ def test_record_pages_answer_by_number(client, agent, customer, customer2):
     assert client.get(f"/portal/incidents/{incident.number}/")["Location"] == f"/portal/incidents/{incident.pk}/"
     client.force_login(customer2)
     assert client.get(f"/portal/incidents/{incident.number}/").status_code == 404
+
+
+def test_search_costs_the_same_queries_whatever_the_number_of_matches(
+    client, agent, customer, django_assert_max_num_queries
+):
+    from tests.incidents.factories import make_incidents
+
+    make_incidents(2, requester=customer, short_description="Quokka")
+    client.force_login(agent)
+    client.get("/desk/search/", {"q": "quokka"})
+    with django_assert_max_num_queries(20) as few:
+        client.get("/desk/search/", {"q": "quokka"})
+    make_incidents(15, requester=customer, short_description="Quokka")
+    with django_assert_max_num_queries(20) as many:
+        client.get("/desk/search/", {"q": "quokka"})
+    assert len(few) == len(many)
