@@ -40,6 +40,7 @@ portal_patterns = (
         *knowledge_portal_urls.urlpatterns,
         *catalog_portal_urls.urlpatterns,
         *catalog_item_urls.portal_urlpatterns,
+        *itsm_urls.portal_urlpatterns,
     ],
     "portal",
 )
@@ -53,3 +54,7 @@ urlpatterns = [
     *oncall_urls.feed_urlpatterns,
     *change_feed_urls.urlpatterns,
 ]
+
+handler404 = "itsm.views.errors.page_not_found"
+handler403 = "itsm.views.errors.permission_denied"
+handler500 = "itsm.views.errors.server_error"

@@ -197,7 +197,16 @@ class AssignForm(ServiceErrorsMixin, ActionForm):
 
 
 class NoteForm(ServiceErrorsMixin, forms.Form):
+    """A comment (the conversation the customer reads) or a work note (the journal): the box is
+    labelled for which it is, so nobody writes to the customer thinking it is a work note."""
+
+    LABELS = {"comment": "Comment", "work_note": "Work note"}
+
     body = forms.CharField(label="Note", max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, kind: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = self.LABELS.get(kind, "Note")
 
 
 class TimeEntryForm(ServiceErrorsMixin, forms.Form):

@@ -39,8 +39,9 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 def people_for(user, current=None):
-    """The people a user may name as ``requested_for`` (plus whoever is named already)."""
-    people = policy.limit_choices(user, "requested_for", User.objects.filter(is_active=True))
+    """The people a user may name as ``requested_for`` (plus whoever is named already), less the
+    user: the form's empty choice ("Me") stands for them, so they are not offered twice."""
+    people = policy.limit_choices(user, "requested_for", User.objects.filter(is_active=True)).exclude(pk=user.pk)
     if current is not None:
         people = people | User.objects.filter(pk=current.pk)
     return people.order_by("first_name", "last_name", "username")

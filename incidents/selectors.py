@@ -9,7 +9,8 @@ from django.db.models import Avg, Count, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from incidents.models import CsatResponse, Incident, IncidentNote, TimeEntry
-from itsm import audit, policy
+from itsm import policy
+from itsm.timeline import entries_for as timeline_entries
 from notifications.services import Message
 
 
@@ -41,7 +42,8 @@ def _name(person) -> str:
 def timeline(user, incident: Incident) -> list[dict]:
     """Everything that happened, oldest first, each item only if the reader may see it:
     comments, work notes (agents), transitions and field changes (not of hidden fields); who
-    acted is named as ``policy.person_name`` names it to the reader."""
+    acted is named as ``policy.person_name`` names it to the reader. Journal items carry the
+    labels the page shows (``itsm.timeline``) beside the stored values the API returns."""
     items = []
     hidden = policy.hidden_fields(user, Incident)
     for note in incident.notes.select_related("author"):
@@ -51,11 +53,12 @@ def timeline(user, incident: Incident) -> list[dict]:
             "at": note.created_at, "type": note.kind, "actor": policy.person_name(user, note.author, incident),
             "text": note.body, "field": "", "old_value": "", "new_value": "",
         })  # fmt: skip
-    for entry in audit.entries_for(user, incident):
+    for entry in timeline_entries(user, incident):
         items.append({
             "at": entry.at, "type": entry.action, "actor": entry.actor_label,
             "text": entry.transition, "field": entry.field, "old_value": entry.old_value,
-            "new_value": entry.new_value,
+            "new_value": entry.new_value, "text_label": entry.transition_label,
+            "field_label": entry.field_label, "old_label": entry.old_label, "new_label": entry.new_label,
         })  # fmt: skip
     items.sort(key=lambda item: item["at"])
     return items

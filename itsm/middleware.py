@@ -12,6 +12,8 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.http import Http404
+from django.urls import Resolver404, get_resolver, resolve
 
 NONCE = "'nonce'"
 HEADER = "Content-Security-Policy"
@@ -49,3 +51,32 @@ class ContentSecurityPolicyMiddleware:
         if directives and HEADER not in response:
             response[HEADER] = header_value(directives, request.csp_nonce)
         return response
+
+
+class NotFoundPageMiddleware:
+    """With ``DEBUG`` on, Django answers a missing page with its debug page, which lists every
+    URL pattern of the site; the demo runs with ``DEBUG`` on, so a mistyped address would show
+    a customer the site's map. This sends an address that matches no URL, and a view's 404, to
+    the site's own page (``handler404``) instead. With ``DEBUG`` off it does nothing: Django
+    calls ``handler404`` itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info, getattr(request, "urlconf", None))
+            except Resolver404 as exc:
+                return _not_found(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404):
+            return _not_found(request, exception)
+        return None
+
+
+def _not_found(request, exception):
+    callback = get_resolver(getattr(request, "urlconf", None)).resolve_error_handler(404)
+    return callback(request, exception=exception)

@@ -11,7 +11,7 @@ from itsm import policy
 from itsm.admin_base import PolicyModelAdmin
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, User
-from itsm.wallclock import time_zone_choices
+from itsm.wallclock import offered_time_zone_choices
 from oncall import services
 from oncall.models import GroupSchedule, Override, Schedule
 
@@ -24,7 +24,7 @@ PLAIN_FIELDS = [
 class ScheduleAdminForm(forms.ModelForm):
     """The schedule with its participants as usernames in rotation order."""
 
-    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+    time_zone = forms.ChoiceField(choices=offered_time_zone_choices, initial="UTC")
     participant_usernames = forms.CharField(
         label="Participants",
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -45,6 +45,7 @@ class ScheduleAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = offered_time_zone_choices(self.instance.time_zone or "")
         if self.instance.pk is not None:
             rows = self.instance.participant_rows.select_related("user")
             self.initial["participant_usernames"] = "\n".join(row.user.get_username() for row in rows)

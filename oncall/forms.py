@@ -11,7 +11,7 @@ from django import forms
 from itsm import policy
 from itsm.errors import ItsmError
 from itsm.models import AssignmentGroup, User
-from itsm.wallclock import Weekday, time_zone_choices, time_zone_names
+from itsm.wallclock import Weekday, offered_time_zone_choices, time_zone_names
 from oncall.models import Rotation, Schedule
 
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -41,7 +41,7 @@ def display_name(user) -> str:
 class ScheduleForm(forms.Form):
     name = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+    time_zone = forms.ChoiceField(choices=offered_time_zone_choices, initial="UTC")
     rotation = forms.ChoiceField(choices=Rotation.choices, initial=Rotation.WEEKLY)
     handoff_day = forms.TypedChoiceField(
         choices=[("", "—"), *Weekday.choices],
@@ -70,8 +70,10 @@ class ScheduleForm(forms.Form):
         help_text="Incidents routed to these groups go to whoever is on call.",
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, current_time_zone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        current = current_time_zone or (self.initial or {}).get("time_zone", "")
+        self.fields["time_zone"].choices = offered_time_zone_choices(current)
         self.fields["assignment_groups"].queryset = policy.readable(user, AssignmentGroup).filter(
             is_active=True
         )

@@ -20,6 +20,8 @@ class Segment:
     left: float  # percent of the day
     width: float
     colour: int | None  # palette index; None: nobody on call
+    whole_day: bool = False  # from the day's start to its end: read "all day", not "00:00 to 00:00"
+    to_midnight: bool = False  # ends with the day: read "24:00", not "00:00"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def days(blocks: list[Block], *, first: date, count: int, tz: ZoneInfo, palette:
                     left=round((a - start).total_seconds() / length * 100, 4),
                     width=round((b - a).total_seconds() / length * 100, 4),
                     colour=palette.get(block.user.pk) if block.user is not None else None,
+                    whole_day=a == start and b == end,
+                    to_midnight=b == end,
                 )
             )
             position += 1

@@ -180,7 +180,8 @@ class ScheduleFormView(DeskMixin, View):
 
     def post(self, request, pk=None):
         schedule = schedule_or_404(request.user, pk) if pk is not None else None
-        form = ScheduleForm(request.POST, user=request.user)
+        current = schedule.time_zone if schedule else ""
+        form = ScheduleForm(request.POST, user=request.user, current_time_zone=current)
         if not form.is_valid():
             return self.page(request, form, schedule, status=400)
         try:

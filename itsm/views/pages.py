@@ -77,14 +77,52 @@ class LogoutView(auth_views.LogoutView):
 _PK = 918273645  # stands for the record's id in a reversed path
 
 
-def _desk_url(work, paths: dict) -> str | None:
-    """The record's own desk page, from its kind's lifecycle (a kind without one: no link);
-    reversed once per kind and page."""
-    if work.kind not in paths:
-        lifecycle = lifecycle_of(work)
-        paths[work.kind] = reverse(lifecycle.desk_page, args=[_PK]) if lifecycle and lifecycle.desk_page else None
-    path = paths[work.kind]
-    return path.replace(str(_PK), str(work.pk)) if path else None
+def _page_path(kind: str) -> str | None:
+    """The desk page of a kind of record with the id as ``_PK``, from its lifecycle (None for a
+    kind without a page)."""
+    lifecycle = lifecycle_of(kind)
+    return reverse(lifecycle.desk_page, args=[_PK]) if lifecycle and lifecycle.desk_page else None
+
+
+def _task_parent(kind: str):
+    """For a kind of task (a ``WorkTask`` naming its ``PARENT``): its model and its parent's
+    kind; None for any other kind."""
+    lifecycle = lifecycle_of(kind)
+    model = lifecycle.model if lifecycle else None
+    parent_field = getattr(model, "PARENT", "")
+    if not parent_field:
+        return None
+    return model, parent_field, model._meta.get_field(parent_field).related_model.KIND
+
+
+def desk_links(rows) -> None:
+    """Set ``desk_url`` on each Work row: its own desk page by its kind's lifecycle, a task's
+    parent's page (it has none of its own), or None. Each path is reversed once per kind, and
+    the parents of a page's tasks cost one query per kind of task, whatever the page size."""
+    paths: dict[str, str | None] = {}
+
+    def url(kind: str, pk) -> str | None:
+        if kind not in paths:
+            paths[kind] = _page_path(kind)
+        return paths[kind].replace(str(_PK), str(pk)) if paths[kind] and pk is not None else None
+
+    tasks: dict[str, list] = {}
+    for work in rows:
+        work.desk_url = url(work.kind, work.pk)
+        if work.desk_url is None:
+            tasks.setdefault(work.kind, []).append(work)
+    for kind, works in tasks.items():
+        parent = _task_parent(kind)
+        if parent is None:
+            continue
+        model, parent_field, parent_kind = parent
+        if _page_path(parent_kind) is None:
+            continue
+        parents = dict(
+            model.objects.filter(pk__in=[w.pk for w in works]).values_list("pk", f"{parent_field}_id")
+        )
+        for work in works:
+            work.desk_url = url(parent_kind, parents.get(work.pk))
 
 
 class DeskHomeView(DeskMixin, TemplateView):
@@ -107,9 +145,7 @@ class DeskHomeView(DeskMixin, TemplateView):
             queue = queue.filter(assignee=user)
         page = paginate(self.request, queue.order_by("-opened_at", "-id"), PAGE_SIZE)
         page.object_list = list(page.object_list)
-        paths: dict[str, str | None] = {}
-        for work in page.object_list:
-            work.desk_url = _desk_url(work, paths)
+        desk_links(page.object_list)
         context.update(
             page=page,
             kinds=WorkKind.choices,

@@ -592,6 +592,14 @@ def test_comment_form_adds_a_comment_to_the_conversation(desk, agent, incident):
     assert (note.kind, note.author) == (IncidentNote.Kind.COMMENT, agent)
 
 
+def test_the_comment_box_is_labelled_comment_and_the_journal_box_work_note(desk, incident):
+    conversation = html_of(desk.get(url("incident-conversation", incident)))
+    assert re.search(r'<label for="id_body"[^>]*>\s*Comment\b', conversation)
+    journal = html_of(desk.get(url("incident-journal", incident)))
+    assert re.search(r'<label for="id_body"[^>]*>\s*Work note\b', journal)
+    assert not re.search(r'<label for="id_body"[^>]*>\s*Note\b', conversation + journal)
+
+
 def test_work_note_form_adds_to_the_work_journal_not_the_conversation(desk, incident):
     desk.post(url("incident-journal", incident), {"body": "Checked the fuser."})
     assert incident.notes.get().kind == IncidentNote.Kind.WORK_NOTE

@@ -102,6 +102,14 @@ def test_requested_for_choices_are_limited_to_own_organisation(client, customer,
     assert not Incident.objects.exists()
 
 
+def test_the_raise_form_offers_me_once_not_also_by_my_own_name(client, customer, customer2):
+    client.force_login(customer)
+    html = html_of(client.get(NEW))
+    assert '<option value="" selected>Me</option>' in html
+    assert f'value="{customer2.pk}"' in html
+    assert f'value="{customer.pk}"' not in html
+
+
 # --- My incidents ---------------------------------------------------------------------------
 
 

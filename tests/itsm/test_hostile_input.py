@@ -236,3 +236,9 @@ def test_the_time_report_refuses_a_range_out_of_range(agent, api):
     r = api.as_user(agent).get("/api/v1/incidents/time-report/", {"start": "0001-01-01", "end": "9999-12-31"})
     assert r.status_code == 400
     assert set(r.json()) >= {"start", "end"}
+
+
+def test_the_api_root_answers_an_agent(agent, api):
+    r = api.as_user(agent).get("/api/v1/")
+    assert r.status_code == 200
+    assert {"incidents", "work", "problems", "changes"} <= set(r.json())

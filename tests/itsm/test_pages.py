@@ -289,3 +289,47 @@ def test_work_queue_rows_open_each_records_own_desk_page(client, agent, customer
     page = client.get("/desk/").content.decode()
     assert f'href="/desk/incidents/{incident.pk}/">{incident.number}</a>' in page
     assert f'href="/desk/problems/{problem.pk}/">{problem.number}</a>' in page
+
+
+def _tasks_of_every_desk_kind(agent, customer, count=1):
+    from changes.models import ChangeTask
+    from incidents.models import IncidentTask
+    from itsm.services import task_create
+    from problems.models import ProblemTask
+    from tests.changes.factories import make_change
+    from tests.problems.factories import make_problem
+
+    parents = [
+        (make_incident(requester=customer), IncidentTask),
+        (make_problem(by=agent), ProblemTask),
+        (make_change(by=agent), ChangeTask),
+    ]
+    tasks = []
+    for parent, model in parents:
+        for n in range(count):
+            data = {"short_description": f"Task {n} of {parent.number}"}
+            tasks.append((task_create(parent=parent, model=model, actor=agent, data=data), parent))
+    return tasks
+
+
+def test_work_queue_task_rows_open_their_parents_desk_page(client, agent, customer):
+    tasks = _tasks_of_every_desk_kind(agent, customer)
+    client.force_login(agent)
+    page = client.get(DESK).content.decode()
+    for task, parent in tasks:
+        url = reverse(f"desk:{parent.kind}-detail", args=[parent.pk])
+        assert f'href="{url}">{task.number}</a>' in page, task.kind
+
+
+def test_work_queue_links_cost_the_same_queries_whatever_the_number_of_tasks(
+    client, agent, customer, django_assert_max_num_queries
+):
+    _tasks_of_every_desk_kind(agent, customer)
+    client.force_login(agent)
+    client.get(DESK)
+    with django_assert_max_num_queries(QUERY_BOUND + 3) as few:
+        client.get(DESK)
+    _tasks_of_every_desk_kind(agent, customer, count=5)
+    with django_assert_max_num_queries(QUERY_BOUND + 3) as many:
+        client.get(DESK)
+    assert len(few) == len(many)

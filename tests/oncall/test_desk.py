@@ -345,3 +345,45 @@ def test_without_incidents_manage_the_feed_link_cannot_be_reset(monkeypatch, cli
     assert "Change the link" not in page(client, detail_url(schedule))
     assert client.post(reverse("desk:oncall-feed-reset", args=[schedule.pk])).status_code == 403
     assert FeedToken.objects.get(schedule=schedule).token == old
+
+
+# --- Words (issue 17, defect 6) -------------------------------------------------------------
+
+
+def test_a_whole_day_shift_reads_all_day_not_midnight_to_midnight(client, l1, make_schedule, alice):
+    from datetime import UTC, datetime, time
+
+    schedule = make_schedule([alice], handoff_time=time(0), start=datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
+    client.force_login(l1)
+    html = page(client, detail_url(schedule))
+    assert "All day: " in html and "all day (rotation)" in html
+    assert "00:00 to 00:00" not in html and "00:00–00:00" not in html
+
+
+def test_the_time_zone_list_offers_canonical_names_only(client, agent):
+    client.force_login(agent)
+    html = page(client, NEW)
+    offered = set(re.findall(r'<option value="([^"]+)"', html))
+    assert {"UTC", "Europe/London", "America/New_York", "Asia/Kolkata"} <= offered
+    for legacy in ("localtime", "Zulu", "W-SU", "US/Eastern", "Etc/GMT+5", "Asia/Calcutta", "GB", "UCT"):
+        assert legacy not in offered, legacy
+    response = client.post(
+        NEW, {"name": "Legacy", "time_zone": "W-SU", "rotation": "daily", "handoff_time": "09:00",
+              "start": "2026-03-02T09:00"},
+    )  # fmt: skip
+    assert response.status_code == 400 and not Schedule.objects.exists()
+
+
+def test_a_schedule_stored_with_a_legacy_zone_name_stays_valid_and_editable(client, agent, make_schedule, alice):
+    schedule = make_schedule([alice], time_zone="US/Eastern")
+    client.force_login(agent)
+    url = reverse("desk:oncall-edit", args=[schedule.pk])
+    assert '<option value="US/Eastern" selected>' in page(client, url)
+    form = client.get(url).context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(name="Renamed", participants="alice", start=form["start"].value().strftime("%Y-%m-%dT%H:%M"))
+    data.pop("assignment_groups", None)
+    response = client.post(url, data)
+    assert response.status_code == 302, unescape(response.content.decode())
+    schedule.refresh_from_db()
+    assert (schedule.name, schedule.time_zone) == ("Renamed", "US/Eastern")

@@ -183,8 +183,10 @@ def test_agent_sees_the_escalation_policy_stage_and_next_advance(desk, customer,
     assert escalation["next_at"] == incident.escalation_next_at
     text = text_of(response)
     assert "Out of hours" in text
-    assert "Stage 1 of 2: group Service desk" in text
-    assert "Escalation level 0" in text
+    assert "Notification stage Stage 1 of 2: group Service desk" in text
+    # The level (SLA breaches and escalations by hand) is not read as a second, clashing stage.
+    assert "Escalated Not yet (each SLA breach or escalation by hand)" in text
+    assert "Escalation level" not in text
     assert response.context["escalate_form"] is not None
     assert 'action="' + url("incident-sla-action", incident, "escalate") + '"' in response.content.decode()
 

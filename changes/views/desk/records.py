@@ -12,7 +12,7 @@ from changes.models import ChangeTask, RiskLevel
 from changes.page_forms import NoteForm
 from changes.views.desk.base import IMPACT_ACTION, ChangeTabView
 from changes.views.desk.overview import OverviewView
-from itsm import audit, policy
+from itsm import policy, timeline
 from itsm.views.base import DeskMixin
 from itsm.views.tasks import TaskActionTab, TasksTab
 
@@ -147,13 +147,13 @@ class TaskActionView(TaskActionTab, TasksView):
 
 
 class TimelineView(ChangeTabView):
-    """The change's journal as the user may see it (``itsm.audit.entries_for``), oldest first."""
+    """The change's journal as the user may see it (``itsm.timeline.entries_for``: labelled), oldest first."""
 
     tab = "timeline"
     template_name = "changes/desk/timeline.html"
 
     def tab_context(self, change, forms):
-        return {"entries": audit.entries_for(self.request.user, change)}
+        return {"entries": timeline.entries_for(self.request.user, change)}
 
 
 class NotesView(ChangeTabView):

@@ -1,11 +1,18 @@
 """A ready demo (SPEC §7): one organisation, the seven demo users, and a few records of each kind;
-business calendars, SLAs and an escalation policy, so the demo incidents have SLA clocks (some
-near or past their targets) and an escalation stage.
+business calendars, SLAs, an on-call schedule (a weekly rotation of the demo agents) and an
+escalation policy whose first stage is whoever is on call, so the demo incidents have SLA clocks
+and an escalation stage.
+
+A fresh demo is a calm desk, not one that contradicts itself: the open incidents' clocks are
+well within their targets and their escalation timers run from when they were raised (the one
+being worked was acknowledged), so the sweeps find nothing due at start-up; a new incident tells
+the agent on call it needs them, not the whole service desk.
 
 Running it again changes nothing that is already there.
 """
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -34,10 +41,13 @@ from itsm.models import (
 )
 from itsm.numbering import next_number
 from itsm.roles import Persona, Role
+from oncall import services as oncall
+from oncall.models import Schedule
 from problems.models import Problem, ProblemTask
 from sla import clocks
 from sla.models import BusinessCalendar, Holiday, WorkingPeriod
 
+ON_CALL = "Service desk on call"
 USERS = [
     # username, first name, last name, persona (None: superuser), in the customer organisation
     ("customer", "Casey", "Customer", Persona.EVERYONE, True),
@@ -165,7 +175,8 @@ class Command(BaseCommand):
         access.roles_grant(user=monitoring, roles=[Role.ITSM_AGENT])
         self.monitoring_token, _ = Token.objects.get_or_create(user=monitoring)
 
-        self._escalation_policy(desk, users["lead"])
+        on_call = self._on_call(users)
+        self._escalation_policy(on_call, users["lead"])
 
         if Work.objects.exists():
             self.stdout.write("Demo records already exist; left them as they are.")
@@ -196,17 +207,43 @@ class Command(BaseCommand):
         )
         return office, always
 
-    def _escalation_policy(self, desk, lead):
-        """The account-wide default: the service desk, then its team leader."""
+    def _on_call(self, users):
+        """The service desk's on-call schedule: the demo agents in turn, a week each, handing over
+        on Mondays at 09:00 UK time; begun two weeks ago, so the third is on call this week."""
+        existing = Schedule.objects.filter(name=ON_CALL).first()
+        if existing is not None:
+            return existing
+        london = ZoneInfo("Europe/London")
+        today = timezone.now().astimezone(london).date()
+        monday = today - timedelta(days=today.weekday() + 14)
+        return oncall.schedule_create(
+            actor=users["lead"],
+            data={
+                "name": ON_CALL,
+                "description": "First response: whoever is on call takes new incidents.",
+                "time_zone": "Europe/London",
+                "rotation": "weekly",
+                "handoff_day": 0,
+                "handoff_time": time(9),
+                "start": datetime.combine(monday, time(9), tzinfo=london),
+                "participants": [users["l1"], users["lead"], users["agent"]],
+            },
+        )
+
+    def _escalation_policy(self, on_call, lead):
+        """The account-wide default: whoever is on call (one person, not the whole service desk),
+        then the team leader if nobody has acknowledged it within 30 minutes."""
         if EscalationPolicy.objects.filter(name="Standard escalation").exists():
             return
         default_exists = EscalationPolicy.objects.filter(is_default=True, organisation__isnull=True).exists()
         policy = EscalationPolicy.objects.create(
             name="Standard escalation",
-            description="The service desk first; its team leader if nobody has picked the incident up.",
+            description="The agent on call first; the team leader if nobody has acknowledged it in 30 minutes.",
             is_default=not default_exists,
         )
-        EscalationStage.objects.create(policy=policy, order=1, timeout_minutes=30, assignment_group=desk)
+        EscalationStage.objects.create(
+            policy=policy, order=1, timeout_minutes=30, schedule=on_call, requires_acknowledgment=True
+        )
         second = EscalationStage.objects.create(
             policy=policy, order=2, timeout_minutes=60, requires_acknowledgment=True
         )
@@ -214,7 +251,9 @@ class Command(BaseCommand):
 
     def _sla(self, incident, *, opened_hours_ago: float, state_since_hours_ago: float = 0, note: str = ""):
         """Start the demo incident's clocks (as ``incident_create`` would) from a while ago, and
-        move them as its state says; open incidents enter the escalation policy."""
+        move them as its state says; open incidents enter the escalation policy when they were
+        raised, and one being worked was acknowledged when work started. The ages chosen keep
+        every clock short of its warning and every stage short of its timeout at start-up."""
         now = timezone.now()
         opened = now - timedelta(hours=opened_hours_ago)
         Work.objects.filter(pk=incident.pk).update(opened_at=opened)
@@ -231,6 +270,9 @@ class Command(BaseCommand):
             clocks.stop(incident, at=since, note="resolved")
         if incident.state in ("new", "in_progress"):
             escalation.begin(incident, at=opened)
+        if incident.state == "in_progress":
+            incident.refresh_from_db()
+            escalation.acknowledged(incident, at=opened + timedelta(minutes=20))
 
     def _make(self, model, **values):
         values.setdefault("state", _initial(model))
@@ -248,7 +290,7 @@ class Command(BaseCommand):
             assignment_group=desk,
             **cust,
         )
-        self._sla(printer, opened_hours_ago=2)
+        self._sla(printer, opened_hours_ago=0.1)
         intranet = self._make(
             Incident,
             short_description="Cannot reach the intranet",
@@ -260,7 +302,7 @@ class Command(BaseCommand):
             assignee=u["agent"],
             **cust,
         )
-        self._sla(intranet, opened_hours_ago=30)
+        self._sla(intranet, opened_hours_ago=3)
         battery = self._make(
             Incident,
             short_description="Laptop battery drains in an hour",

@@ -34,7 +34,7 @@ class NotesView(IncidentTabView):
             }
             for note in selectors.notes_for(user, incident, self.kind)
         ]
-        note_form = forms.get("note_form") or (NoteForm() if may_write else None)
+        note_form = forms.get("note_form") or (NoteForm(kind=self.kind) if may_write else None)
         return {"notes": notes, "note_form": note_form, "kind": self.kind}
 
     def post(self, request, pk):
@@ -46,7 +46,7 @@ class NotesView(IncidentTabView):
                 return "Your comment has been added; the customer can see it."
             return "Your work note has been added to the journal."
 
-        return self.write(incident, NoteForm(request.POST), "note_form", add, anchor="add-note")
+        return self.write(incident, NoteForm(request.POST, kind=self.kind), "note_form", add, anchor="add-note")
 
 
 class ConversationView(NotesView):
@@ -86,7 +86,9 @@ class NoteEditView(NoteMixin, IncidentTabView):
         may_edit = policy.can(self.request.user, services.NOTE_ACTION[note.kind], incident) and (
             policy.can_edit_note(self.request.user, note)
         )
-        form = forms.get("note_form") or (NoteForm(initial={"body": note.body}) if may_edit else None)
+        form = forms.get("note_form") or (
+            NoteForm(initial={"body": note.body}, kind=note.kind) if may_edit else None
+        )
         return {"note": note, "note_form": form, "may_edit": may_edit}
 
     def get(self, request, pk, note_id):
@@ -105,7 +107,8 @@ class NoteEditView(NoteMixin, IncidentTabView):
             services.note_edit(note=self.note, actor=request.user, body=data["body"])
             return "The note has been changed."
 
-        return self.write(incident, NoteForm(request.POST), "note_form", save, anchor=f"note-{self.note.pk}")
+        form = NoteForm(request.POST, kind=self.note.kind)
+        return self.write(incident, form, "note_form", save, anchor=f"note-{self.note.pk}")
 
 
 class NoteDeleteView(NoteMixin, NotesView):

@@ -7,7 +7,7 @@ from django.views import View
 
 from changes.models import Change
 from incidents.models import Incident
-from itsm import audit, policy
+from itsm import policy, timeline
 from itsm.views.base import DeskMixin
 from itsm.views.tasks import TaskActionTab, TasksTab
 from problems import services as problem_services
@@ -80,13 +80,13 @@ class TaskActionView(TaskActionTab, TasksView):
 
 
 class TimelineView(ProblemTabView):
-    """The problem's journal as the user may see it (``itsm.audit.entries_for``), oldest first."""
+    """The problem's journal as the user may see it (``itsm.timeline.entries_for``: labelled), oldest first."""
 
     tab = "timeline"
     template_name = "problems/desk/timeline.html"
 
     def tab_context(self, problem, forms):
-        return {"entries": audit.entries_for(self.request.user, problem)}
+        return {"entries": timeline.entries_for(self.request.user, problem)}
 
 
 class NotesView(ProblemTabView):
