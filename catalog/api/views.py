@@ -1,0 +1,213 @@
+"""The catalog API: categories, items (with their form, approval levels and task templates),
+requests (their actions from ``catalog.actions``, notes, tasks, timeline, journal, summary) and
+request tasks.
+
+Views only parse input and call a workflow or service; every rule lives there or in the policy.
+A customer reads active items, and the requests it raised, is requested for or approves (any
+other is 404), without the fields SPEC §4 hides: they are absent from bodies and ignored as
+filters, orderings and search fields.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from catalog import selectors, services
+from catalog.actions import ACTIONS
+from catalog.api import records as s
+from catalog.models import CatalogCategory, CatalogItem, Request, RequestApproval, RequestNote, RequestTask
+from itsm import policy
+from itsm.api.actions import ActionsViewSetMixin
+from itsm.api.filters import PolicyFilterSet
+from itsm.api.serializers import is_possible_pk
+from itsm.api.tasks import TaskViewSet, tasks_of
+from itsm.api.views import JournalMixin, PolicyViewSet
+
+# --- Categories and items ---------------------------------------------------------------------
+
+
+class CatalogCategoryViewSet(JournalMixin, PolicyViewSet):
+    """Catalog categories: everyone signed in reads them; service_catalog.manage writes them."""
+
+    queryset = CatalogCategory.objects.all()
+    serializer_class = s.CatalogCategorySerializer
+    filterset_fields = ["active"]
+    search_fields = ["name", "description"]
+    ordering_fields = ["position", "name"]
+    ordering = ["position", "name", "id"]
+
+
+class CatalogItemFilter(PolicyFilterSet):
+    class Meta:
+        model = CatalogItem
+        fields = {"category": ["exact"], "active": ["exact"], "priority": ["exact"], "fulfilment_group": ["exact"]}
+
+
+class CatalogItemViewSet(JournalMixin, PolicyViewSet):
+    """Catalog items with their form (``form_fields``). Customers read active items (their form,
+    not who approves or fulfils them); service_catalog.manage creates and edits them, their form,
+    approval levels and task templates, and deactivates them (``active: false``): a deactivated
+    item leaves Browse, its requests stay as they are."""
+
+    queryset = CatalogItem.objects.all()
+    serializer_class = s.CatalogItemSerializer
+    filterset_class = CatalogItemFilter
+    select_related = ("category",)
+    prefetch_related = (Prefetch("approval_levels__users"), "task_templates")
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at", "updated_at"]
+    ordering = ["name", "id"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not policy.can(self.request.user, "update", CatalogItem):
+            return queryset.prefetch_related(None)  # levels and templates are not shown to them
+        return queryset
+
+
+# --- Requests -----------------------------------------------------------------------------------
+
+
+class RequestFilter(PolicyFilterSet):
+    # field_name names the field each reads, so the policy drops a filter on a hidden field.
+    mine = filters.BooleanFilter(
+        field_name="requester", method="filter_mine", label="Raised by me (true), or by others (false)"
+    )
+    assigned_to_me = filters.BooleanFilter(field_name="assignee", method="filter_assigned", label="Assigned to me")
+    unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label="Unassigned")
+
+    class Meta:
+        model = Request
+        fields = {
+            "state": ["exact", "in"],
+            "catalog_item": ["exact"],
+            "priority": ["exact", "in"],
+            "assignment_group": ["exact"],
+            "assignee": ["exact"],
+            "requester": ["exact"],
+            "requested_for": ["exact"],
+            "opened_at": ["gte", "lte"],
+        }
+
+    def filter_mine(self, queryset, name, value):
+        user = self.request.user
+        return queryset.filter(requester=user) if value else queryset.exclude(requester=user)
+
+    def filter_assigned(self, queryset, name, value):
+        return queryset.filter(assignee=self.request.user) if value else queryset
+
+
+class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
+    """ITSM requests raised from catalog items. Customers see the requests they raised, are
+    requested for or approve, without the fields SPEC §4 hides from them; agents see all.
+    Transitions are actions on the record, made from the request's action table
+    (``catalog.actions``)."""
+
+    action_table = ACTIONS
+
+    queryset = Request.objects.all()
+    serializer_class = s.RequestSerializer
+    filterset_class = RequestFilter
+    select_related = ("requester", "requested_for")
+    prefetch_related = (
+        Prefetch("approvals", RequestApproval.objects.select_related("approver", "decided_by")),
+    )
+    search_fields = ["number", "short_description", "description"]
+    ordering_fields = ["number", "opened_at", "updated_at", "priority", "state"]
+    ordering = ["-opened_at", "-id"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if getattr(self, "action", None) in ("notes", "note", "tasks", "timeline", "journal", "summary"):
+            return queryset.select_related(None).prefetch_related(None)
+        return queryset
+
+    @extend_schema(responses=s.SummarySerializer, parameters=[])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def summary(self, request):
+        """How many of the requests you raised are in each state (for the portal home)."""
+        return Response(selectors.summary(request.user))
+
+    # --- notes, timeline, tasks ------------------------------------------------------------
+
+    def _note_context(self, record) -> dict:
+        return {**self.get_serializer_context(), "record": record}
+
+    @extend_schema(
+        methods=["get"],
+        parameters=[OpenApiParameter("kind", enum=RequestNote.Kind.values, required=False)],
+        responses=s.RequestNoteSerializer(many=True),
+    )
+    @extend_schema(methods=["post"], request=s.RequestNoteSerializer, responses={201: s.RequestNoteSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def notes(self, request, pk=None):
+        """The conversation (comments: the customer's too) and the work notes (agents only).
+        A note posted without ``kind`` is a comment."""
+        record = self.get_object()
+        if request.method == "POST":
+            data = s.RequestNoteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+            note = services.request_note_add(
+                request=record, actor=request.user, kind=values.get("kind", RequestNote.Kind.COMMENT),
+                body=values["body"],
+            )  # fmt: skip
+            return Response(
+                s.RequestNoteSerializer(note, context=self._note_context(record)).data, status=status.HTTP_201_CREATED
+            )
+        kind = request.query_params.get("kind")
+        notes = selectors.notes_for(request.user, record)
+        if kind:
+            notes = [n for n in notes if n.kind == kind]
+        return Response(s.RequestNoteSerializer(notes, many=True, context=self._note_context(record)).data)
+
+    @extend_schema(methods=["patch"], request=s.NoteEditInput, responses=s.RequestNoteSerializer)
+    @extend_schema(methods=["delete"], request=None, responses={204: None})
+    @action(detail=True, methods=["patch", "delete"], url_path=r"notes/(?P<note_id>[0-9]+)", filter_backends=[])
+    def note(self, request, pk=None, note_id=None):
+        """Only the author, or an ITSM administrator, edits or deletes a note."""
+        record = self.get_object()
+        if not is_possible_pk(RequestNote, note_id):
+            raise Http404
+        visible = {n.pk: n for n in selectors.notes_for(request.user, record)}
+        note = visible.get(int(note_id))
+        if note is None:
+            raise Http404
+        if request.method == "DELETE":
+            services.request_note_delete(note=note, actor=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        data = s.NoteEditInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = services.request_note_edit(note=note, actor=request.user, body=data.validated_data["body"])
+        return Response(s.RequestNoteSerializer(note, context=self._note_context(record)).data)
+
+    @extend_schema(responses=s.TimelineItemSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def timeline(self, request, pk=None):
+        """Comments, work notes, decisions, transitions and field changes, as far as you may see them."""
+        record = self.get_object()
+        return Response(s.TimelineItemSerializer(selectors.request_timeline(request.user, record), many=True).data)
+
+    @extend_schema(methods=["get"], responses=s.RequestTaskSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.RequestTaskSerializer, responses={201: s.RequestTaskSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def tasks(self, request, pk=None):
+        """The request's fulfilment tasks (agents)."""
+        return tasks_of(self, request, self.get_object(), s.RequestTaskSerializer)
+
+
+class RequestTaskViewSet(TaskViewSet):
+    """Request tasks: made by fulfilment from the item's task templates, or added under a request
+    (``POST /requests/{id}/tasks/``); read and worked by agents, updated unless closed or
+    cancelled (ITSM administrators always)."""
+
+    queryset = RequestTask.objects.all()
+    serializer_class = s.RequestTaskSerializer
+    select_related = ("assignee", "assignment_group", "request")
+    filterset_fields = ["state", "request", "assignee", "assignment_group"]
