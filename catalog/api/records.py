@@ -152,9 +152,10 @@ class CatalogItemSerializer(NestedPolicySerializer):
     def get_fields(self):
         fields = super().get_fields()
         # Who decides and who fulfils is the desk's business: customers read the item and its form.
-        if not policy.can(self._user(), "update", CatalogItem) and not self._schema_only():
-            for name in ("approval_levels", "task_templates", "fulfilment_group"):
-                fields.pop(name, None)
+        if not self._schema_only():
+            for name, model in (("approval_levels", ApprovalLevel), ("task_templates", TaskTemplate)):
+                if not policy.can(self._user(), "read", model):
+                    fields.pop(name, None)
         return fields
 
     def create(self, validated_data):
@@ -321,3 +322,4 @@ class TimelineItemSerializer(serializers.Serializer):
     field = serializers.CharField(allow_blank=True)
     old_value = serializers.CharField(allow_blank=True)
     new_value = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(allow_blank=True, required=False, help_text="What the journal entry says besides.")

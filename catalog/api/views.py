@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from catalog import selectors, services
 from catalog.actions import ACTIONS
 from catalog.api import records as s
-from catalog.models import CatalogCategory, CatalogItem, Request, RequestApproval, RequestNote, RequestTask
+from catalog.models import ApprovalLevel, CatalogCategory, CatalogItem, Request, RequestApproval, RequestNote, RequestTask
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.filters import PolicyFilterSet
@@ -66,7 +66,7 @@ class CatalogItemViewSet(JournalMixin, PolicyViewSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if not policy.can(self.request.user, "update", CatalogItem):
+        if not policy.can(self.request.user, "read", ApprovalLevel):
             return queryset.prefetch_related(None)  # levels and templates are not shown to them
         return queryset
 
@@ -115,9 +115,6 @@ class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
     serializer_class = s.RequestSerializer
     filterset_class = RequestFilter
     select_related = ("requester", "requested_for")
-    prefetch_related = (
-        Prefetch("approvals", RequestApproval.objects.select_related("approver", "decided_by")),
-    )
     search_fields = ["number", "short_description", "description"]
     ordering_fields = ["number", "opened_at", "updated_at", "priority", "state"]
     ordering = ["-opened_at", "-id"]
@@ -125,8 +122,10 @@ class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if getattr(self, "action", None) in ("notes", "note", "tasks", "timeline", "journal", "summary"):
-            return queryset.select_related(None).prefetch_related(None)
-        return queryset
+            return queryset.select_related(None)
+        # The decisions the reader may read: agents all of them, an approver its own.
+        approvals = policy.readable(self.request.user, RequestApproval).select_related("approver", "decided_by")
+        return queryset.prefetch_related(Prefetch("approvals", approvals.order_by("level", "id")))
 
     @extend_schema(responses=s.SummarySerializer, parameters=[])
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
@@ -161,10 +160,15 @@ class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
             return Response(
                 s.RequestNoteSerializer(note, context=self._note_context(record)).data, status=status.HTTP_201_CREATED
             )
-        kind = request.query_params.get("kind")
-        notes = selectors.notes_for(request.user, record)
-        if kind:
-            notes = [n for n in notes if n.kind == kind]
+        asked = request.query_params.get("kind")
+        kinds = [asked] if asked else RequestNote.Kind.values
+        notes = [
+            note
+            for kind in kinds
+            if kind in RequestNote.Kind.values
+            for note in selectors.notes_for(request.user, record, kind)
+        ]
+        notes.sort(key=lambda n: (n.created_at, n.pk))
         return Response(s.RequestNoteSerializer(notes, many=True, context=self._note_context(record)).data)
 
     @extend_schema(methods=["patch"], request=s.NoteEditInput, responses=s.RequestNoteSerializer)
@@ -175,9 +179,11 @@ class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
         record = self.get_object()
         if not is_possible_pk(RequestNote, note_id):
             raise Http404
-        visible = {n.pk: n for n in selectors.notes_for(request.user, record)}
-        note = visible.get(int(note_id))
-        if note is None:
+        note = next(
+            (n for kind in RequestNote.Kind.values for n in selectors.notes_for(request.user, record, kind).filter(pk=note_id)),
+            None,
+        )
+        if note is None:  # gone, or a work note the reader may not read
             raise Http404
         if request.method == "DELETE":
             services.request_note_delete(note=note, actor=request.user)
