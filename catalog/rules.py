@@ -1,13 +1,29 @@
-"""Who may do what to requests and request tasks (SPEC §4)."""
+"""Who may do what in the service catalog (SPEC §3, §4), declared with the request state
+machine's states: the states an action is possible in come from its transition.
+
+- Catalog categories and items: everyone signed in reads the active ones (customers browse
+  them; the item's fulfilment group and priority are the desk's business), agents read them all;
+  holders of ``service_catalog.manage`` (itsm_manager) create, edit and remove them, with their
+  approval levels and task templates (which only agents read: they name people and groups).
+- ITSM Request (SPEC §4): customers raise them and read their own (requester, requested-for)
+  or those they approve (a django-guardian ``approve_request`` grant), never the hidden fields;
+  agents read and work them all. Approve and reject: the approvers (grant) and holders of
+  ``service_requests.manage``; the workflow decides whose turn it is and refuses the requester.
+  Fulfil, complete and assign: ``service_requests.manage`` (itsm_agent). Cancel: agents, or the
+  customer on its own request, before fulfilment.
+- Request tasks: as incident tasks.
+"""
 
 from __future__ import annotations
 
 from catalog.models import RequestState
+from catalog.workflows import LIFECYCLE, TRANSITIONS
 from itsm.policy.rules import (
     ADMIN,
     AGENT,
+    ANY_STATE,
     OWN,
-    SELF_SERVICE_WRITES,
+    PERMISSIONS,
     SLA_INTERNALS,
     SS,
     WORK_EDITABLE,
@@ -15,10 +31,17 @@ from itsm.policy.rules import (
     Read,
     RecordRules,
     Update,
+    kept_by_services,
     register,
+    sources,
     task_rules,
 )
 
+MANAGE_REQUESTS = "service_requests.manage"
+MANAGE_CATALOG = "service_catalog.manage"
+APPROVE_GRANT = "approve_request"
+
+# SPEC §4: what a self-service user never reads on a request.
 REQUEST_HIDDEN = frozenset(
     {
         "sla_status",
@@ -36,13 +59,48 @@ REQUEST_HIDDEN = frozenset(
         "changes_required",
     }
 )
+# Beyond SPEC §4's list: the approval level being decided is the workflow's bookkeeping (the
+# approvals themselves say where the request stands).
+REQUEST_INTERNALS = frozenset({"approval_level"})
+
+# SPEC §4: what a self-service user writes on its own request (a request starts submitted).
+REQUEST_SELF_SERVICE_WRITES = {
+    "short_description": frozenset({RequestState.SUBMITTED}),
+    "description": frozenset({RequestState.SUBMITTED}),
+    "requested_for": ANY_STATE,
+}
+OPEN_STATES = frozenset(
+    {RequestState.SUBMITTED, RequestState.PENDING_APPROVAL, RequestState.APPROVED, RequestState.IN_FULFILMENT}
+)
+# What the customer reads of an item: not who fulfils it nor the priority its requests get.
+ITEM_HIDDEN = frozenset({"fulfilment_group", "priority"})
+ACTIVE = (("active", frozenset({True})),)
+CATALOG_WRITERS = PERMISSIONS[MANAGE_CATALOG]
+
+
+def _catalog(label: str, editable: tuple[str, ...], *, customers: Read | None) -> RecordRules:
+    return RecordRules(
+        label=label,
+        states=(),
+        initial_state="",
+        create=CATALOG_WRITERS,
+        read=(Read(AGENT),) + ((customers,) if customers is not None else ()),
+        update=tuple(Update(role) for role in sorted(CATALOG_WRITERS)),
+        delete=CATALOG_WRITERS,
+        editable=editable,
+    )
+
+
+def _decide(name: str) -> tuple[Act, ...]:
+    states = sources(TRANSITIONS, name)
+    return (Act(SS, grant=APPROVE_GRANT, states=states), Act(MANAGE_REQUESTS, states=states))
 
 
 register(
     RecordRules(
         label="catalog.request",
         states=tuple(RequestState.values),
-        initial_state="new",
+        initial_state=LIFECYCLE.initial,
         create=frozenset({SS}),
         read=(
             Read(AGENT),
@@ -50,22 +108,48 @@ register(
                 SS,
                 scope=OWN,
                 via=("requester", "requested_for"),
-                grant="approve_request",
-                hidden=REQUEST_HIDDEN | SLA_INTERNALS,
+                grant=APPROVE_GRANT,
+                hidden=REQUEST_HIDDEN | REQUEST_INTERNALS | SLA_INTERNALS,
             ),
         ),
-        update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),
+        update=(Update(AGENT), Update(SS, fields=REQUEST_SELF_SERVICE_WRITES)),
         delete=frozenset({ADMIN}),
         editable=WORK_EDITABLE + ("classification", "service"),
         actions={
+            "approve": _decide("approve"),
+            "reject": _decide("reject"),
+            "fulfil": (Act(MANAGE_REQUESTS, states=sources(TRANSITIONS, "fulfil")),),
+            "complete": (Act(MANAGE_REQUESTS, states=sources(TRANSITIONS, "complete")),),
             "cancel": (
-                Act(AGENT, states=frozenset({"new", "pending_approval", "approved"})),
-                Act(SS, own=True, states=frozenset({"new", "pending_approval", "approved"})),
+                Act(AGENT, states=sources(TRANSITIONS, "cancel")),
+                Act(SS, own=True, states=sources(TRANSITIONS, "cancel")),
             ),
-            "approve": (Act(SS, grant="approve_request", states=frozenset({"pending_approval"})),),
-            "reject": (Act(SS, grant="approve_request", states=frozenset({"pending_approval"})),),
-            "comment": (Act(AGENT), Act(SS, own=True)),
+            "assign": (Act(MANAGE_REQUESTS, states=OPEN_STATES),),
+            "comment": (Act(AGENT), Act(SS, own=True), Act(SS, grant=APPROVE_GRANT)),
+            "work_note": (Act(AGENT),),
+            "view_sla": (Act(AGENT),),
         },
     ),
     task_rules("catalog.requesttask"),
+    _catalog(
+        "catalog.catalogcategory",
+        ("name", "description", "icon", "position", "active"),
+        customers=Read(SS, where=ACTIVE),
+    ),
+    _catalog(
+        "catalog.catalogitem",
+        ("category", "name", "description", "icon", "active", "fulfilment_group", "priority", "form_fields"),
+        customers=Read(SS, where=ACTIVE, hidden=ITEM_HIDDEN),
+    ),
+    _catalog("catalog.approvallevel", ("item", "position", "mode", "users", "group"), customers=None),
+    _catalog(
+        "catalog.tasktemplate",
+        ("item", "position", "short_description", "description", "assignment_group"),
+        customers=None,
+    ),
+    # Decisions are written by the workflow only; agents read them all, an approver its own.
+    kept_by_services("catalog.requestapproval", read=(Read(AGENT), Read(SS, scope=OWN, via=("approver",)))),
+    # Notes are written through catalog.services; which ones a reader sees is the request's
+    # comment / work_note rule (the services and selectors ask it).
+    kept_by_services("catalog.requestnote", read=()),
 )

@@ -24,6 +24,12 @@ class Kind(models.TextChoices):
     CHANGE_SENT_BACK = "change_sent_back", "Change needs a new CAB decision"
     EMERGENCY_CHANGE = "emergency_change", "Emergency change raised"
     PIR_OVERDUE = "pir_overdue", "Post-implementation review overdue"
+    REQUEST_APPROVAL = "request_approval", "Request awaits your approval"
+    REQUEST_APPROVED = "request_approved", "Request approved"
+    REQUEST_REJECTED = "request_rejected", "Request rejected"
+    REQUEST_READY = "request_ready", "Request ready to fulfil"
+    REQUEST_TASKS = "request_tasks", "Request tasks to fulfil"
+    REQUEST_COMPLETED = "request_completed", "Request completed"
 
 
 class Notification(models.Model):

@@ -69,6 +69,12 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.CHANGE_SENT_BACK: ("cab_decision",),
     Kind.EMERGENCY_CHANGE: ("change_type", "pir_due_at"),
     Kind.PIR_OVERDUE: ("pir_due_at",),
+    Kind.REQUEST_APPROVAL: ("state",),
+    Kind.REQUEST_APPROVED: ("state",),
+    Kind.REQUEST_REJECTED: ("state",),
+    Kind.REQUEST_READY: ("state", "assignment_group"),
+    Kind.REQUEST_TASKS: ("state", "assignment_group"),
+    Kind.REQUEST_COMPLETED: ("state",),
 }
 KIND_FIELDS_IF_PRESENT: dict[str, tuple[str, ...]] = {
     Kind.SLA_BREACHED: ("escalation_level",),
