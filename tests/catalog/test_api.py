@@ -43,6 +43,11 @@ def customer3(organisation):
 
 
 @pytest.fixture
+def customer4(organisation):
+    return make_user("customer4", *PERSONAS[Persona.EVERYONE], organisation=organisation)
+
+
+@pytest.fixture
 def category(api, manager):
     r = api.as_user(manager).post(CATEGORIES, {"name": "Hardware", "icon": "💻"}, format="json")
     assert r.status_code == 201, r.content
@@ -121,7 +126,7 @@ def test_a_customer_sees_only_active_items_and_not_who_approves_or_fulfils(api, 
 def test_items_filter_by_category_and_search_name(api, manager, category):
     make_item(api, manager, category)
     other = api.as_user(manager).post(CATEGORIES, {"name": "Software"}, format="json").json()
-    make_item(api, manager, other, name="Photo editor", form=[])
+    make_item(api, manager, other, name="Photo editor", form=[], description="Edit pictures")
     client = api.as_user(manager)
     assert [i["name"] for i in client.get(ITEMS, {"category": other["id"]}).json()["results"]] == ["Photo editor"]
     assert [i["name"] for i in client.get(ITEMS, {"search": "laptop"}).json()["results"]] == ["New laptop"]
@@ -240,11 +245,15 @@ def test_a_customer_cannot_filter_order_or_search_by_hidden_fields(api, manager,
     client = api.as_user(customer)
     everything = [r["id"] for r in client.get(REQUESTS).json()["results"]]
     assert sorted(everything) == sorted([first["id"], second["id"]])
-    for query in ({"priority": "P1"}, {"ordering": "priority"}, {"ordering": "-priority"}, {"search": "zebra-svc"},
-                  {"assignee": agent.pk}, {"unassigned": "true"}):  # fmt: skip
+    for query in ({"priority": "P1"}, {"ordering": "priority"}, {"ordering": "-priority"},
+                  {"assignee": agent.pk}, {"unassigned": "true"}, {"assigned_to_me": "true"},
+                  {"priority__in": "P1"}):  # fmt: skip
         r = client.get(REQUESTS, query)
         assert r.status_code == 200 and [x["id"] for x in r.json()["results"]] == everything, query
-    # The controls: an agent's filter and search do narrow the list.
+    # A word only in a hidden field finds nothing; search itself works.
+    assert client.get(REQUESTS, {"search": "zebra-svc"}).json()["results"] == []
+    assert len(client.get(REQUESTS, {"search": "laptop"}).json()["results"]) == 2
+    # The control: an agent's filter does narrow the list.
     assert [x["id"] for x in api.as_user(agent).get(REQUESTS, {"priority": "P1"}).json()["results"]] == [first["id"]]
 
 
@@ -300,19 +309,33 @@ def test_an_approver_finds_the_request_reads_it_and_approves_it(api, manager, cu
     assert AuditEntry.objects.filter(object_id=str(request["id"]), transition="approve").exists()
 
 
-def test_every_mode_needs_every_approver_and_levels_go_in_order(api, manager, customer, customer2, customer3, category):
+def test_every_mode_needs_every_approver_and_levels_go_in_order(
+    api, manager, customer, customer2, customer3, customer4, category
+):
     item = make_item(
         api, manager, category,
-        levels=[{"mode": "every", "users": [customer2.pk, customer3.pk]}, {"mode": "any", "users": [manager.pk]}],
+        levels=[{"mode": "every", "users": [customer2.pk, customer3.pk]}, {"mode": "any", "users": [customer4.pk]}],
     )  # fmt: skip
     request = raise_request(api, customer, item)
-    assert act(api, manager, request, "approve").status_code in (400, 403)  # not its level yet
+    # Level 2's approver is not asked yet: it cannot even read the request.
+    assert act(api, customer4, request, "approve").status_code == 404
     r = act(api, customer2, request, "approve")
     assert r.status_code == 200 and r.json()["state"] == "pending_approval", r.content
+    assert act(api, customer4, request, "approve").status_code == 404
     r = act(api, customer3, request, "approve")
     assert r.status_code == 200 and r.json()["state"] == "pending_approval", r.content
-    r = act(api, manager, request, "approve")
+    r = act(api, customer4, request, "approve")
     assert r.status_code == 200 and r.json()["state"] == "approved", r.content
+    decided = RequestApproval.objects.filter(request_id=request["id"]).values_list("level", "approver__username", "decision")
+    assert sorted(decided) == [(1, "customer2", "approved"), (1, "customer3", "approved"), (2, "customer4", "approved")]
+
+
+def test_an_agent_decides_the_current_level_for_everyone(api, manager, agent, customer, customer2, customer3, category):
+    item = make_item(api, manager, category, levels=[{"mode": "every", "users": [customer2.pk, customer3.pk]}])
+    request = raise_request(api, customer, item)
+    r = act(api, agent, request, "approve")
+    assert r.status_code == 200 and r.json()["state"] == "approved", r.content
+    assert set(RequestApproval.objects.filter(request_id=request["id"]).values_list("decided_by__username", flat=True)) == {"agent"}
 
 
 def test_any_mode_needs_one_approver(api, manager, customer, customer2, customer3, category):
@@ -453,13 +476,14 @@ def test_request_list_query_count_is_fixed_whatever_the_page_size(
     item = make_item(api, manager, category, levels=[{"mode": "every", "users": [customer2.pk, manager.pk]}])
     for _ in range(page_size):
         raise_request(api, customer, item)
-    for user in (agent, customer):
+    # An agent reads every decision; the requester none (they are the approvers' own).
+    for user, decisions in ((agent, 2), (customer, 0), (customer2, 1)):
         client = api.as_user(user)
         # the token, the roles, the count, the page, its approvals (with their people)
         with django_assert_max_num_queries(6):
             r = client.get(REQUESTS, {"page_size": page_size})
         assert r.status_code == 200 and len(r.json()["results"]) == page_size
-        assert all(len(x["approvals"]) == 2 for x in r.json()["results"])
+        assert all(len(x["approvals"]) == decisions for x in r.json()["results"]), user
 
 
 @pytest.mark.parametrize("count", [2, 12])
