@@ -10,13 +10,14 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from catalog import services
 from catalog.actions import ACTIONS
-from catalog.formdef import validate_definition
+from catalog.formdef import error_fields, validate_definition, validate_submission
 from catalog.models import (
     ApprovalLevel,
     CatalogCategory,
@@ -219,6 +220,8 @@ class CatalogItemAdmin(PolicyModelAdmin):
         form_fields = form.cleaned_data.get("form_fields") if "form_fields" in names or not change else None
         levels = templates = None
         for formset in formsets:
+            # What the admin's history message reads (formset.save would have set them).
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             if formset.model is ApprovalLevel and (formset.has_changed() or not change):
                 levels = _rows(formset, ["position", "mode", "users", "group"])
                 levels = [{**row, "users": list(row["users"] or [])} for row in levels]
@@ -298,6 +301,21 @@ class RequestAddForm(forms.ModelForm):
             raise ValidationError('Give the form as an object: {"field_name": "value", …}.', code="invalid")
         return value
 
+    def clean(self):
+        # The item's form says what is wrong here too, each fault naming its field (the request
+        # service checks the same again, with the same function, when it saves).
+        data = super().clean()
+        item, answers = data.get("catalog_item"), data.get("form_data")
+        if item is not None and isinstance(answers, dict):
+            try:
+                validate_submission(item.form_fields, answers)
+            except ValidationError as exc:
+                self.add_error(
+                    "form_data",
+                    [f"{key}: {message}" for key, messages in error_fields(exc).items() for message in messages],
+                )
+        return data
+
 
 @admin.register(Request)
 class RequestAdmin(PolicyModelAdmin):
@@ -322,7 +340,11 @@ class RequestAdmin(PolicyModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
+            # form_data is the add form's own field (the model's column is the service's to write).
             kwargs["form"] = RequestAddForm
+            fields = kwargs["fields"] if "fields" in kwargs else flatten_fieldsets(self.get_fieldsets(request, obj))
+            if fields is not None:
+                kwargs["fields"] = [name for name in fields if name != "form_data"]
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request, obj=None):

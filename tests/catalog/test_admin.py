@@ -80,7 +80,7 @@ def test_a_level_without_approvers_is_refused(client, itsm_admin, category):
     client.force_login(itsm_admin)
     response = add_item(
         client, category,
-        **{"approval_levels-TOTAL_FORMS": "1", "approval_levels-0-position": "1", "approval_levels-0-mode": "any"},
+        **{"approval_levels-TOTAL_FORMS": "1", "approval_levels-0-position": "1", "approval_levels-0-mode": "every"},
     )  # fmt: skip
     assert response.status_code == 200 and errors_on(response)
     assert not CatalogItem.objects.exists()
