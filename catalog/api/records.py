@@ -26,8 +26,15 @@ from catalog.models import (
 )
 from incidents.api.serializers import LiveSlaStatusField
 from itsm import policy
-from itsm.api.serializers import NestedPolicySerializer, PolicyRelatedField, PolicySerializer, WholeItemSerializer
+from itsm import services as core
+from itsm.api.serializers import (
+    NestedPolicySerializer,
+    PolicyRelatedField,
+    PolicySerializer,
+    WholeItemSerializer,
+)
 from itsm.api.tasks import TaskSerializer, task_fields
+from itsm.errors import InvalidInput
 from itsm.models import AssignmentGroup, User
 from itsm.notes import NOTE_MAX
 
@@ -241,9 +248,6 @@ class RequestSerializer(PolicySerializer):
     def to_internal_value(self, data):
         if not hasattr(data, "keys"):
             return super().to_internal_value(data)
-        from itsm import services as core
-        from itsm.errors import InvalidInput
-
         target = self.instance if self.instance is not None else self.Meta.model
         creation = CREATION_ONLY if self.instance is None else ()
         try:
@@ -310,11 +314,11 @@ class RequestNoteSerializer(serializers.ModelSerializer):
         extra_kwargs = {"body": {"max_length": NOTE_MAX}, "kind": {"required": False}}
 
 
-class NoteEditInput(serializers.Serializer):
+class RequestNoteEditInput(serializers.Serializer):
     body = serializers.CharField(max_length=NOTE_MAX)
 
 
-class TimelineItemSerializer(serializers.Serializer):
+class RequestTimelineItemSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     type = serializers.CharField()
     actor = serializers.CharField()
