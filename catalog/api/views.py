@@ -13,7 +13,12 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -116,6 +121,13 @@ class RequestFilter(PolicyFilterSet):
         return queryset.filter(assignee=self.request.user) if value else queryset
 
 
+@extend_schema_view(
+    create=extend_schema(
+        description="Raise a request for an active catalog item. " + s.FORM_DATA_ERRORS
+        + " A `requested_for` outside your organisation, or an item the catalog does not offer, is "
+        "refused the same way under `requested_for` / `catalog_item`."
+    )
+)
 class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
     """ITSM requests raised from catalog items. Customers see the requests they raised, are
     requested for or approve, without the fields SPEC §4 hides from them; agents see all.
