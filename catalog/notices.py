@@ -11,7 +11,8 @@
 Never the person who acted. Who acted is named to each recipient as ``policy.person_name`` names
 it (customers read agents as the service desk). In-app rows are written in the caller's
 transaction, e-mails after it commits. The rejection reason travels as ``rejection`` (``reason``
-is read by the notifications service as an escalation detail).
+is read by the notifications service as an escalation detail), the task list as ``task_list``
+(an extra named after a field of the request — ``tasks`` — would be dropped).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def tasks_created(request, *, tasks, actor) -> None:
         for person in _others(groups[task.assignment_group_id], actor):
             by_person.setdefault(person.pk, (person, []))[1].append(f"{task.number} {task.short_description}")
     notify.send(
-        _message(person, Kind.REQUEST_TASKS, request, actor, tasks="\n".join(f"- {t}" for t in listed))
+        _message(person, Kind.REQUEST_TASKS, request, actor, task_list="\n".join(f"- {t}" for t in listed))
         for person, listed in by_person.values()
     )
 

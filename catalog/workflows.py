@@ -196,11 +196,16 @@ def _finished(request: Request) -> Request:
 
 
 def _decision_checks(request: Request, actor, name: str) -> Request:
-    """Lock; 404 if unreadable; 400 if the state forbids it; 403 if the policy does; 403 for the
-    requester, whoever they are."""
-    request = _checked(request, actor, name)
+    """Lock; 404 if unreadable; 400 if the state forbids it; 403 for the requester, whoever
+    they are (said plainly, before the policy's general refusal); 403 if the policy refuses."""
+    request = lock(request)
+    if not policy.is_readable(actor, request):
+        raise NotFound()
+    check(TRANSITIONS, request, name, actor=actor)
     if request.requester_id == actor.pk:
         raise NotAllowed(f"You raised this request: someone else must {name} it.")
+    if not policy.can(actor, name, request):
+        raise NotAllowed(f"You may not {name} this request.")
     return request
 
 

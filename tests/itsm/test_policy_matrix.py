@@ -89,14 +89,15 @@ NAMED_PERMISSIONS = {
 # =============================================================================================
 
 INCIDENT_STATES = ("new", "in_progress", "on_hold", "resolved", "closed", "cancelled")
+# Issue 15: submitted → pending_approval → approved / rejected → in_fulfilment → completed, and
+# cancelled.
 REQUEST_STATES = (
-    "new",
+    "submitted",
     "pending_approval",
     "approved",
     "rejected",
     "in_fulfilment",
     "completed",
-    "closed",
     "cancelled",
 )
 PROBLEM_STATES = (
@@ -219,13 +220,12 @@ UPDATE_UNRELATED = {
     },
     "incident_task": _TASK_UPDATE,
     "request": {
-        "new": AGENT_OR_ABOVE,
+        "submitted": AGENT_OR_ABOVE,
         "pending_approval": AGENT_OR_ABOVE,
         "approved": AGENT_OR_ABOVE,
         "rejected": AGENT_OR_ABOVE,
         "in_fulfilment": AGENT_OR_ABOVE,
         "completed": AGENT_OR_ABOVE,
-        "closed": AGENT_OR_ABOVE,
         "cancelled": AGENT_OR_ABOVE,
     },
     "request_task": _TASK_UPDATE,
@@ -272,6 +272,8 @@ DELETE = {record: ADMIN_OR_ABOVE for record in RECORDS}
 # "the short description and description while the record is new, the requested_for person".
 SELF_SERVICE_WRITABLE_WHEN_NEW = frozenset({"short_description", "description", "requested_for"})
 SELF_SERVICE_WRITABLE_OTHERWISE = frozenset({"requested_for"})
+# "while the record is new": an incident is new, a request submitted (its first state).
+NEW_STATE = {"incident": "new", "request": "submitted"}
 
 # --- change_type on a change (SPEC §4) ----------------------------------------------------------
 # itsm_agent: "change_type only in draft or submitted (before any CAB decision)";
@@ -282,7 +284,9 @@ CHANGE_TYPE_WRITABLE_FOR_AGENT_IN = frozenset({"draft", "submitted"})
 # "the cancel transition before resolution" on its own incident.
 INCIDENT_CANCEL_ALLOWED_IN = frozenset({"new", "in_progress", "on_hold"})
 INCIDENT_CANCEL_REFUSED_IN = frozenset({"resolved", "closed", "cancelled"})
-# "on a request it approves, the approve and reject decision" — while awaiting approval.
+# "on a request it approves, the approve and reject decision" — while awaiting approval. Issue 15:
+# holders of service_requests.manage (itsm_agent up) decide too, on any request (the workflow
+# refuses everyone, agents included, on a request they raised).
 REQUEST_DECISION_ALLOWED_IN = frozenset({"pending_approval"})
 
 # --- SPEC §4 "A self-service user never reads these fields" (snake_case per SPEC §7) ----------
@@ -633,7 +637,7 @@ def _self_service_writable_cases():
                     expected = {
                         state: (
                             SELF_SERVICE_WRITABLE_WHEN_NEW
-                            if state == "new"
+                            if state == NEW_STATE[record]
                             else SELF_SERVICE_WRITABLE_OTHERWISE
                         )
                         for state in STATES[record]
@@ -851,8 +855,8 @@ def _decision_cases():
                 approver = relation == "shared"
                 expected = {
                     state: (
-                        approver and actor in SELF_SERVICE_OR_ABOVE and state in REQUEST_DECISION_ALLOWED_IN
-                    )
+                        (approver and actor in SELF_SERVICE_OR_ABOVE) or actor in AGENT_OR_ABOVE
+                    ) and state in REQUEST_DECISION_ALLOWED_IN
                     for state in REQUEST_STATES
                 }
                 who = "approver" if approver else f"{relation}-not-approver"
@@ -869,6 +873,126 @@ def test_request_approve_reject_only_by_approver(action, actor, relation, expect
         for state in REQUEST_STATES
     }
     assert actual == expected
+
+
+# --- Requests: the other named actions (issue 15), role × relation × state -------------------
+# fulfil (approved), complete (approved or in fulfilment) and assign (while open):
+# service_requests.manage, itsm_agent up. Cancel before fulfilment: agents, or the customer on
+# its own request (the workflow narrows the customer's to the requester). Comments: whoever reads
+# the request (agents, its requester and requested-for person, its approvers); work notes: agents.
+REQUEST_OPEN = frozenset({"submitted", "pending_approval", "approved", "in_fulfilment"})
+REQUEST_AGENT_ACTIONS = {
+    "fulfil": frozenset({"approved"}),
+    "complete": frozenset({"approved", "in_fulfilment"}),
+    "assign": REQUEST_OPEN,
+    "work_note": frozenset(REQUEST_STATES),
+}
+REQUEST_CANCEL_ALLOWED_IN = frozenset({"submitted", "pending_approval", "approved"})
+
+
+def _request_action_cases():
+    for actor in ACTORS:
+        for relation in RELATIONS["request"]:
+            own = relation in ("requester", "requested_for")
+            for action, states in REQUEST_AGENT_ACTIONS.items():
+                expected = {state: actor in AGENT_OR_ABOVE and state in states for state in REQUEST_STATES}
+                yield pytest.param(
+                    actor, action, relation, expected, id=_rule_id(actor, action, "request", relation, expected)
+                )
+            cancel = {
+                state: (actor in AGENT_OR_ABOVE or (own and actor in SELF_SERVICE_OR_ABOVE))
+                and state in REQUEST_CANCEL_ALLOWED_IN
+                for state in REQUEST_STATES
+            }
+            yield pytest.param(
+                actor, "cancel", relation, cancel, id=_rule_id(actor, "cancel", "request", relation, cancel)
+            )
+            reader = actor in AGENT_OR_ABOVE or (relation != "unrelated" and actor in SELF_SERVICE_OR_ABOVE)
+            comment = dict.fromkeys(REQUEST_STATES, reader)
+            yield pytest.param(
+                actor, "comment", relation, comment, id=_rule_id(actor, "comment", "request", relation, comment)
+            )
+
+
+@pytest.mark.parametrize(("actor", "action", "relation", "expected"), list(_request_action_cases()))
+def test_request_action(actor, action, relation, expected, world):
+    user = world.users[actor]
+    actual = {
+        state: policy.can(user, action, world.record(actor, "request", state, relation))
+        for state in REQUEST_STATES
+    }
+    assert actual == expected
+
+
+# --- The catalog (issue 15): categories and items are read by everyone signed in while active
+# (self-service up), inactive ones by agents; their approval levels and task templates by agents
+# only. service_catalog.manage (itsm_manager up) creates, edits and deletes all four. A customer
+# never reads an item's fulfilment group nor its priority (the priority of its requests).
+CATALOG_RECORDS = ("catalog.catalogcategory", "catalog.catalogitem", "catalog.approvallevel", "catalog.tasktemplate")
+CATALOG_READ_ACTIVE = {
+    "catalog.catalogcategory": SELF_SERVICE_OR_ABOVE,
+    "catalog.catalogitem": SELF_SERVICE_OR_ABOVE,
+    "catalog.approvallevel": AGENT_OR_ABOVE,
+    "catalog.tasktemplate": AGENT_OR_ABOVE,
+}
+CATALOG_ITEM_HIDDEN_FOR_SELF_SERVICE = frozenset({"fulfilment_group", "priority"})
+
+
+def _catalog_rows():
+    from catalog.models import ApprovalLevel, CatalogCategory, CatalogItem, TaskTemplate
+
+    category = CatalogCategory.objects.create(name=f"Matrix {next(_numbers)}")
+    hidden_category = CatalogCategory.objects.create(name=f"Matrix {next(_numbers)}", active=False)
+    item = CatalogItem.objects.create(category=category, name="Laptop")
+    inactive = CatalogItem.objects.create(category=category, name="Old laptop", active=False)
+    return {
+        "catalog.catalogcategory": (category, hidden_category),
+        "catalog.catalogitem": (item, inactive),
+        "catalog.approvallevel": (ApprovalLevel.objects.create(item=item, position=1),) * 2,
+        "catalog.tasktemplate": (TaskTemplate.objects.create(item=item, short_description="Image it"),) * 2,
+    }
+
+
+def _catalog_cases():
+    for label in CATALOG_RECORDS:
+        for actor in ACTORS:
+            writes = actor in MANAGER_OR_ABOVE
+            expected = {
+                "read-active": actor in CATALOG_READ_ACTIVE[label],
+                "read-inactive": actor in AGENT_OR_ABOVE,
+                "create": writes,
+                "update": writes,
+                "delete": writes,
+            }
+            rule = "+".join(name for name, ok in expected.items() if ok) or "nothing"
+            yield pytest.param(actor, label, expected, id=f"{actor}-may-{rule}-on-{label}")
+
+
+@pytest.mark.parametrize(("actor", "label", "expected"), list(_catalog_cases()))
+def test_catalog_record_rules(actor, label, expected, world):
+    from django.apps import apps
+
+    model = apps.get_model(label)
+    active, inactive = _catalog_rows()[label]
+    user = world.users[actor]
+    actual = {
+        "read-active": policy.readable(user, model).filter(pk=active.pk).exists(),
+        "read-inactive": policy.readable(user, model).filter(pk=inactive.pk).exists(),
+        "create": policy.can(user, "create", model),
+        "update": policy.can(user, "update", active),
+        "delete": policy.can(user, "delete", active),
+    }
+    assert actual == expected
+    assert policy.is_readable(user, active) is expected["read-active"]
+
+
+@pytest.mark.parametrize("actor", sorted(SELF_SERVICE_ONLY))
+def test_self_service_never_reads_catalog_item_fulfilment_group_or_priority(actor, world):
+    from catalog.models import CatalogItem
+
+    user = world.users[actor]
+    assert policy.hidden_fields(user, CatalogItem) >= CATALOG_ITEM_HIDDEN_FOR_SELF_SERVICE
+    assert not CATALOG_ITEM_HIDDEN_FOR_SELF_SERVICE & policy.hidden_fields(world.users["itsm_agent"], CatalogItem)
 
 
 # =============================================================================================

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from catalog.models import Request, RequestTask
 from changes import risk
 from changes.models import Change, ChangeFreeze, ChangeTask, GovernanceTemplate, MaintenanceWindow
 from changes.workflows import TRANSITIONS
+from config.management.demo_catalog import seed_catalog
 from config.management.demo_knowledge import seed_knowledge
 from escalation import services as escalation
 from escalation.models import EscalationPolicy, EscalationStage
@@ -171,6 +171,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo records already exist; left them as they are.")
         else:
             self._records(users, org, desk, network)
+        if seed_catalog(users, desk):
+            self.stdout.write("Service catalog: 2 categories, 4 items, 5 requests of customer in different states.")
         printer = Incident.objects.filter(short_description="Printer on floor 3 jams every page").first()
         if seed_knowledge(users, printer_incident=printer):
             self.stdout.write("Knowledge base: 12 published articles, one in review, one draft, feedback.")
@@ -289,10 +291,6 @@ class Command(BaseCommand):
             assignment_group=desk,
             assignee=u["l1"],
         )
-        laptop = self._make(
-            Request, short_description="New laptop for a starter", state="pending_approval", **cust
-        )
-        self._make(RequestTask, request=laptop, short_description="Image the laptop", assignment_group=desk)
         problem = self._make(
             Problem,
             short_description="Intranet outages after switch reboots",
