@@ -508,3 +508,56 @@ def test_item_list_query_count_is_fixed_whatever_the_items(
         with django_assert_max_num_queries(most):
             r = client.get(ITEMS, {"page_size": 50})
         assert r.status_code == 200 and len(r.json()["results"]) == count
+
+
+def test_request_detail_query_count_is_fixed_whatever_the_approvers(
+    api, manager, agent, customer, organisation, category, django_assert_max_num_queries
+):
+    people = [make_user(f"approver{n}", *PERSONAS[Persona.EVERYONE], organisation=organisation) for n in range(8)]
+    item = make_item(api, manager, category, levels=[{"mode": "every", "users": [p.pk for p in people]}])
+    request = raise_request(api, customer, item)
+    client = api.as_user(agent)
+    # the token, the roles, the request (with its people), its approvals (with theirs)
+    with django_assert_max_num_queries(5):
+        r = client.get(f"{REQUESTS}{request['id']}/")
+    assert r.status_code == 200 and len(r.json()["approvals"]) == 8
+
+
+# --- More of who may do what --------------------------------------------------------------
+
+
+def test_an_approver_reads_the_request_but_may_not_edit_it(api, manager, customer, customer2, category):
+    item = make_item(api, manager, category, levels=[{"mode": "any", "users": [customer2.pk]}])
+    request = raise_request(api, customer, item)
+    r = api.as_user(customer2).patch(f"{REQUESTS}{request['id']}/", {"description": "changed"}, format="json")
+    assert r.status_code in (400, 403), r.content
+    assert Request.objects.get(pk=request["id"]).description != "changed"
+    assert act(api, customer2, request, "cancel").status_code in (400, 403)
+
+
+def test_customers_see_only_active_categories(api, manager, customer, category):
+    hidden = api.as_user(manager).post(CATEGORIES, {"name": "Retired", "active": False}, format="json").json()
+    names = [c["name"] for c in api.as_user(customer).get(CATEGORIES).json()["results"]]
+    assert names == ["Hardware"]
+    assert api.as_user(customer).get(f"{CATEGORIES}{hidden['id']}/").status_code == 404
+    assert len(api.as_user(manager).get(CATEGORIES).json()["results"]) == 2
+
+
+def test_an_unknown_field_type_is_named_with_its_place(api, manager, category):
+    r = api.as_user(manager).post(
+        ITEMS, {"category": category["id"], "name": "X", "form_fields": [{"name": "a", "label": "A", "type": "colour"}]},
+        format="json",
+    )
+    assert r.status_code == 400 and "form_fields[0].type" in r.json(), r.content
+
+
+def test_editing_an_items_form_leaves_raised_requests_as_they_were(api, manager, customer, category):
+    item = make_item(api, manager, category)
+    request = raise_request(api, customer, item)
+    r = api.as_user(manager).patch(
+        f"{ITEMS}{item['id']}/", {"form_fields": [{"name": "colour", "label": "Colour", "type": "text"}]}, format="json"
+    )
+    assert r.status_code == 200 and [f["name"] for f in r.json()["form_fields"]] == ["colour"], r.content
+    body = api.as_user(customer).get(f"{REQUESTS}{request['id']}/").json()
+    assert body["form_data"]["laptop_model"] == "13-inch"
+    assert Request.objects.get(pk=request["id"]).form_snapshot[1]["name"] == "laptop_model"
