@@ -237,7 +237,8 @@ class RequestSerializer(PolicySerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        creating = self.instance is None
+        action = getattr(self.context.get("view"), "action", None)
+        creating = self.instance is None and action not in ("update", "partial_update")
         for name in CREATION_ONLY:
             if name in fields:
                 fields[name].read_only = not creating
