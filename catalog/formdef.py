@@ -31,6 +31,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.forms.utils import flatatt
 
 from catalog.models import FieldType
 
@@ -324,6 +325,16 @@ def validate_definition(fields: Any) -> list[dict]:
 # --- A submission ------------------------------------------------------------------------------
 
 
+def _complete(field: Mapping[str, Any]) -> dict:
+    """A stored field with every property (a definition saved before it was normalised)."""
+    return {
+        "name": field.get("name", ""), "label": field.get("label", ""), "type": field.get("type", FieldType.TEXT),
+        "required": bool(field.get("required", False)), "options": list(field.get("options") or []),
+        "default_value": field.get("default_value", ""), "help_text": field.get("help_text", "") or "",
+        "condition": field.get("condition") or None,
+    }  # fmt: skip
+
+
 def visible(fields: list[dict], answers: Mapping[str, Any]) -> set[str]:
     """The names of the fields shown for ``answers`` (cleaned values): a field with a condition
     shows when the field it names shows and holds the condition's value."""
@@ -348,6 +359,7 @@ def validate_submission(fields: list[dict], data: Any) -> dict:
     if not isinstance(data, Mapping):
         raise ValidationError({"form_data": ["Send the answers as an object of field names to values."]})
     errors: dict[str, list[str]] = {}
+    fields = [_complete(f) for f in fields or []]
     names = {f["name"] for f in fields}
     for key in data:
         if key not in names:
@@ -403,19 +415,35 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args, definition: list[dict], **kwargs):
         super().__init__(*args, **kwargs)
-        self.definition = definition
+        self.definition = [_complete(spec) for spec in definition or []]
         self.cleaned_form_data: dict[str, Any] | None = None
-        for spec in definition:
+        for spec in self.definition:
             self.fields[spec["name"]] = _django_field(spec)
 
     def rows(self):
         """(bound field, spec, wrapper attributes) per field, in order, for templates."""
         for spec in self.definition:
             condition = spec.get("condition")
-            attrs = {}
+            attrs = {"data-field-name": spec["name"]}
             if condition:
-                attrs = {"data-show-if-field": condition["field"], "data-show-if-value": condition["value"]}
+                attrs.update({"data-show-if-field": condition["field"], "data-show-if-value": condition["value"]})
             yield self[spec["name"]], spec, attrs
+
+    def wrapped(self) -> list[dict]:
+        """Per field, in order, what ``catalog/_request_form_fields.html`` renders: the bound
+        field, its definition, its wrapper's attributes (``flatatt``: the condition for the
+        script) and, for a field with a condition, the sentence that says when it applies."""
+        labels = {spec["name"]: spec["label"] or spec["name"] for spec in self.definition}
+        rows = []
+        for field, spec, attrs in self.rows():
+            condition = spec.get("condition")
+            when = ""
+            if condition:
+                value = {"true": "ticked", "false": "not ticked"}.get(condition["value"], f"“{condition['value']}”")
+                when = f"Only when “{labels.get(condition['field'], condition['field'])}” is {value}."
+            rows.append({"field": field, "spec": spec, "attrs": flatatt(attrs), "when": when,
+                         "required": bool(spec["required"])})  # fmt: skip
+        return rows
 
     def clean(self):
         raw = {}

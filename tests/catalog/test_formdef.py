@@ -355,8 +355,10 @@ def test_the_form_renders_a_widget_per_type_with_labels_help_and_the_browser_hin
 def test_a_conditional_field_carries_its_condition_and_is_not_required_by_the_browser():
     form = build_form(CONDITIONAL)
     rows = {spec["name"]: attrs for _field, spec, attrs in form.rows()}
-    assert rows["needs_laptop"] == {}
-    assert rows["laptop_model"] == {"data-show-if-field": "needs_laptop", "data-show-if-value": "true"}
+    assert rows["needs_laptop"] == {"data-field-name": "needs_laptop"}
+    assert rows["laptop_model"] == {
+        "data-field-name": "laptop_model", "data-show-if-field": "needs_laptop", "data-show-if-value": "true",
+    }  # fmt: skip
     assert "required" not in str(form["laptop_model"])  # without script every field shows
 
 
@@ -381,3 +383,25 @@ def test_a_default_value_is_where_the_form_starts():
                                            {"name": "dock", "label": "Dock", "type": "checkbox", "default_value": True}]))
     assert 'value="1"' in str(form["qty"])
     assert "checked" in str(form["dock"])
+
+
+def test_the_shared_template_renders_the_form_as_a_customer_sees_it():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("catalog/_request_form_fields.html", {"form": build_form(CONDITIONAL)})
+    assert 'data-show-if-field="needs_laptop" data-show-if-value="true"' in html
+    assert "Only when “Need a laptop?” is ticked." in html
+    assert "Laptop model" in html and "(optional)" not in html  # the dropdown and text are required
+    assert "Details <span class=\"optional\">(optional)</span>" in render_to_string(
+        "catalog/_request_form_fields.html", {"form": build_form(DEFINITION)}
+    )
+    empty = render_to_string("catalog/_request_form_fields.html", {"form": build_form([])})
+    assert "needs no details" in empty
+
+
+def test_a_stored_definition_missing_properties_still_works():
+    """A form saved without going through validate_definition (an old row, a script) is read
+    with the properties' defaults rather than failing."""
+    stored = [{"name": "model", "label": "Model", "type": "text"}, {"name": "code", "type": "hidden", "default_value": "X"}]
+    assert validate_submission(stored, {}) == {"code": "X"}
+    assert build_form(stored, data={"model": "a"}).is_valid()
