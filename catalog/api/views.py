@@ -139,7 +139,7 @@ class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
     queryset = Request.objects.all()
     serializer_class = s.RequestSerializer
     filterset_class = RequestFilter
-    select_related = ("requester", "requested_for")
+    # People and groups are shown as ids read from the row: no joins.
     search_fields = ["number", "short_description", "description"]
     ordering_fields = ["number", "opened_at", "updated_at", "priority", "state"]
     ordering = ["-opened_at", "-id"]
@@ -147,7 +147,7 @@ class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if getattr(self, "action", None) in ("notes", "note", "tasks", "timeline", "journal", "summary"):
-            return queryset.select_related(None)
+            return queryset
         # The decisions the reader may read: agents all of them, an approver its own.
         approvals = policy.readable(self.request.user, RequestApproval).select_related("approver", "decided_by")
         return queryset.prefetch_related(Prefetch("approvals", approvals.order_by("level", "id")))

@@ -489,7 +489,7 @@ def test_request_list_query_count_is_fixed_whatever_the_page_size(
     for user, decisions in ((agent, 2), (customer, 0), (customer2, 1)):
         client = api.as_user(user)
         # the token, the roles, the count, the page, its approvals (with their people)
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(5):
             r = client.get(REQUESTS, {"page_size": page_size})
         assert r.status_code == 200 and len(r.json()["results"]) == page_size
         assert all(len(x["approvals"]) == decisions for x in r.json()["results"]), user
@@ -517,8 +517,8 @@ def test_request_detail_query_count_is_fixed_whatever_the_approvers(
     item = make_item(api, manager, category, levels=[{"mode": "every", "users": [p.pk for p in people]}])
     request = raise_request(api, customer, item)
     client = api.as_user(agent)
-    # the token, the roles, the request (with its people), its approvals (with theirs)
-    with django_assert_max_num_queries(5):
+    # the token, the roles, the request, its approvals (with their people)
+    with django_assert_max_num_queries(4):
         r = client.get(f"{REQUESTS}{request['id']}/")
     assert r.status_code == 200 and len(r.json()["approvals"]) == 8
 
