@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
@@ -31,6 +32,7 @@ from catalog.models import (
 )
 from itsm import policy
 from itsm.admin_base import PolicyChoicesMixin, PolicyModelAdmin
+from itsm.errors import ItsmError
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -191,6 +193,35 @@ class CatalogItemAdmin(PolicyModelAdmin):
     search_fields = ["name", "description"]
     readonly_fields = ["form_builder"]
     inlines = [ApprovalLevelInline, TaskTemplateInline]
+    actions = ["deactivate_items", "activate_items"]
+
+    def _each(self, request, queryset, service, past: str) -> None:
+        done = 0
+        for item in queryset.order_by("pk"):
+            try:
+                with transaction.atomic():
+                    service(item=item, actor=request.user)
+            except ItsmError as exc:
+                self.message_user(request, f"{item}: {exc.message}", messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{past} {done} catalog item(s).", messages.SUCCESS)
+
+    @admin.action(description="Withdraw the selected items from the catalog")
+    def deactivate_items(self, request, queryset):
+        self._each(request, queryset, services.item_deactivate, "Withdrew")
+
+    @admin.action(description="Offer the selected items in the catalog again")
+    def activate_items(self, request, queryset):
+        self._each(request, queryset, services.item_activate, "Offered")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not policy.can(request.user, "update", CatalogItem):
+            actions.pop("deactivate_items", None)
+            actions.pop("activate_items", None)
+        return actions
 
     @admin.display(description="Form builder")
     def form_builder(self, obj):

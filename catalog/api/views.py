@@ -82,6 +82,21 @@ class CatalogItemViewSet(JournalMixin, PolicyViewSet):
     ordering_fields = ["name", "created_at", "updated_at"]
     ordering = ["name", "id"]
 
+    @extend_schema(request=None, responses=s.CatalogItemSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def deactivate(self, request, pk=None):
+        """Withdraw the item from the catalog (service_catalog.manage): it leaves Browse; its
+        requests stay as they are."""
+        item = services.item_deactivate(item=self.get_object(), actor=request.user)
+        return Response(self.get_serializer(item).data)
+
+    @extend_schema(request=None, responses=s.CatalogItemSerializer)
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def activate(self, request, pk=None):
+        """Offer the item in the catalog again (service_catalog.manage)."""
+        item = services.item_activate(item=self.get_object(), actor=request.user)
+        return Response(self.get_serializer(item).data)
+
     def get_queryset(self):
         queryset = super().get_queryset()
         if not policy.can(self.request.user, "read", ApprovalLevel):

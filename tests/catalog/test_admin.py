@@ -127,3 +127,17 @@ def test_self_service_users_cannot_enter_the_catalog_admin(client, customer, cat
     assert client.get(ITEMS).status_code in (302, 403)
     assert client.get(REQUESTS).status_code in (302, 403)
     assert client.get(CATEGORIES).status_code in (302, 403)
+
+
+def test_selected_items_are_withdrawn_and_offered_again_through_the_service(client, itsm_admin, category):
+    client.force_login(itsm_admin)
+    assert add_item(client, category).status_code == 302
+    item = CatalogItem.objects.get()
+    response = client.post(ITEMS, {"action": "deactivate_items", "_selected_action": [item.pk]})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.active is False
+    assert AuditEntry.objects.filter(object_id=str(item.pk), action="update", field="active").exists()
+    client.post(ITEMS, {"action": "activate_items", "_selected_action": [item.pk]})
+    item.refresh_from_db()
+    assert item.active is True

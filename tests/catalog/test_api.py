@@ -561,3 +561,16 @@ def test_editing_an_items_form_leaves_raised_requests_as_they_were(api, manager,
     body = api.as_user(customer).get(f"{REQUESTS}{request['id']}/").json()
     assert body["form_data"]["laptop_model"] == "13-inch"
     assert Request.objects.get(pk=request["id"]).form_snapshot[1]["name"] == "laptop_model"
+
+
+def test_deactivate_and_activate_are_actions_of_the_catalog_manager(api, manager, agent, customer, category):
+    item = make_item(api, manager, category)
+    request = raise_request(api, customer, item)
+    assert api.as_user(agent).post(f"{ITEMS}{item['id']}/deactivate/").status_code == 403
+    r = api.as_user(manager).post(f"{ITEMS}{item['id']}/deactivate/")
+    assert r.status_code == 200 and r.json()["active"] is False, r.content
+    assert api.as_user(customer).get(ITEMS).json()["results"] == []
+    assert api.as_user(customer).get(f"{REQUESTS}{request['id']}/").status_code == 200
+    r = api.as_user(manager).post(f"{ITEMS}{item['id']}/activate/")
+    assert r.status_code == 200 and r.json()["active"] is True
+    assert len(api.as_user(customer).get(ITEMS).json()["results"]) == 1
