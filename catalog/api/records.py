@@ -10,6 +10,9 @@ come back as a 400 whose keys name the place at fault, ``form_fields[2].options`
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
+
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
@@ -167,18 +170,30 @@ class CatalogItemSerializer(NestedPolicySerializer):
 
     def create(self, validated_data):
         data, nested = self.split(validated_data)
-        return services.item_create(
-            actor=self._user(), data=data, form_fields=nested.get("form_fields", []),
-            levels=nested.get("approval_levels", []), task_templates=nested.get("task_templates", []),
-        )  # fmt: skip
+        with _levels_named_as_here():
+            return services.item_create(
+                actor=self._user(), data=data, form_fields=nested.get("form_fields", []),
+                levels=nested.get("approval_levels", []), task_templates=nested.get("task_templates", []),
+            )  # fmt: skip
 
     def update(self, instance, validated_data):
         data, nested = self.split(validated_data)
-        return services.item_update(
-            item=instance, actor=self._user(), data=data, form_fields=nested.get("form_fields"),
-            levels=nested.get("approval_levels"), task_templates=nested.get("task_templates"),
-            expected_version=self._if_match(),
-        )  # fmt: skip
+        with _levels_named_as_here():
+            return services.item_update(
+                item=instance, actor=self._user(), data=data, form_fields=nested.get("form_fields"),
+                levels=nested.get("approval_levels"), task_templates=nested.get("task_templates"),
+                expected_version=self._if_match(),
+            )  # fmt: skip
+
+
+@contextmanager
+def _levels_named_as_here():
+    """The item services name the levels ``levels[i]``; here the list is ``approval_levels``."""
+    try:
+        yield
+    except InvalidInput as exc:
+        fields = {re.sub(r"^levels(?=$|\[)", "approval_levels", key): value for key, value in exc.fields.items()}
+        raise InvalidInput(exc.message, fields=fields) from exc
 
 
 # --- Requests -----------------------------------------------------------------------------------

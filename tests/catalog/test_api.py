@@ -574,3 +574,11 @@ def test_deactivate_and_activate_are_actions_of_the_catalog_manager(api, manager
     r = api.as_user(manager).post(f"{ITEMS}{item['id']}/activate/")
     assert r.status_code == 200 and r.json()["active"] is True
     assert len(api.as_user(customer).get(ITEMS).json()["results"]) == 1
+
+
+def test_a_level_without_approvers_is_a_400_naming_it(api, manager, category):
+    r = api.as_user(manager).post(
+        ITEMS, {"category": category["id"], "name": "X", "approval_levels": [{"mode": "any"}]}, format="json"
+    )
+    assert r.status_code == 400 and "approval_levels[0]" in r.json(), r.content
+    assert not CatalogItem.objects.exists()
