@@ -118,7 +118,7 @@ def test_a_customer_sees_only_active_items_and_not_who_approves_or_fulfils(api, 
     body = api.as_user(customer).get(ITEMS).json()
     assert [i["id"] for i in body["results"]] == [kept["id"]]
     assert "form_fields" in body["results"][0]
-    assert not {"approval_levels", "task_templates", "fulfilment_group"} & set(body["results"][0])
+    assert not {"approval_levels", "task_templates", "fulfilment_group", "priority"} & set(body["results"][0])
     assert api.as_user(customer).get(f"{ITEMS}{gone['id']}/").status_code == 404
     assert api.as_user(manager).get(f"{ITEMS}{gone['id']}/").status_code == 200
 
