@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from catalog.api.views import CatalogCategoryViewSet, CatalogItemViewSet, RequestTaskViewSet, RequestViewSet
 from changes.api.calendar import ChangeCalendarViewSet
 from changes.api.emergency import emergency_change
 from changes.api.views import (
@@ -53,6 +54,10 @@ router.register("oncall-schedules", ScheduleViewSet, basename="oncall-schedule")
 router.register("me", views.MeViewSet, basename="me")
 router.register("known-errors", KnownErrorViewSet, basename="known-error")
 router.register("articles", ArticleViewSet, basename="article")
+router.register("catalog-categories", CatalogCategoryViewSet, basename="catalog-category")
+router.register("catalog-items", CatalogItemViewSet, basename="catalog-item")
+router.register("requests", RequestViewSet, basename="request")
+router.register("request-tasks", RequestTaskViewSet, basename="request-task")
 
 urlpatterns = [
     path("v1/sla-compliance/", ComplianceView.as_view(), name="sla-compliance"),

@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from catalog import services as catalog_services
 from config.wsgi import application
 from incidents.models import Incident
 from itsm import services
@@ -94,9 +95,10 @@ def flatmap_path_parameters(context, path_parameters):
 
 
 @pytest.fixture
-def records(customer, agent):
+def records(customer, agent, manager):
     """Something on every resource: a host group with a host and a dependency, an assignment
-    group, an SLA and an incident the customer raised."""
+    group, an SLA, an incident the customer raised, and a catalog item with a request of the
+    customer's waiting for the manager's approval."""
     sla = SlaDefinition.objects.create(name="Standard")
     group = AssignmentGroup.objects.create(name="Service desk", organisation=customer.organisation)
     web = HostGroup.objects.create(name="Web", sla=sla, organisation=customer.organisation)
@@ -117,9 +119,21 @@ def records(customer, agent):
         requester=agent,
         organisation=None,
     )
+    category = catalog_services.category_create(actor=manager, data={"name": "Hardware"})
+    item = catalog_services.item_create(
+        actor=manager,
+        data={"name": "Laptop", "category": category},
+        form_fields=[{"name": "model", "label": "Model", "type": "dropdown", "options": ["13-inch", "15-inch"]}],
+        levels=[{"mode": "any", "users": [manager]}],
+        task_templates=[{"short_description": "Order it"}],
+    )
+    request = catalog_services.request_create(actor=customer, catalog_item=item, form_data={"model": "13-inch"})
     KNOWN_IDS.clear()
     KNOWN_IDS.update(
         {
+            "/api/v1/catalog-categories/": [category.pk],
+            "/api/v1/catalog-items/": [item.pk],
+            "/api/v1/requests/": [request.pk],
             "/api/v1/work/": [incident.pk, agents_incident.pk],
             "/api/v1/incidents/": [incident.pk, agents_incident.pk],
             "/api/v1/organisations/": [customer.organisation_id],

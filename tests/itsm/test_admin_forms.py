@@ -17,6 +17,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 
+from catalog.formdef import validate_definition
 from conftest import make_user
 from incidents import enrichment
 from incidents import services as incident_services
@@ -72,6 +73,11 @@ class World:
             },
         )
         PriorityMatrix.objects.filter(impact=1, urgency=3).delete()  # a free cell to add
+        self.category = _model("catalog.CatalogCategory").objects.create(name="Hardware")
+        self.item = _model("catalog.CatalogItem").objects.create(
+            category=self.category, name="Laptop",
+            form_fields=validate_definition([{"name": "model", "label": "Model", "type": "text"}]),
+        )
 
 
 def _model(label):
@@ -189,7 +195,25 @@ ENTRIES: dict[str, Entry] = {
         invalid_add={"name": "Year-end", "start_0": "2026-12-20", "start_1": "00:00", "end_0": "", "end_1": ""},
         invalid_change={"end_0": "2026-12-01"},
     ),
-    "catalog.request": _work(),
+    "catalog.request": Entry(
+        add={"catalog_item": lambda w: w.item.pk, "short_description": "Laptop for Ann", "form_data": '{"model": "X1"}'},
+        change={"description": "More detail"},
+        invalid_add={"catalog_item": lambda w: w.item.pk, "form_data": '{"colour": "red"}'},
+        invalid_change={"short_description": ""},
+    ),
+    "catalog.catalogcategory": Entry(
+        add={"name": "Software"},
+        change={"description": "Licences and access"},
+        invalid_add={"name": ""},
+        invalid_change={"name": ""},
+    ),
+    "catalog.catalogitem": Entry(
+        add={"category": lambda w: w.category.pk, "name": "Phone", "form_fields": "[]"},
+        change={"description": "A smartphone"},
+        invalid_add={"category": lambda w: w.category.pk, "name": "Phone",
+                     "form_fields": '[{"name": "size", "label": "Size", "type": "radio"}]'},
+        invalid_change={"form_fields": '[{"name": "Bad name", "label": "X", "type": "text"}]'},
+    ),
     "catalog.requesttask": _task("request"),
     "oncall.schedule": Entry(
         add={
