@@ -13,7 +13,7 @@ from catalog.models import ApprovalLevel, RequestApproval, RequestNote, RequestT
 from catalog.views.desk.base import APPROVAL_ACTIONS, RequestTabView
 from catalog.views.desk.forms import NoteEditForm, NoteForm, request_agents
 from catalog.views.desk.overview import OverviewView
-from itsm import audit, policy
+from itsm import policy, timeline
 from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError, NotFound
 from itsm.views.base import DeskMixin
@@ -117,13 +117,14 @@ class TaskActionView(TaskActionTab, TasksView):
 
 
 class TimelineView(RequestTabView):
-    """The request's journal as the user may see it (``itsm.audit.entries_for``), oldest first."""
+    """The request's journal as the user may see it (``itsm.timeline.entries_for``: labelled),
+    oldest first."""
 
     tab = "timeline"
     template_name = "catalog/desk/timeline.html"
 
     def tab_context(self, record, forms):
-        return {"entries": audit.entries_for(self.request.user, record)}
+        return {"entries": timeline.entries_for(self.request.user, record)}
 
 
 # --- Notes ------------------------------------------------------------------------------------
