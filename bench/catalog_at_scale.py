@@ -110,7 +110,7 @@ def main():
     lines.append(row("Desk request page (overview)", times, queries, "—"))
 
     def raise_in_portal():
-        data = portal_post(fields, bulk_answers(rng, fields))
+        data = {**portal_post(fields, bulk_answers(rng, fields)), "meta-requested_for": customer.pk}
         ok(portal.post(reverse("portal:catalog-item", args=[item.pk]), data), 302)
 
     times, queries = timed(raise_in_portal, o.runs)

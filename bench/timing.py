@@ -2,7 +2,8 @@
 ``DATABASE_URL`` given), and the timing — each call run ``runs`` times after two warm-ups, the
 SQL queries of the last run counted, a Markdown table row of median and p95 milliseconds.
 
-A benchmark script imports it first (``from timing import …``: the script's own folder is on
+Background tasks (e-mail delivery) are queued, as in production, not run inside the timed
+request. A benchmark script imports it first (``from timing import …``: the script's own folder is on
 the path), before any model.
 """
 
@@ -21,6 +22,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
 import django  # noqa: E402
 
 django.setup()
+
+from django_q.conf import Conf  # noqa: E402
+
+# Tasks are queued as in production (the test settings run them inline, so a request that sends
+# mail would be timed with the mail's delivery); nothing takes them from the queue here.
+Conf.SYNC = False
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402

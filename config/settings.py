@@ -163,6 +163,14 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for each other instead of failing at once with "database is locked".
     _db.setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
     _db["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # Parallel query costs more than it saves on the short queries pages make (starting workers
+    # took 15 of the 20 ms of a queue's count at a million rows, docs/PERFORMANCE.md): off for
+    # these connections unless DB_PARALLEL_WORKERS says otherwise.
+    _parallel = os.environ.get("DB_PARALLEL_WORKERS", "0")
+    if not _parallel.isdigit():
+        raise ImproperlyConfigured(f"DB_PARALLEL_WORKERS must be a whole number ≥ 0, not {_parallel!r}.")
+    _db.setdefault("OPTIONS", {})["options"] = f"-c max_parallel_workers_per_gather={_parallel}"
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -326,9 +326,7 @@ def users_with_permission(permission: str) -> models.QuerySet:
 
     holders = PERMISSIONS[permission]
     granting = [role for role in sorted(ALL_ROLES) if closure([role]) & holders]
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(role_grants__role__in=granting))
-        .distinct()
-    )
+    users = get_user_model()
+    grants = users.role_grants.rel.related_model.objects.filter(role__in=granting).values("user_id")
+    # A semi-join (IN), not a join with DISTINCT: no duplicate to remove, no sort of every user.
+    return users.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(pk__in=grants))

@@ -259,8 +259,8 @@ def test_an_e_mail_that_cannot_be_sent_at_all_is_dropped_and_the_others_go(monke
 def test_a_digest_lists_work_of_other_kinds_without_a_desk_link(agent, client):
     Notification.objects.create(
         recipient=agent, kind=Kind.SLA_BREACHED, subject="SLA breached: 6 records", body="…",
-        items=[{"work": 1, "kind": "request", "subject": "REQ0000001 breached its response SLA"}],
+        items=[{"work": 1, "kind": "problem_task", "subject": "TASK0000001 breached its response SLA"}],
     )  # fmt: skip
     client.force_login(agent)
     html = client.get("/desk/notifications/").content.decode()
-    assert "<li>REQ0000001 breached its response SLA</li>" in html
+    assert "<li>TASK0000001 breached its response SLA</li>" in html
