@@ -141,7 +141,7 @@ def test_agent_drafts_from_a_template_completes_gates_manager_approves_agent_imp
     assert "out of 25" in page.inner_text("main") and "Worst service tier" in page.inner_text("main")
     page.click(".desk-tabs >> text=Timeline")
     timeline = page.inner_text("main")
-    for step in ("Submit", "Approve", "Start", "Complete", "Pir"):
+    for step in ("Submit", "Approve", "Start", "Complete", "PIR"):
         assert step in timeline, step
 
     # The calendar shows its planned window, labelled in words.
