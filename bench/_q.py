@@ -45,3 +45,12 @@ if which == "profile":
     for _ in range(10): raise_api()
     pr.disable()
     st = pstats.Stats(pr); st.sort_stats("cumulative").print_callees("async_task")
+if which == "profq":
+    import cProfile, pstats
+    target = sys.argv[2]
+    cl = d if target.startswith("/desk") else c
+    ok(cl.get(target)); ok(cl.get(target))
+    pr = cProfile.Profile(); pr.enable()
+    for _ in range(10): ok(cl.get(target))
+    pr.disable()
+    st = pstats.Stats(pr); st.sort_stats("tottime").print_stats(12); st.print_callers("get_refs")

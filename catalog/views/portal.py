@@ -45,6 +45,8 @@ PAGE_SIZE = 25
 BROWSE_PAGE_SIZE = 60
 # What My Requests lists, in order; anything the policy hides from the reader is dropped.
 LIST_COLUMNS = ("number", "short_description", "state", "opened_at", "updated_at")
+# What a list row never shows: the answers and the item's form, JSON decoded per row.
+LIST_DEFERRED = ("form_data", "description", "catalog_item__form_fields", "catalog_item__description")
 # What the request page shows at most; again minus anything the policy hides.
 DETAIL_FIELDS = ("number", "short_description", "state", "opened_at", "requester", "requested_for", "catalog_item")
 
@@ -183,7 +185,7 @@ class RequestListView(PortalMixin, View):
         user = request.user
         filter_form = RequestFilterForm(request.GET or None)
         columns = [name for name in LIST_COLUMNS if name not in policy.hidden_fields(user, Request)]
-        requests = selectors.my_requests(user)
+        requests = selectors.my_requests(user).defer(*LIST_DEFERRED)
         state = filter_form.chosen()
         if state:
             requests = requests.filter(state=state)
@@ -205,7 +207,7 @@ class ApprovalQueueView(PortalMixin, View):
 
     def get(self, request):
         user = request.user
-        requests = selectors.approvals_awaiting(user).select_related("requested_for")
+        requests = selectors.approvals_awaiting(user).select_related("requested_for").defer(*LIST_DEFERRED)
         page = paginate(request, requests, PAGE_SIZE)
         rows = [
             {

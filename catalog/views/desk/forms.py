@@ -75,8 +75,9 @@ class QueueFilter(WorkQueueFilter):
         super().__init__(*args, **kwargs)
         if "catalog_item" in self.filters:
             # Inactive items too: their requests stay in the queue.
-            self.filters["catalog_item"].queryset = policy.readable(self.request.user, CatalogItem).order_by(
-                "name", "pk"
+            # Names only: an item's form (JSON of up to a hundred fields) is not decoded for a choice.
+            self.filters["catalog_item"].queryset = (
+                policy.readable(self.request.user, CatalogItem).only("pk", "name", "active").order_by("name", "pk")
             )
             self.filters["catalog_item"].field_class = ItemChoiceField
 

@@ -34,6 +34,8 @@ QUEUE_COLUMNS = (
     ("updated_at", "Updated", "updated_at"),
 )
 QUEUE_RELATED = ("assignee", "assignment_group", "requester", "catalog_item")
+# What a queue row never shows: the answers and the item's form are JSON decoded per row.
+QUEUE_DEFERRED = ("form_data", "description", "catalog_item__form_fields", "catalog_item__description")
 DEFAULT_STATE = "open"
 
 
@@ -61,6 +63,7 @@ class RequestListView(DeskMixin, View):
         queryset = (
             policy.readable(user, Request)
             .select_related(*(name for name in QUEUE_RELATED if name not in hidden))
+            .defer(*QUEUE_DEFERRED)
             .order_by("-opened_at", "-pk")
         )
         data = request.GET.copy()
