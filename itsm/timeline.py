@@ -48,10 +48,13 @@ class _Named:
 
 
 def _field(model, name: str):
+    """The record's own field of that name; None for a reverse relation (a journal entry about
+    a request's ``tasks`` or ``approvals``) or a name that is no field (``conversation``)."""
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+    return None if field.auto_created and not field.concrete else field
 
 
 def field_label(model, name: str) -> str:

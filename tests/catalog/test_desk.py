@@ -517,6 +517,18 @@ def test_timeline_lists_what_happened(desk, lead, pending, client):
     assert "Pending approval → Approved" in html
 
 
+def test_the_timeline_shows_each_approval_level_decided(desk, lead, manager, customer, client):
+    """A level's decision is journaled under ``approvals`` (a reverse relation, not a field of
+    the request): the timeline says it, in words."""
+    item = make_item("Laptop", levels=[{"mode": "any", "users": [lead]}, {"mode": "any", "users": [manager]}])
+    record = make_request(requester=customer, item=item)
+    client.force_login(lead)
+    client.post(url("request-action", record, "approve"), {})
+    response = desk.get(url("request-timeline", record))
+    assert response.status_code == 200
+    assert "level 1 approved" in html_of(response)
+
+
 def test_completed_requests_tasks_stay_readable(desk, agent, customer):
     item = make_item(templates=[{"short_description": "Do it"}])
     record = make_request(requester=customer, item=item)
