@@ -13,3 +13,7 @@ class ActionForm(forms.Form):
     def __init__(self, data=None, *, user=None, record=None, **kwargs):
         self.user, self.record = user, record
         super().__init__(data, **kwargs)
+
+
+class NoInputForm(ActionForm):
+    """An action without input (fulfil, submit, start…): the button is the whole form."""

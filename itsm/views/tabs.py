@@ -17,6 +17,9 @@ from django.urls import reverse
 from django.views import View
 
 from itsm import policy
+from itsm.actions import ActionTable
+from itsm.errors import ItsmError
+from itsm.forms import NoInputForm
 from itsm.views.base import DeskMixin, record_or_404, submit
 
 
@@ -97,4 +100,71 @@ class RecordTabView(DeskMixin, View):
         return submit(
             self.request, form, call, then=self.tab_url(tab or self.tab, record, anchor),
             page=lambda status: self.page(record, status=status, **{form_name: form}),
+        )  # fmt: skip
+
+
+def worded(exc: ItsmError, form) -> str:
+    """A refusal as the page says it at the top: the service's message, then what it said about
+    fields the form does not have (a change's missing gates, a request's requester…), which would
+    otherwise be lost; the form's own fields carry their messages themselves."""
+    extra = [text for name, texts in exc.fields.items() if name not in form.fields for text in texts]
+    return " ".join([exc.message, *dict.fromkeys(str(text) for text in extra)])
+
+
+class ActionTabView(RecordTabView):
+    """A record page whose actions come from the kind's action table (``itsm.actions``): each
+    action the user may take now, with its desk form, and one POST that runs it through the
+    table's workflow function. Refusals are ``worded`` (the service's message and what it said
+    about fields the form lacks)."""
+
+    action_table: ActionTable | None = None
+
+    def available(self, record) -> list:
+        """The actions the user may take on the record now (none without an action table)."""
+        if self.action_table is None:
+            return []
+        return self.action_table.available(self.request.user, record)
+
+    def action_form(self, name: str, record, data=None):
+        """The action's desk form (a plain button when the table names none)."""
+        form = self.action_table[name].form or NoInputForm
+        return form(data, prefix=name, user=self.request.user, record=record)
+
+    def action_forms(self, record, forms: dict, names=None, *, exclude=()) -> list[dict]:
+        """Each available action (of ``names``, if given; not of ``exclude``) with its form: the
+        one just posted if it came back with errors, else a fresh one."""
+        return [
+            {
+                "name": entry.name,
+                "label": entry.label,
+                "danger": entry.danger,
+                "form": forms.get(f"{entry.name}_form") or self.action_form(entry.name, record),
+            }
+            for entry in self.available(record)
+            if (names is None or entry.name in names) and entry.name not in exclude
+        ]
+
+    def write(self, record, form, form_name: str, call: Callable[[dict], str], *, anchor="", tab: str = ""):
+        """As ``RecordTabView.write``, with the refusal ``worded``."""
+        return submit(
+            self.request, form, call, then=self.tab_url(tab or self.tab, record, anchor),
+            page=lambda status: self.page(record, status=status, **{form_name: form}),
+            refusal=lambda exc: worded(exc, form),
+        )  # fmt: skip
+
+    def action_anchor(self, action: str) -> str:
+        """Where on the tab to land after ``action`` (a domain names its sections)."""
+        return ""
+
+    def act(self, pk, action: str):
+        """Take ``action`` with the posted form, then back to this tab with what happened; the
+        workflow refuses what the state or the policy does not allow."""
+        table = self.action_table
+        record = self.load(pk)
+        user = self.request.user
+        form = self.action_form(action, record, self.request.POST)
+        return self.write(
+            record, form, f"{action}_form",
+            lambda data: table[action].message(table.run(action, record, user, **data)),
+            anchor=self.action_anchor(action),
         )  # fmt: skip
