@@ -2,7 +2,9 @@
 ``DATABASE_URL`` given), and the timing — each call run ``runs`` times after two warm-ups, the
 SQL queries of the last run counted, a Markdown table row of median and p95 milliseconds.
 
-Background tasks (e-mail delivery) are queued, as in production, not run inside the timed
+Start-up is a deployment's (``config.wsgi``: every module loaded, then ``gc.freeze()``, so
+the collector's full passes do not walk Django itself inside a timed request). Background tasks
+(e-mail delivery) are queued, as in production, not run inside the timed
 request. A benchmark script imports it first (``from timing import …``: the script's own folder is on
 the path), before any model.
 """
@@ -24,6 +26,8 @@ import django  # noqa: E402
 django.setup()
 
 from django_q.conf import Conf  # noqa: E402
+
+import config.wsgi  # noqa: E402,F401 — start-up as a deployment's: every module loaded, then gc.freeze()
 
 # Tasks are queued as in production (the test settings run them inline, so a request that sends
 # mail would be timed with the mail's delivery); nothing takes them from the queue here.
