@@ -39,6 +39,29 @@ def nothing_written():
 # --- request_create ---------------------------------------------------------------------------
 
 
+def test_raising_a_request_takes_a_fixed_number_of_queries_whatever_the_size_of_the_form(
+    customer, manager, agent, django_assert_max_num_queries
+):
+    """Thirty fields or three, the same queries: the form is checked in Python, its version is
+    one row, and foreign keys the service already loaded are not looked up again (the count
+    includes the fulfilment group's notice and its mail, delivered inline in tests)."""
+    group = make_group(members=[agent])
+    def form(size):
+        return [{"name": f"field_{n}", "label": f"Field {n}", "type": "text"} for n in range(size)]
+
+    def answers(size):
+        return {f"field_{n}": "x" for n in range(size)}
+
+    small = make_item("Small", by=manager, form_fields=form(3), fulfilment_group=group)
+    large = make_item("Large", by=manager, form_fields=form(30), fulfilment_group=group)
+    make_request(requester=customer, item=small, form_data=answers(3))
+    make_request(requester=customer, item=large, form_data=answers(30))  # the form versions exist now
+    with django_assert_max_num_queries(34):
+        services.request_create(actor=customer, catalog_item=large, form_data=answers(30))
+    with django_assert_max_num_queries(34):
+        services.request_create(actor=customer, catalog_item=small, form_data=answers(3))
+
+
 def test_a_request_keeps_the_cleaned_answers_the_form_and_the_items_priority_and_group(customer, manager, agent):
     group = make_group(members=[agent])
     item = make_item("Laptop", by=manager, form_fields=LAPTOP_FORM, priority="P2", fulfilment_group=group)
