@@ -31,9 +31,23 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import models
 from django.forms.utils import flatatt
 
-from catalog.models import FieldType
+
+class FieldType(models.TextChoices):
+    """The nine types of a catalog form field."""
+
+    TEXT = "text", "Text"
+    TEXTAREA = "textarea", "Text area"
+    NUMBER = "number", "Number"
+    DROPDOWN = "dropdown", "Dropdown"
+    RADIO = "radio", "Radio buttons"
+    CHECKBOX = "checkbox", "Checkbox"
+    HIDDEN = "hidden", "Hidden"
+    DATE = "date", "Date"
+    EMAIL = "email", "E-mail"
+
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 MAX_FIELDS = 100

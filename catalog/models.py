@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from catalog.formdef import FieldType, validate_definition  # noqa: F401 — FieldType is the models' vocabulary too
 from itsm import notes
 from itsm.models import Priority, Work, WorkKind, WorkTask
 
@@ -26,20 +27,6 @@ class RequestState(models.TextChoices):
     IN_FULFILMENT = "in_fulfilment", "In fulfilment"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
-
-
-class FieldType(models.TextChoices):
-    """The nine types of a catalog form field."""
-
-    TEXT = "text", "Text"
-    TEXTAREA = "textarea", "Text area"
-    NUMBER = "number", "Number"
-    DROPDOWN = "dropdown", "Dropdown"
-    RADIO = "radio", "Radio buttons"
-    CHECKBOX = "checkbox", "Checkbox"
-    HIDDEN = "hidden", "Hidden"
-    DATE = "date", "Date"
-    EMAIL = "email", "E-mail"
 
 
 class ApprovalMode(models.TextChoices):
@@ -104,8 +91,6 @@ class CatalogItem(models.Model):
 
     def clean(self):
         super().clean()
-        from catalog.formdef import validate_definition
-
         self.form_fields = validate_definition(self.form_fields)
 
 

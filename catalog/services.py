@@ -269,9 +269,9 @@ def category_create(*, actor, data: Mapping[str, Any]) -> CatalogCategory:
 
 
 @transaction.atomic
-def category_update(
-    *, category: CatalogCategory, actor, data: Mapping[str, Any], expected_version: int | None = None
-) -> CatalogCategory:
+def category_update(*, category: CatalogCategory, actor, data: Mapping[str, Any]) -> CatalogCategory:
+    """Edit a category (``service_catalog.manage``). Categories carry no version: a concurrent
+    edit of a name or a position is simply the later one."""
     return services.record_update(obj=category, actor=actor, data=data)
 
 
