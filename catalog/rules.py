@@ -61,7 +61,9 @@ REQUEST_HIDDEN = frozenset(
 )
 # Beyond SPEC §4's list: the approval level being decided is the workflow's bookkeeping (the
 # approvals themselves say where the request stands).
-REQUEST_INTERNALS = frozenset({"approval_level"})
+# Nor who decided what, with which comment, at which level (``approval_decisions`` in the
+# journal): the requester learns the outcome, an approver its own decision (``approvals``).
+REQUEST_INTERNALS = frozenset({"approval_level", "approval_decisions"})
 
 # SPEC §4: what a self-service user writes on its own request (a request starts submitted).
 REQUEST_SELF_SERVICE_WRITES = {

@@ -102,6 +102,10 @@ def _text(value, name: str, *, required: str = "") -> str:
     return text
 
 
+# The journal field approval decisions are written under (hidden from customers: catalog.rules).
+DECISIONS = "approval_decisions"
+
+
 def _name(user) -> str:
     return user.get_username() if user is not None else "the system"
 
@@ -260,22 +264,26 @@ def request_approve(*, request: Request, actor, comment: str = "") -> Request:
     current = request.approval_level
     level = ApprovalLevel.objects.filter(item_id=request.catalog_item_id, position=current).first()
     _as_approver, for_the_level = _record(request, actor, Decision.APPROVED, comment)
+    # The decision, its level and the approver's comment go under ``approval_decisions``, which
+    # customers never read (the requester learns the outcome, not who said what); the
+    # transition's own note, which they do read, stays neutral.
     note = f"Level {current} approved" + (" for the whole level" if for_the_level else "")
     note += f": {comment}" if comment else "."
     if not _level_satisfied(request, level, for_the_level):
-        audit.change_entry(request, actor, "approvals", "", f"level {current}: one approval", note=note).save()
-        return transition(APPROVE_STAYS, request, actor, "approve", note=note, skip_policy=True)
+        audit.change_entry(request, actor, DECISIONS, "", f"level {current}: one approval", note=note).save()
+        return transition(APPROVE_STAYS, request, actor, "approve", note="An approval was given.", skip_policy=True)
     # The level is decided: whoever else was asked no longer needs to answer.
     _level_rows(request).filter(decision=Decision.PENDING).update(
         decision=Decision.SKIPPED, decided_at=timezone.now(), reason="The level was already approved."
     )
     following = _next_level(request, current)
     if following is not None:
-        audit.change_entry(request, actor, "approvals", "", f"level {current} approved", note=note).save()
-        request = transition(APPROVE_STAYS, request, actor, "approve", note=note, skip_policy=True)
+        audit.change_entry(request, actor, DECISIONS, "", f"level {current} approved", note=note).save()
+        request = transition(APPROVE_STAYS, request, actor, "approve", note="An approval was given.", skip_policy=True)
         return _start_level(request, following, actor)
+    audit.change_entry(request, actor, DECISIONS, "", f"level {current} approved", note=note).save()
     request = transition(
-        TRANSITIONS, request, actor, "approve", note=note, changes={"approval_level": None}, skip_policy=True
+        TRANSITIONS, request, actor, "approve", note="Approved.", changes={"approval_level": None}, skip_policy=True
     )
     clocks.resume(request)
     clocks.stop_response(request, note="approved")
@@ -295,9 +303,13 @@ def request_reject(*, request: Request, actor, reason: str) -> Request:
         decision=Decision.SKIPPED, decided_at=timezone.now(), reason="The request was rejected."
     )
     whole = " for the whole level" if for_the_level else ""
+    audit.change_entry(
+        request, actor, DECISIONS, "", f"level {current} rejected", note=f"Level {current} rejected{whole}: {reason}"
+    ).save()
+    # The reason is the requester's to read (it is also their comment and e-mail).
     request = transition(
-        TRANSITIONS, request, actor, "reject", note=f"Level {current} rejected{whole}: {reason}",
-        changes={"approval_level": None}, skip_policy=True,
+        TRANSITIONS, request, actor, "reject", note=f"Rejected: {reason}", changes={"approval_level": None},
+        skip_policy=True,
     )  # fmt: skip
     request = _finished(request)
     RequestNote.objects.create(

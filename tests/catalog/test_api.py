@@ -475,6 +475,25 @@ def test_the_customer_timeline_names_no_hidden_field(api, manager, agent, custom
     assert not any(e["field"] in HIDDEN_ON_REQUEST for e in journal)
 
 
+def test_the_requester_never_reads_who_approved_what_nor_the_approvers_comments(
+    api, manager, customer, customer2, customer3, category
+):
+    """The requester learns the outcome; an approver's comment and the level it decided are the
+    desk's and that approver's (the approvals), never in the requester's timeline or journal."""
+    item = make_item(
+        api, manager, category,
+        levels=[{"mode": "any", "users": [customer2.pk]}, {"mode": "any", "users": [customer3.pk]}],
+    )  # fmt: skip
+    request = raise_request(api, customer, item)
+    assert act(api, customer2, request, "approve", {"comment": "Budget holder says fine"}).status_code == 200
+    assert act(api, customer3, request, "approve", {"comment": "Second opinion: ok"}).status_code == 200
+    for path in ("timeline/", "journal/"):
+        seen = str(api.as_user(customer).get(f"{REQUESTS}{request['id']}/{path}").json())
+        assert "Budget holder" not in seen and "Second opinion" not in seen and "level 1" not in seen.lower()
+    agents_view = str(api.as_user(manager).get(f"{REQUESTS}{request['id']}/timeline/").json())
+    assert "Budget holder says fine" in agents_view
+
+
 # --- Query counts -------------------------------------------------------------------------
 
 

@@ -231,9 +231,10 @@ def test_each_decision_and_who_made_it_is_journaled(customer, boss, approvers):
         request = workflows.request_approve(request=request, actor=person)
     workflows.request_approve(request=request, actor=boss)
     journal = AuditEntry.objects.filter(object_id=str(request.pk), content_type__model="request")
-    decided = [(e.actor.username, e.field, e.transition) for e in journal.filter(field="approvals")]
+    decided = [(e.actor.username, e.new_value) for e in journal.filter(field="approval_decisions")]
     assert decided == [
-        ("approver1", "approvals", ""), ("approver2", "approvals", ""), ("approver3", "approvals", ""),
+        ("approver1", "level 1: one approval"), ("approver2", "level 1: one approval"),
+        ("approver3", "level 1 approved"), (boss.username, "level 2 approved"),
     ]  # fmt: skip
     final = journal.get(action="transition", transition="approve")
     assert (final.actor, final.new_value) == (boss, "approved")
