@@ -139,7 +139,8 @@ class ItemRowInline(PolicyChoicesMixin, admin.TabularInline):
         return policy.can(request.user, "update", CatalogItem) or policy.can(request.user, "create", CatalogItem)
 
     def has_view_permission(self, request, obj=None):
-        return policy.can(request.user, "read", CatalogItem)
+        # The row's own rule (levels and templates name people and groups: agents only).
+        return policy.can(request.user, "read", self.model)
 
     def has_add_permission(self, request, obj=None):
         return self._may(request)
@@ -297,7 +298,9 @@ class ApprovalInline(ReadOnlyInline):
     verbose_name = "approval"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("approver", "decided_by")
+        # Only the decisions the reader may read (agents all, an approver its own), as the API.
+        queryset = super().get_queryset(request).select_related("approver", "decided_by")
+        return policy.readable(request.user, RequestApproval, queryset)
 
 
 class NoteInline(ReadOnlyInline):

@@ -13,6 +13,7 @@ from catalog.models import CatalogCategory, CatalogItem, Request
 from conftest import make_user
 from itsm.models import AuditEntry
 from itsm.roles import Role
+from tests.catalog.factories import make_item, make_request
 from tests.itsm.admin_support import errors_on, page_data
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +142,21 @@ def test_selected_items_are_withdrawn_and_offered_again_through_the_service(clie
     client.post(ITEMS, {"action": "activate_items", "_selected_action": [item.pk]})
     item.refresh_from_db()
     assert item.active is True
+
+
+def test_a_customer_with_admin_access_sees_only_its_own_decision_and_no_approval_levels(
+    client, organisation, category
+):
+    """The admin reads each inline's own rule: an approver sees its decision, not the others',
+    and nobody but agents sees an item's approval levels (they name people)."""
+    requester = make_user("req", Role.PLATFORM_SELFSERVICE, organisation=organisation)
+    mine = make_user("approver_a", Role.PLATFORM_SELFSERVICE, Role.CMDB_MANAGER, organisation=organisation)
+    other = make_user("approver_b", Role.PLATFORM_SELFSERVICE, organisation=organisation)
+    item = make_item("Badge", levels=[{"mode": "every", "users": [mine, other]}])
+    request = make_request(requester=requester, item=item)
+    client.force_login(mine)
+    page = client.get(f"/admin/catalog/request/{request.pk}/change/").content.decode()
+    assert "approver_a" in page and "approver_b" not in page
+    client.force_login(mine)
+    item_page = client.get(f"/admin/catalog/catalogitem/{item.pk}/change/")
+    assert "approver_b" not in item_page.content.decode()

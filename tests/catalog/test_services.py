@@ -56,10 +56,11 @@ def test_raising_a_request_takes_a_fixed_number_of_queries_whatever_the_size_of_
     large = make_item("Large", by=manager, form_fields=form(30), fulfilment_group=group)
     make_request(requester=customer, item=small, form_data=answers(3))
     make_request(requester=customer, item=large, form_data=answers(30))  # the form versions exist now
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(34) as thirty:
         services.request_create(actor=customer, catalog_item=large, form_data=answers(30))
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(34) as three:
         services.request_create(actor=customer, catalog_item=small, form_data=answers(3))
+    assert len(thirty.captured_queries) == len(three.captured_queries)
 
 
 def test_a_request_keeps_the_cleaned_answers_the_form_and_the_items_priority_and_group(customer, manager, agent):
