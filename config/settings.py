@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_q",
+    # {% partialdef %} and "template.html#partial" (Django 6.0 has them built in): a queue's
+    # results are one partial of its page, rendered alone for the live refresh.
+    "template_partials",
     "itsm",
     "incidents",
     "problems",
@@ -140,6 +143,7 @@ TEMPLATES = [
                 "catalog.context.navigation",
                 "catalog.context_items.navigation",
             ],
+            "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]

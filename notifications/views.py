@@ -8,9 +8,11 @@ may set only their ``read_at``.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
@@ -20,6 +22,7 @@ from itsm.api.serializers import is_possible_pk
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
 from notifications import services
+from notifications.context import unread
 from notifications.models import Notification
 
 PAGE_SIZE = 25
@@ -102,3 +105,17 @@ class MarkAllReadView(DeskMixin, View):
         else:
             messages.info(request, "You have no unread notifications.")
         return _back(request)
+
+
+class UnreadBadgeView(LoginRequiredMixin, View):
+    """GET: the navigation's unread count alone (the badge's markup, or nothing), which desk
+    pages re-fetch every so often. The same count as the page's: one's own unread notifications,
+    counted only for desk users."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        # No request context: the page chrome's other context processors are not needed here.
+        response = HttpResponse(render_to_string("itsm/includes/unread_badge.html", unread(request)))
+        response["Cache-Control"] = "no-store"
+        return response

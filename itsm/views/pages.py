@@ -13,6 +13,7 @@ from itsm import policy
 from itsm.models import Work, WorkKind
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
+from itsm.views.queue import render_queue
 from itsm.workflow import lifecycle_of
 
 PAGE_SIZE = 25
@@ -156,3 +157,6 @@ class DeskHomeView(DeskMixin, TemplateView):
             hidden=policy.hidden_fields(user, Work),
         )
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        return render_queue(self.request, self.template_name, context)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 from itsm import policy
 from itsm.models import AssignmentGroup, Priority, User
@@ -120,3 +122,14 @@ def queue_columns(request, filterset: WorkQueueFilter, columns, hidden) -> list[
             column.update(sort=f"?{query.urlencode()}", direction=direction)
         shown.append(column)
     return shown
+
+
+def render_queue(request, template_name: str, context: dict, *, status: int = 200):
+    """A desk queue's page; or, when the page's own refresh asks (htmx sends ``HX-Request``),
+    only its ``queue_results`` partial (the table and its pages): no page chrome, no filter form
+    whose choices would cost queries. A cache keeps the two apart (``Vary: HX-Request``)."""
+    if request.headers.get("HX-Request") == "true":
+        template_name = f"{template_name}#queue_results"
+    response = render(request, template_name, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -5,7 +5,6 @@ fulfilment); "Any state" shows every request."""
 from __future__ import annotations
 
 from django.http import Http404
-from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
@@ -14,7 +13,7 @@ from catalog.views.desk.forms import QueueFilter
 from itsm import policy
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
-from itsm.views.queue import queue_columns
+from itsm.views.queue import queue_columns, render_queue
 from sla.clocks import live_status
 from sla.models import SlaStatus
 
@@ -91,4 +90,4 @@ class RequestListView(DeskMixin, View):
             "open_only": data.get("state") == DEFAULT_STATE,
             "show_sla_due": "sla_due_at" not in hidden,
         }
-        return render(request, "catalog/desk/list.html", context, status=200 if valid else 400)
+        return render_queue(request, "catalog/desk/list.html", context, status=200 if valid else 400)

@@ -14,7 +14,7 @@ from changes.page_forms import QueueFilter
 from itsm import policy
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
-from itsm.views.queue import queue_columns
+from itsm.views.queue import queue_columns, render_queue
 
 PAGE_SIZE = 25
 # The queue's columns, in order (name, heading, sort parameter); hidden fields are dropped.
@@ -86,7 +86,7 @@ class ChangeListView(DeskMixin, View):
             "may_create": policy.can(user, "create", Change),
             "may_decide": policy.has_permission(user, "changes.approve"),
         }
-        return render(request, "changes/desk/list.html", context, status=200 if valid else 400)
+        return render_queue(request, "changes/desk/list.html", context, status=200 if valid else 400)
 
 
 class CabQueueView(DeskMixin, View):

@@ -4,7 +4,6 @@ columns the user may see.
 
 from __future__ import annotations
 
-from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
@@ -14,7 +13,7 @@ from incidents.views.desk.base import sla_label
 from itsm import policy
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
-from itsm.views.queue import queue_columns
+from itsm.views.queue import queue_columns, render_queue
 from sla.clocks import live_status
 
 PAGE_SIZE = 25
@@ -67,4 +66,4 @@ class IncidentListView(DeskMixin, View):
             "filtered": filterset.is_filtered(),
             "show_sla_due": "sla_due_at" not in hidden,
         }
-        return render(request, "incidents/desk/list.html", context, status=200 if valid else 400)
+        return render_queue(request, "incidents/desk/list.html", context, status=200 if valid else 400)

@@ -4,13 +4,12 @@ columns the user may see."""
 from __future__ import annotations
 
 from django.http import Http404
-from django.shortcuts import render
 from django.views import View
 
 from itsm import policy
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
-from itsm.views.queue import queue_columns
+from itsm.views.queue import queue_columns, render_queue
 from problems.forms import QueueFilter
 from problems.models import Problem
 
@@ -59,4 +58,4 @@ class ProblemListView(DeskMixin, View):
             "columns": columns,
             "filtered": filterset.is_filtered(),
         }
-        return render(request, "problems/desk/list.html", context, status=200 if valid else 400)
+        return render_queue(request, "problems/desk/list.html", context, status=200 if valid else 400)
