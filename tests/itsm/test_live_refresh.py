@@ -48,7 +48,9 @@ def test_a_queue_page_marks_its_results_to_refresh_from_its_own_url_and_loads_ht
     url = QUEUES[queue]
     html = desk.get(url, {"sort": "number"} if queue != "work" else {"kind": "incident"}).content.decode()
     query = "sort=number" if queue != "work" else "kind=incident"
-    assert f'<div id="queue-results" class="queue-results" hx-get="{url}?{query}" hx-trigger="every 30s"' in html
+    assert (
+        f'<div id="queue-results" class="queue-results" hx-get="{url}?{query}" hx-trigger="every 30s"' in html
+    )
     assert re.search(r'<script src="/static/itsm/vendor/htmx\.min\.js" defer></script>', html)
     assert '<script src="/static/itsm/live.js" defer></script>' in html
 
