@@ -11,6 +11,7 @@ One browser, one tab: each page is loaded once at 1280 px, checked by axe, then 
 import time
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -57,7 +58,7 @@ SIDEWAYS = """() => {
 }"""
 
 
-def _pages(customer, agent, manager) -> dict[str, list[str]]:
+def _pages(customer) -> dict[str, list[str]]:
     """Each persona's pages, from the demo's records."""
     own_incidents = Incident.objects.filter(requester=customer).order_by("pk")
     open_incident = own_incidents.filter(state="in_progress").first() or own_incidents.first()
@@ -65,7 +66,6 @@ def _pages(customer, agent, manager) -> dict[str, list[str]]:
     resolved_incident = Incident.objects.filter(state__in=("resolved", "closed")).order_by("pk").first()
     incident = Incident.objects.filter(state="in_progress").order_by("pk").first()
     problem = Problem.objects.order_by("pk").first()
-    known_error = Problem.objects.filter(is_known_error=True).order_by("pk").first() or problem
     change = Change.objects.exclude(state="draft").order_by("pk").first()
     draft_change = Change.objects.filter(state="draft").order_by("pk").first() or change
     request = Request.objects.filter(requester=customer).order_by("pk").first()
@@ -78,7 +78,6 @@ def _pages(customer, agent, manager) -> dict[str, list[str]]:
     portal = [
         "/portal/",
         "/portal/incidents/",
-        "/portal/incidents/?state=resolved",
         "/portal/incidents/new/",
         f"/portal/incidents/{open_incident.pk}/",
         "/portal/knowledge/",
@@ -100,9 +99,7 @@ def _pages(customer, agent, manager) -> dict[str, list[str]]:
     i, p, c, r = incident.pk, problem.pk, change.pk, approval.pk
     desk = [
         "/desk/",
-        "/desk/?kind=incident&mine=1",
         "/desk/incidents/",
-        "/desk/incidents/?state=open&sort=-priority",
         *(
             f"/desk/incidents/{i}/{tab}"
             for tab in (
@@ -123,7 +120,6 @@ def _pages(customer, agent, manager) -> dict[str, list[str]]:
         "/desk/known-errors/",
         "/desk/known-errors/?q=disk",
         *(f"/desk/problems/{p}/{tab}" for tab in ("", "incidents/", "notes/", "tasks/", "timeline/")),
-        f"/desk/problems/{known_error.pk}/",
         "/desk/changes/",
         "/desk/changes/new/",
         "/desk/changes/calendar/",
@@ -144,7 +140,6 @@ def _pages(customer, agent, manager) -> dict[str, list[str]]:
         f"/desk/oncall/{schedule.pk}/edit/",
         "/desk/notifications/",
         "/desk/search/?q=printer",
-        f"/desk/search/?q={incident.number}",
         "/desk/sla/compliance/",
         "/desk/no-such-page/",
         "/portal/",
@@ -160,7 +155,6 @@ def _pages(customer, agent, manager) -> dict[str, list[str]]:
         "/desk/catalog/categories/",
         "/portal/catalog/manage/",
         f"/portal/catalog/manage/{item.pk}/fields/",
-        "/desk/sla/compliance/?period=day",
         "/portal/approvals/",
     ]
     return {"customer": [*portal, "/desk/"], "agent": desk, "manager": manager_pages}
@@ -170,8 +164,7 @@ def test_every_desk_and_portal_page_passes_axe_and_fits_390px(page):
     started = time.monotonic()
     call_command("seed_demo", "--password", "pw", stdout=StringIO())
     seeded = time.monotonic()
-    users = {name: User.objects.get(username=name) for name in ("customer", "agent", "manager")}
-    pages = _pages(users["customer"], users["agent"], users["manager"])
+    pages = _pages(User.objects.get(username="customer"))
     page.context.add_init_script(path=str(AXE))
     SHOTS.mkdir(exist_ok=True)
     problems: list[str] = []
@@ -181,16 +174,13 @@ def test_every_desk_and_portal_page_passes_axe_and_fits_390px(page):
         nonlocal visited
         visited += 1
         page.set_viewport_size(DESKTOP)
-        t0 = time.monotonic()
         response = page.goto(path)
-        t1 = time.monotonic()
         assert response is not None and response.status < 500, (path, response and response.status)
+        assert urlsplit(page.url).path == urlsplit(path).path, (path, page.url)  # not sent elsewhere
         for violation in page.evaluate(RUN_AXE):
             problems.append(f"{who} {path}: axe {violation['impact']} {violation['rule']} ({violation['help']}): "
                             + "; ".join(violation["nodes"]))  # fmt: skip
-        t2 = time.monotonic()
         page.set_viewport_size(PHONE)
-        print(f"{path} load {t1 - t0:.2f} axe {t2 - t1:.2f}")
         sideways = page.evaluate(SIDEWAYS)
         if sideways:
             name = path.strip("/").replace("/", "_").replace("?", "_") or "root"
