@@ -8,6 +8,7 @@ import re
 import pytest
 
 from conftest import make_user
+from incidents import workflows
 from itsm.models import Organisation
 from itsm.roles import PERSONAS, Persona
 from notifications.models import Notification
@@ -133,3 +134,38 @@ def test_a_kept_draft_can_be_discarded(page):
     assert page.locator(".comment-form textarea").input_value() == ""
     page.reload()
     assert page.locator(".comment-form textarea").input_value() == ""
+
+
+def test_a_draft_sent_from_the_page_that_showed_its_errors_is_forgotten_where_it_was_typed(page):
+    """Typed on the incident page, refused by the server (its page shows the text again, at the
+    action's URL), then sent from there: the next visit to the incident page starts empty."""
+    org = Organisation.objects.create(name="Acme")
+    customer = make_user("casey", *PERSONAS[Persona.EVERYONE], organisation=org)
+    agent = make_user("alex", *PERSONAS[Persona.L2_AGENT])
+    incident = workflows.incident_start(incident=make_incident(requester=customer), actor=agent)
+    sign_in(page, "alex")
+    page.wait_for_url("**/desk/")
+    page.goto(f"/desk/incidents/{incident.pk}/")
+    page.click("#action-resolve summary")
+    notes = page.locator("#action-resolve textarea[name$=resolution_notes]")
+    notes.fill("Replaced the patch cable.")
+    # A code the server does not know (an old page, say): the server refuses it.
+    page.evaluate(
+        """() => document.querySelector('#action-resolve select[name$=resolution_code]')
+          .add(new Option("Gone", "gone", true, true))"""
+    )
+    page.click("#action-resolve button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/desk/incidents/{incident.pk}/actions/resolve/")
+    assert notes.input_value() == "Replaced the patch cable."  # the server's copy
+    page.select_option("#action-resolve select[name$=resolution_code]", value="workaround")
+    page.click("#action-resolve button[type=submit]")
+    page.wait_for_url(f"**/desk/incidents/{incident.pk}/")
+    incident.refresh_from_db()
+    assert incident.state == "resolved"
+
+    workflows.incident_reopen(incident=incident, actor=agent, notes="Back again")
+    page.goto(f"/desk/incidents/{incident.pk}/")
+    page.click("#action-resolve summary")
+    assert notes.input_value() == ""
+    assert page.locator(".draft-note").count() == 0

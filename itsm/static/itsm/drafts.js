@@ -2,8 +2,9 @@
 // keeps a draft in this browser's localStorage while you type, under the page's path, the form's
 // action and the field's name. Coming back to the page puts the draft back into the box if the
 // box is empty (a box the server filled, e.g. after an error, is left alone). Sending the form
-// forgets its drafts once the next page shows no error; on an error the server shows the text
-// again and the draft stays. Drafts older than two weeks are dropped.
+// forgets its drafts (for that action and field, from whichever page) once the next page shows
+// no error; on an error the server shows the text again and the draft stays. Drafts older than
+// two weeks are dropped.
 // A form or box marked data-draft="off" is left alone. Without JavaScript: plain forms.
 (function () {
   "use strict";
@@ -37,10 +38,17 @@
     }
   }
 
-  function forget(keys) {
-    keys.forEach(function (key) {
-      local.removeItem(key);
-    });
+  // Every draft for these targets (form action and field), whichever page it was typed on: the
+  // same form may be sent from its page or from the page that showed its errors.
+  function forget(targets) {
+    if (!targets.length) return;
+    for (var i = local.length - 1; i >= 0; i--) {
+      var key = local.key(i);
+      if (key && key.indexOf(PREFIX) === 0) {
+        var draft = read(key);
+        if (!draft || targets.indexOf(draft.target) !== -1) local.removeItem(key);
+      }
+    }
   }
 
   function boxes(form) {
@@ -52,6 +60,7 @@
 
   // Each box's key; two boxes that would share one (same action and name) are numbered.
   var keys = new Map();
+  var targets = new Map();
   var restored = new WeakSet();
   function keyOf(box) {
     return keys.get(box);
@@ -59,19 +68,26 @@
   function assignKeys() {
     var seen = {};
     keys = new Map();
+    targets = new Map();
     Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
       if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return;
       var action = new URL(form.getAttribute("action") || window.location.href, window.location.href);
       boxes(form).forEach(function (box) {
-        var key = PREFIX + window.location.pathname + "|" + action.pathname + "|" + box.name;
+        var target = action.pathname + "|" + box.name;
+        var key = PREFIX + window.location.pathname + "|" + target;
         seen[key] = (seen[key] || 0) + 1;
         keys.set(box, seen[key] > 1 ? key + "#" + seen[key] : key);
+        targets.set(box, target);
       });
     });
   }
 
-  function formKeys(form) {
-    return boxes(form).map(keyOf).filter(Boolean);
+  function formTargets(form) {
+    return boxes(form)
+      .map(function (box) {
+        return targets.get(box);
+      })
+      .filter(Boolean);
   }
 
   function save(box) {
@@ -82,7 +98,7 @@
       return;
     }
     try {
-      local.setItem(key, JSON.stringify({ text: box.value, saved: Date.now() }));
+      local.setItem(key, JSON.stringify({ text: box.value, saved: Date.now(), target: targets.get(box) }));
     } catch (e) {
       // Storage full: nothing to do but keep the page working.
     }
@@ -155,7 +171,7 @@
     });
     document.addEventListener("submit", function (event) {
       var form = event.target;
-      var mine = formKeys(form);
+      var mine = formTargets(form);
       if (!mine.length) return;
       if (!session) {
         forget(mine); // no way to see the next page's answer: forget on sending
@@ -172,7 +188,7 @@
     // A form sent by htmx stays on the page: forget its drafts once the server accepted it.
     document.addEventListener("htmx:afterRequest", function (event) {
       var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form");
-      if (form && event.detail.successful) forget(formKeys(form));
+      if (form && event.detail.successful) forget(formTargets(form));
     });
   }
 
