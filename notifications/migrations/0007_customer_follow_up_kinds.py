@@ -4,15 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0006_alter_notification_kind'),
+        ("notifications", "0006_alter_notification_kind"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('sla_warning', 'SLA at risk'), ('sla_breached', 'SLA breached'), ('escalated', 'Escalated'), ('escalation_stage', 'Escalation stage reached'), ('incident_resolved', 'Incident resolved'), ('agent_commented', 'New comment from the service desk'), ('problem_assigned', 'Problem assigned'), ('rca_submitted', 'RCA submitted for review'), ('rca_approved', 'RCA approved'), ('rca_rejected', 'RCA rejected'), ('change_submitted', 'Change submitted to the CAB'), ('change_approved', 'Change approved'), ('change_rejected', 'Change rejected'), ('change_sent_back', 'Change needs a new CAB decision'), ('emergency_change', 'Emergency change raised'), ('pir_overdue', 'Post-implementation review overdue'), ('request_approval', 'Request awaits your approval'), ('request_approved', 'Request approved'), ('request_rejected', 'Request rejected'), ('request_ready', 'Request ready to fulfil'), ('request_tasks', 'Request tasks to fulfil'), ('request_completed', 'Request completed'), ('incident_received', 'Incident received'), ('customer_commented', 'New comment from the customer'), ('customer_replied', 'Customer replied to a resolved incident')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("sla_warning", "SLA at risk"),
+                    ("sla_breached", "SLA breached"),
+                    ("escalated", "Escalated"),
+                    ("escalation_stage", "Escalation stage reached"),
+                    ("incident_resolved", "Incident resolved"),
+                    ("agent_commented", "New comment from the service desk"),
+                    ("problem_assigned", "Problem assigned"),
+                    ("rca_submitted", "RCA submitted for review"),
+                    ("rca_approved", "RCA approved"),
+                    ("rca_rejected", "RCA rejected"),
+                    ("change_submitted", "Change submitted to the CAB"),
+                    ("change_approved", "Change approved"),
+                    ("change_rejected", "Change rejected"),
+                    ("change_sent_back", "Change needs a new CAB decision"),
+                    ("emergency_change", "Emergency change raised"),
+                    ("pir_overdue", "Post-implementation review overdue"),
+                    ("request_approval", "Request awaits your approval"),
+                    ("request_approved", "Request approved"),
+                    ("request_rejected", "Request rejected"),
+                    ("request_ready", "Request ready to fulfil"),
+                    ("request_tasks", "Request tasks to fulfil"),
+                    ("request_completed", "Request completed"),
+                    ("incident_received", "Incident received"),
+                    ("customer_commented", "New comment from the customer"),
+                    ("customer_replied", "Customer replied to a resolved incident"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -96,7 +96,9 @@ class OverviewView(IncidentTabView):
             links.append(("Work journal", tab_url("journal", incident)))
         kinds = writable_kinds(user, incident, self.hidden)
         return {
-            "conversation": conversation(user, incident, incident.notes.all(), hidden=self.hidden, links=links),
+            "conversation": conversation(
+                user, incident, incident.notes.all(), hidden=self.hidden, links=links
+            ),
             "composer": composer(
                 forms.get("note_form") or (NoteForm(kinds=kinds) if kinds else None),
                 action=reverse("desk:incident-conversation", args=[incident.pk]),
