@@ -30,7 +30,7 @@ OVERVIEW_FIELDS = (
     "state", "priority", "impact", "urgency", "assignment_group", "assignee", "requester",
     "requested_for", "organisation", "source", "category", "subcategory", "classification", "service",
     "escalation_level", "opened_at", "acknowledged_at", "updated_at", "resolved_at", "closed_at",
-    "resolution_code", "resolution_notes", "major_incident", "major_incident_manager",
+    "resolution_code", "resolution_notes", "resolution_message", "major_incident", "major_incident_manager",
     "major_incident_review", "collaborators", "hosts", "related_configuration_items",
     "related_incidents", "related_problems", "changes_required",
 )  # fmt: skip
@@ -60,7 +60,7 @@ def field_rows(incident: Incident, names) -> list[dict]:
             kind = "datetime"
         elif field.is_relation and value is not None:
             value = str(value)
-        long = name in ("resolution_notes", "major_incident_review")
+        long = name in ("resolution_notes", "resolution_message", "major_incident_review")
         rows.append(
             {"name": name, "label": capfirst(field.verbose_name), "value": value, "kind": kind, "long": long}
         )
