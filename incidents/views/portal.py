@@ -297,7 +297,7 @@ class IncidentCommentView(IncidentActionView):
             body=form.cleaned_data["body"],
         )
         if incident.state == "resolved":
-            return "Your comment has been added. The service desk has been told and will reopen the incident if needed."
+            return "Your comment has been added. The service desk has been told and will look at it again."
         return "Your comment has been added."
 
     def refusal(self, incident, exc):

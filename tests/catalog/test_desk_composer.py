@@ -55,3 +55,24 @@ def test_a_public_comment_from_the_request_composer_comes_back_to_the_overview(
     assert RequestNote.objects.get().kind == "comment"
     client.force_login(customer)
     assert "Shipped." in client.get(reverse("portal:request-detail", args=[record.pk])).content.decode()
+
+
+def test_the_request_overview_query_count_does_not_grow_with_the_conversation(
+    client, agent, customer, django_assert_max_num_queries
+):
+    few = make_request(requester=customer, short_description="Few")
+    many = make_request(requester=customer, short_description="Many")
+    services.request_note_add(request=few, actor=customer, kind="comment", body="one")
+    for n in range(25):
+        services.request_note_add(
+            request=many, actor=agent, kind="work_note" if n % 2 else "comment", body=f"n{n}"
+        )
+    client.force_login(agent)
+
+    def count(record) -> int:
+        client.get(overview(record))
+        with django_assert_max_num_queries(12) as captured:
+            assert client.get(overview(record)).status_code == 200
+        return len(captured)
+
+    assert count(few) == count(many)
