@@ -77,6 +77,10 @@ class QueueFilter(WorkQueueFilter):
     breached = django_filters.BooleanFilter(
         field_name="sla_status", method="filter_breached", widget=forms.CheckboxInput, label="SLA breached"
     )
+    customer_replied = django_filters.BooleanFilter(
+        field_name="customer_replied_at", method="filter_customer_replied", widget=forms.CheckboxInput,
+        label="Customer replied",
+    )  # fmt: skip
 
     class Meta:
         model = Incident
@@ -87,6 +91,10 @@ class QueueFilter(WorkQueueFilter):
 
     def filter_breached(self, queryset, name, value):
         return queryset.filter(breached_q()) if value else queryset
+
+    def filter_customer_replied(self, queryset, name, value):
+        """Resolved incidents a customer commented on since (the partial index on the mark)."""
+        return queryset.filter(customer_replied_at__isnull=False) if value else queryset
 
 
 # --- The overview's edit form ---------------------------------------------------------------
@@ -165,7 +173,12 @@ class ResolveForm(ServiceErrorsMixin, ActionForm):
     resolution_code = forms.ChoiceField(label="Resolution code", choices=ResolutionCode.choices)
     resolution_notes = forms.CharField(
         label="Resolution notes", max_length=8000, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What was done to resolve the incident.",
+        help_text="What was done to resolve the incident. For the service desk only: the customer never sees it.",
+    )  # fmt: skip
+    resolution_message = forms.CharField(
+        label="Message to the customer (optional)", required=False, max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The customer sees this on the portal and in the resolved e-mail.",
     )  # fmt: skip
 
 
@@ -201,12 +214,26 @@ class NoteForm(ServiceErrorsMixin, forms.Form):
     labelled for which it is, so nobody writes to the customer thinking it is a work note."""
 
     LABELS = {"comment": "Comment", "work_note": "Work note"}
+    # The composer's choice (``kinds`` given): internal first and chosen unless the writer picks
+    # the reply, which says plainly that the customer reads it.
+    CHOICES = (
+        ("work_note", "Internal note — only the service desk sees it"),
+        ("comment", "Reply to the customer — the customer sees this"),
+    )
 
     body = forms.CharField(label="Note", max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 4}))
 
-    def __init__(self, *args, kind: str = "", **kwargs):
+    def __init__(self, *args, kind: str = "", kinds=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["body"].label = self.LABELS.get(kind, "Note")
+        if kinds is not None:
+            choices = [choice for choice in self.CHOICES if choice[0] in kinds]
+            self.fields["kind"] = forms.ChoiceField(
+                label="Post as", choices=choices, initial=choices[0][0] if choices else None,
+                widget=forms.RadioSelect,
+            )  # fmt: skip
+            self.fields["body"].label = "Message"
+            self.order_fields(["kind", "body"])
 
 
 class TimeEntryForm(ServiceErrorsMixin, forms.Form):

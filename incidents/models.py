@@ -64,6 +64,11 @@ class Incident(Work, Escalating):
     )
     resolution_code = models.CharField(max_length=20, choices=ResolutionCode.choices, blank=True)
     resolution_notes = models.TextField(blank=True)
+    # What the customer is told on resolving (the portal and the resolved e-mail show it); the
+    # resolution notes stay the desk's (SPEC §4). Written by the resolve transition only.
+    resolution_message = models.TextField(
+        blank=True, help_text="What the customer is told about the resolution (optional)."
+    )
     # The Escalating column, with the reverse accessor incidents always had.
     escalation_policy = models.ForeignKey(
         "escalation.EscalationPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents",
@@ -72,6 +77,9 @@ class Incident(Work, Escalating):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a customer commented on the incident while it was resolved (the desk's "Customer
+    # replied" filter and badge); set by note_add, cleared when the incident is reopened or closed.
+    customer_replied_at = models.DateTimeField(null=True, blank=True, editable=False)
     collaborators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     hosts = models.ManyToManyField("itsm.Host", blank=True, related_name="incidents")
     related_configuration_items = models.ManyToManyField("itsm.Host", blank=True, related_name="+")
@@ -95,6 +103,12 @@ class Incident(Work, Escalating):
                 fields=["escalation_next_at"],
                 name="incident_escalation_due",
                 condition=models.Q(escalation_next_at__isnull=False),
+            ),
+            # The desk's "Customer replied" filter: the few resolved incidents a customer answered.
+            models.Index(
+                fields=["customer_replied_at"],
+                name="incident_customer_replied",
+                condition=models.Q(customer_replied_at__isnull=False),
             ),
         ]
 

@@ -61,6 +61,10 @@ PROBLEM_INTERNALS = frozenset({"workarounds"})
 # The knowledge articles agents linked to the incident as its answer (``knowledge`` links them):
 # the desk's working, like related problems; drafts among them would name unpublished articles.
 KNOWLEDGE_INTERNALS = frozenset({"knowledge_articles"})
+# "Customer replied" is the desk's triage flag (a resolved incident a customer answered, waiting
+# for an agent to reopen or close it): the customer knows it wrote, the flag is the desk's working.
+# ``resolution_message``, by contrast, is written for the customer and readable by it.
+FOLLOW_UP_INTERNALS = frozenset({"customer_replied_at"})
 
 register(
     RecordRules(
@@ -76,7 +80,7 @@ register(
                 via=("requester", "requested_for"),
                 grant="follow_incident",
                 hidden=INCIDENT_HIDDEN | CI_INTERNALS | PROBLEM_INTERNALS | KNOWLEDGE_INTERNALS | SLA_INTERNALS
-                | ESCALATION_INTERNALS,
+                | ESCALATION_INTERNALS | FOLLOW_UP_INTERNALS,
             ),
         ),
         update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),

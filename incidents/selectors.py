@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from incidents.models import CsatResponse, Incident, IncidentNote, TimeEntry
 from itsm import policy
 from itsm.timeline import entries_for as timeline_entries
-from notifications.services import Message
+from notifications.services import Message, group_members
 
 
 def notes_for(user, incident: Incident, kind: str):
@@ -33,6 +33,22 @@ def customer_messages(incident: Incident, kind: str, *, besides=None, **extra) -
             continue
         people.append(person)
     return [Message(person, kind, incident, {**extra, "recipient_name": _name(person)}) for person in people]
+
+
+def desk_messages(incident: Incident, kind: str, *, besides=None, **extra) -> list[Message]:
+    """Messages of ``kind`` for whoever works the incident: its assignee, else the members of its
+    assignment group (nobody when it has neither), never ``besides``."""
+    if incident.assignee_id is not None:
+        people = [incident.assignee]
+    elif incident.assignment_group_id is not None:
+        people = group_members(incident.assignment_group_id)
+    else:
+        people = []
+    return [
+        Message(person, kind, incident, dict(extra))
+        for person in people
+        if besides is None or person.pk != besides.pk
+    ]
 
 
 def _name(person) -> str:

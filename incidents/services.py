@@ -13,7 +13,16 @@ from guardian.shortcuts import assign_perm
 
 from escalation import services as escalation
 from incidents import enrichment, selectors, workflows
-from incidents.models import NOTE_MAX, CsatResponse, Incident, IncidentNote, IncidentTask, Source, TimeEntry
+from incidents.models import (
+    NOTE_MAX,
+    CsatResponse,
+    Incident,
+    IncidentNote,
+    IncidentState,
+    IncidentTask,
+    Source,
+    TimeEntry,
+)
 from incidents.tasks import auto_close
 from itsm import audit, policy, services
 from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
@@ -145,6 +154,9 @@ def incident_create(
         incident.hosts.add(*hosts)
     clocks.start(incident)
     escalation.begin(incident)
+    if not _is_agent(actor):
+        # A customer raised it: tell it (and whom it is for) that it arrived (e-mailed after commit).
+        notify.send(selectors.customer_messages(incident, Kind.RECEIVED))
     return incident
 
 
@@ -201,16 +213,28 @@ NOTE_ACTION = {IncidentNote.Kind.COMMENT: "comment", IncidentNote.Kind.WORK_NOTE
 @transaction.atomic
 def note_add(*, incident: Incident, actor, kind: str, body: str) -> IncidentNote:
     """Add a comment (seen by the customer) or a work note (agents only), of at most
-    ``NOTE_MAX`` characters."""
+    ``NOTE_MAX`` characters. An agent's comment is e-mailed to the customer; a customer's comment
+    tells the assignee (else the group's members), and on a resolved incident it also marks the
+    incident "customer replied" (``customer_replied_at``) for an agent to reopen or close it —
+    the customer itself cannot reopen (SPEC §5)."""
     if kind not in NOTE_ACTION:
         raise InvalidInput("Unknown note kind.", fields={"kind": ["Choose comment or work_note."]})
     _check_body(body)
     incident = locked_for(incident, actor, NOTE_ACTION[kind])
     note = IncidentNote.objects.create(incident=incident, kind=kind, author=actor, body=body.strip())
-    if kind == IncidentNote.Kind.COMMENT and policy.has_permission(actor, "incidents.manage"):
+    if kind != IncidentNote.Kind.COMMENT:
+        return note
+    if _is_agent(actor):
         clocks.stop_response(incident, note="first reply")  # an agent's reply is a response
-        # Only an agent's comment is e-mailed (after commit); a customer's is for the desk's queue.
         notify.send(selectors.customer_messages(incident, Kind.COMMENTED, besides=actor, comment=note.body))
+        return note
+    told = Kind.CUSTOMER_COMMENTED
+    if incident.state == IncidentState.RESOLVED:
+        told = Kind.CUSTOMER_REPLIED
+        if incident.customer_replied_at is None:
+            services.apply_changes(incident, actor, {"customer_replied_at": note.created_at})
+    author = actor.get_full_name() or actor.get_username()
+    notify.send(selectors.desk_messages(incident, told, besides=actor, comment=note.body, author=author))
     return note
 
 

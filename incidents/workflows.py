@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from escalation import services as escalation
 from incidents import selectors
-from incidents.models import Incident, IncidentNote, IncidentState, IncidentTask, ResolutionCode
+from incidents.models import NOTE_MAX, Incident, IncidentNote, IncidentState, IncidentTask, ResolutionCode
 from itsm.errors import InvalidInput
 from itsm.workflow import Lifecycle, Transition, register, task_lifecycle, transition
 from notifications import services as notify
@@ -99,19 +99,26 @@ def incident_resume(*, incident: Incident, actor) -> Incident:
 
 
 @transaction.atomic
-def incident_resolve(*, incident: Incident, actor, resolution_code: str, resolution_notes: str) -> Incident:
-    """Resolve with a resolution code (SPEC §5) and notes saying what was done."""
+def incident_resolve(
+    *, incident: Incident, actor, resolution_code: str, resolution_notes: str, resolution_message: str = ""
+) -> Incident:
+    """Resolve with a resolution code (SPEC §5) and notes saying what was done (the desk's), and
+    optionally a message for the customer, which the portal and the resolved e-mail show."""
     errors = {}
     if resolution_code not in ResolutionCode.values:
         errors["resolution_code"] = [f"Choose one of: {', '.join(ResolutionCode.values)}."]
     if not (resolution_notes or "").strip():
         errors["resolution_notes"] = ["Say what was done to resolve the incident."]
+    if not isinstance(resolution_message, str):
+        errors["resolution_message"] = ["Write the message as text."]
+    elif len(resolution_message.strip()) > NOTE_MAX:
+        errors["resolution_message"] = [f"Ensure this field has no more than {NOTE_MAX} characters."]
     if errors:
         raise InvalidInput("The incident cannot be resolved as asked.", fields=errors)
     incident = transition(
         TRANSITIONS, incident, actor, "resolve",
         changes={"resolution_code": resolution_code, "resolution_notes": resolution_notes.strip(),
-                 "resolved_at": timezone.now()},
+                 "resolution_message": resolution_message.strip(), "resolved_at": timezone.now()},
     )  # fmt: skip
     clocks.stop(incident, at=incident.resolved_at, note="resolved")
     escalation.halted(incident)
@@ -122,11 +129,13 @@ def incident_resolve(*, incident: Incident, actor, resolution_code: str, resolut
 @transaction.atomic
 def incident_reopen(*, incident: Incident, actor, notes: str = "") -> Incident:
     """Back to in progress (incidents.manage); ``[Reopened] <notes>`` goes into the work journal.
-    The SLA clocks and the current escalation stage start again from the reopen time."""
+    The SLA clocks and the current escalation stage start again from the reopen time; the
+    customer's resolution message and the "customer replied" mark are cleared."""
     now = timezone.now()
     incident = transition(
-        TRANSITIONS, incident, actor, "reopen", changes={"resolved_at": None, "resolution_code": ""}
-    )
+        TRANSITIONS, incident, actor, "reopen",
+        changes={"resolved_at": None, "resolution_code": "", "resolution_message": "", "customer_replied_at": None},
+    )  # fmt: skip
     clocks.restart(incident, at=now)
     escalation.reopened(incident, at=now)
     if notes.strip():
@@ -136,8 +145,9 @@ def incident_reopen(*, incident: Incident, actor, notes: str = "") -> Incident:
 
 @transaction.atomic
 def incident_close(*, incident: Incident, actor) -> Incident:
-    """Close a resolved incident (by an agent, or by the auto-close sweep with ``actor=None``)."""
-    return transition(TRANSITIONS, incident, actor, "close")
+    """Close a resolved incident (by an agent, or by the auto-close sweep with ``actor=None``); a
+    "customer replied" mark is cleared."""
+    return transition(TRANSITIONS, incident, actor, "close", changes={"customer_replied_at": None})
 
 
 @transaction.atomic
@@ -156,9 +166,12 @@ def incidents_close_locked(incidents: list[Incident]) -> list[int]:
     if not batch:
         return []
     now = timezone.now()
-    Work.objects.filter(pk__in=[i.pk for i in batch]).update(
+    keys = [i.pk for i in batch]
+    Work.objects.filter(pk__in=keys).update(
         state=step.target, closed_at=now, updated_at=now, version=F("version") + 1
     )
+    Incident.objects.filter(pk__in=keys, customer_replied_at__isnull=False).update(customer_replied_at=None)
+    notify.withdraw(keys, at=now)  # as the close transition's watchers do, for the batch
     audit.write(
         audit.transition_entry(i, None, transition="close", old_state=i.state, new_state=step.target)
         for i in batch

@@ -126,6 +126,25 @@ def is_versioned(obj) -> bool:
     return isinstance(obj, Work) or any(f.name == "version" for f in obj._meta.concrete_fields)
 
 
+# Who is told of every change a service writes (``watch``): a higher layer — notifications, which
+# withdraws what no longer needs its reader — learns of changes without itsm importing it.
+ChangeWatcher = Callable[[Any, list[tuple[str, Any, Any]]], None]
+_WATCHERS: list[ChangeWatcher] = []
+
+
+def watch(watcher: ChangeWatcher) -> ChangeWatcher:
+    """Be told ``(obj, [(field, old, new), …])`` of each change ``apply_changes`` writes and each
+    state a transition sets, inside the writing transaction (once per watcher)."""
+    if watcher not in _WATCHERS:
+        _WATCHERS.append(watcher)
+    return watcher
+
+
+def tell_watchers(obj, changes: list[tuple[str, Any, Any]]) -> None:
+    for watcher in _WATCHERS:
+        watcher(obj, changes)
+
+
 def apply_changes(
     obj,
     actor,
@@ -177,6 +196,8 @@ def apply_changes(
     entries = [c for c in changed if c[0] not in frozenset(quiet)]
     if journal and entries:
         audit.log_changes(obj, actor, entries)
+    if changed:
+        tell_watchers(obj, changed)
     return changed
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from itsm import audit, policy
 from itsm.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
 from itsm.models import TaskState
-from itsm.services import apply_changes, lock
+from itsm.services import apply_changes, lock, tell_watchers
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,7 @@ def transition(
     obj.refresh_from_db()
     if moved:
         audit.log_transition(obj, actor, transition=name, old_state=old_state, new_state=obj.state, note=note)
+        tell_watchers(obj, [("state", old_state, obj.state)])
     if field_changes:
         audit.log_changes(obj, actor, field_changes)
     return obj

@@ -30,6 +30,9 @@ class Kind(models.TextChoices):
     REQUEST_READY = "request_ready", "Request ready to fulfil"
     REQUEST_TASKS = "request_tasks", "Request tasks to fulfil"
     REQUEST_COMPLETED = "request_completed", "Request completed"
+    RECEIVED = "incident_received", "Incident received"
+    CUSTOMER_COMMENTED = "customer_commented", "New comment from the customer"
+    CUSTOMER_REPLIED = "customer_replied", "Customer replied to a resolved incident"
 
 
 class Notification(models.Model):

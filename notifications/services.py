@@ -76,6 +76,9 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.REQUEST_READY: ("state", "assignment_group"),
     Kind.REQUEST_TASKS: ("state", "assignment_group"),
     Kind.REQUEST_COMPLETED: ("state",),
+    Kind.RECEIVED: ("number", "short_description"),
+    Kind.CUSTOMER_COMMENTED: ("state",),
+    Kind.CUSTOMER_REPLIED: ("state", "customer_replied_at"),
 }
 KIND_FIELDS_IF_PRESENT: dict[str, tuple[str, ...]] = {
     Kind.SLA_BREACHED: ("escalation_level",),
@@ -391,6 +394,44 @@ def mark_read(*, actor, notifications=None, at=None) -> int:
         raise NotAllowed("You may only mark your own notifications read.")
     mine = policy.readable(actor, Notification, notifications)
     return mine.filter(read_at__isnull=True).update(read_at=at or timezone.now())
+
+
+# Notifications that ask their reader to act on the work ("needs you"): withdrawn (marked read)
+# once the work no longer needs that person (``withdraw_unneeded``).
+NEEDS_YOU = frozenset({
+    Kind.SLA_WARNING, Kind.SLA_BREACHED, Kind.ESCALATED, Kind.STAGE, Kind.PROBLEM_ASSIGNED,
+    Kind.REQUEST_READY, Kind.REQUEST_TASKS, Kind.CUSTOMER_COMMENTED, Kind.CUSTOMER_REPLIED,
+})  # fmt: skip
+
+
+def withdraw(work_ids: Iterable[int], *, keep=None, only=None, at=None) -> int:
+    """Mark read the unread "needs you" notifications about these works — everyone's but
+    ``keep``'s, or only ``only``'s (user ids) — in one UPDATE on the work's index; answers how
+    many."""
+    rows = Notification.objects.filter(work_id__in=list(work_ids), read_at__isnull=True, kind__in=NEEDS_YOU)
+    if keep is not None:
+        rows = rows.exclude(recipient_id=keep)
+    if only is not None:
+        rows = rows.filter(recipient_id=only)
+    return rows.update(read_at=at or timezone.now())
+
+
+def withdraw_unneeded(work, changes) -> None:
+    """The rule, told of every change a service writes (``itsm.services.watch``): a work that is
+    finished, or leaves a finished state (reopened), needs nobody it called on before; a work
+    assigned to someone needs nobody else it called on; unassigned, not its former assignee."""
+    lifecycle = lifecycle_of(work)
+    if lifecycle is None:
+        return
+    for name, old, new in changes:
+        if name == "state" and (old in lifecycle.finished or new in lifecycle.finished):
+            withdraw([work.pk])
+            return
+        if name == "assignee" and old != new:
+            if new is not None:
+                withdraw([work.pk], keep=new.pk)
+            elif old is not None:
+                withdraw([work.pk], only=old.pk)
 
 
 UNREAD_SHOWN = 99  # the badge says "99+" past this

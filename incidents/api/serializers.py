@@ -51,7 +51,8 @@ class IncidentSerializer(PolicySerializer):
             "id", "number", "short_description", "description", "state", "priority", "impact", "urgency",
             "classification", "category", "subcategory", "service", "source", "assignment_group", "assignee",
             "requester", "requested_for", "organisation", "major_incident", "major_incident_review",
-            "major_incident_manager", "resolution_code", "resolution_notes", "sla_status", "sla_due_at", "sla_definition", "escalation_level",
+            "major_incident_manager", "resolution_code", "resolution_notes", "resolution_message", "customer_replied_at",
+            "sla_status", "sla_due_at", "sla_definition", "escalation_level",
             "escalation_policy", "escalation_stage", "escalation_stage_started_at", "escalation_acknowledged_at",
             "escalation_next_at", "collaborators",
             "hosts", "related_configuration_items", "related_incidents", "related_problems", "workarounds",
@@ -94,7 +95,11 @@ class ReasonInput(serializers.Serializer):
 
 class ResolveInput(serializers.Serializer):
     resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
-    resolution_notes = serializers.CharField(max_length=8000)
+    resolution_notes = serializers.CharField(max_length=8000, help_text="What was done (the desk's; hidden from customers).")
+    resolution_message = serializers.CharField(
+        max_length=NOTE_MAX, required=False, allow_blank=True, default="",
+        help_text="Optional: what the customer is told (the portal and the resolved e-mail show it).",
+    )  # fmt: skip
 
 
 class ReopenInput(serializers.Serializer):

@@ -39,6 +39,11 @@ class IncidentFilter(PolicyFilterSet):
     sla_status = filters.ChoiceFilter(
         field_name="sla_status", choices=SlaStatus.choices, method="filter_sla_status", label="SLA status"
     )
+    # Reads customer_replied_at: dropped for readers it is hidden from (customers).
+    customer_replied = filters.BooleanFilter(
+        field_name="customer_replied_at", lookup_expr="isnull", exclude=True,
+        label="Customer replied (a resolved incident its customer commented on)",
+    )  # fmt: skip
 
     class Meta:
         model = Incident

@@ -45,6 +45,7 @@ DETAIL_FIELDS = (
     "state",
     "opened_at",
     "resolution_code",
+    "resolution_message",
     "requester",
     "requested_for",
 )
@@ -295,6 +296,8 @@ class IncidentCommentView(IncidentActionView):
             kind=IncidentNote.Kind.COMMENT,
             body=form.cleaned_data["body"],
         )
+        if incident.state == "resolved":
+            return "Your comment has been added. The service desk has been told and will look at it again."
         return "Your comment has been added."
 
     def refusal(self, incident, exc):

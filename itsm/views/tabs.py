@@ -21,6 +21,7 @@ from itsm.actions import ActionTable
 from itsm.errors import ItsmError
 from itsm.forms import NoInputForm
 from itsm.views.base import DeskMixin, record_or_404, submit
+from itsm.views.conversation import return_url
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,11 @@ class RecordTabView(DeskMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
     def write(self, record, form, form_name: str, call: Callable[[dict], str], *, anchor="", tab: str = ""):
-        """Validate, call the workflow or service, and go back to the tab with what happened;
-        or show the tab again with the refusal (400 bad input, 403, 409) and the form's errors."""
+        """Validate, call the workflow or service, and go back to the tab (or to the form's safe
+        ``next``: the overview's composer) with what happened; or show the tab again with the
+        refusal (400 bad input, 403, 409) and the form's errors."""
         return submit(
-            self.request, form, call, then=self.tab_url(tab or self.tab, record, anchor),
+            self.request, form, call, then=return_url(self.request, self.tab_url(tab or self.tab, record, anchor)),
             page=lambda status: self.page(record, status=status, **{form_name: form}),
         )  # fmt: skip
 
@@ -147,7 +149,7 @@ class ActionTabView(RecordTabView):
     def write(self, record, form, form_name: str, call: Callable[[dict], str], *, anchor="", tab: str = ""):
         """As ``RecordTabView.write``, with the refusal ``worded``."""
         return submit(
-            self.request, form, call, then=self.tab_url(tab or self.tab, record, anchor),
+            self.request, form, call, then=return_url(self.request, self.tab_url(tab or self.tab, record, anchor)),
             page=lambda status: self.page(record, status=status, **{form_name: form}),
             refusal=lambda exc: worded(exc, form),
         )  # fmt: skip

@@ -148,8 +148,10 @@ def test_creation_enters_stage_1_and_tells_its_targets(
     assert incident.escalation_next_at == now().replace(minute=10)
     # Users, the group's members and whoever is on call.
     assert told(Kind.STAGE, incident) == {bob, lead, agent, alice}
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in (bob, lead, agent, alice))
-    assert all("stage 1" in m.subject for m in mail.outbox)
+    # (The customer who raised it gets its acknowledgement, issue #17; nothing else.)
+    staged = [m for m in mail.outbox if m.to != [customer.email]]
+    assert sorted(m.to[0] for m in staged) == sorted(u.email for u in (bob, lead, agent, alice))
+    assert all("stage 1" in m.subject for m in staged)
     # An unassigned incident goes to the stage's group and the on-call person.
     assert (incident.assignment_group, incident.assignee) == (desk, alice)
 
@@ -473,7 +475,9 @@ def test_a_customer_named_as_a_stage_user_is_not_told_of_the_escalation(
     with django_capture_on_commit_callbacks(execute=True):
         incident = make_incident(requester=customer)
     assert told(Kind.STAGE, incident) == {agent}
-    assert [m.to for m in mail.outbox] == [[agent.email]]
+    # The customer gets only its acknowledgement (issue #17), never the stage message.
+    assert sorted(m.to[0] for m in mail.outbox) == [agent.email, customer.email]
+    assert all("stage" not in m.subject for m in mail.outbox if m.to == [customer.email])
 
 
 def test_stage_e_mails_read_well(customer, agent, now, django_capture_on_commit_callbacks):

@@ -168,15 +168,15 @@ def test_agent_comment_is_emailed_to_requester_and_requested_for(
             assert secret not in text, secret
 
 
-def test_customer_own_comment_sends_no_email_to_themselves(
-    record, customer, django_capture_on_commit_callbacks
+def test_customer_own_comment_sends_no_email_to_themselves_only_to_the_assignee(
+    record, customer, assignee, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         services.note_add(
             incident=record, actor=customer, kind=IncidentNote.Kind.COMMENT, body="Still broken."
         )
     assert customer.email not in [address for m in mail.outbox for address in m.to]
-    assert mail.outbox == []
+    assert [m.to for m in mail.outbox] == [[assignee.email]]  # issue #17: whoever works it is told
 
 
 def test_agent_who_is_the_requester_gets_no_copy_of_its_own_comment(

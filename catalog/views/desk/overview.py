@@ -7,14 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import Http404
+from django.urls import reverse
 from django.utils.text import capfirst
 
 from catalog import selectors, services, workflows
 from catalog.models import Request, RequestTask
 from catalog.views.desk.base import APPROVAL_ACTIONS, RequestTabView
-from catalog.views.desk.forms import EDIT_FIELDS, RequestEditForm
+from catalog.views.desk.forms import EDIT_FIELDS, NoteForm, RequestEditForm
 from itsm import policy
 from itsm.templatetags.itsm_ui import state_label
+from itsm.views.conversation import composer, conversation, readable_kinds
 
 # What the details card lists, in order, of the fields the user may read.
 OVERVIEW_FIELDS = (
@@ -118,7 +120,21 @@ class OverviewView(RequestTabView):
         if edit_form is None and writable & set(EDIT_FIELDS):
             edit_form = RequestEditForm(record=record, writable=writable, user=user)
         actions = self.action_forms(record, forms)
+        kinds = [k for k in readable_kinds(self.hidden) if policy.can(user, services.NOTE_ACTION[k], record)]
+        notes_url = reverse("desk:request-notes", args=[record.pk])
+        # The composer chooses the internal work note unless the writer picks the public comment.
+        note_form = forms.get("note_form") or (
+            NoteForm(kinds=kinds, initial={"kind": "work_note" if "work_note" in kinds else "comment"})
+            if kinds
+            else None
+        )
         return {
+            "conversation": conversation(
+                user, record, record.notes.all(), hidden=self.hidden, links=[("All notes", notes_url)]
+            ),
+            "composer": composer(
+                note_form, action=notes_url, back=self.tab_url("overview", record, "conversation")
+            ),
             "rows": field_rows(record, [name for name in OVERVIEW_FIELDS if name in readable]),
             "texts": field_rows(record, [name for name in TEXT_FIELDS if name in readable]),
             "form_rows": form_rows(user, record) if "form_data" in readable else [],

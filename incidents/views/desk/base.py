@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from incidents.models import Incident, IncidentTask
+from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm import policy
 from itsm.views.base import record_or_404
 from itsm.views.tabs import RecordTabView, Tab
@@ -84,6 +84,17 @@ def tab_visible(user, incident: Incident, name: str, hidden) -> bool:
     if name == "csat":
         return policy.can(user, "read_csat", incident)
     return True
+
+
+def writable_kinds(user, incident: Incident, hidden) -> list[str]:
+    """The kinds of note the user may add, internal first (the composer's default): a work note
+    by those who read the work journal and may write one, a comment by those who may comment."""
+    kinds = []
+    if "work_journal" not in hidden and policy.can(user, "work_note", incident):
+        kinds.append(IncidentNote.Kind.WORK_NOTE)
+    if policy.can(user, "comment", incident):
+        kinds.append(IncidentNote.Kind.COMMENT)
+    return kinds
 
 
 class IncidentTabView(RecordTabView):

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from incidents import selectors, services
 from incidents.forms import NoteForm
 from incidents.models import Incident, IncidentNote
-from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible
+from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible, writable_kinds
 from itsm import policy
 from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError, NotFound
@@ -38,15 +38,20 @@ class NotesView(IncidentTabView):
         return {"notes": notes, "note_form": note_form, "kind": self.kind}
 
     def post(self, request, pk):
+        """Add a note of this tab's kind, or of the kind the overview's composer chose (its form
+        sends ``kind``, and ``next`` to come back to the overview)."""
         incident = self.load(pk)
+        kinds = writable_kinds(request.user, incident, self.hidden) if "kind" in request.POST else None
+        form = NoteForm(request.POST, kind=self.kind, kinds=kinds)
 
         def add(data) -> str:
-            services.note_add(incident=incident, actor=request.user, kind=self.kind, body=data["body"])
-            if self.kind == IncidentNote.Kind.COMMENT:
+            kind = data.get("kind") or self.kind
+            services.note_add(incident=incident, actor=request.user, kind=kind, body=data["body"])
+            if kind == IncidentNote.Kind.COMMENT:
                 return "Your comment has been added; the customer can see it."
             return "Your work note has been added to the journal."
 
-        return self.write(incident, NoteForm(request.POST, kind=self.kind), "note_form", add, anchor="add-note")
+        return self.write(incident, form, "note_form", add, anchor="add-note")
 
 
 class ConversationView(NotesView):

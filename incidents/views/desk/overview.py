@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.http import Http404
+from django.urls import reverse
 from django.utils.text import capfirst
 
 from incidents import selectors, services
@@ -15,19 +16,21 @@ from incidents.actions import ACTIONS
 from incidents.forms import (
     EDIT_FIELDS,
     IncidentEditForm,
+    NoteForm,
 )
 from incidents.models import Incident
-from incidents.views.desk.base import IncidentTabView
+from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible, writable_kinds
 from itsm import policy
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views import panels
+from itsm.views.conversation import composer, conversation
 
 # What the overview lists, in order, of the fields the user may read.
 OVERVIEW_FIELDS = (
     "state", "priority", "impact", "urgency", "assignment_group", "assignee", "requester",
     "requested_for", "organisation", "source", "category", "subcategory", "classification", "service",
     "escalation_level", "opened_at", "acknowledged_at", "updated_at", "resolved_at", "closed_at",
-    "resolution_code", "resolution_notes", "major_incident", "major_incident_manager",
+    "resolution_code", "resolution_notes", "resolution_message", "major_incident", "major_incident_manager",
     "major_incident_review", "collaborators", "hosts", "related_configuration_items",
     "related_incidents", "related_problems", "changes_required",
 )  # fmt: skip
@@ -57,7 +60,7 @@ def field_rows(incident: Incident, names) -> list[dict]:
             kind = "datetime"
         elif field.is_relation and value is not None:
             value = str(value)
-        long = name in ("resolution_notes", "major_incident_review")
+        long = name in ("resolution_notes", "resolution_message", "major_incident_review")
         rows.append(
             {"name": name, "label": capfirst(field.verbose_name), "value": value, "kind": kind, "long": long}
         )
@@ -88,7 +91,19 @@ class OverviewView(IncidentTabView):
         # Problems are known here only through the incident's relation (incidents import no
         # problems module): the links go to the problem pages by URL name.
         problem_model = Incident._meta.get_field("related_problems").related_model
+        links = [("All comments", tab_url("conversation", incident))]
+        if tab_visible(user, incident, "journal", self.hidden):
+            links.append(("Work journal", tab_url("journal", incident)))
+        kinds = writable_kinds(user, incident, self.hidden)
         return {
+            "conversation": conversation(
+                user, incident, incident.notes.all(), hidden=self.hidden, links=links
+            ),
+            "composer": composer(
+                forms.get("note_form") or (NoteForm(kinds=kinds) if kinds else None),
+                action=reverse("desk:incident-conversation", args=[incident.pk]),
+                back=tab_url("overview", incident, "conversation"),
+            ),
             "workarounds": workarounds,
             "may_raise_problem": policy.can(user, "create", problem_model),
             "may_read_problems": "related_problems" in readable and policy.can(user, "read", problem_model),

@@ -65,5 +65,6 @@ class IncidentListView(DeskMixin, View):
             "columns": columns,
             "filtered": filterset.is_filtered(),
             "show_sla_due": "sla_due_at" not in hidden,
+            "hidden": hidden,
         }
         return render_queue(request, "incidents/desk/list.html", context, status=200 if valid else 400)
