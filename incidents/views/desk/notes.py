@@ -8,13 +8,16 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 
+from incidents import attachments as incident_files
 from incidents import selectors, services
+from incidents.attachments import NoteFilesForm
 from incidents.forms import NoteForm
 from incidents.models import Incident, IncidentNote
 from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible
-from itsm import policy
+from itsm import attachments, policy
 from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError, NotFound
+from itsm.views import attachments as attachment_views
 
 
 class NotesView(IncidentTabView):
@@ -26,27 +29,38 @@ class NotesView(IncidentTabView):
     def tab_context(self, incident, forms):
         user = self.request.user
         may_write = policy.can(user, services.NOTE_ACTION[self.kind], incident)
+        files = attachment_views.by_note(
+            user, incident, attachments.attachments_of(user, incident), door="desk"
+        )
         notes = [
             {
                 "note": note,
                 "can_edit": may_write and policy.can_edit_note(user, note),
                 "edited": (note.updated_at - note.created_at).total_seconds() > 1,
+                "files": files.get(note.pk, []),
             }
             for note in selectors.notes_for(user, incident, self.kind)
         ]
-        note_form = forms.get("note_form") or (NoteForm(kind=self.kind) if may_write else None)
+        note_form = forms.get("note_form") or (NoteFilesForm(kind=self.kind) if may_write else None)
         return {"notes": notes, "note_form": note_form, "kind": self.kind}
 
     def post(self, request, pk):
         incident = self.load(pk)
 
         def add(data) -> str:
-            services.note_add(incident=incident, actor=request.user, kind=self.kind, body=data["body"])
+            incident_files.note_add_with_files(
+                incident=incident,
+                actor=request.user,
+                kind=self.kind,
+                body=data["body"],
+                files=data["attachments"],
+            )
             if self.kind == IncidentNote.Kind.COMMENT:
                 return "Your comment has been added; the customer can see it."
             return "Your work note has been added to the journal."
 
-        return self.write(incident, NoteForm(request.POST, kind=self.kind), "note_form", add, anchor="add-note")
+        form = NoteFilesForm(request.POST, request.FILES, kind=self.kind)
+        return self.write(incident, form, "note_form", add, anchor="add-note")
 
 
 class ConversationView(NotesView):
