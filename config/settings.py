@@ -271,6 +271,7 @@ ATTACHMENT_TYPES = env_list(
         ]
     ),
 )  # fmt: skip
+
 # --- Cache ----------------------------------------------------------------------------------
 # API rate limits count in the cache: give every web process the same one with
 # CACHE_URL=redis://host:6379/1; without it each process counts on its own.
@@ -365,16 +366,7 @@ def env_rate(name: str, default: str) -> str | None:
     if value.lower() in {"", "off", "none"}:
         return None
     count, _, period = value.partition("/")
-    if not count.isdigit() or period.lower() not in {
-        "s",
-        "sec",
-        "second",
-        "min",
-        "minute",
-        "h",
-        "hour",
-        "day",
-    }:
+    if not count.isdigit() or period.lower() not in {"s", "sec", "second", "min", "minute", "h", "hour", "day"}:
         raise ImproperlyConfigured(f"{name} must be a rate such as 600/min (or off), not {value!r}.")
     return value
 
@@ -452,10 +444,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "json": {"()": "itsm.logging.JsonFormatter"},
-        "text": {
-            "()": "itsm.logging.TextFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        },
+        "text": {"()": "itsm.logging.TextFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
