@@ -236,6 +236,16 @@ def by_note(files) -> dict[int, list[Attachment]]:
     return grouped
 
 
+def note_readable(user, record, note) -> bool:
+    """Whether ``user`` reads ``note``: a note of ``record``, which it reads, and public or in a
+    work journal it reads."""
+    return (
+        _belongs(note, record)
+        and policy.is_readable(user, record)
+        and (not is_internal(note) or reads_internal(user, record))
+    )
+
+
 def readable_by(user, attachment: Attachment, record) -> bool:
     """The one rule for one file: ``record`` (its record) is readable, and so is its note."""
     if not policy.is_readable(user, record):
@@ -244,7 +254,8 @@ def readable_by(user, attachment: Attachment, record) -> bool:
         return False
     if attachment.note_id is not None:
         note = attachment.note_type.model_class()._default_manager.filter(pk=attachment.note_id).first()
-        if note is not None and is_internal(note) and not reads_internal(user, record):
+        # A note deleted since keeps its files' ``internal`` mark, checked above.
+        if note is not None and not note_readable(user, record, note):
             return False
     return True
 
@@ -341,7 +352,7 @@ def attachment_add(*, record, actor, files, note=None) -> list[Attachment]:
         return []
     with atomic():
         record = _locked(record, actor)
-        if note is not None and not (_belongs(note, record) and policy.is_readable(actor, record)):
+        if note is not None and not note_readable(actor, record, note):
             raise NotFound()
         if not may_attach(actor, record, note):
             raise NotAllowed("You may not attach files here.")
