@@ -28,23 +28,43 @@ from itsm.models import Attachment
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
-    note = serializers.IntegerField(source="note_id", read_only=True, allow_null=True, help_text="The note it is on.")
-    internal = serializers.BooleanField(read_only=True, help_text="On a work note: for the service desk only.")
-    uploaded_by = serializers.SerializerMethodField(help_text='Username; customers read agents as "Service desk".')
+    note = serializers.IntegerField(
+        source="note_id", read_only=True, allow_null=True, help_text="The note it is on."
+    )
+    internal = serializers.BooleanField(
+        read_only=True, help_text="On a work note: for the service desk only."
+    )
+    uploaded_by = serializers.SerializerMethodField(
+        help_text='Username; customers read agents as "Service desk".'
+    )
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Attachment
-        fields = ["id", "name", "size", "mime_type", "note", "internal", "uploaded_by", "uploaded_at", "download_url"]
+        fields = [
+            "id",
+            "name",
+            "size",
+            "mime_type",
+            "note",
+            "internal",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
         read_only_fields = fields
 
     def get_uploaded_by(self, attachment) -> str | None:
-        return policy.person_name(self.context["request"].user, attachment.uploaded_by, self.context["record"], nobody=None)
+        return policy.person_name(
+            self.context["request"].user, attachment.uploaded_by, self.context["record"], nobody=None
+        )
 
     def get_download_url(self, attachment) -> str:
         view = self.context["view"]
         name = f"{view.basename}-attachment"
-        return self.context["request"].build_absolute_uri(reverse(name, args=[attachment.record_id, attachment.pk]))
+        return self.context["request"].build_absolute_uri(
+            reverse(name, args=[attachment.record_id, attachment.pk])
+        )
 
 
 class AttachmentUpload(serializers.Serializer):
@@ -75,12 +95,16 @@ class AttachmentsMixin:
             return None
         note = self.attachment_note(record, note_id)
         if note is None or not attachments.note_readable(self.request.user, record, note):
-            raise InvalidInput("No such note.", fields={"note": ["Give the id of one of this record's notes."]})
+            raise InvalidInput(
+                "No such note.", fields={"note": ["Give the id of one of this record's notes."]}
+            )
         return note
 
     @extend_schema(
         methods=["get"],
-        parameters=[OpenApiParameter("note", int, required=False, description="Only the files of this note.")],
+        parameters=[
+            OpenApiParameter("note", int, required=False, description="Only the files of this note.")
+        ],
         responses=AttachmentSerializer(many=True),
     )
     @extend_schema(
@@ -93,6 +117,9 @@ class AttachmentsMixin:
         parser_classes=[MultiPartParser, JSONParser],
     )  # fmt: skip
     def attachments(self, request, pk=None):
+        """The record's files the caller may read (``?note=``: one note's), or attach files
+        (``multipart/form-data``: ``attachments``, and ``note`` to put them on a note). Allowed
+        types and sizes are the installation's; a refused file is a 400 naming ``attachments``."""
         record = self.get_object()
         context = {**self.get_serializer_context(), "record": record}
         if request.method == "POST":
@@ -104,7 +131,9 @@ class AttachmentsMixin:
                     fields={attachments.FIELD: ["Send one or more files as multipart/form-data."]},
                 )
             added = attachments.attachment_add(record=record, actor=request.user, files=files, note=note)
-            return Response(AttachmentSerializer(added, many=True, context=context).data, status=status.HTTP_201_CREATED)
+            return Response(
+                AttachmentSerializer(added, many=True, context=context).data, status=status.HTTP_201_CREATED
+            )
         note = self._note_or_400(record, request.query_params.get("note"))
         files = attachments.attachments_of(request.user, record, note=note).order_by("uploaded_at", "id")
         page = self.paginate_queryset(files)
@@ -112,7 +141,7 @@ class AttachmentsMixin:
 
     @extend_schema(
         methods=["get"],
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
+        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
     )
     @extend_schema(methods=["delete"], responses={204: None})
     @action(
@@ -120,6 +149,8 @@ class AttachmentsMixin:
         url_name="attachment", filter_backends=[], pagination_class=None,
     )  # fmt: skip
     def attachment(self, request, pk=None, attachment_id=None):
+        """The file itself, sent as a download with the type read from its content; ``DELETE``
+        removes it (whoever attached it, or an ITSM administrator)."""
         record = self.get_object()
         item = attachments.attachment_or_404(request.user, attachment_id, record=record)
         if request.method == "DELETE":

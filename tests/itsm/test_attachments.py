@@ -17,8 +17,14 @@ from tests.incidents.factories import make_incident
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"This program cannot be run in DOS mode."
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+)
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 48
+    + b"This program cannot be run in DOS mode."
+)
 
 
 def upload(name: str, content: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
@@ -106,7 +112,9 @@ def test_names_are_sanitised(raw, expected):
 
 
 def test_stored_name_is_random_and_never_the_uploaders(incident, customer):
-    [added] = attachments.attachment_add(record=incident, actor=customer, files=[upload("secret-plan.pdf", PDF)])
+    [added] = attachments.attachment_add(
+        record=incident, actor=customer, files=[upload("secret-plan.pdf", PDF)]
+    )
     assert "secret" not in added.file.name and added.file.name.startswith("attachments/")
     assert added.name == "secret-plan.pdf" and added.size == len(PDF)
 
