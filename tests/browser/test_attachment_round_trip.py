@@ -33,7 +33,8 @@ def test_customer_attaches_in_the_portal_and_the_agent_downloads_it_from_the_des
     page.set_input_files("#attachments input[type=file]", str(report))
     page.click("#attachments button[type=submit]")
     page.wait_for_url(re.compile(rf".*/portal/incidents/{incident.pk}/#attachments$"))
-    assert "Attached jam report.pdf." in page.inner_text("main")
+    assert "Attached jam report.pdf." in page.inner_text(".messages")
+    assert "jam report.pdf" in page.inner_text("#attachments .attachment-list")
     page.screenshot(path=str(Path("/tmp/attach") / "portal-attachment.png"), full_page=True)
 
     # The agent sees it on the incident's overview and downloads it.
@@ -51,4 +52,4 @@ def test_customer_attaches_in_the_portal_and_the_agent_downloads_it_from_the_des
 
     # The timeline says who attached what.
     page.goto(f"/desk/incidents/{incident.pk}/timeline/")
-    assert "Attached jam report.pdf" in page.inner_text("main")
+    assert "Attached jam report.pdf" in page.inner_text(".desk-timeline")
