@@ -280,13 +280,14 @@ def attachment_or_404(user, pk, *, record=None) -> Attachment:
     return attachment
 
 
-def download(attachment: Attachment) -> FileResponse:
-    """The file as a download: its sniffed type, never shown inline, never sniffed again."""
+def download(attachment: Attachment, *, typed: bool = True) -> FileResponse:
+    """The file as a download: its sniffed type (or, ``typed=False``, plain bytes), never shown
+    inline, never sniffed again."""
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404("The file is no longer stored.") from None
-    content_type = attachment.mime_type or "application/octet-stream"
+    content_type = (attachment.mime_type if typed else "") or "application/octet-stream"
     if content_type == "text/plain":
         content_type = "text/plain; charset=utf-8"
     response = FileResponse(handle, as_attachment=True, filename=attachment.name, content_type=content_type)

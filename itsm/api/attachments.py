@@ -3,7 +3,8 @@
 * ``GET``: the files the caller may read, paginated, oldest first; ``?note=<id>`` those of a note.
 * ``POST`` (``multipart/form-data``): ``attachments`` (one or more files) and optionally ``note``
   (a note of the record): 201 with what was attached; a refusal is a 400 naming the field.
-* ``GET …/attachments/{attachment_id}/``: the file itself (an attachment, ``nosniff``);
+* ``GET …/attachments/{attachment_id}/``: the file itself (``application/octet-stream``, an
+  attachment, ``nosniff``; its sniffed type is the list's ``mime_type``);
   ``DELETE``: remove it (whoever attached it, or an ITSM administrator).
 
 A record's viewset adds ``AttachmentsMixin`` and says how to find one of its notes
@@ -141,7 +142,9 @@ class AttachmentsMixin:
 
     @extend_schema(
         methods=["get"],
-        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+        },
     )
     @extend_schema(methods=["delete"], responses={204: None})
     @action(
@@ -149,11 +152,13 @@ class AttachmentsMixin:
         url_name="attachment", filter_backends=[], pagination_class=None,
     )  # fmt: skip
     def attachment(self, request, pk=None, attachment_id=None):
-        """The file itself, sent as a download with the type read from its content; ``DELETE``
+        """The file itself, as ``application/octet-stream`` (its type is the list's ``mime_type``); ``DELETE``
         removes it (whoever attached it, or an ITSM administrator)."""
         record = self.get_object()
         item = attachments.attachment_or_404(request.user, attachment_id, record=record)
         if request.method == "DELETE":
             attachments.attachment_remove(attachment=item, actor=request.user)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return attachments.download(item)
+        # Always application/octet-stream, as documented (the list gives each file's
+        # ``mime_type``): one content type a generated client can rely on.
+        return attachments.download(item, typed=False)

@@ -266,7 +266,8 @@ def test_api_upload_list_and_download(api, customer, incident):
     assert listed["count"] == 2 and listed["results"][0]["mime_type"] == "application/pdf"
     file = api.get(api_url(incident, listed["results"][1]["id"]))
     assert file.status_code == 200 and file["X-Content-Type-Options"] == "nosniff"
-    assert file["Content-Type"] == "image/png" and body_of(file) == PNG
+    assert file["Content-Type"] == "application/octet-stream" and body_of(file) == PNG
+    assert file["Content-Disposition"] == 'attachment; filename="b.png"'
 
 
 def test_api_upload_refusal_is_a_400_naming_the_field(api, customer, incident):
