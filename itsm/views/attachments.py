@@ -65,10 +65,13 @@ def human_size(value: int) -> str:
     return attachments._size(value)
 
 
-def rows(user, record, files, *, door: str) -> list[dict]:
+def rows(user, record, files, *, door: str, may_attach: bool | None = None) -> list[dict]:
     """Each file as a page lists it: name, size, who attached it (as the reader may know them),
-    where to download it, and whether the reader may remove it."""
-    may_attach = policy.can(user, "attach", record)
+    where to download it, and whether the reader may remove it (``may_attach``: whether it may
+    attach to the record, if the caller asked already)."""
+    files = list(files)
+    if files and may_attach is None and door == "desk":
+        may_attach = policy.can(user, "attach", record)
     return [
         {
             "attachment": item,
@@ -78,7 +81,7 @@ def rows(user, record, files, *, door: str) -> list[dict]:
             if item.uploaded_by_id == user.pk
             else policy.person_name(user, item.uploaded_by, record),
             "can_remove": door == "desk"
-            and may_attach
+            and bool(may_attach)
             and policy.can_edit_note(user, SimpleNamespace(author_id=item.uploaded_by_id)),
         }
         for item in files
@@ -99,12 +102,13 @@ def card(request, record, *, upload_url: str, door: str, files=None) -> dict:
     errors, if the page comes back from one)."""
     user = request.user
     files = list(attachments.attachments_of(user, record)) if files is None else files
+    may_attach = attachments.may_attach(user, record)
     form = getattr(request, "attach_form", None)
-    if form is None and attachments.may_attach(user, record):
+    if form is None and may_attach:
         form = AttachForm()
     return {
         "record": record,
-        "files": rows(user, record, files, door=door),
+        "files": rows(user, record, files, door=door, may_attach=may_attach),
         "form": form,
         "upload_url": upload_url,
         "reads_internal": attachments.reads_internal(user, record),
