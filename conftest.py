@@ -100,3 +100,12 @@ def api():
             return self
 
     return Client()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def attachment_media_root(tmp_path_factory):
+    """Files attached during the tests go to a temporary directory, never to ``var/media``."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield

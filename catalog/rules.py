@@ -129,6 +129,8 @@ register(
             "assign": (Act(MANAGE_REQUESTS, states=OPEN_STATES),),
             "comment": (Act(AGENT), Act(SS, own=True), Act(SS, grant=APPROVE_GRANT)),
             "work_note": (Act(AGENT),),
+            # Files on the request itself (itsm.attachments): whoever may comment on it.
+            "attach": (Act(AGENT), Act(SS, own=True), Act(SS, grant=APPROVE_GRANT)),
             "view_sla": (Act(AGENT),),
         },
     ),

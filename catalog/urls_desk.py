@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("requests/", desk.RequestListView.as_view(), name="request-list"),
     path("requests/<int:pk>/", desk.OverviewView.as_view(), name="request-detail"),
     path("requests/<int:pk>/edit/", desk.RequestEditView.as_view(), name="request-edit"),
+    path("requests/<int:pk>/attachments/", desk.RequestAttachView.as_view(), name="request-attach"),
     path("requests/<int:pk>/approvals/", desk.ApprovalsView.as_view(), name="request-approvals"),
     path("requests/<int:pk>/tasks/", desk.TasksView.as_view(), name="request-tasks"),
     path("requests/<int:pk>/notes/", desk.NotesView.as_view(), name="request-notes"),

@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("requests/", portal.RequestListView.as_view(), name="request-list"),
     path("requests/<int:pk>/", portal.RequestDetailView.as_view(), name="request-detail"),
     path("requests/<int:pk>/comment/", portal.RequestCommentView.as_view(), name="request-comment"),
+    path("requests/<int:pk>/attach/", portal.RequestAttachView.as_view(), name="request-attach"),
     path("requests/<int:pk>/approve/", portal.RequestApproveView.as_view(), name="request-approve"),
     path("requests/<int:pk>/reject/", portal.RequestRejectView.as_view(), name="request-reject"),
     path("requests/<int:pk>/cancel/", portal.RequestCancelView.as_view(), name="request-cancel"),

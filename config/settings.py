@@ -236,6 +236,46 @@ STORAGES = {
     },
 }
 
+# --- Attachments ----------------------------------------------------------------------------
+# Files attached to records and notes (itsm.attachments) go through Django's storage API: the
+# file system under MEDIA_ROOT by default (never served as static or media files: only the
+# policy-checked download views send them), or any storage class, e.g. an S3-compatible store
+# through django-storages: FILE_STORAGE=storages.backends.s3.S3Storage and FILE_STORAGE_OPTIONS
+# a JSON object of its options ({"bucket_name": "itsm", "endpoint_url": "https://…"}).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+FILE_STORAGE = os.environ.get("FILE_STORAGE", "")
+if FILE_STORAGE:
+    import json as _json
+
+    try:
+        _storage_options = _json.loads(os.environ.get("FILE_STORAGE_OPTIONS", "") or "{}")
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"FILE_STORAGE_OPTIONS must be a JSON object: {exc}") from None
+    if not isinstance(_storage_options, dict):
+        raise ImproperlyConfigured("FILE_STORAGE_OPTIONS must be a JSON object.")
+    STORAGES["default"] = {"BACKEND": FILE_STORAGE, "OPTIONS": _storage_options}
+try:
+    ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", "") or 10 * 1024 * 1024)
+except ValueError:
+    raise ImproperlyConfigured("ATTACHMENT_MAX_BYTES must be a whole number of bytes.") from None
+# The content types (read from the file's bytes) that may be attached.
+ATTACHMENT_TYPES = env_list(
+    "ATTACHMENT_TYPES",
+    ",".join(
+        [
+            "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
+            "application/pdf", "text/plain", "application/rtf",
+            "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+            "application/vnd.oasis.opendocument.presentation",
+            "application/zip", "application/gzip",
+        ]
+    ),
+)  # fmt: skip
+
 # --- Cache ----------------------------------------------------------------------------------
 # API rate limits count in the cache: give every web process the same one with
 # CACHE_URL=redis://host:6379/1; without it each process counts on its own.

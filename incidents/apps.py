@@ -6,5 +6,8 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self):
-        # The state machines register their lifecycles with the shared services.
-        from incidents import workflows  # noqa: F401
+        # The state machines register their lifecycles with the shared services; the attachments
+        # card joins the desk's incident page (itsm.views.panels).
+        from incidents import attachments, workflows  # noqa: F401
+
+        attachments.register()

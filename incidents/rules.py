@@ -111,6 +111,8 @@ register(
             ),
             "comment": (Act(AGENT), Act(SS, own=True)),
             "work_note": (Act(AGENT),),
+            # Files on the incident itself (itsm.attachments): whoever may comment on it.
+            "attach": (Act(AGENT), Act(SS, own=True)),
             "acknowledge": (Act(MANAGE_INCIDENTS, states=sources(TRANSITIONS, "acknowledge")),),
             "assign": (Act(MANAGE_INCIDENTS),),
             "start": (Act(MANAGE_INCIDENTS),),

@@ -32,4 +32,5 @@ urlpatterns: list = [
     path("incidents/<int:pk>/time/", desk.TimeView.as_view(), name="incident-time"),
     path("incidents/<int:pk>/csat/", desk.CsatView.as_view(), name="incident-csat"),
     path("incidents/<int:pk>/timeline/", desk.TimelineView.as_view(), name="incident-timeline"),
+    path("incidents/<int:pk>/attachments/", desk.AttachView.as_view(), name="incident-attach"),
 ]

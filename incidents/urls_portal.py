@@ -14,4 +14,5 @@ urlpatterns: list = [
     path("incidents/<int:pk>/comment/", portal.IncidentCommentView.as_view(), name="incident-comment"),
     path("incidents/<int:pk>/csat/", portal.IncidentCsatView.as_view(), name="incident-csat"),
     path("incidents/<int:pk>/cancel/", portal.IncidentCancelView.as_view(), name="incident-cancel"),
+    path("incidents/<int:pk>/attach/", portal.IncidentAttachView.as_view(), name="incident-attach"),
 ]

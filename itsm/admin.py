@@ -1,12 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from itsm import access, policy
 from itsm.admin_base import PolicyInline, PolicyModelAdmin, ServiceInlinesMixin, error_text, refused
 from itsm.errors import ItsmError
 from itsm.models import (
     AssignmentGroup,
+    Attachment,
     AuditEntry,
     GroupMembership,
     Host,
@@ -279,6 +282,65 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return policy.can(request.user, "read", AuditEntry)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """Files on records: read-only (they are added and removed on the record's pages and API,
+    through ``itsm.attachments``); each row links to the policy-checked download."""
+
+    list_display = [
+        "name",
+        "record_type",
+        "record_id",
+        "mime_type",
+        "size",
+        "internal",
+        "uploaded_by",
+        "uploaded_at",
+        "download",
+    ]
+    list_filter = ["mime_type", "internal", "record_type"]
+    search_fields = ["name"]
+    list_select_related = ["record_type", "uploaded_by"]
+    fields = [
+        "name",
+        "record_type",
+        "record_id",
+        "note_type",
+        "note_id",
+        "internal",
+        "mime_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+        "download",
+    ]
+    readonly_fields = fields
+    paginator = CappedPaginator
+    show_full_result_count = False
+
+    @admin.display(description="file")
+    def download(self, obj):
+        return format_html('<a href="{}">Download</a>', reverse("desk:attachment-download", args=[obj.pk]))
+
+    def get_queryset(self, request):
+        return policy.readable(request.user, Attachment, super().get_queryset(request))
+
+    def has_module_permission(self, request):
+        return policy.can(request.user, "read", Attachment)
+
+    def has_view_permission(self, request, obj=None):
+        return policy.can(request.user, "read", Attachment)
 
     def has_add_permission(self, request):
         return False

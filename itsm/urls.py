@@ -3,7 +3,7 @@ queue (``desk_urlpatterns``, mounted under /desk/ in the ``desk`` namespace by c
 
 from django.urls import path, register_converter
 
-from itsm.views import errors, pages, search
+from itsm.views import attachments, errors, pages, search
 
 register_converter(search.RecordNumberConverter, "record_number")
 
@@ -23,4 +23,13 @@ desk_urlpatterns = [
 portal_urlpatterns = [
     path("search/", search.PortalSearchView.as_view(), name="search"),
     path("<slug:section>/<record_number:number>/", search.portal_record_by_number, name="record-by-number"),
+]
+
+# Files on any record (itsm.views.attachments): downloads ask the policy; a domain mounts uploads.
+desk_urlpatterns += [
+    path("attachments/<int:pk>/", attachments.DeskDownloadView.as_view(), name="attachment-download"),
+    path("attachments/<int:pk>/remove/", attachments.DeskRemoveView.as_view(), name="attachment-remove"),
+]
+portal_urlpatterns += [
+    path("attachments/<int:pk>/", attachments.PortalDownloadView.as_view(), name="attachment-download"),
 ]

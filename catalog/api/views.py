@@ -37,6 +37,7 @@ from catalog.models import (
 )
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
+from itsm.api.attachments import AttachmentsMixin
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
@@ -143,7 +144,7 @@ class RequestFilter(PolicyFilterSet):
         "refused the same way under `requested_for` / `catalog_item`."
     )
 )
-class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
+class RequestViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, PolicyViewSet):
     """ITSM requests raised from catalog items. Customers see the requests they raised, are
     requested for or approve, without the fields SPEC §4 hides from them; agents see all.
     Transitions are actions on the record, made from the request's action table
@@ -174,6 +175,9 @@ class RequestViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
         return Response(selectors.summary(request.user))
 
     # --- notes, timeline, tasks ------------------------------------------------------------
+
+    def attachment_note(self, record, note_id):
+        return record.notes.filter(pk=note_id).first()
 
     def _note_context(self, record) -> dict:
         return {**self.get_serializer_context(), "record": record}

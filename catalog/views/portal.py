@@ -35,10 +35,12 @@ from catalog.models import (
     Request,
     RequestNote,
 )
-from itsm import policy
+from itsm import attachments, policy
 from itsm.errors import ItsmError, NotAllowed, TransitionNotAllowed
 from itsm.pagination import paginate
 from itsm.templatetags.itsm_ui import state_label
+from itsm.views import attachments as attachment_views
+from itsm.views.attachments import AttachForm
 from itsm.views.base import PortalMixin, record_or_404, submit
 
 PAGE_SIZE = 25
@@ -292,6 +294,8 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
     else:
         tab = ""  # an agent reading someone's request: none of the tabs is where it lives
     forms.setdefault("comment_form", CommentForm())
+    if "attach_form" in forms:
+        request.attach_form = forms["attach_form"]
     forms.setdefault("reject_form", RejectForm())
     forms.setdefault("complete_form", CompleteForm())
     forms.setdefault("cancel_form", CancelForm())
@@ -313,6 +317,9 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
         "can_decide": can_decide,
         "can_complete": workflows.may_complete(req, user),
         "close_url": back_to(user, req),
+        "attachments": attachment_views.card(
+            request, req, upload_url=reverse("portal:request-attach", args=[req.pk]), door="portal"
+        ),
         **forms,
     }
     return render(request, "catalog/portal/detail.html", context, status=status)
@@ -351,6 +358,32 @@ class RequestActionView(PortalMixin, View):
             refusal=lambda exc: self.refusal(req, exc),
             page=lambda status: detail_page(request, req, status=status, **{self.form_name: form}),
         )  # fmt: skip
+
+
+class RequestAttachView(RequestActionView):
+    """Attach files to the request (everyone who reads the request sees them)."""
+
+    form_class = AttachForm
+    form_name = "attach_form"
+    anchor = "attachments"
+
+    def post(self, request, pk):
+        req = request_or_404(request.user, pk)
+        form = AttachForm(request.POST, request.FILES)
+        return submit(
+            request, form, lambda data: self.act(req, data), door="portal", then=self.then(req),
+            refusal=lambda exc: self.refusal(req, exc),
+            page=lambda status: detail_page(request, req, status=status, attach_form=form),
+        )  # fmt: skip
+
+    def act(self, req, data) -> str:
+        added = attachments.attachment_add(record=req, actor=self.request.user, files=data["attachments"])
+        return f"Attached {', '.join(item.name for item in added)}."
+
+    def refusal(self, req, exc):
+        if isinstance(exc, NotAllowed):
+            return "Only the people this request concerns can attach files to it."
+        return exc.message
 
 
 class RequestCommentView(RequestActionView):

@@ -17,6 +17,7 @@ from incidents.api import serializers as s
 from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
+from itsm.api.attachments import AttachmentsMixin
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
@@ -74,7 +75,7 @@ class IncidentFilter(PolicyFilterSet):
         return queryset.filter(sla_status=value).exclude(breached_q())
 
 
-class IncidentViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
+class IncidentViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, PolicyViewSet):
     """Incidents. Customers see their own (as requester or requested-for), without the fields
     SPEC §4 hides from them; agents see all. Transitions are actions on the record, made from
     the incident's action table (``incidents.actions``)."""
@@ -128,6 +129,9 @@ class IncidentViewSet(ActionsViewSetMixin, JournalMixin, PolicyViewSet):
         ]
         notes.sort(key=lambda n: (n.created_at, n.pk))
         return Response(s.NoteSerializer(notes, many=True, context=self._note_context(incident)).data)
+
+    def attachment_note(self, incident, note_id):
+        return incident.notes.filter(pk=note_id).first()
 
     def _note_context(self, incident) -> dict:
         return {**self.get_serializer_context(), "incident": incident}

@@ -14,7 +14,9 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from incidents import attachments as incident_files
 from incidents import selectors, services, workflows
+from incidents.attachments import CommentFilesForm
 from incidents.forms_portal import (
     CancelForm,
     CommentForm,
@@ -24,11 +26,13 @@ from incidents.forms_portal import (
     IncidentNewForm,
 )
 from incidents.models import CsatResponse, Incident, IncidentNote
-from itsm import policy
+from itsm import attachments, policy
 from itsm.errors import ItsmError, NotAllowed, TransitionNotAllowed
 from itsm.pagination import paginate
 from itsm.templatetags.itsm_ui import state_label
+from itsm.views import attachments as attachment_views
 from itsm.views import panels
+from itsm.views.attachments import AttachForm
 from itsm.views.base import PortalMixin, record_or_404, submit
 from itsm.views.pages import display_name
 
@@ -77,8 +81,15 @@ def detail_page(request, incident: Incident, *, status: int = 200, **forms):
     """Render the incident page, with any bound form (and its errors) passed in."""
     user = request.user
     visible = set(DETAIL_FIELDS) - policy.hidden_fields(user, Incident)
+    files = list(attachments.attachments_of(user, incident))
+    note_files = attachment_views.by_note(user, incident, files, door="portal")
     conversation = [
-        {"note": note, "speaker": speaker(note, user, incident), "mine": note.author_id == user.pk}
+        {
+            "note": note,
+            "speaker": speaker(note, user, incident),
+            "mine": note.author_id == user.pk,
+            "files": note_files.get(note.pk, []),
+        }
         for note in selectors.notes_for(user, incident, IncidentNote.Kind.COMMENT)
     ]
     csat_refusal = services.csat_refusal(incident, user)
@@ -88,7 +99,9 @@ def detail_page(request, incident: Incident, *, status: int = 200, **forms):
     if "csat_form" not in forms:
         initial = {"rating": rating.rating, "comment": rating.comment} if rating else None
         forms["csat_form"] = CsatForm(initial=initial)
-    forms.setdefault("comment_form", CommentForm())
+    forms.setdefault("comment_form", CommentFilesForm())
+    if "attach_form" in forms:
+        request.attach_form = forms["attach_form"]
     forms.setdefault("cancel_form", CancelForm())
     context = {
         "view": {"door": "portal"},
@@ -100,6 +113,7 @@ def detail_page(request, incident: Incident, *, status: int = 200, **forms):
         "can_edit": bool(policy.writable_fields(user, incident) & EDIT_FIELDS),
         "csat_refusal": csat_refusal,
         "rating": rating,
+        "attachments": incident_files.portal_card(request, incident, files=files),
         **forms,
     }
     return render(request, "incidents/portal/detail.html", context, status=status)
@@ -195,7 +209,9 @@ class IncidentNewView(PortalMixin, View):
         raised = {}
 
         def create(data) -> str:
-            incident = raised["incident"] = services.incident_create(actor=request.user, data=form.service_data())
+            incident = raised["incident"] = services.incident_create(
+                actor=request.user, data=form.service_data()
+            )
             return (
                 f"We have received your incident {incident.number}. We will keep you up to date on "
                 "this page, and you can add a comment here at any time."
@@ -276,7 +292,7 @@ class IncidentActionView(PortalMixin, View):
 
     def post(self, request, pk):
         incident = incident_or_404(request.user, pk)
-        form = self.form_class(request.POST)
+        form = self.form_class(request.POST, request.FILES)
         return submit(
             request, form, lambda data: self.act(incident, form), door="portal",
             then=detail_url(incident, self.anchor), refusal=lambda exc: self.refusal(incident, exc),
@@ -285,16 +301,17 @@ class IncidentActionView(PortalMixin, View):
 
 
 class IncidentCommentView(IncidentActionView):
-    form_class = CommentForm
+    form_class = CommentFilesForm
     form_name = "comment_form"
     anchor = "conversation"
 
     def act(self, incident, form) -> str:
-        services.note_add(
+        incident_files.note_add_with_files(
             incident=incident,
             actor=self.request.user,
             kind=IncidentNote.Kind.COMMENT,
             body=form.cleaned_data["body"],
+            files=form.cleaned_data["attachments"],
         )
         if incident.state == "resolved":
             return "Your comment has been added. The service desk has been told and will look at it again."
@@ -303,6 +320,25 @@ class IncidentCommentView(IncidentActionView):
     def refusal(self, incident, exc):
         if isinstance(exc, NotAllowed):
             return "Only the people this incident concerns can comment on it."
+        return exc.message
+
+
+class IncidentAttachView(IncidentActionView):
+    """Attach files to the incident (everyone who reads the incident sees them)."""
+
+    form_class = AttachForm
+    form_name = "attach_form"
+    anchor = "attachments"
+
+    def act(self, incident, form) -> str:
+        added = attachments.attachment_add(
+            record=incident, actor=self.request.user, files=form.cleaned_data["attachments"]
+        )
+        return f"Attached {', '.join(item.name for item in added)}."
+
+    def refusal(self, incident, exc):
+        if isinstance(exc, NotAllowed):
+            return "Only the people this incident concerns can attach files to it."
         return exc.message
 
 

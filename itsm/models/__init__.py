@@ -1,3 +1,4 @@
+from .attachment import Attachment
 from .audit import AuditEntry
 from .cmdb import Host, HostGroup, HostGroupDependency, ServiceTier
 from .organisation import AssignmentGroup, GroupMembership, Organisation, SlaDefinition
@@ -7,6 +8,7 @@ from .work import NumberSequence, Priority, Work, WorkKind
 
 __all__ = [
     "AssignmentGroup",
+    "Attachment",
     "AuditEntry",
     "GroupMembership",
     "Host",

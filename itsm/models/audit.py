@@ -23,6 +23,8 @@ class AuditEntry(models.Model):
         UPDATE = "update", "Field changed"
         TRANSITION = "transition", "Transition"
         DELETE = "delete", "Deleted"
+        ATTACH = "attach", "Attached a file"
+        DETACH = "detach", "Removed a file"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -300,6 +300,9 @@ register(
     ),
     # The journal is written by services only; agents read it.
     kept_by_services("itsm.auditentry"),
+    # Files on records: written by itsm.attachments only; a record's readers read its files there
+    # (attachments_of / attachment_or_404); as a table, agents read them (the admin's list).
+    kept_by_services("itsm.attachment"),
 )
 
 

@@ -27,7 +27,8 @@ LIST = reverse("desk:request-list")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
 TABS = ("request-detail", "request-approvals", "request-tasks", "request-notes", "request-timeline")
 LAPTOP_DATA = {"needs_laptop": True, "laptop_model": "15-inch", "start_date": "2027-01-04"}
-# Session, user and roles, then the page's own reads; never one query per row.
+# Session, user and roles, then the page's own reads (the overview: its attachments too); never one
+# query per row.
 QUEUE_BOUND = 9
 # The overview's conversation (issue #17: the latest notes with the composer) is one query more.
 PAGE_BOUND = 12

@@ -466,8 +466,9 @@ def test_portal_catalog_pages_need_signing_in(client, laptop):
 
 # Session, user, roles, then the page's own reads (detail: the request, its decisions, comments,
 # the approver check, the tab strip's count, and for an approver one grant check per policy
-# question). Never one per comment, row or item.
-PAGE_QUERY_BOUND = 16
+# question, the attachments card's files and whether the reader may attach). Never one per
+# comment, row, item or file.
+PAGE_QUERY_BOUND = 18
 
 
 def queries(client, path, django_assert_max_num_queries) -> int:

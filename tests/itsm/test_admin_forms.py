@@ -270,7 +270,7 @@ ENTRIES: dict[str, Entry] = {
 # Written only by their services and sweeps: no add form, no saving change form.
 READ_ONLY = {
     "itsm.work", "itsm.auditentry", "sla.slaclock", "notifications.notification", "knowledge.articleversion",
-    "knowledge.articlefeedback",
+    "knowledge.articlefeedback", "itsm.attachment",
 }  # fmt: skip
 
 # Not ITSM records (framework and task-queue bookkeeping): no journal, no domain service.

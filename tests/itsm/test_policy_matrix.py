@@ -879,7 +879,8 @@ def test_request_approve_reject_only_by_approver(action, actor, relation, expect
 # fulfil (approved), complete (approved or in fulfilment) and assign (while open):
 # service_requests.manage, itsm_agent up. Cancel before fulfilment: agents, or the customer on
 # its own request (the workflow narrows the customer's to the requester). Comments: whoever reads
-# the request (agents, its requester and requested-for person, its approvers); work notes: agents.
+# the request (agents, its requester and requested-for person, its approvers), and so do files;
+# work notes: agents.
 REQUEST_OPEN = frozenset({"submitted", "pending_approval", "approved", "in_fulfilment"})
 REQUEST_AGENT_ACTIONS = {
     "fulfil": frozenset({"approved"}),
@@ -909,9 +910,11 @@ def _request_action_cases():
             )
             reader = actor in AGENT_OR_ABOVE or (relation != "unrelated" and actor in SELF_SERVICE_OR_ABOVE)
             comment = dict.fromkeys(REQUEST_STATES, reader)
-            yield pytest.param(
-                actor, "comment", relation, comment, id=_rule_id(actor, "comment", "request", relation, comment)
-            )
+            # Attaching files to the request itself: whoever may comment (itsm.attachments).
+            for name in ("comment", "attach"):
+                yield pytest.param(
+                    actor, name, relation, comment, id=_rule_id(actor, name, "request", relation, comment)
+                )
 
 
 @pytest.mark.parametrize(("actor", "action", "relation", "expected"), list(_request_action_cases()))

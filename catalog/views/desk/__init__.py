@@ -12,7 +12,7 @@ refusal comes back on the page with its message and field errors.
 - ``records``: approvals, tasks, notes, timeline, and the action URL.
 """
 
-from .overview import OverviewView, RequestEditView
+from .overview import OverviewView, RequestAttachView, RequestEditView
 from .queue import RequestListView
 from .records import (
     ApprovalsView,
@@ -32,6 +32,7 @@ __all__ = [
     "NotesView",
     "OverviewView",
     "RequestActionView",
+    "RequestAttachView",
     "RequestEditView",
     "RequestListView",
     "TaskActionView",

@@ -14,8 +14,10 @@ from catalog import selectors, services, workflows
 from catalog.models import Request, RequestTask
 from catalog.views.desk.base import APPROVAL_ACTIONS, RequestTabView
 from catalog.views.desk.forms import EDIT_FIELDS, NoteForm, RequestEditForm
-from itsm import policy
+from itsm import attachments, policy
 from itsm.templatetags.itsm_ui import state_label
+from itsm.views import attachments as attachment_views
+from itsm.views.attachments import AttachForm
 from itsm.views.conversation import composer, conversation, readable_kinds
 
 # What the details card lists, in order, of the fields the user may read.
@@ -143,7 +145,26 @@ class OverviewView(RequestTabView):
             "fulfilment": fulfilment(user, record, self.hidden),
             "actions": [a for a in actions if a["name"] not in APPROVAL_ACTIONS],
             "approval_actions": [a for a in actions if a["name"] in APPROVAL_ACTIONS],
+            "attachments": attachment_views.card(
+                self.request, record, upload_url=reverse("desk:request-attach", args=[record.pk]), door="desk"
+            ),
         }
+
+
+class RequestAttachView(OverviewView):
+    """Upload files to the request; a refusal comes back on the overview with the card's errors."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        record = self.load(pk)
+        form = request.attach_form = AttachForm(request.POST, request.FILES)
+
+        def attach(data) -> str:
+            added = attachments.attachment_add(record=record, actor=request.user, files=data["attachments"])
+            return f"Attached {', '.join(item.name for item in added)}."
+
+        return self.write(record, form, "attach_form", attach, anchor="attachments")
 
 
 class RequestEditView(OverviewView):

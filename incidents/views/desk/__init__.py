@@ -11,11 +11,13 @@ page with its message and field errors.
 - ``sla``: the SLA clocks and the escalation policy, with the Acknowledge and Escalate forms.
 - ``notes``: the conversation and the work journal; editing and deleting a note.
 - ``records``: tasks, time, CSAT and the timeline.
+- ``attachments``: attaching files from the overview's attachments card.
 
 The views are re-exported here for the URL conf; settings such as ``PAGE_SIZE`` live (and are
 patched) in their own module.
 """
 
+from .attachments import AttachView
 from .notes import ConversationView, JournalView, NoteDeleteView, NoteEditView
 from .overview import IncidentActionView, IncidentEditView, OverviewView
 from .queue import IncidentListView
@@ -23,6 +25,7 @@ from .records import CsatView, TaskActionView, TasksView, TimelineView, TimeView
 from .sla import SlaView
 
 __all__ = [
+    "AttachView",
     "ConversationView",
     "CsatView",
     "IncidentActionView",

@@ -8,13 +8,16 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 
+from incidents import attachments as incident_files
 from incidents import selectors, services
+from incidents.attachments import NoteFilesForm
 from incidents.forms import NoteForm
 from incidents.models import Incident, IncidentNote
 from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible, writable_kinds
-from itsm import policy
+from itsm import attachments, policy
 from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError, NotFound
+from itsm.views import attachments as attachment_views
 
 
 class NotesView(IncidentTabView):
@@ -26,15 +29,19 @@ class NotesView(IncidentTabView):
     def tab_context(self, incident, forms):
         user = self.request.user
         may_write = policy.can(user, services.NOTE_ACTION[self.kind], incident)
+        files = attachment_views.by_note(
+            user, incident, attachments.attachments_of(user, incident), door="desk"
+        )
         notes = [
             {
                 "note": note,
                 "can_edit": may_write and policy.can_edit_note(user, note),
                 "edited": (note.updated_at - note.created_at).total_seconds() > 1,
+                "files": files.get(note.pk, []),
             }
             for note in selectors.notes_for(user, incident, self.kind)
         ]
-        note_form = forms.get("note_form") or (NoteForm(kind=self.kind) if may_write else None)
+        note_form = forms.get("note_form") or (NoteFilesForm(kind=self.kind) if may_write else None)
         return {"notes": notes, "note_form": note_form, "kind": self.kind}
 
     def post(self, request, pk):
@@ -42,11 +49,13 @@ class NotesView(IncidentTabView):
         sends ``kind``, and ``next`` to come back to the overview)."""
         incident = self.load(pk)
         kinds = writable_kinds(request.user, incident, self.hidden) if "kind" in request.POST else None
-        form = NoteForm(request.POST, kind=self.kind, kinds=kinds)
+        form = NoteFilesForm(request.POST, request.FILES, kind=self.kind, kinds=kinds)
 
         def add(data) -> str:
             kind = data.get("kind") or self.kind
-            services.note_add(incident=incident, actor=request.user, kind=kind, body=data["body"])
+            incident_files.note_add_with_files(
+                incident=incident, actor=request.user, kind=kind, body=data["body"], files=data["attachments"]
+            )
             if kind == IncidentNote.Kind.COMMENT:
                 return "Your comment has been added; the customer can see it."
             return "Your work note has been added to the journal."
