@@ -18,7 +18,7 @@ patched) in their own module.
 
 from .notes import ConversationView, JournalView, NoteDeleteView, NoteEditView
 from .overview import IncidentActionView, IncidentEditView, OverviewView
-from .queue import IncidentListView
+from .queue import IncidentBulkView, IncidentListView
 from .records import CsatView, TaskActionView, TasksView, TimelineView, TimeView
 from .sla import SlaView
 
@@ -26,6 +26,7 @@ __all__ = [
     "ConversationView",
     "CsatView",
     "IncidentActionView",
+    "IncidentBulkView",
     "IncidentEditView",
     "IncidentListView",
     "JournalView",
