@@ -244,7 +244,7 @@ def _clean(queue: queues.Queue, owner, data: dict, *, current: SavedView | None)
         if current is not None:
             clash = clash.exclude(pk=current.pk)
         if clash.exists():
-            errors["name"] = [f"You already have a {queue.label.lower()} view called {name!r}."]
+            errors["name"] = [f"You already have a view called “{name}” on the {queue.label.lower()} queue."]
     if errors:
         raise InvalidInput("The view cannot be saved as asked.", fields=errors)
     return cleaned
