@@ -42,3 +42,7 @@ def test_an_agent_saves_a_filtered_queue_and_opens_it_from_the_navigation(page):
     rows = page.inner_text("tbody")
     assert "Core switch down" in rows and "VPN flaps" in rows and "Mail slow" not in rows
     assert "Showing the view Critical" in page.inner_text("main")
+    if SHOTS:
+        page.set_viewport_size({"width": 390, "height": 900})
+        page.screenshot(path=f"{SHOTS}/saved-view-390.png", full_page=True)
+        print("scroll width at 390:", page.evaluate("document.documentElement.scrollWidth"))
