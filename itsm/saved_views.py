@@ -27,7 +27,10 @@ from itsm.models import AssignmentGroup, GroupMembership, SavedView
 from itsm.models.views import DEFAULT_PAGE_SIZE, PAGE_SIZES
 
 NAV_LIMIT = 10
-COUNT_CAP = 1_000
+# A badge, like the notification count: past 99 it says "99+". Measured on PostgreSQL with a
+# million incidents (this machine, under load): ten views cost about 0.1 s together at 99, 0.5 s at
+# 1,000 — once per reader every COUNT_TTL seconds.
+COUNT_CAP = 99
 COUNT_TTL = 30
 NAME_MAX = 80
 # Parameters of a queue URL that are not filters: paging, layout, the view itself, the export.
@@ -112,7 +115,7 @@ def view_queryset(queue: queues.Queue, user, view: SavedView) -> QuerySet:
 
 def navigation(user) -> list[NavItem]:
     """The first ``NAV_LIMIT`` views ``user`` sees, with how many records each lists for it
-    (capped: "1,000+"). One query for the views and, for those not counted in the last
+    (capped: "99+"). One query for the views and, for those not counted in the last
     ``COUNT_TTL`` seconds, one aggregate query of LIMITed subqueries."""
     if not getattr(user, "is_authenticated", False) or not policy.has_permission(user, "desk.access"):
         return []
@@ -124,18 +127,9 @@ def navigation(user) -> list[NavItem]:
     counts = cache.get_many(list(keys.values()))
     missing = [view for view in views if keys[view.pk] not in counts]
     if missing:
-        parts, params = [], []
-        for view in missing:
-            queryset = (
-                view_queryset(queues.get(view.kind), user, view).order_by().values("pk")[: COUNT_CAP + 1]
-            )
-            sql, sql_params = queryset.query.sql_with_params()
-            parts.append(f"(SELECT COUNT(*) FROM ({sql}) saved_view_{len(parts)})")
-            params.extend(sql_params)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(parts)}", params)
-            row = cursor.fetchone()
-        fresh = {keys[view.pk]: int(value) for view, value in zip(missing, row, strict=True)}
+        fresh = {
+            keys[view.pk]: count for view, count in zip(missing, count_views(user, missing), strict=True)
+        }
         cache.set_many(fresh, COUNT_TTL)
         counts.update(fresh)
     items = []
@@ -143,6 +137,20 @@ def navigation(user) -> list[NavItem]:
         count = counts[keys[view.pk]]
         items.append(NavItem(view, queues.get(view.kind), min(count, COUNT_CAP), count > COUNT_CAP))
     return items
+
+
+def count_views(user, views: list[SavedView]) -> list[int]:
+    """How many records each view lists for ``user``, each up to ``COUNT_CAP`` + 1, in one query:
+    ``SELECT (SELECT COUNT(*) FROM (… LIMIT cap + 1)), …``."""
+    parts, params = [], []
+    for view in views:
+        queryset = view_queryset(queues.get(view.kind), user, view).order_by().values("pk")
+        sql, sql_params = queryset[: COUNT_CAP + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) saved_view_{len(parts)})")
+        params.extend(sql_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return [int(value) for value in cursor.fetchone()]
 
 
 # --- Writes ---------------------------------------------------------------------------------

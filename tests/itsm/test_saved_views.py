@@ -296,6 +296,15 @@ def test_navigation_costs_two_queries_whatever_the_number_of_views(agent, custom
     assert len(cached) == 1  # the counts come from the cache
 
 
+def test_navigation_with_group_filters_costs_at_most_one_more_query_per_view(agent, customer, network):
+    """Checking a view's chosen group (or person) is one query for that view: ten views stay
+    within 2 + 10."""
+    make_incident(requester=customer)
+    for n in range(12):
+        view_of(agent, name=f"Team {n:02}", query=f"state=open&assignment_group={network.pk}")
+    assert _navigation_queries(agent) <= 2 + saved_views.NAV_LIMIT
+
+
 def test_queue_page_queries_do_not_grow_with_the_number_of_views(desk, agent, customer):
     make_incident(requester=customer)
     view_of(agent, name="One", query="state=open")
