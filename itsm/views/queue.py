@@ -177,6 +177,10 @@ class QueuePage:
         self.data = saved_views.with_default_state(queue, data)
         self.hidden = policy.hidden_fields(user, queue.model)
         self.filterset = queue.filterset(self.data, queryset=queue.queryset(user), request=request)
+        if not asked.get("sort") and sort and sort.lstrip("-") not in self.filterset.sorts:
+            # A shared view's sort on a field this reader may not read is dropped, like its filters.
+            self.data.pop("sort")
+            self.filterset = queue.filterset(self.data, queryset=queue.queryset(user), request=request)
         self.valid = self.filterset.is_valid()
         default_size = self.saved_view.page_size if self.saved_view else page_size
         self.page_size = page_size_of(asked.get("page_size"), default_size)

@@ -253,6 +253,17 @@ def test_navigation_counts_only_records_the_reader_may_read(agent, customer, org
     assert [item.count_label for item in saved_views.navigation(helper)] == ["1"]
 
 
+def test_a_shared_views_sort_on_a_field_the_member_may_not_read_is_dropped(client, agent, organisation):
+    helper = make_user("helper", Role.PLATFORM_AGENT, organisation=organisation)
+    group = make_group("Helpers", members=[agent, helper])
+    mine = make_incident(requester=helper)
+    view = view_of(agent, name="By priority", query="state=open", sort="-priority", shared_with=group.pk)
+    client.force_login(helper)
+    response = client.get(LIST, {"view": view.pk})
+    assert response.status_code == 200
+    assert numbers(response) == [mine.number]
+
+
 def test_a_desk_export_holds_no_column_the_reader_may_not_read(client, organisation):
     helper = make_user("helper", Role.PLATFORM_AGENT, organisation=organisation)
     make_incident(requester=helper, priority="P1")
