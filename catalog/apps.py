@@ -10,3 +10,7 @@ class CatalogConfig(AppConfig):
         from catalog import panels, workflows  # noqa: F401
 
         panels.register()
+        from catalog.views.desk import queue
+        from itsm import queues
+
+        queues.register(queue.QUEUE)  # its saved views, columns, page size and export (itsm.queues)

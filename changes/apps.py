@@ -12,3 +12,7 @@ class ChangesConfig(AppConfig):
         )
 
         panels.register()  # the incident page's changes panel (itsm.views.panels)
+        from changes.views.desk import queue
+        from itsm import queues
+
+        queues.register(queue.QUEUE)  # its saved views, columns, page size and export (itsm.queues)

@@ -19,6 +19,7 @@ from escalation.api import EscalationPolicyViewSet
 from incidents.api.events import EventViewSet
 from incidents.api.views import IncidentTaskViewSet, IncidentViewSet
 from itsm.api import views
+from itsm.api.saved_views import SavedViewViewSet
 from knowledge.api.views import ArticleViewSet, promote_to_knowledge
 from notifications.api import NotificationViewSet
 from oncall.api.views import ScheduleViewSet
@@ -52,6 +53,7 @@ router.register("change-freezes", ChangeFreezeViewSet, basename="change-freeze")
 router.register("change-calendar", ChangeCalendarViewSet, basename="change-calendar")
 router.register("oncall-schedules", ScheduleViewSet, basename="oncall-schedule")
 router.register("me", views.MeViewSet, basename="me")
+router.register("saved-views", SavedViewViewSet, basename="saved-view")
 router.register("known-errors", KnownErrorViewSet, basename="known-error")
 router.register("articles", ArticleViewSet, basename="article")
 router.register("catalog-categories", CatalogCategoryViewSet, basename="catalog-category")

@@ -97,6 +97,47 @@ class QueueFilter(WorkQueueFilter):
         return queryset.filter(customer_replied_at__isnull=False) if value else queryset
 
 
+class BulkForm(forms.Form):
+    """The queue's bulk actions on the selected incidents (``incidents.services.incident_bulk``
+    checks every rule): the ids ticked, or every id of the page with "select all on this page"."""
+
+    action = forms.ChoiceField(
+        choices=[("acknowledge", "Acknowledge (take them)"), ("assign", "Assign"), ("resolve", "Resolve")],
+        label="Action",
+    )
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    page_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    all_on_page = forms.BooleanField(required=False, label="Select all on this page")
+    assignment_group = forms.ModelChoiceField(
+        queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
+    )
+    assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody", label="Assignee")
+    resolution_code = forms.ChoiceField(
+        choices=ResolutionCode.choices, initial="resolved", required=False, label="Resolution code"
+    )
+    comment = forms.CharField(
+        required=False, max_length=4000, label="Work note",
+        help_text="Added to each incident's work journal; needed to acknowledge or resolve.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["assignment_group"].queryset = active_groups(user)
+        self.fields["assignee"].queryset = agents()
+        for name in ("ids", "page_ids"):
+            # Any whole number: the service finds out which the user may act on.
+            self.fields[name].valid_value = lambda value: True
+
+    def action_fields(self):
+        return [self[name] for name in ("action", "assignment_group", "assignee", "resolution_code", "comment")]
+
+    def selected(self) -> list[int]:
+        data = self.cleaned_data
+        chosen = data["page_ids"] if data["all_on_page"] else data["ids"]
+        return [pk for pk in chosen if 0 < pk < 2**63]
+
+
 # --- The overview's edit form ---------------------------------------------------------------
 
 

@@ -346,15 +346,18 @@ def csat_refusal(incident, actor) -> str | None:
 
 # --- Bulk -----------------------------------------------------------------------------------
 
-BULK_ACTIONS = ("acknowledge", "resolve")
+BULK_ACTIONS = ("acknowledge", "resolve", "assign")
 
 
 def incident_bulk(
-    *, actor, action: str, ids: Iterable, comment: str, resolution_code: str = "resolved"
-) -> dict:
-    """Acknowledge or resolve many incidents with one comment (a work note on each). Incidents
-    the actor may not act on, or whose state does not allow it, are counted and left unchanged.
-    Someone who may take the action on no incident at all (a customer) is refused (403)."""
+    *, actor, action: str, ids: Iterable, comment: str = "", resolution_code: str = "resolved",
+    assignee=None, assignment_group=None,
+) -> dict:  # fmt: skip
+    """Acknowledge, resolve or assign many incidents, each through its own workflow or service
+    (a comment is a work note on each; acknowledge and resolve need one). Incidents the actor may
+    not act on, or whose state does not allow it, are left unchanged and listed in ``refused``
+    with the reason; one the actor may not read is only "not found". Someone who may take the
+    action on no incident at all (a customer) is refused (403)."""
     if not policy.can(actor, action if action in BULK_ACTIONS else "acknowledge", Incident):
         raise NotAllowed("Bulk actions are for the service desk.")
     errors = {}
@@ -367,20 +370,29 @@ def incident_bulk(
         errors["ids"] = [f"At most {BULK_MAX} incidents per request (got {len(ids)})."]
     elif not all(isinstance(i, int) and 0 < i < 2**63 for i in ids):
         errors["ids"] = ["Ids are positive whole numbers."]
-    if not (comment or "").strip():
+    if action != "assign" and not (comment or "").strip():
         errors["comment"] = ["Say why: the comment is added to every incident."]
+    if action == "assign" and assignee is None and assignment_group is None:
+        errors["assignee"] = ["Choose a person, a group, or both."]
     if errors:
         raise InvalidInput("The bulk action cannot run as asked.", fields=errors)
     incidents = {i.pk: i for i in policy.readable(actor, Incident).filter(pk__in=ids)}
-    affected = 0
+    affected, refused = 0, []
     for pk in ids:
         incident = incidents.get(pk)
         if incident is None:
+            refused.append({"id": pk, "number": None, "reason": "Not found."})
             continue
         try:
             with transaction.atomic():
                 if action == "acknowledge":
                     workflows.incident_acknowledge(incident=incident, actor=actor, comment=comment)
+                elif action == "assign":
+                    incident_assign(
+                        incident=incident, actor=actor, assignee=assignee, assignment_group=assignment_group
+                    )
+                    if (comment or "").strip():
+                        note_add(incident=incident, actor=actor, kind=IncidentNote.Kind.WORK_NOTE, body=comment)
                 else:
                     workflows.incident_resolve(
                         incident=incident,
@@ -389,10 +401,12 @@ def incident_bulk(
                         resolution_notes=comment,
                     )
                     note_add(incident=incident, actor=actor, kind=IncidentNote.Kind.WORK_NOTE, body=comment)
-        except ItsmError:
+        except ItsmError as exc:
+            reasons = [exc.message, *(p for problems in exc.fields.values() for p in problems)]
+            refused.append({"id": pk, "number": incident.number, "reason": " ".join(reasons)})
             continue
         affected += 1
-    return {"requested": len(ids), "affected": affected, "unchanged": len(ids) - affected}
+    return {"requested": len(ids), "affected": affected, "unchanged": len(ids) - affected, "refused": refused}
 
 
 # --- Followers (single-user shares) ----------------------------------------------------------

@@ -6,6 +6,7 @@ from incidents.views import desk
 
 urlpatterns: list = [
     path("incidents/", desk.IncidentListView.as_view(), name="incident-list"),
+    path("incidents/bulk/", desk.IncidentBulkView.as_view(), name="incident-bulk"),
     path("incidents/<int:pk>/", desk.OverviewView.as_view(), name="incident-detail"),
     path("incidents/<int:pk>/edit/", desk.IncidentEditView.as_view(), name="incident-edit"),
     path(

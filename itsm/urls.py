@@ -3,7 +3,7 @@ queue (``desk_urlpatterns``, mounted under /desk/ in the ``desk`` namespace by c
 
 from django.urls import path, register_converter
 
-from itsm.views import attachments, errors, pages, search
+from itsm.views import attachments, errors, pages, saved, search
 
 register_converter(search.RecordNumberConverter, "record_number")
 
@@ -17,6 +17,8 @@ urlpatterns = [
 desk_urlpatterns = [
     path("", pages.DeskHomeView.as_view(), name="home"),
     path("search/", search.DeskSearchView.as_view(), name="search"),
+    path("views/", saved.SavedViewCreateView.as_view(), name="saved-view-create"),
+    path("views/<int:pk>/", saved.SavedViewChangeView.as_view(), name="saved-view-change"),
     # A record page by its number (/desk/incidents/INC0000005/): the domains' pages take the id.
     path("<slug:section>/<record_number:number>/", search.desk_record_by_number, name="record-by-number"),
 ]

@@ -12,7 +12,7 @@ from incidents.models import (
     TimeEntry,
 )
 from itsm import policy
-from itsm.api.serializers import PolicySerializer
+from itsm.api.serializers import PolicyRelatedField, PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User
 from itsm.validators import validate_date
@@ -205,16 +205,34 @@ class BulkInput(serializers.Serializer):
         min_length=1,
         max_length=services.BULK_MAX,
     )
-    comment = serializers.CharField(max_length=4000)
+    comment = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, default="",
+        help_text="A work note on each incident; needed to acknowledge or resolve.",
+    )  # fmt: skip
     resolution_code = serializers.ChoiceField(
         choices=ResolutionCode.choices, required=False, default="resolved"
     )
+    assignee = PolicyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None,
+        help_text="assign: the agent (a member of the group, if one is given).",
+    )  # fmt: skip
+    assignment_group = PolicyRelatedField(
+        queryset=AssignmentGroup.objects.filter(is_active=True), required=False, allow_null=True, default=None,
+        help_text="assign: the group.",
+    )  # fmt: skip
+
+
+class BulkRefusalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
 
 
 class BulkResultSerializer(serializers.Serializer):
     requested = serializers.IntegerField()
     affected = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+    refused = BulkRefusalSerializer(many=True, help_text="Each incident left unchanged, and why.")
 
 
 class AutoCloseInput(serializers.Serializer):

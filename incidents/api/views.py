@@ -259,7 +259,7 @@ class IncidentViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, Polic
     @extend_schema(request=s.BulkInput, responses=s.BulkResultSerializer)
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def bulk(self, request):
-        """Acknowledge or resolve up to 100 incidents with one comment; answers how many changed."""
+        """Acknowledge, resolve or assign up to 100 incidents; answers how many changed and why others were refused."""
         data = s.BulkInput(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(services.incident_bulk(actor=request.user, **data.validated_data))

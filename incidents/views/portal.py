@@ -35,12 +35,17 @@ from itsm.views import panels
 from itsm.views.attachments import AttachForm
 from itsm.views.base import PortalMixin, record_or_404, submit
 from itsm.views.pages import display_name
+from itsm.views.queue import csv_export
 
 PAGE_SIZE = 25
 # What the portal's home lists of a customer's incidents; anything the policy hides is dropped.
 HOME_COLUMNS = ("number", "short_description", "state", "opened_at")
 # What the list shows, in order; anything the policy hides from the reader is dropped.
 LIST_COLUMNS = ("number", "short_description", "state", "opened_at", "updated_at")
+LIST_LABELS = (
+    ("number", "Number"), ("short_description", "Short description"), ("state", "State"),
+    ("opened_at", "Opened"), ("updated_at", "Last update"),
+)  # fmt: skip
 # What the incident page shows at most; again minus anything the policy hides.
 DETAIL_FIELDS = (
     "number",
@@ -153,12 +158,17 @@ class IncidentListView(PortalMixin, TemplateView):
     template_name = "incidents/portal/list.html"
 
     def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "csv":
+            # The same rows and columns as the page (all pages): only fields the customer may read.
+            _, columns, incidents = self.incidents()
+            labels = dict(LIST_LABELS)
+            return csv_export(request.user, Incident, incidents, [(c, labels[c]) for c in columns], name="my-incidents")
         context = self.get_context_data(**kwargs)
         status = 400 if context["filter_form"].errors else 200
         return self.render_to_response(context, status=status)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def incidents(self):
+        """The filter form, the columns the user may read and its incidents, filtered."""
         user = self.request.user
         columns = [name for name in LIST_COLUMNS if name not in policy.hidden_fields(user, Incident)]
         filter_form = IncidentFilterForm(self.request.GET or None)
@@ -166,7 +176,11 @@ class IncidentListView(PortalMixin, TemplateView):
         states = filter_form.states()
         if states is not None:
             incidents = incidents.filter(state__in=states)
-        incidents = incidents.only(*columns).order_by("-opened_at", "-id")
+        return filter_form, columns, incidents.only(*columns).order_by("-opened_at", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filter_form, columns, incidents = self.incidents()
         page = paginate(self.request, incidents, PAGE_SIZE)
         context.update(
             page=page,
@@ -174,7 +188,7 @@ class IncidentListView(PortalMixin, TemplateView):
             filter_form=filter_form,
             state_filter=filter_form.chosen(),
             filtered=filter_form.chosen() != "all",
-            can_create=policy.can(user, "create", Incident),
+            can_create=policy.can(self.request.user, "create", Incident),
         )
         return context
 

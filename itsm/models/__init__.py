@@ -4,6 +4,7 @@ from .cmdb import Host, HostGroup, HostGroupDependency, ServiceTier
 from .organisation import AssignmentGroup, GroupMembership, Organisation, SlaDefinition
 from .task import TaskState, WorkTask
 from .users import User, UserRole
+from .views import SavedView
 from .work import NumberSequence, Priority, Work, WorkKind
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "NumberSequence",
     "Organisation",
     "Priority",
+    "SavedView",
     "ServiceTier",
     "SlaDefinition",
     "TaskState",

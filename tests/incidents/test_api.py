@@ -247,7 +247,11 @@ def test_bulk_acknowledge_answers_requested_affected_and_unchanged(customer, cus
     done = _resolved(make_incident(requester=customer, short_description="C"), agent)
     r = _bulk(api, agent, action="acknowledge", ids=[a.pk, b.pk, done.pk], comment="Taking these")
     assert r.status_code == 200, r.content
-    assert r.json() == {"requested": 3, "affected": 2, "unchanged": 1}
+    body = r.json()
+    assert {k: body[k] for k in ("requested", "affected", "unchanged")} == {"requested": 3, "affected": 2, "unchanged": 1}
+    [refusal] = body["refused"]
+    assert (refusal["id"], refusal["number"]) == (done.pk, done.number)
+    assert "resolved" in refusal["reason"]
     for incident in (a, b):
         incident.refresh_from_db()
         assert (incident.state, incident.assignee) == ("in_progress", agent)
@@ -264,7 +268,7 @@ def test_bulk_resolve_resolves_each_with_the_comment(customer, agent, api):
     r = _bulk(
         api, agent, action="resolve", ids=[a.pk, b.pk], comment="Outage over", resolution_code="workaround"
     )
-    assert r.json() == {"requested": 2, "affected": 2, "unchanged": 0}
+    assert r.json() == {"requested": 2, "affected": 2, "unchanged": 0, "refused": []}
     for incident in (a, b):
         incident.refresh_from_db()
         assert (incident.state, incident.resolution_code, incident.resolution_notes) == (
@@ -277,7 +281,10 @@ def test_bulk_counts_missing_ids_as_unchanged(customer, agent, api):
     incident = make_incident(requester=customer, short_description="Mine")
     r = _bulk(api, agent, action="acknowledge", ids=[incident.pk, 999999], comment="Taking it")
     assert r.status_code == 200, r.content
-    assert r.json() == {"requested": 2, "affected": 1, "unchanged": 1}
+    assert r.json() == {
+        "requested": 2, "affected": 1, "unchanged": 1,
+        "refused": [{"id": 999999, "number": None, "reason": "Not found."}],
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("action", ["acknowledge", "resolve"])
@@ -302,7 +309,8 @@ def test_bulk_resolve_leaves_incidents_whose_state_forbids_it(customer, agent, a
     )
     version = closed.version
     r = _bulk(api, agent, action="resolve", ids=[closed.pk], comment="Again")
-    assert r.json() == {"requested": 1, "affected": 0, "unchanged": 1}
+    body = r.json()
+    assert (body["affected"], body["unchanged"], body["refused"][0]["number"]) == (0, 1, closed.number)
     closed.refresh_from_db()
     assert (closed.state, closed.version) == ("closed", version)
     assert not closed.notes.filter(body="Again").exists()
@@ -325,6 +333,8 @@ def test_bulk_above_100_ids_is_400_naming_ids(customer, agent, api):
         ({"action": "resolve", "ids": ["a"], "comment": "x"}, "ids"),
         ({"action": "resolve", "ids": [1], "comment": ""}, "comment"),
         ({"action": "resolve", "ids": [1], "comment": "x", "resolution_code": "fixed"}, "resolution_code"),
+        ({"action": "assign", "ids": [1]}, "assignee"),
+        ({"action": "assign", "ids": [1], "assignee": 2**70}, "assignee"),
     ],
 )
 def test_bad_bulk_input_is_400_naming_the_field(body, field, agent, api):

@@ -10,10 +10,9 @@ from django.views import View
 
 from catalog.models import Request
 from catalog.views.desk.forms import QueueFilter
-from itsm import policy
-from itsm.pagination import paginate
+from itsm import policy, queues
 from itsm.views.base import DeskMixin
-from itsm.views.queue import queue_columns, render_queue
+from itsm.views.queue import QueuePage, render_queue
 from sla.clocks import live_status
 from sla.models import SlaStatus
 
@@ -36,21 +35,22 @@ QUEUE_RELATED = ("assignee", "assignment_group", "requester", "catalog_item")
 # What a queue row never shows: the answers and the item's form are JSON decoded per row.
 QUEUE_DEFERRED = ("form_data", "description", "catalog_item__form_fields", "catalog_item__description")
 DEFAULT_STATE = "open"
-
-
-def is_filtered(filterset: QueueFilter, asked) -> bool:
-    """Whether the reader narrowed the queue: the open-work default alone is not a filter."""
-    if not filterset.is_valid():
-        return bool(asked)
-    return any(
-        value not in (None, "", False)
-        for name, value in filterset.form.cleaned_data.items()
-        if name != "sort" and not (name == "state" and "state" not in asked)
-    )
+QUEUE = queues.Queue(
+    kind="request",
+    label="Requests",
+    model=Request,
+    filterset=QueueFilter,
+    columns=QUEUE_COLUMNS,
+    url_name="desk:request-list",
+    related=QUEUE_RELATED,
+    deferred=QUEUE_DEFERRED,
+    default_state=DEFAULT_STATE,
+)
 
 
 class RequestListView(DeskMixin, View):
-    """Requests the user may read, filtered, sorted and 25 to a page. The count stops at 1,000 and
+    """Requests the user may read, filtered, sorted and 25, 50 or 100 to a page (saved views,
+    columns and CSV export: ``itsm.views.queue``). The count stops at 1,000 and
     past the counted pages "Next" follows a cursor (``itsm.pagination``), as on the other queues.
     Desk users who may not read requests get a 404, as for every request URL."""
 
@@ -58,21 +58,11 @@ class RequestListView(DeskMixin, View):
         user = request.user
         if not policy.can(user, "read", Request):
             raise Http404("No such page.")
-        hidden = policy.hidden_fields(user, Request)
-        queryset = (
-            policy.readable(user, Request)
-            .select_related(*(name for name in QUEUE_RELATED if name not in hidden))
-            .defer(*QUEUE_DEFERRED)
-            .order_by("-opened_at", "-pk")
-        )
-        data = request.GET.copy()
-        if "state" not in data:
-            data["state"] = DEFAULT_STATE
-        filterset = QueueFilter(data, queryset=queryset, request=request)
-        valid = filterset.is_valid()
-        page = paginate(request, filterset.qs, PAGE_SIZE)
-        page.object_list = list(page.object_list)
-        if "sla_status" not in hidden:
+        queue = QueuePage(request, QUEUE, page_size=PAGE_SIZE)
+        if queue.wants_csv:
+            return queue.csv_response(name="requests")
+        page = queue.page()
+        if "sla_status" not in queue.hidden:
             # From the row's stored status and due time: no query per row.
             now = timezone.now()
             for record in page.object_list:
@@ -80,14 +70,5 @@ class RequestListView(DeskMixin, View):
                 record.sla_live_label = (
                     SlaStatus(record.sla_live).label if record.sla_live in SlaStatus.values else ""
                 )
-        context = {
-            "view": self,
-            "page": page,
-            "filterset": filterset,
-            "form": filterset.form,
-            "columns": queue_columns(request, filterset, QUEUE_COLUMNS, hidden),
-            "filtered": is_filtered(filterset, request.GET),
-            "open_only": data.get("state") == DEFAULT_STATE,
-            "show_sla_due": "sla_due_at" not in hidden,
-        }
-        return render_queue(request, "catalog/desk/list.html", context, status=200 if valid else 400)
+        context = {"view": self, **queue.context(page), "show_sla_due": "sla_due_at" not in queue.hidden}
+        return render_queue(request, "catalog/desk/list.html", context, status=200 if queue.valid else 400)

@@ -11,10 +11,10 @@ from django.views import View
 
 from changes.models import Change
 from changes.page_forms import QueueFilter
-from itsm import policy
+from itsm import policy, queues
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin
-from itsm.views.queue import queue_columns, render_queue
+from itsm.views.queue import QueuePage, render_queue
 
 PAGE_SIZE = 25
 # The queue's columns, in order (name, heading, sort parameter); hidden fields are dropped.
@@ -30,6 +30,15 @@ QUEUE_COLUMNS = (
     ("opened_at", "Opened", "opened_at"),
 )
 QUEUE_RELATED = ("assignee", "assignment_group")
+QUEUE = queues.Queue(
+    kind="change",
+    label="Changes",
+    model=Change,
+    filterset=QueueFilter,
+    columns=QUEUE_COLUMNS,
+    url_name="desk:change-list",
+    related=QUEUE_RELATED,
+)
 CAB_COLUMNS = (
     ("number", "Number", None),
     ("short_description", "Short description", None),
@@ -57,7 +66,8 @@ def _mark_overdue(changes, hidden) -> None:
 
 
 class ChangeListView(DeskMixin, View):
-    """Changes the user may read, filtered, sorted and 25 to a page. The count stops at 1,000 and
+    """Changes the user may read — open ones until another state is chosen — filtered, sorted
+    and 25, 50 or 100 to a page (saved views, columns and CSV export: ``itsm.views.queue``). The count stops at 1,000 and
     past the counted pages "Next" follows a cursor (``itsm.pagination``), as on the other queues.
     Desk users who may not read changes get a 404, as for every change URL."""
 
@@ -65,28 +75,18 @@ class ChangeListView(DeskMixin, View):
         user = request.user
         if not policy.can(user, "read", Change):
             raise Http404("No such page.")
-        hidden = policy.hidden_fields(user, Change)
-        queryset = (
-            policy.readable(user, Change)
-            .select_related(*_related(QUEUE_RELATED, hidden))
-            .order_by("-opened_at", "-pk")
-        )
-        filterset = QueueFilter(request.GET or None, queryset=queryset, request=request)
-        valid = filterset.is_valid() if filterset.is_bound else True
-        page = paginate(request, filterset.qs, PAGE_SIZE)
-        page.object_list = list(page.object_list)
-        _mark_overdue(page.object_list, hidden)
+        queue = QueuePage(request, QUEUE, page_size=PAGE_SIZE)
+        if queue.wants_csv:
+            return queue.csv_response(name="changes")
+        page = queue.page()
+        _mark_overdue(page.object_list, queue.hidden)
         context = {
             "view": self,
-            "page": page,
-            "filterset": filterset,
-            "form": filterset.form,
-            "columns": queue_columns(request, filterset, QUEUE_COLUMNS, hidden),
-            "filtered": filterset.is_filtered(),
+            **queue.context(page),
             "may_create": policy.can(user, "create", Change),
             "may_decide": policy.has_permission(user, "changes.approve"),
         }
-        return render_queue(request, "changes/desk/list.html", context, status=200 if valid else 400)
+        return render_queue(request, "changes/desk/list.html", context, status=200 if queue.valid else 400)
 
 
 class CabQueueView(DeskMixin, View):

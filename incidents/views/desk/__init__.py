@@ -20,7 +20,7 @@ patched) in their own module.
 from .attachments import AttachView
 from .notes import ConversationView, JournalView, NoteDeleteView, NoteEditView
 from .overview import IncidentActionView, IncidentEditView, OverviewView
-from .queue import IncidentListView
+from .queue import IncidentBulkView, IncidentListView
 from .records import CsatView, TaskActionView, TasksView, TimelineView, TimeView
 from .sla import SlaView
 
@@ -29,6 +29,7 @@ __all__ = [
     "ConversationView",
     "CsatView",
     "IncidentActionView",
+    "IncidentBulkView",
     "IncidentEditView",
     "IncidentListView",
     "JournalView",

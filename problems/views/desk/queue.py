@@ -6,10 +6,9 @@ from __future__ import annotations
 from django.http import Http404
 from django.views import View
 
-from itsm import policy
-from itsm.pagination import paginate
+from itsm import policy, queues
 from itsm.views.base import DeskMixin
-from itsm.views.queue import queue_columns, render_queue
+from itsm.views.queue import QueuePage, render_queue
 from problems.forms import QueueFilter
 from problems.models import Problem
 
@@ -28,10 +27,20 @@ QUEUE_COLUMNS = (
     ("updated_at", "Updated", "updated_at"),
 )
 QUEUE_RELATED = ("assignee", "assignment_group")
+QUEUE = queues.Queue(
+    kind="problem",
+    label="Problems",
+    model=Problem,
+    filterset=QueueFilter,
+    columns=QUEUE_COLUMNS,
+    url_name="desk:problem-list",
+    related=QUEUE_RELATED,
+)
 
 
 class ProblemListView(DeskMixin, View):
-    """Problems the user may read, filtered, sorted and 25 to a page. The count stops at 1,000
+    """Problems the user may read — open ones until another state is chosen — filtered, sorted
+    and 25, 50 or 100 to a page (saved views, columns and CSV export: ``itsm.views.queue``). The count stops at 1,000
     and past the counted pages "Next" follows a cursor (``itsm.pagination``), as on the incident
     queue. Desk users who may not read problems at all get a 404, as for every problem URL."""
 
@@ -39,23 +48,8 @@ class ProblemListView(DeskMixin, View):
         user = request.user
         if not policy.can(user, "read", Problem):
             raise Http404("No such page.")  # as every problem URL: the desk hides problems from them
-        hidden = policy.hidden_fields(user, Problem)
-        queryset = (
-            policy.readable(user, Problem)
-            .select_related(*(name for name in QUEUE_RELATED if name not in hidden))
-            .order_by("-opened_at", "-pk")
-        )
-        filterset = QueueFilter(request.GET or None, queryset=queryset, request=request)
-        valid = filterset.is_valid() if filterset.is_bound else True
-        page = paginate(request, filterset.qs, PAGE_SIZE)
-        page.object_list = list(page.object_list)
-        columns = queue_columns(request, filterset, QUEUE_COLUMNS, hidden)
-        context = {
-            "view": self,
-            "page": page,
-            "filterset": filterset,
-            "form": filterset.form,
-            "columns": columns,
-            "filtered": filterset.is_filtered(),
-        }
-        return render_queue(request, "problems/desk/list.html", context, status=200 if valid else 400)
+        queue = QueuePage(request, QUEUE, page_size=PAGE_SIZE)
+        if queue.wants_csv:
+            return queue.csv_response(name="problems")
+        context = {"view": self, **queue.context(queue.page())}
+        return render_queue(request, "problems/desk/list.html", context, status=200 if queue.valid else 400)
