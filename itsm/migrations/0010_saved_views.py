@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('itsm', '0008_kind_opened_index'),
+        ('itsm', '0009_attachments'),
     ]
 
     operations = [
