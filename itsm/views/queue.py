@@ -249,7 +249,8 @@ class QueuePage:
             "saved_view_mine": self.saved_view is not None and self.saved_view.owner_id == user.pk,
             "save_query": query.urlencode(),
             "share_groups": groups,
-            "saved_views_nav": saved_views.navigation(user),
+            # A refresh (``render_queue``'s partial) shows no navigation: it does not count the views.
+            "saved_views_nav": [] if self.request.headers.get("HX-Request") == "true" else saved_views.navigation(user),
             "page_size": self.page_size,
         }
 
