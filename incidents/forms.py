@@ -11,12 +11,12 @@ from django import forms
 from django.forms.models import fields_for_model, model_to_dict
 
 from incidents.models import NOTE_MAX, Incident, IncidentState, ResolutionCode
-from itsm import policy
+from itsm import people, policy
 from itsm.errors import ItsmError
 from itsm.forms import ActionForm
-from itsm.models import AssignmentGroup, Organisation, User
-from itsm.views.queue import WorkQueueFilter, active_groups
-from itsm.views.tasks import PersonChoiceField
+from itsm.forms import AssignForm as BaseAssignForm
+from itsm.models import Organisation
+from itsm.views.queue import WorkQueueFilter
 from sla.clocks import breached_q
 
 OPEN_STATES = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
@@ -41,14 +41,6 @@ EDIT_FIELDS = (
     "major_incident_review",
 )
 PERSON_FIELDS = frozenset({"requester", "requested_for", "major_incident_manager"})
-
-
-def agents():
-    """People who may be assigned incidents: holders of ``incidents.manage``."""
-    return policy.users_with_permission("incidents.manage").order_by("first_name", "last_name", "username")
-
-
-
 
 
 class ServiceErrorsMixin:
@@ -82,9 +74,6 @@ class QueueFilter(WorkQueueFilter):
         model = Incident
         fields: list[str] = []
 
-    def assignees(self):
-        return agents()
-
     def filter_breached(self, queryset, name, value):
         return queryset.filter(breached_q()) if value else queryset
 
@@ -101,23 +90,17 @@ class IncidentEditForm(ServiceErrorsMixin, forms.Form):
         names = [name for name in EDIT_FIELDS if name in writable]
         initial = {**model_to_dict(incident, fields=names), "version": incident.version}
         for name in PERSON_FIELDS & set(names):
-            person = getattr(incident, name)
-            initial[name] = person.get_username() if person else ""
+            initial[name] = getattr(incident, name)
         super().__init__(data, initial=initial)
         self.fields.update(fields_for_model(Incident, fields=names))
-        people = User.objects.filter(is_active=True)
         for name, field in list(self.fields.items()):
             if name in PERSON_FIELDS:
-                # A username, not a list of every person: installations have thousands.
-                current = User.objects.filter(pk=getattr(incident, f"{name}_id"))
-                self.fields[name] = forms.ModelChoiceField(
-                    queryset=policy.limit_choices(user, name, people) | current,
-                    to_field_name="username",
-                    required=False,
-                    label=f"{field.label} (username)",
-                    widget=forms.TextInput(attrs={"autocomplete": "off"}),
-                    error_messages={"invalid_choice": "No active user has this username."},
-                )
+                # Typed, not a list of every person: installations have thousands. Whoever the
+                # incident names already stays acceptable (an edit that leaves them is no change).
+                self.fields[name] = people.PersonField(
+                    source=f"incidents.incident.{name}", user=user, keep=initial[name],
+                    required=False, label=field.label,
+                )  # fmt: skip
             elif name == "organisation":
                 field.queryset = policy.readable(user, Organisation).order_by("name")
             elif isinstance(field.widget, forms.Textarea):
@@ -176,21 +159,8 @@ class ReopenForm(ServiceErrorsMixin, ActionForm):
     )  # fmt: skip
 
 
-class AssignForm(ServiceErrorsMixin, ActionForm):
+class AssignForm(ServiceErrorsMixin, BaseAssignForm):
     """A user, a group, or both; leaving both empty unassigns."""
-
-    assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
-    assignment_group = forms.ModelChoiceField(
-        queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
-    )
-
-    def __init__(self, data=None, *, user, record: Incident, **kwargs):
-        kwargs.setdefault(
-            "initial", {"assignee": record.assignee_id, "assignment_group": record.assignment_group_id}
-        )
-        super().__init__(data, user=user, record=record, **kwargs)
-        self.fields["assignee"].queryset = agents()
-        self.fields["assignment_group"].queryset = active_groups(user)
 
 
 # --- Notes, tasks, time ---------------------------------------------------------------------

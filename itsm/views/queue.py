@@ -1,16 +1,17 @@
 """The desk queue's filters, the same for every kind of Work: state (with "open"), priority,
 group, assignee, mine, unassigned, and the sort order. A domain's filter subclasses
-``WorkQueueFilter``, declares its ``state`` choices and its own filters, and says who may be
-assigned (``assignees``). Filters and sorts on fields the policy hides from the user are
-removed, as if they did not exist."""
+``WorkQueueFilter`` and declares its ``state`` choices and its own filters; the assignee filter
+is a typed person of the kind's assignee source (``itsm.people``; ``?assignee=<id>`` works too).
+Filters and sorts on fields the policy hides from the user are removed, as if they did not
+exist."""
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
 
-from itsm import policy
-from itsm.models import AssignmentGroup, Priority, User
+from itsm import people, policy
+from itsm.models import AssignmentGroup, Priority
 from itsm.ordering import total as ordering_total
 
 # The sortable columns (parameter value → label, model field); "-" in front sorts descending.
@@ -28,6 +29,12 @@ def active_groups(user):
     return policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
 
 
+class PersonFilter(django_filters.Filter):
+    """A typed person (``itsm.people.PersonField``) instead of a list of every person."""
+
+    field_class = people.PersonField
+
+
 class WorkQueueFilter(django_filters.FilterSet):
     OPEN_STATES: tuple[str, ...] = ()
     SORTS = SORTS
@@ -37,9 +44,7 @@ class WorkQueueFilter(django_filters.FilterSet):
     assignment_group = django_filters.ModelChoiceFilter(
         queryset=AssignmentGroup.objects.none(), label="Group", empty_label="Any group"
     )
-    assignee = django_filters.ModelChoiceFilter(
-        queryset=User.objects.none(), empty_label="Anyone", label="Assignee"
-    )
+    assignee = PersonFilter(field_name="assignee", label="Assignee")
     mine = django_filters.BooleanFilter(
         field_name="assignee", method="filter_mine", widget=forms.CheckboxInput, label="Assigned to me"
     )
@@ -49,10 +54,6 @@ class WorkQueueFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         field_name="sort", choices=[], method="sort_by", empty_label="Newest first", label="Sort by"
     )
-
-    def assignees(self):
-        """The people the assignee filter offers (those who may be assigned this kind of work)."""
-        raise NotImplementedError
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -67,7 +68,10 @@ class WorkQueueFilter(django_filters.FilterSet):
         if "assignment_group" in self.filters:
             self.filters["assignment_group"].queryset = active_groups(user)
         if "assignee" in self.filters:
-            self.filters["assignee"].queryset = self.assignees()
+            self.filters["assignee"].extra.update(
+                source=people.assignee_source(model).name, user=user, help_text="",
+                error_messages={"not_found": "No one called “%(text)s” may be assigned this work."},
+            )  # fmt: skip
         self.sorts = {param: spec for param, spec in self.SORTS.items() if spec[1] not in hidden}
         choices = []
         for param, (label, _field) in self.sorts.items():
