@@ -20,6 +20,7 @@ from itsm import policy
 from itsm.actions import ActionTable
 from itsm.errors import ItsmError
 from itsm.forms import NoInputForm
+from itsm.views.assign import SelfAssign
 from itsm.views.base import DeskMixin, record_or_404, submit
 
 
@@ -39,6 +40,10 @@ class RecordTabView(DeskMixin, View):
     related: tuple[str, ...] = ()  # select_related for every tab
     tab = "overview"
     template_name = ""
+    # "Assign to me" in the page head (itsm.views.assign): the kind's action table and the URL
+    # name of its AssignToMeView; offered only where the kind's assign service would accept it.
+    assign_table: ActionTable | None = None
+    assign_to_me = ""
 
     # --- What a domain says ---------------------------------------------------------------
 
@@ -89,10 +94,16 @@ class RecordTabView(DeskMixin, View):
             "tabs": tabs,
             "tab": self.tab,
             "hidden": self.hidden,
+            "assign_to_me_url": self.assign_to_me_url(record),
             **self.page_context(record),
             **self.tab_context(record, forms),
         }
         return render(self.request, self.template_name, context, status=status)
+
+    def assign_to_me_url(self, record) -> str:
+        if not self.assign_to_me or not SelfAssign(self.request.user, self.model, self.assign_table).offered(record):
+            return ""
+        return reverse(self.assign_to_me, args=[record.pk])
 
     def write(self, record, form, form_name: str, call: Callable[[dict], str], *, anchor="", tab: str = ""):
         """Validate, call the workflow or service, and go back to the tab with what happened;

@@ -9,10 +9,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
+from catalog.actions import ACTIONS
 from catalog.models import Request
 from catalog.views.desk.forms import QueueFilter
 from itsm import policy
 from itsm.pagination import paginate
+from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import queue_columns
 from sla.clocks import live_status
@@ -91,4 +93,5 @@ class RequestListView(DeskMixin, View):
             "open_only": data.get("state") == DEFAULT_STATE,
             "show_sla_due": "sla_due_at" not in hidden,
         }
+        context.update(take_context(request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me"))
         return render(request, "catalog/desk/list.html", context, status=200 if valid else 400)

@@ -8,11 +8,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
+from incidents.actions import ACTIONS
 from incidents.forms import QueueFilter
 from incidents.models import Incident
 from incidents.views.desk.base import sla_label
 from itsm import policy
 from itsm.pagination import paginate
+from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import queue_columns
 from sla.clocks import live_status
@@ -67,4 +69,5 @@ class IncidentListView(DeskMixin, View):
             "filtered": filterset.is_filtered(),
             "show_sla_due": "sla_due_at" not in hidden,
         }
+        context.update(take_context(request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me"))
         return render(request, "incidents/desk/list.html", context, status=200 if valid else 400)

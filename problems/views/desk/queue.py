@@ -9,8 +9,10 @@ from django.views import View
 
 from itsm import policy
 from itsm.pagination import paginate
+from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import queue_columns
+from problems.actions import ACTIONS
 from problems.forms import QueueFilter
 from problems.models import Problem
 
@@ -59,4 +61,5 @@ class ProblemListView(DeskMixin, View):
             "columns": columns,
             "filtered": filterset.is_filtered(),
         }
+        context.update(take_context(request, Problem, ACTIONS, page.object_list, "desk:problem-assign-to-me"))
         return render(request, "problems/desk/list.html", context, status=200 if valid else 400)
