@@ -1,5 +1,5 @@
-""""Assign to me" on a record's desk page and "Take" on each row of a desk queue, the same for
-every kind of Work: one POST that runs the kind's own assign action (its action table's
+"""The "Assign to me" button on a record's desk page and "Take" on each row of a desk queue,
+the same for every kind of Work: one POST that runs the kind's own assign action (its action table's
 ``assign``: ``incident_assign``, ``request_assign``…) with the user as assignee and the record's
 group kept, so every rule of that service holds. Offered only where the service would accept it:
 the action table's answer (policy and state) and the assignment rule
@@ -86,7 +86,9 @@ class AssignToMeView(DeskMixin, View):
             raise Http404(f"No such {self.model._meta.verbose_name}.") from None
         except ItsmError as exc:
             said = [str(text) for texts in exc.fields.values() for text in texts]
-            messages.error(request, " ".join([f"{record.number} was not assigned to you: {exc.message}", *said]))
+            messages.error(
+                request, " ".join([f"{record.number} was not assigned to you: {exc.message}", *said])
+            )
             return HttpResponseRedirect(back)
         messages.success(request, f"{record.number} is now assigned to you.")
         return HttpResponseRedirect(back)

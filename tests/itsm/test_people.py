@@ -43,7 +43,9 @@ def alexa(db):
 class PickForm(forms.Form):
     def __init__(self, data=None, *, user, source=ASSIGNEES, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["assignee"] = people.PersonField(source=source, user=user, required=False, label="Assignee")
+        self.fields["assignee"] = people.PersonField(
+            source=source, user=user, required=False, label="Assignee"
+        )
 
 
 def picked(user, text, pk="", source=ASSIGNEES):
@@ -54,8 +56,12 @@ def picked(user, text, pk="", source=ASSIGNEES):
 # --- The field ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["asmith", "ASMITH", "asmith@example.com", "Alex Smith", "alex smith", "Alex Smith (asmith)"])
-def test_person_field_resolves_a_username_an_email_a_full_name_or_a_suggestion_label(agent, alex, alexa, typed):
+@pytest.mark.parametrize(
+    "typed", ["asmith", "ASMITH", "asmith@example.com", "Alex Smith", "alex smith", "Alex Smith (asmith)"]
+)
+def test_person_field_resolves_a_username_an_email_a_full_name_or_a_suggestion_label(
+    agent, alex, alexa, typed
+):
     form = picked(agent, typed)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["assignee"] == alex
@@ -185,7 +191,9 @@ def test_a_customers_requested_for_suggestions_are_its_organisation_by_name_only
     assert suggestions(client, "catalog.request.requested_for", "asmith") == []
 
 
-def test_suggestions_are_at_most_twenty_in_a_fixed_number_of_queries(client, agent, django_assert_max_num_queries):
+def test_suggestions_are_at_most_twenty_in_a_fixed_number_of_queries(
+    client, agent, django_assert_max_num_queries
+):
     for i in range(25):
         named(make_user(f"pat{i}", *PERSONAS[Persona.L1_AGENT]), "Pat", f"Number{i:02}")
     client.force_login(agent)
