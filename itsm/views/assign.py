@@ -9,6 +9,7 @@ the record's group)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,9 +24,20 @@ from itsm.views.base import DeskMixin, record_or_404
 ACTION = "assign"
 
 
+IN_GROUP = "user_in_assignment_group"
+
+
+def with_membership(queryset, user):
+    """``queryset`` with whether ``user`` is a member of each record's group, read in the same
+    query (a record page: no query of its own for "Assign to me")."""
+    members = GroupMembership.objects.filter(group=OuterRef("assignment_group"), user=user)
+    return queryset.annotate(**{IN_GROUP: Exists(members)})
+
+
 class SelfAssign:
-    """Whether ``user`` may assign records of ``model`` to itself: one query for its groups,
-    read once however many records are asked about (a queue page)."""
+    """Whether ``user`` may assign records of ``model`` to itself. Group membership comes from
+    the record (``with_membership``) or from one query for the user's groups, read once however
+    many records are asked about (a queue page)."""
 
     def __init__(self, user, model, actions: ActionTable | None):
         self.user = user
@@ -45,12 +57,16 @@ class SelfAssign:
         if not self.actions.allows(self.user, record, ACTION):
             return False
         group = record.assignment_group if record.assignment_group_id else None
+        member_of = None
+        if group is not None:
+            known = getattr(record, IN_GROUP, None)
+            member_of = self.groups() if known is None else frozenset({group.pk} if known else ())
         errors = services.assignment_errors(
             after={"assignee": self.user, "assignment_group": group},
             named=lambda name: name == "assignee",
             permission=self.source.permission,
             refusal="",
-            member_of=self.groups() if group is not None else None,
+            member_of=member_of,
         )
         return not errors
 

@@ -20,7 +20,7 @@ from itsm import policy
 from itsm.actions import ActionTable
 from itsm.errors import ItsmError
 from itsm.forms import NoInputForm
-from itsm.views.assign import SelfAssign
+from itsm.views.assign import SelfAssign, with_membership
 from itsm.views.base import DeskMixin, record_or_404, submit
 
 
@@ -65,6 +65,8 @@ class RecordTabView(DeskMixin, View):
 
     def record_or_404(self, pk, hidden):
         queryset = self.model.objects.select_related(*self.related).prefetch_related(*self.prefetch(hidden))
+        if self.assign_to_me:
+            queryset = with_membership(queryset, self.request.user)
         return record_or_404(self.request.user, self.model, pk, queryset=queryset)
 
     def load(self, pk):
