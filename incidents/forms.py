@@ -11,11 +11,10 @@ from django import forms
 from django.forms.models import fields_for_model, model_to_dict
 
 from incidents.models import NOTE_MAX, Incident, IncidentState, ResolutionCode
-from itsm import people, policy
+from itsm import people
 from itsm.errors import ItsmError
 from itsm.forms import ActionForm
 from itsm.forms import AssignForm as BaseAssignForm
-from itsm.models import Organisation
 from itsm.views.queue import WorkQueueFilter
 from sla.clocks import breached_q
 
@@ -89,7 +88,7 @@ class IncidentEditForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, data=None, *, incident: Incident, user, writable):
         names = [name for name in EDIT_FIELDS if name in writable]
         initial = {**model_to_dict(incident, fields=names), "version": incident.version}
-        for name in PERSON_FIELDS & set(names):
+        for name in (PERSON_FIELDS | {"organisation"}) & set(names):
             initial[name] = getattr(incident, name)
         super().__init__(data, initial=initial)
         self.fields.update(fields_for_model(Incident, fields=names))
@@ -102,7 +101,15 @@ class IncidentEditForm(ServiceErrorsMixin, forms.Form):
                     required=False, label=field.label,
                 )  # fmt: skip
             elif name == "organisation":
-                field.queryset = policy.readable(user, Organisation).order_by("name")
+                # Typed too: an installation serves many organisations.
+                self.fields[name] = people.PersonField(
+                    source="incidents.incident.organisation", user=user, keep=initial[name],
+                    required=False, label=field.label, help_text="Type the organisation's name.",
+                    error_messages={
+                        "not_found": "No organisation called “%(text)s” may be chosen here.",
+                        "ambiguous": "Several organisations match “%(text)s”: type more of the name.",
+                    },
+                )  # fmt: skip
             elif isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 4
         self.order_fields(["version", *names])

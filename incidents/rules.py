@@ -138,3 +138,4 @@ people.assignees("incidents.incident", "incidents.manage", field="major_incident
 people.assignees("incidents.incidenttask", IncidentTask.ASSIGNEE_PERMISSION)
 people.nameable("incidents.incident", "requester")
 people.nameable("incidents.incident", "requested_for")
+people.organisations("incidents.incident")

@@ -98,11 +98,34 @@ def assignee_source(model) -> PeopleSource | None:
     return SOURCES.get(f"{label}.assignee")
 
 
+def organisations(model: str, field: str = "organisation") -> PeopleSource:
+    """Register the organisations a reader may name in a record's organisation field: those it
+    may read (a customer: its own), typed by name rather than listed."""
+    from itsm.models import Organisation
+
+    return register(
+        PeopleSource(
+            name=f"{model}.{field}",
+            model=model,
+            field=field,
+            people=lambda reader: policy.readable(reader, Organisation),
+        )
+    )
+
+
+def _is_person(obj_or_queryset) -> bool:
+    model = obj_or_queryset.model if isinstance(obj_or_queryset, models.QuerySet) else type(obj_or_queryset)
+    return issubclass(model, get_user_model())
+
+
 def label(reader, person) -> str:
     """How ``reader`` reads a person in a picker: "Full Name (username)" for those who read
-    people by username (``policy.names_people``: agents), the name alone for everyone else."""
+    people by username (``policy.names_people``: agents), the name alone for everyone else. An
+    organisation reads as its name."""
     if person is None:
         return ""
+    if not _is_person(person):
+        return str(person)
     full = person.get_full_name()
     if policy.names_people(reader):
         return f"{full} ({person.get_username()})" if full else person.get_username()
@@ -125,8 +148,17 @@ def suggest(reader, people: models.QuerySet, text: str) -> list:
     text = text.strip()[:TEXT_MAX]
     if not text:
         return []
+    if not _is_person(people):
+        return list(people.filter(_names_q(text)).order_by("name", "pk")[:SUGGESTIONS])
     found = people.filter(_words_q(text, by_login=policy.names_people(reader)))
     return list(found.order_by("first_name", "last_name", "username", "pk")[:SUGGESTIONS])
+
+
+def _names_q(text: str) -> Q:
+    q = Q()
+    for word in text.split()[:5]:
+        q &= Q(name__icontains=word)
+    return q
 
 
 # Ranks of a candidate in ``resolve``: the lowest present wins when it is one person.
@@ -139,14 +171,22 @@ def resolve(reader, people: models.QuerySet, text: str, pk: str = "") -> tuple[o
     (none, or several equally good). The id counts only while the text still reads as that
     person's label, so a person typed over the script's pick is the one typed."""
     text = text.strip()[:TEXT_MAX]
-    labelled = LABELLED.match(text)
-    username = labelled.group("username") if labelled else text
-    when = [
-        When(username__iexact=username, then=Value(_BY_USERNAME)),
-        When(email__iexact=text, then=Value(_BY_EMAIL)),
-        When(full_name=text.lower(), then=Value(_BY_NAME)),
-    ]
-    exact = Q(username__iexact=username) | Q(email__iexact=text) | Q(full_name=text.lower())
+    person = _is_person(people)
+    if person:
+        labelled = LABELLED.match(text)
+        username = labelled.group("username") if labelled else text
+        when = [
+            When(username__iexact=username, then=Value(_BY_USERNAME)),
+            When(email__iexact=text, then=Value(_BY_EMAIL)),
+            When(full_name=text.lower(), then=Value(_BY_NAME)),
+        ]
+        exact = Q(username__iexact=username) | Q(email__iexact=text) | Q(full_name=text.lower())
+        partly = _words_q(text, by_login=policy.names_people(reader))
+        people = people.annotate(full_name=Lower(Concat("first_name", Value(" "), "last_name")))
+        order = ("rank", "first_name", "last_name", "username", "pk")
+    else:  # an organisation, by its name
+        when = [When(name__iexact=text, then=Value(_BY_NAME))]
+        exact, partly, order = Q(name__iexact=text), _names_q(text), ("rank", "name", "pk")
     if pk.isdigit() and len(pk) < 19:
         when.insert(0, When(pk=int(pk), then=Value(_BY_ID)))
         exact |= Q(pk=int(pk))
@@ -154,10 +194,9 @@ def resolve(reader, people: models.QuerySet, text: str, pk: str = "") -> tuple[o
         when.append(When(pk=int(text), then=Value(_BY_NUMBER)))
         exact |= Q(pk=int(text))
     rows = list(
-        people.annotate(full_name=Lower(Concat("first_name", Value(" "), "last_name")))
-        .filter(exact | _words_q(text, by_login=policy.names_people(reader)))
+        people.filter(exact | partly)
         .annotate(rank=Case(*when, default=Value(_PARTLY), output_field=IntegerField()))
-        .order_by("rank", "first_name", "last_name", "username", "pk")[:SUGGESTIONS]
+        .order_by(*order)[:SUGGESTIONS]
     )
     rows = [row for row in rows if row.rank != _BY_ID or label(reader, row) == text]
     if not rows:
@@ -226,7 +265,7 @@ class PersonField(forms.Field):
     def queryset(self) -> models.QuerySet:
         people = source(self.source_name).allowed(self.user)
         if self.keep is not None:
-            people = people | get_user_model().objects.filter(pk=self.keep.pk)
+            people = people | type(self.keep).objects.filter(pk=self.keep.pk)
         return people
 
     @staticmethod
@@ -263,5 +302,5 @@ class PersonField(forms.Field):
     def prepare_value(self, value):
         # An id given as the initial value: the person, so the box shows their label (one query).
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit() and len(value) < 19):
-            return get_user_model().objects.filter(pk=int(value)).first()
+            return self.queryset.model.objects.filter(pk=int(value)).first()
         return value

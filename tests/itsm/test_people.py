@@ -280,3 +280,41 @@ def test_the_request_queue_lists_no_agents(client, agent, customer, alex, alexa)
     html = html_of(client.get(reverse("desk:request-list")))
     assert "<option" not in html.split('name="assignee"')[1].split("</div>")[0]
     assert "ajones" not in html
+
+
+def test_the_incident_edit_form_takes_an_organisation_typed_by_name_never_a_list(
+    client, agent, customer, organisation
+):
+    from itsm.models import Organisation
+
+    globex = Organisation.objects.create(name="Globex Corporation")
+    Organisation.objects.create(name="Globe Trotters")
+    incident = make_incident(requester=customer)
+    client.force_login(agent)
+    page = client.get(reverse("desk:incident-detail", args=[incident.pk]))
+    field = str(page.context["edit_form"]["organisation"])
+    assert 'value="Acme"' in field and "<option" not in field and "Globex" not in field
+    incident = make_incident(requester=agent)  # no organisation: its requester may move with it
+    assert suggestions(client, "incidents.incident.organisation", "glob") == [
+        {"id": Organisation.objects.get(name="Globe Trotters").pk, "label": "Globe Trotters"},
+        {"id": globex.pk, "label": "Globex Corporation"},
+    ]
+    form = client.get(reverse("desk:incident-detail", args=[incident.pk])).context["edit_form"]
+    data = {name: value for name, value in form.initial.items() if value not in (None, False)}
+    data["organisation"] = "glob"
+    ambiguous = client.post(reverse("desk:incident-edit", args=[incident.pk]), data)
+    assert ambiguous.status_code == 400
+    assert ambiguous.context["edit_form"].errors["organisation"] == [
+        "Several organisations match “glob”: type more of the name."
+    ]
+    data["organisation"] = "globex"
+    saved = client.post(reverse("desk:incident-edit", args=[incident.pk]), data)
+    assert saved.status_code == 302, saved.context["edit_form"].errors
+    incident.refresh_from_db()
+    assert incident.organisation == globex
+
+
+def test_a_customer_is_offered_no_organisation(client, customer, organisation):
+    # Organisations are the desk's to read (itsm.organisation: platform agents), not customers'.
+    client.force_login(customer)
+    assert suggestions(client, "incidents.incident.organisation", "acme") == []
