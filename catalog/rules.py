@@ -163,3 +163,5 @@ register(
 people.assignees("catalog.request", MANAGE_REQUESTS)
 people.assignees("catalog.requesttask", RequestTask.ASSIGNEE_PERMISSION)
 people.nameable("catalog.request", "requested_for")
+# The approvers an item's level names: typed user names, with type-ahead (catalog.forms).
+people.nameable("catalog.approvallevel", "users")

@@ -235,6 +235,23 @@ class PersonInput(forms.Widget):
         return context
 
 
+class UsernamesInput(forms.TextInput):
+    """A text box of user names separated by commas, with type-ahead for the name being typed
+    (the same endpoint and script as ``PersonInput``; suggestions read "Full Name (username)"
+    and picking one puts its user name in place)."""
+
+    template_name = "itsm/widgets/usernames.html"
+
+    def __init__(self, source: str, attrs=None):
+        super().__init__({"autocomplete": "off", **(attrs or {})})
+        self.source = source
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["source"] = self.source
+        return context
+
+
 class PersonField(forms.Field):
     """One person of a people source (``itsm.people.SOURCES``), typed rather than chosen from a
     list. ``keep`` is a person the record already names, accepted again even when the source

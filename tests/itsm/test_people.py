@@ -318,3 +318,17 @@ def test_a_customer_is_offered_no_organisation(client, customer, organisation):
     # Organisations are the desk's to read (itsm.organisation: platform agents), not customers'.
     client.force_login(customer)
     assert suggestions(client, "incidents.incident.organisation", "acme") == []
+
+
+def test_an_items_approvers_box_offers_type_ahead_of_user_names_to_catalog_managers(
+    client, manager, customer, alex
+):
+    client.force_login(manager)
+    html = html_of(client.get(reverse("desk:catalog-item-new")))
+    assert 'data-people-source="catalog.approvallevel.users"' in html and "data-people-many" in html
+    assert "asmith" not in html
+    assert suggestions(client, "catalog.approvallevel.users", "smith") == [
+        {"id": alex.pk, "label": "Alex Smith (asmith)"}
+    ]
+    client.force_login(customer)
+    assert suggestions(client, "catalog.approvallevel.users", "smith") == []
