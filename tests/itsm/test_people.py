@@ -332,3 +332,32 @@ def test_an_items_approvers_box_offers_type_ahead_of_user_names_to_catalog_manag
     ]
     client.force_login(customer)
     assert suggestions(client, "catalog.approvallevel.users", "smith") == []
+
+
+def test_desk_pages_and_queues_cost_the_same_queries_for_3_or_40_agents_and_fewer_than_with_lists(
+    client, agent, customer, django_assert_max_num_queries
+):
+    # Before the pickers: the incident's tasks tab 8 queries, the request queue 9, the incident
+    # queue 8 (each listed every agent). Now no page reads the agents at all.
+    incident = make_incident(requester=customer)
+    make_request(requester=customer)
+    client.force_login(agent)
+    pages = {
+        reverse("desk:incident-tasks", args=[incident.pk]): 7,
+        reverse("desk:request-list"): 8,
+        reverse("desk:incident-list"): 8,
+    }
+
+    def counts() -> list[int]:
+        found = []
+        for path, bound in pages.items():
+            client.get(path)
+            with django_assert_max_num_queries(bound) as captured:
+                assert client.get(path).status_code == 200
+            found.append(len(captured))
+        return found
+
+    few = counts()
+    for i in range(37):
+        make_user(f"more{i}", *PERSONAS[Persona.L1_AGENT])
+    assert counts() == few
