@@ -28,7 +28,10 @@ class RequestedForForm(forms.Form):
             required=False,
             label="Requested for",
             help_text="If you are asking for this on behalf of a colleague, type their name; leave it empty for yourself.",
-            error_messages={"not_found": "No one called “%(text)s” can be named here."},
+            error_messages={
+                "not_found": "No one called “%(text)s” can be named here.",
+                "ambiguous": "Several people match “%(text)s”: type their full name.",
+            },
         )
         self.user = user
 

@@ -87,7 +87,10 @@ class IncidentFieldsForm(ServiceErrorsMixin, forms.Form):
                 required=False,
                 label="Requested for",
                 help_text="If you are raising this for a colleague, type their name; leave it empty for yourself.",
-                error_messages={"not_found": "No one called “%(text)s” in your organisation can be named here."},
+                error_messages={
+                    "not_found": "No one called “%(text)s” in your organisation can be named here.",
+                    "ambiguous": "Several people in your organisation match “%(text)s”: type their full name.",
+                },
             )
 
     def strip_value(self, name: str):

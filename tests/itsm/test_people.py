@@ -361,3 +361,20 @@ def test_desk_pages_and_queues_cost_the_same_queries_for_3_or_40_agents_and_fewe
     for i in range(37):
         make_user(f"more{i}", *PERSONAS[Persona.L1_AGENT])
     assert counts() == few
+
+
+def test_a_customer_naming_an_ambiguous_colleague_is_asked_for_the_full_name(
+    client, customer, customer2, organisation
+):
+    named(customer2, "Sam", "Jones")
+    named(make_user("sam2", *PERSONAS[Persona.EVERYONE], organisation=organisation), "Sam", "Green")
+    client.force_login(customer)
+    response = client.post(
+        reverse("portal:incident-new"), {"short_description": "For Sam", "requested_for": "sam"}
+    )
+    assert response.status_code == 400
+    assert "Several people in your organisation match “sam”: type their full name." in html_of(response)
+    chosen = client.post(
+        reverse("portal:incident-new"), {"short_description": "For Sam", "requested_for": "Sam Green"}
+    )
+    assert chosen.status_code == 302
