@@ -27,6 +27,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Concat, Lower
 
 from itsm import policy
+from itsm.models import Organisation
 
 SUGGESTIONS = 20  # the endpoint's answer is at most this long
 TEXT_MAX = 200  # what the field and the endpoint read of what was typed
@@ -101,8 +102,6 @@ def assignee_source(model) -> PeopleSource | None:
 def organisations(model: str, field: str = "organisation") -> PeopleSource:
     """Register the organisations a reader may name in a record's organisation field: those it
     may read (a customer: its own), typed by name rather than listed."""
-    from itsm.models import Organisation
-
     return register(
         PeopleSource(
             name=f"{model}.{field}",
