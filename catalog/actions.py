@@ -12,10 +12,10 @@ from rest_framework import serializers
 
 from catalog import services, workflows
 from catalog.models import NOTE_MAX
-from itsm import policy
 from itsm.actions import Action, ActionTable
 from itsm.errors import ItsmError
 from itsm.forms import ActionForm
+from itsm.forms import AssignForm as BaseAssignForm
 from itsm.models import AssignmentGroup, User
 
 TEXT_MAX = workflows.TEXT_MAX
@@ -93,24 +93,8 @@ class CancelForm(_Form):
     )  # fmt: skip
 
 
-class AssignForm(_Form):
+class AssignForm(_Form, BaseAssignForm):
     """An agent, a group, or both; leaving both empty unassigns."""
-
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
-    assignment_group = forms.ModelChoiceField(
-        queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
-    )
-
-    def __init__(self, data=None, *, user=None, record=None, **kwargs):
-        if record is not None:
-            kwargs.setdefault(
-                "initial", {"assignee": record.assignee_id, "assignment_group": record.assignment_group_id}
-            )
-        super().__init__(data, user=user, record=record, **kwargs)
-        self.fields["assignee"].queryset = policy.users_with_permission(services.MANAGE_REQUESTS).order_by(
-            "first_name", "last_name", "username"
-        )
-        self.fields["assignment_group"].queryset = AssignmentGroup.objects.filter(is_active=True).order_by("name")
 
 
 class NoteForm(forms.Form):

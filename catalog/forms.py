@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 
 from catalog.models import ApprovalMode, CatalogCategory, CatalogItem, FieldType
 from itsm.models import AssignmentGroup, Priority
+from itsm.people import UsernamesInput
 
 
 def group_field(label: str, help_text: str = "") -> forms.ModelChoiceField:
@@ -94,7 +95,7 @@ class LevelForm(forms.Form):
     mode = forms.ChoiceField(label="Who must approve", choices=ApprovalMode.choices, initial=ApprovalMode.ANY)
     users = UsernamesField(
         label="Approvers", required=False, help_text="User names, separated by commas.",
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        widget=UsernamesInput("catalog.approvallevel.users"),
     )  # fmt: skip
     group = group_field("Approver group", "Its active members approve.")
 

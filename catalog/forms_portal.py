@@ -7,8 +7,7 @@ from __future__ import annotations
 from django import forms
 
 from catalog.models import RequestState
-from itsm import policy
-from itsm.models import User
+from itsm import people
 from itsm.notes import NOTE_MAX
 
 # The list's state filter: "" is every state.
@@ -16,45 +15,30 @@ STATE_CHOICES = [("", "All"), *RequestState.choices]
 QUERY_MAX = 200
 
 
-class RequestedForField(forms.ModelChoiceField):
-    """A person of the requester's organisation, the requester itself shown once, as "Me"."""
-
-    default_error_messages = {"invalid_choice": "Choose someone from your organisation."}
-
-    def __init__(self, *args, me, **kwargs):
-        self.me = me
-        super().__init__(*args, **kwargs)
-
-    def label_from_instance(self, obj) -> str:
-        name = obj.get_full_name() or obj.get_username()
-        return f"Me ({name})" if obj.pk == self.me.pk else name
-
-
 class RequestedForForm(forms.Form):
     """Whom the request is for: the requester (the default) or a colleague (an agent: anyone)."""
 
-    requested_for = RequestedForField(
-        label="Requested for",
-        queryset=User.objects.none(),
-        me=None,
-        empty_label=None,
-        help_text="If you are asking for this on behalf of a colleague, choose them.",
-    )
-
     def __init__(self, *args, user, **kwargs):
         kwargs.setdefault("prefix", "meta")
-        kwargs.setdefault("initial", {"requested_for": user.pk})
         super().__init__(*args, **kwargs)
-        people = policy.limit_choices(user, "requested_for", User.objects.filter(is_active=True))
-        field = self.fields["requested_for"]
-        field.queryset = (people | User.objects.filter(pk=user.pk)).order_by("first_name", "last_name", "username")
-        field.me = user
+        # A colleague typed by name (whom the policy lets the user name), not a list of everyone.
+        self.fields["requested_for"] = people.PersonField(
+            source="catalog.request.requested_for",
+            user=user,
+            required=False,
+            label="Requested for",
+            help_text="If you are asking for this on behalf of a colleague, type their name; leave it empty for yourself.",
+            error_messages={
+                "not_found": "No one called “%(text)s” can be named here.",
+                "ambiguous": "Several people match “%(text)s”: type their full name.",
+            },
+        )
         self.user = user
 
     def person(self):
         """The person named, or None for the requester itself (the service's default)."""
-        chosen = self.cleaned_data["requested_for"]
-        return None if chosen.pk == self.user.pk else chosen
+        chosen = self.cleaned_data.get("requested_for")
+        return None if chosen is None or chosen.pk == self.user.pk else chosen
 
 
 class RequestFilterForm(forms.Form):

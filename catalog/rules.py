@@ -16,8 +16,9 @@ machine's states: the states an action is possible in come from its transition.
 
 from __future__ import annotations
 
-from catalog.models import RequestState
+from catalog.models import RequestState, RequestTask
 from catalog.workflows import LIFECYCLE, TRANSITIONS
+from itsm import people
 from itsm.policy.rules import (
     ADMIN,
     AGENT,
@@ -157,3 +158,12 @@ register(
     # comment / work_note rule (the services and selectors ask it).
     kept_by_services("catalog.requestnote", read=()),
 )
+
+# Who the desk's and portal's people pickers offer (itsm.people): assignees are what
+# catalog.services checks; requested-for is whoever the reader may name (a customer: its own
+# organisation).
+people.assignees("catalog.request", MANAGE_REQUESTS)
+people.assignees("catalog.requesttask", RequestTask.ASSIGNEE_PERMISSION)
+people.nameable("catalog.request", "requested_for")
+# The approvers an item's level names: typed user names, with type-ahead (catalog.forms).
+people.nameable("catalog.approvallevel", "users")

@@ -3,11 +3,19 @@ pages have their own module."""
 
 from django.urls import path
 
+from catalog.actions import ACTIONS
+from catalog.models import Request
 from catalog.views import desk
+from itsm.views.assign import AssignToMeView
 
 urlpatterns: list = [
     path("requests/", desk.RequestListView.as_view(), name="request-list"),
     path("requests/<int:pk>/", desk.OverviewView.as_view(), name="request-detail"),
+    path(
+        "requests/<int:pk>/assign-to-me/",
+        AssignToMeView.as_view(model=Request, actions=ACTIONS, detail="desk:request-detail"),
+        name="request-assign-to-me",
+    ),
     path("requests/<int:pk>/edit/", desk.RequestEditView.as_view(), name="request-edit"),
     path("requests/<int:pk>/attachments/", desk.RequestAttachView.as_view(), name="request-attach"),
     path("requests/<int:pk>/approvals/", desk.ApprovalsView.as_view(), name="request-approvals"),

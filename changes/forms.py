@@ -10,18 +10,10 @@ from __future__ import annotations
 from django import forms
 
 from changes.models import Change, PirOutcome
-from itsm import policy
 from itsm.forms import ActionForm
-from itsm.models import AssignmentGroup, User
-from itsm.views.queue import active_groups
-from itsm.views.tasks import PersonChoiceField
+from itsm.forms import AssignForm as BaseAssignForm
 
 TEXT_MAX = 10_000
-
-
-def change_agents():
-    """People who may be assigned changes: the service desk's agents (``incidents.manage``)."""
-    return policy.users_with_permission("incidents.manage").order_by("first_name", "last_name", "username")
 
 
 # --- Actions on the change (field names = the workflows' keyword arguments) ------------------
@@ -71,19 +63,8 @@ class ReasonForm(ActionForm):
     reason = forms.CharField(label="Reason", required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class AssignForm(ActionForm):
+class AssignForm(BaseAssignForm):
     """A user, a group, or both; leaving both empty unassigns."""
-
-    assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
-    assignment_group = forms.ModelChoiceField(
-        queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
-    )
-
-    def __init__(self, data=None, *, user, record: Change, **kwargs):
-        kwargs.setdefault("initial", {"assignee": record.assignee_id, "assignment_group": record.assignment_group_id})
-        super().__init__(data, user=user, record=record, **kwargs)
-        self.fields["assignee"].queryset = change_agents()
-        self.fields["assignment_group"].queryset = active_groups(user)
 
 
 class CompleteGateForm(ActionForm):

@@ -18,14 +18,12 @@ from django.db.models import Q
 from django.forms.models import fields_for_model, model_to_dict
 from django.utils import timezone
 
-from changes.forms import change_agents
 from changes.models import Change, ChangeState, ChangeType, GovernanceTemplate, RiskLevel
 from incidents.models import NOTE_MAX
-from itsm import policy
+from itsm import people, policy
 from itsm.models import Host, HostGroup
 from itsm.policy.rules import CLOSED_OR_CANCELLED
 from itsm.views.queue import WorkQueueFilter, active_groups
-from itsm.views.tasks import PersonChoiceField
 
 OPEN_STATES = tuple(state for state in ChangeState.values if state not in CLOSED_OR_CANCELLED)
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -64,9 +62,6 @@ class QueueFilter(WorkQueueFilter):
         self.filters.pop("priority", None)  # changes are ranked by risk, not priority
         first = [name for name in ("state", "change_type", "risk_level") if name in self.filters]
         self.filters = {name: self.filters[name] for name in [*first, *(n for n in self.filters if n not in first)]}
-
-    def assignees(self):
-        return change_agents()
 
 
 # --- Hosts and host groups, typed by name ---------------------------------------------------
@@ -195,7 +190,10 @@ def _change_field(name: str, user):
             help_text="Its gates are completed before approval; its notice and auto-approval rules apply.",
         )  # fmt: skip
     if name == "assignee":
-        return PersonChoiceField(queryset=change_agents(), required=False, empty_label="Nobody", label="Assignee")
+        return people.PersonField(
+            source="changes.change.assignee", user=user, required=False, label="Assignee",
+            error_messages={"not_found": "No one called “%(text)s” may be assigned here."},
+        )  # fmt: skip
     if name == "assignment_group":
         return forms.ModelChoiceField(
             queryset=active_groups(user), required=False, empty_label="No group", label="Group"

@@ -15,8 +15,10 @@ the change state machine's states: the states an action is possible in come from
 
 from __future__ import annotations
 
-from changes.models import ChangeState
+from changes.models import ChangeState, ChangeTask
+from changes.services import ASSIGNEE_PERMISSION
 from changes.workflows import LIFECYCLE, TRANSITIONS
+from itsm import people
 from itsm.policy.rules import (
     ADMIN,
     AGENT,
@@ -113,3 +115,7 @@ register(
 # A person's change-calendar feed link is its own secret: nobody reads it through a door; its
 # owner gets and resets it through ``changes.feeds``.
 register(kept_by_services("changes.calendarfeedtoken", read=()))
+
+# Who the desk's people pickers offer as assignees (itsm.people): what changes.services checks.
+people.assignees("changes.change", ASSIGNEE_PERMISSION)
+people.assignees("changes.changetask", ChangeTask.ASSIGNEE_PERMISSION)

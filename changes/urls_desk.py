@@ -2,7 +2,10 @@
 
 from django.urls import path
 
+from changes.actions import ACTIONS
+from changes.models import Change
 from changes.views import desk
+from itsm.views.assign import AssignToMeView
 
 urlpatterns: list = [
     path("changes/", desk.ChangeListView.as_view(), name="change-list"),
@@ -11,6 +14,11 @@ urlpatterns: list = [
     path("changes/calendar/", desk.CalendarView.as_view(), name="change-calendar"),
     path("changes/calendar/feed/", desk.FeedView.as_view(), name="change-feed"),
     path("changes/<int:pk>/", desk.OverviewView.as_view(), name="change-detail"),
+    path(
+        "changes/<int:pk>/assign-to-me/",
+        AssignToMeView.as_view(model=Change, actions=ACTIONS, detail="desk:change-detail"),
+        name="change-assign-to-me",
+    ),
     path("changes/<int:pk>/edit/", desk.ChangeEditView.as_view(), name="change-edit"),
     path("changes/<int:pk>/risk/", desk.RiskView.as_view(), name="change-risk"),
     path("changes/<int:pk>/notes/", desk.NotesView.as_view(), name="change-notes"),

@@ -12,12 +12,12 @@ from django.db.models import Q
 from django.forms.models import fields_for_model, model_to_dict
 
 from incidents.models import NOTE_MAX, Incident, IncidentState, ResolutionCode
-from itsm import policy
+from itsm import people
 from itsm.errors import ItsmError
 from itsm.forms import ActionForm
-from itsm.models import AssignmentGroup, Organisation, User
+from itsm.forms import AssignForm as BaseAssignForm
+from itsm.models import AssignmentGroup
 from itsm.views.queue import WorkQueueFilter, active_groups
-from itsm.views.tasks import PersonChoiceField
 from sla.clocks import breached_q
 
 OPEN_STATES = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
@@ -42,14 +42,6 @@ EDIT_FIELDS = (
     "major_incident_review",
 )
 PERSON_FIELDS = frozenset({"requester", "requested_for", "major_incident_manager"})
-
-
-def agents():
-    """People who may be assigned incidents: holders of ``incidents.manage``."""
-    return policy.users_with_permission("incidents.manage").order_by("first_name", "last_name", "username")
-
-
-
 
 
 class ServiceErrorsMixin:
@@ -87,9 +79,6 @@ class QueueFilter(WorkQueueFilter):
         model = Incident
         fields: list[str] = []
 
-    def assignees(self):
-        return agents()
-
     def filter_breached(self, queryset, name, value):
         return queryset.filter(breached_q()) if value else queryset
 
@@ -119,7 +108,6 @@ class BulkForm(forms.Form):
     assignment_group = forms.ModelChoiceField(
         queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
     )
-    assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody", label="Assignee")
     resolution_code = forms.ChoiceField(
         choices=ResolutionCode.choices, initial="resolved", required=False, label="Resolution code"
     )
@@ -132,7 +120,11 @@ class BulkForm(forms.Form):
     def __init__(self, data=None, *, user, **kwargs):
         super().__init__(data, **kwargs)
         self.fields["assignment_group"].queryset = active_groups(user)
-        self.fields["assignee"].queryset = agents()
+        # Typed, not a list of every agent (``itsm.people``): the assign action's own people.
+        self.fields["assignee"] = people.PersonField(
+            source="incidents.incident.assignee", user=user, required=False, label="Assignee"
+        )
+        self.order_fields(["action", "ids", "page_ids", "all_on_page", "assignment_group", "assignee"])
         for name in ("ids", "page_ids"):
             # Any whole number: the service finds out which the user may act on.
             self.fields[name].valid_value = lambda value: True
@@ -157,26 +149,28 @@ class IncidentEditForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, data=None, *, incident: Incident, user, writable):
         names = [name for name in EDIT_FIELDS if name in writable]
         initial = {**model_to_dict(incident, fields=names), "version": incident.version}
-        for name in PERSON_FIELDS & set(names):
-            person = getattr(incident, name)
-            initial[name] = person.get_username() if person else ""
+        for name in (PERSON_FIELDS | {"organisation"}) & set(names):
+            initial[name] = getattr(incident, name)
         super().__init__(data, initial=initial)
         self.fields.update(fields_for_model(Incident, fields=names))
-        people = User.objects.filter(is_active=True)
         for name, field in list(self.fields.items()):
             if name in PERSON_FIELDS:
-                # A username, not a list of every person: installations have thousands.
-                current = User.objects.filter(pk=getattr(incident, f"{name}_id"))
-                self.fields[name] = forms.ModelChoiceField(
-                    queryset=policy.limit_choices(user, name, people) | current,
-                    to_field_name="username",
-                    required=False,
-                    label=f"{field.label} (username)",
-                    widget=forms.TextInput(attrs={"autocomplete": "off"}),
-                    error_messages={"invalid_choice": "No active user has this username."},
-                )
+                # Typed, not a list of every person: installations have thousands. Whoever the
+                # incident names already stays acceptable (an edit that leaves them is no change).
+                self.fields[name] = people.PersonField(
+                    source=f"incidents.incident.{name}", user=user, keep=initial[name],
+                    required=False, label=field.label,
+                )  # fmt: skip
             elif name == "organisation":
-                field.queryset = policy.readable(user, Organisation).order_by("name")
+                # Typed too: an installation serves many organisations.
+                self.fields[name] = people.PersonField(
+                    source="incidents.incident.organisation", user=user, keep=initial[name],
+                    required=False, label=field.label, help_text="Type the organisation's name.",
+                    error_messages={
+                        "not_found": "No organisation called “%(text)s” may be chosen here.",
+                        "ambiguous": "Several organisations match “%(text)s”: type more of the name.",
+                    },
+                )  # fmt: skip
             elif isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 4
         self.order_fields(["version", *names])
@@ -238,21 +232,8 @@ class ReopenForm(ServiceErrorsMixin, ActionForm):
     )  # fmt: skip
 
 
-class AssignForm(ServiceErrorsMixin, ActionForm):
+class AssignForm(ServiceErrorsMixin, BaseAssignForm):
     """A user, a group, or both; leaving both empty unassigns."""
-
-    assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
-    assignment_group = forms.ModelChoiceField(
-        queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
-    )
-
-    def __init__(self, data=None, *, user, record: Incident, **kwargs):
-        kwargs.setdefault(
-            "initial", {"assignee": record.assignee_id, "assignment_group": record.assignment_group_id}
-        )
-        super().__init__(data, user=user, record=record, **kwargs)
-        self.fields["assignee"].queryset = agents()
-        self.fields["assignment_group"].queryset = active_groups(user)
 
 
 # --- Notes, tasks, time ---------------------------------------------------------------------

@@ -6,9 +6,8 @@ from __future__ import annotations
 from django import forms
 
 from incidents.models import NOTE_MAX, Incident, IncidentState
-from itsm import policy
+from itsm import people
 from itsm.errors import ItsmError
-from itsm.models import User
 
 OPEN_STATES = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
 # The list's state filter: a plain word for the customer, the states it stands for.
@@ -27,24 +26,6 @@ RATINGS = [
     (2, "2 — poor"),
     (1, "1 — very poor"),
 ]
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    """A person by the name people know them by."""
-
-    default_error_messages = {"invalid_choice": "Choose someone from your organisation."}
-
-    def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
-
-
-def people_for(user, current=None):
-    """The people a user may name as ``requested_for`` (plus whoever is named already), less the
-    user: the form's empty choice ("Me") stands for them, so they are not offered twice."""
-    people = policy.limit_choices(user, "requested_for", User.objects.filter(is_active=True)).exclude(pk=user.pk)
-    if current is not None:
-        people = people | User.objects.filter(pk=current.pk)
-    return people.order_by("first_name", "last_name", "username")
 
 
 class ServiceErrorsMixin:
@@ -89,13 +70,7 @@ class IncidentFieldsForm(ServiceErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="What happened, since when, and what you have tried. Error messages help.",
     )
-    requested_for = PersonChoiceField(
-        label="Requested for",
-        queryset=User.objects.none(),
-        required=False,
-        empty_label="Me",
-        help_text="If you are raising this for a colleague, choose them.",
-    )
+    requested_for = forms.Field(required=False)  # a typed person (itsm.people), set up in __init__
 
     def __init__(self, *args, user, writable, current_requested_for=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,7 +78,20 @@ class IncidentFieldsForm(ServiceErrorsMixin, forms.Form):
             if name not in writable:
                 del self.fields[name]
         if "requested_for" in self.fields:
-            self.fields["requested_for"].queryset = people_for(user, current_requested_for)
+            # A colleague typed by name (the people of the customer's organisation, as the policy
+            # lets it name them), not a list of everyone; empty stands for the customer itself.
+            self.fields["requested_for"] = people.PersonField(
+                source="incidents.incident.requested_for",
+                user=user,
+                keep=current_requested_for,
+                required=False,
+                label="Requested for",
+                help_text="If you are raising this for a colleague, type their name; leave it empty for yourself.",
+                error_messages={
+                    "not_found": "No one called “%(text)s” in your organisation can be named here.",
+                    "ambiguous": "Several people in your organisation match “%(text)s”: type their full name.",
+                },
+            )
 
     def strip_value(self, name: str):
         value = self.cleaned_data.get(name)
@@ -125,7 +113,7 @@ class IncidentEditForm(IncidentFieldsForm):
         initial = {
             "short_description": incident.short_description,
             "description": incident.description,
-            "requested_for": incident.requested_for_id,
+            "requested_for": incident.requested_for,
             "version": incident.version,
         }
         super().__init__(
@@ -137,7 +125,9 @@ class IncidentEditForm(IncidentFieldsForm):
             **kwargs,
         )
         if "requested_for" in self.fields:
-            self.fields["requested_for"].empty_label = "Nobody else: the person who raised it"
+            self.fields["requested_for"].help_text = (
+                "If it is for a colleague, type their name; leave it empty for the person who raised it."
+            )
         self.incident = incident
 
     def service_data(self) -> dict:

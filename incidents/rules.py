@@ -3,8 +3,9 @@ state machine's states: the states an action is possible in come from its transi
 
 from __future__ import annotations
 
-from incidents.models import IncidentState
+from incidents.models import IncidentState, IncidentTask
 from incidents.workflows import LIFECYCLE, TRANSITIONS
+from itsm import people
 from itsm.policy.rules import (
     ADMIN,
     AGENT,
@@ -134,3 +135,13 @@ register(
     # events.ingest), read by agents, removed with their incident.
     kept_by_services("incidents.alert"),
 )
+
+# Who the desk's and portal's people pickers offer (itsm.people): assignees and the major-incident
+# manager are agents (incidents.services.check_people); requester and requested-for are whoever
+# the reader may name (a customer: its own organisation).
+people.assignees("incidents.incident", "incidents.manage")
+people.assignees("incidents.incident", "incidents.manage", field="major_incident_manager")
+people.assignees("incidents.incidenttask", IncidentTask.ASSIGNEE_PERMISSION)
+people.nameable("incidents.incident", "requester")
+people.nameable("incidents.incident", "requested_for")
+people.organisations("incidents.incident")

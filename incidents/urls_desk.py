@@ -2,12 +2,20 @@
 
 from django.urls import path
 
+from incidents.actions import ACTIONS
+from incidents.models import Incident
 from incidents.views import desk
+from itsm.views.assign import AssignToMeView
 
 urlpatterns: list = [
     path("incidents/", desk.IncidentListView.as_view(), name="incident-list"),
     path("incidents/bulk/", desk.IncidentBulkView.as_view(), name="incident-bulk"),
     path("incidents/<int:pk>/", desk.OverviewView.as_view(), name="incident-detail"),
+    path(
+        "incidents/<int:pk>/assign-to-me/",
+        AssignToMeView.as_view(model=Incident, actions=ACTIONS, detail="desk:incident-detail"),
+        name="incident-assign-to-me",
+    ),
     path("incidents/<int:pk>/edit/", desk.IncidentEditView.as_view(), name="incident-edit"),
     path(
         "incidents/<int:pk>/actions/<slug:action>/", desk.IncidentActionView.as_view(), name="incident-action"

@@ -63,6 +63,14 @@ class ActionTable(Mapping[str, Action]):
         """Take action ``name`` on ``obj``: the function checks the policy and the state itself."""
         return self[name].run(**{self.record: obj}, actor=actor, **inputs)
 
+    def allows(self, user, obj, name: str) -> bool:
+        """Whether ``user`` may take action ``name`` on ``obj`` now (as ``available`` says)."""
+        if name not in self._actions:
+            return False
+        if name in self.transitions and name not in allowed_from(self.transitions, obj.state):
+            return False
+        return policy.can(user, self[name].policy_action, obj)
+
     def available(self, user, obj) -> list[Action]:
         """The actions ``user`` may take on ``obj`` now: the policy and the state allow them."""
         allowed = set(allowed_from(self.transitions, obj.state))

@@ -6,7 +6,7 @@ Domain services call these for plain field edits; transitions live in each domai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -208,13 +208,15 @@ def assignment_errors(
     permission: str,
     refusal: str,
     routed: bool = False,
+    member_of: Collection[int] | None = None,
 ) -> dict[str, list[str]]:
     """The one rule on who and which group a record of any kind is assigned to, for every door
     that writes them (its assign action, a plain edit, a form, creation): a newly named assignee
     is an active holder of ``permission`` (else ``refusal``); a newly named group
     is active; an assignee with a group is one of its members, unless on-call routing (``routed``)
     picked them. ``after`` holds the values after the change, ``named(field)`` whether the change
-    names that field anew. Returns the errors by field (empty: allowed)."""
+    names that field anew; ``member_of``, the ids of the assignee's groups when the caller read
+    them already (a queue asking for each of its rows). Returns the errors by field (empty: allowed)."""
     errors: dict[str, list[str]] = {}
     group, assignee = after.get("assignment_group"), after.get("assignee")
     if named("assignee") and assignee is not None:
@@ -230,7 +232,11 @@ def assignment_errors(
         and assignee is not None
         and group is not None
         and not routed
-        and not GroupMembership.objects.filter(group=group, user=assignee).exists()
+        and not (
+            group.pk in member_of
+            if member_of is not None
+            else GroupMembership.objects.filter(group=group, user=assignee).exists()
+        )
     ):
         errors["assignee"] = [f"{assignee} is not a member of {group}."]
     return errors

@@ -3,7 +3,7 @@ queue (``desk_urlpatterns``, mounted under /desk/ in the ``desk`` namespace by c
 
 from django.urls import path, register_converter
 
-from itsm.views import attachments, errors, pages, saved, search
+from itsm.views import attachments, errors, pages, people, saved, search
 
 register_converter(search.RecordNumberConverter, "record_number")
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/", pages.LoginView.as_view(), name="login"),
     path("logout/", pages.LogoutView.as_view(), name="logout"),
     path("favicon.ico", errors.favicon, name="favicon"),
+    path("people/", people.suggest, name="people"),
 ]
 
 desk_urlpatterns = [

@@ -17,18 +17,11 @@ from django.forms.models import fields_for_model, model_to_dict
 from incidents.models import NOTE_MAX, Incident
 from itsm import policy
 from itsm.forms import ActionForm
-from itsm.models import AssignmentGroup, User
-from itsm.views.queue import WorkQueueFilter, active_groups
-from itsm.views.tasks import PersonChoiceField
+from itsm.forms import AssignForm as BaseAssignForm
+from itsm.views.queue import WorkQueueFilter
 from problems.models import Problem, ProblemState
 
 OPEN_STATES = tuple(state for state in ProblemState.values if state not in ("closed", "cancelled"))
-
-
-def problem_managers():
-    """People who may be assigned problems: holders of ``problems.manage``."""
-    return policy.users_with_permission("problems.manage").order_by("first_name", "last_name", "username")
-
 
 
 # --- The queue ------------------------------------------------------------------------------
@@ -56,9 +49,6 @@ class QueueFilter(WorkQueueFilter):
     class Meta:
         model = Problem
         fields: list[str] = []
-
-    def assignees(self):
-        return problem_managers()
 
 
 # --- Actions on the problem (field names = the workflows' keyword arguments) ----------------
@@ -116,21 +106,8 @@ class ReasonForm(ActionForm):
     )
 
 
-class AssignForm(ActionForm):
+class AssignForm(BaseAssignForm):
     """A user, a group, or both; leaving both empty unassigns."""
-
-    assignee = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
-    assignment_group = forms.ModelChoiceField(
-        queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
-    )
-
-    def __init__(self, data=None, *, user, record: Problem, **kwargs):
-        kwargs.setdefault(
-            "initial", {"assignee": record.assignee_id, "assignment_group": record.assignment_group_id}
-        )
-        super().__init__(data, user=user, record=record, **kwargs)
-        self.fields["assignee"].queryset = problem_managers()
-        self.fields["assignment_group"].queryset = active_groups(user)
 
 
 INCIDENT_NUMBER = re.compile(r"INC\d+", re.IGNORECASE)

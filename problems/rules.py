@@ -3,6 +3,7 @@ machine's states: the states an action is possible in come from its transition."
 
 from __future__ import annotations
 
+from itsm import people
 from itsm.policy.rules import (
     ADMIN,
     AGENT,
@@ -16,7 +17,7 @@ from itsm.policy.rules import (
     sources,
     task_rules,
 )
-from problems.models import ProblemState
+from problems.models import ProblemState, ProblemTask
 from problems.workflows import LIFECYCLE, TRANSITIONS
 
 MANAGE = "problems.manage"
@@ -56,3 +57,7 @@ register(
     ),
     task_rules("problems.problemtask"),
 )
+
+# Who the desk's people pickers offer as assignees (itsm.people): what problems.services checks.
+people.assignees("problems.problem", MANAGE)
+people.assignees("problems.problemtask", ProblemTask.ASSIGNEE_PERMISSION)

@@ -2,6 +2,9 @@
 
 from django.urls import path
 
+from itsm.views.assign import AssignToMeView
+from problems.actions import ACTIONS
+from problems.models import Problem
 from problems.views import desk
 
 urlpatterns: list = [
@@ -12,6 +15,11 @@ urlpatterns: list = [
         "incidents/<int:pk>/known-errors/", desk.IncidentKnownErrorsView.as_view(), name="incident-known-errors"
     ),
     path("problems/<int:pk>/", desk.OverviewView.as_view(), name="problem-detail"),
+    path(
+        "problems/<int:pk>/assign-to-me/",
+        AssignToMeView.as_view(model=Problem, actions=ACTIONS, detail="desk:problem-detail"),
+        name="problem-assign-to-me",
+    ),
     path("problems/<int:pk>/edit/", desk.ProblemEditView.as_view(), name="problem-edit"),
     path("problems/<int:pk>/incidents/", desk.IncidentsView.as_view(), name="problem-incidents"),
     path("problems/<int:pk>/notes/", desk.NotesView.as_view(), name="problem-notes"),

@@ -1,8 +1,9 @@
 """The desk queue's filters, the same for every kind of Work: state (with "open"), priority,
 group, assignee, mine, unassigned, and the sort order. A domain's filter subclasses
-``WorkQueueFilter``, declares its ``state`` choices and its own filters, and says who may be
-assigned (``assignees``). Filters and sorts on fields the policy hides from the user are
-removed, as if they did not exist."""
+``WorkQueueFilter`` and declares its ``state`` choices and its own filters; the assignee filter
+is a typed person of the kind's assignee source (``itsm.people``; ``?assignee=<id>`` works too).
+Filters and sorts on fields the policy hides from the user are removed, as if they did not
+exist."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
-from itsm import policy, saved_views
+from itsm import people, policy, saved_views
 from itsm.errors import NotFound
-from itsm.models import AssignmentGroup, Priority, User
+from itsm.models import AssignmentGroup, Priority
 from itsm.models.views import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from itsm.ordering import total as ordering_total
 from itsm.pagination import paginate
@@ -41,6 +42,12 @@ def active_groups(user):
     return policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
 
 
+class PersonFilter(django_filters.Filter):
+    """A typed person (``itsm.people.PersonField``) instead of a list of every person."""
+
+    field_class = people.PersonField
+
+
 class WorkQueueFilter(django_filters.FilterSet):
     OPEN_STATES: tuple[str, ...] = ()
     SORTS = SORTS
@@ -50,9 +57,7 @@ class WorkQueueFilter(django_filters.FilterSet):
     assignment_group = django_filters.ModelChoiceFilter(
         queryset=AssignmentGroup.objects.none(), label="Group", empty_label="Any group"
     )
-    assignee = django_filters.ModelChoiceFilter(
-        queryset=User.objects.none(), empty_label="Anyone", label="Assignee"
-    )
+    assignee = PersonFilter(field_name="assignee", label="Assignee")
     mine = django_filters.BooleanFilter(
         field_name="assignee", method="filter_mine", widget=forms.CheckboxInput, label="Assigned to me"
     )
@@ -62,10 +67,6 @@ class WorkQueueFilter(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         field_name="sort", choices=[], method="sort_by", empty_label="Newest first", label="Sort by"
     )
-
-    def assignees(self):
-        """The people the assignee filter offers (those who may be assigned this kind of work)."""
-        raise NotImplementedError
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -80,7 +81,10 @@ class WorkQueueFilter(django_filters.FilterSet):
         if "assignment_group" in self.filters:
             self.filters["assignment_group"].queryset = active_groups(user)
         if "assignee" in self.filters:
-            self.filters["assignee"].queryset = self.assignees()
+            self.filters["assignee"].extra.update(
+                source=people.assignee_source(model).name, user=user, help_text="",
+                error_messages={"not_found": "No one called “%(text)s” may be assigned this work."},
+            )  # fmt: skip
         self.sorts = {param: spec for param, spec in self.SORTS.items() if spec[1] not in hidden}
         choices = []
         for param, (label, _field) in self.sorts.items():

@@ -20,6 +20,7 @@ from itsm import policy
 from itsm.actions import ActionTable
 from itsm.errors import ItsmError
 from itsm.forms import NoInputForm
+from itsm.views.assign import SelfAssign, with_membership
 from itsm.views.base import DeskMixin, record_or_404, submit
 from itsm.views.conversation import return_url
 
@@ -40,6 +41,10 @@ class RecordTabView(DeskMixin, View):
     related: tuple[str, ...] = ()  # select_related for every tab
     tab = "overview"
     template_name = ""
+    # "Assign to me" in the page head (itsm.views.assign): the kind's action table and the URL
+    # name of its AssignToMeView; offered only where the kind's assign service would accept it.
+    assign_table: ActionTable | None = None
+    assign_to_me = ""
 
     # --- What a domain says ---------------------------------------------------------------
 
@@ -61,6 +66,8 @@ class RecordTabView(DeskMixin, View):
 
     def record_or_404(self, pk, hidden):
         queryset = self.model.objects.select_related(*self.related).prefetch_related(*self.prefetch(hidden))
+        if self.assign_to_me:
+            queryset = with_membership(queryset, self.request.user)
         return record_or_404(self.request.user, self.model, pk, queryset=queryset)
 
     def load(self, pk):
@@ -90,10 +97,16 @@ class RecordTabView(DeskMixin, View):
             "tabs": tabs,
             "tab": self.tab,
             "hidden": self.hidden,
+            "assign_to_me_url": self.assign_to_me_url(record),
             **self.page_context(record),
             **self.tab_context(record, forms),
         }
         return render(self.request, self.template_name, context, status=status)
+
+    def assign_to_me_url(self, record) -> str:
+        if not self.assign_to_me or not SelfAssign(self.request.user, self.model, self.assign_table).offered(record):
+            return ""
+        return reverse(self.assign_to_me, args=[record.pk])
 
     def write(self, record, form, form_name: str, call: Callable[[dict], str], *, anchor="", tab: str = ""):
         """Validate, call the workflow or service, and go back to the tab (or to the form's safe

@@ -10,23 +10,18 @@ from django.forms.models import fields_for_model
 from django.http import Http404
 from django.shortcuts import redirect
 
-from itsm import policy, services
+from itsm import people, policy, services
 from itsm.actions import TASK_ACTIONS
 from itsm.errors import ItsmError, NotFound
 from itsm.models import AssignmentGroup
 from itsm.views.base import record_or_404
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
-
-
 class TaskForm(forms.Form):
     """A new task: the task fields the user may write when creating one (``WorkTask.FORM_FIELDS``).
-    ``assignees`` are the people a task of this domain may be given to."""
+    The assignee is typed (``itsm.people``): the people a task of this domain may be given to."""
 
-    def __init__(self, data=None, *, user, model, assignees):
+    def __init__(self, data=None, *, user, model):
         super().__init__(data)
         writable = policy.writable_fields(user, model)
         names = [name for name in model.FORM_FIELDS if name in writable]
@@ -34,8 +29,8 @@ class TaskForm(forms.Form):
         if "description" in self.fields:
             self.fields["description"].widget.attrs["rows"] = 3
         if "assignee" in self.fields:
-            self.fields["assignee"] = PersonChoiceField(
-                queryset=assignees, required=False, empty_label="Nobody", label="Assignee"
+            self.fields["assignee"] = people.PersonField(
+                source=people.assignee_source(model).name, user=user, required=False, label="Assignee"
             )
         if "assignment_group" in self.fields:
             self.fields["assignment_group"].queryset = (
@@ -69,16 +64,13 @@ def task_or_404(user, model, parent, pk):
 class TasksTab:
     """The tasks tab of a record's desk page (mix into a ``RecordTabView`` subclass): the
     record's tasks with their actions, and the form to add one. A domain sets ``task_model`` (a
-    ``WorkTask``) and says who may be assigned (``assignees``)."""
+    ``WorkTask``); who may be assigned is its people source (``itsm.people``)."""
 
     tab = "tasks"
     task_model = None
 
-    def assignees(self):
-        raise NotImplementedError
-
     def task_form(self, data=None) -> TaskForm:
-        return TaskForm(data, user=self.request.user, model=self.task_model, assignees=self.assignees())
+        return TaskForm(data, user=self.request.user, model=self.task_model)
 
     def tab_context(self, record, forms):
         user = self.request.user

@@ -157,18 +157,17 @@ def test_a_field_its_condition_hides_is_not_required(client, customer, laptop):
     assert Request.objects.get().form_data == {"needs_laptop": False, "start_date": "2030-02-01", "cost_centre": "IT-100"}
 
 
-def test_requested_for_offers_colleagues_and_me_once_never_another_organisation(client, customer, customer2, outsider, laptop):
+def test_requested_for_is_typed_lists_nobody_and_names_only_my_organisation(client, customer, customer2, outsider, laptop):
     client.force_login(customer)
     html = html_of(client.get(url("catalog-item", laptop)))
-    assert html.count(f'value="{customer.pk}"') == 1
-    assert "Me (customer)" in html
-    assert f'value="{customer2.pk}"' in html
-    assert "outsider" not in html
-    response = client.post(url("catalog-item", laptop), {"start_date": "2030-02-01", "meta-requested_for": outsider.pk})
+    assert 'name="meta-requested_for" value=""' in html
+    picker = html.split('name="meta-requested_for"')[1].split("</div>")[0]
+    assert "<option" not in picker and "customer2" not in html and "outsider" not in html
+    response = client.post(url("catalog-item", laptop), {"start_date": "2030-02-01", "meta-requested_for": "outsider"})
     assert response.status_code == 400
-    assert "Choose someone from your organisation." in html_of(response)
+    assert "No one called “outsider” can be named here." in html_of(response)
     assert not Request.objects.exists()
-    response = client.post(url("catalog-item", laptop), {"start_date": "2030-02-01", "meta-requested_for": customer2.pk})
+    response = client.post(url("catalog-item", laptop), {"start_date": "2030-02-01", "meta-requested_for": "customer2"})
     assert response.status_code == 302
     assert Request.objects.get().requested_for == customer2
 

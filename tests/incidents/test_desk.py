@@ -382,7 +382,7 @@ def test_overview_edit_naming_an_unknown_person_is_a_400_naming_the_field(desk, 
         url("incident-edit", incident), _edit_data(desk, incident, requested_for="nobody-here")
     )
     assert response.status_code == 400
-    assert response.context["edit_form"].errors["requested_for"] == ["No active user has this username."]
+    assert response.context["edit_form"].errors["requested_for"] == ["No one called “nobody-here” may be chosen here."]
 
 
 def test_overview_edit_that_changes_nothing_says_so(desk, incident):

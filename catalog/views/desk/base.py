@@ -52,6 +52,8 @@ class RequestTabView(ActionTabView):
     context_name = "record"
     tabs = TABS
     related = PAGE_RELATED
+    assign_table = ACTIONS
+    assign_to_me = "desk:request-assign-to-me"
     action_table: ActionTable | None = ACTIONS
 
     def record_or_404(self, pk, hidden):

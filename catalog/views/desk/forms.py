@@ -14,11 +14,10 @@ from django import forms
 from django.forms.models import fields_for_model, model_to_dict
 
 from catalog.models import CatalogItem, Request, RequestState
-from itsm import policy
+from itsm import people, policy
 from itsm.forms import ActionForm
 from itsm.notes import NOTE_MAX
 from itsm.views.queue import WorkQueueFilter, active_groups
-from itsm.views.tasks import PersonChoiceField
 from sla.clocks import breached_q
 
 # Open work: what the queue shows until another state is chosen.
@@ -28,13 +27,6 @@ OPEN_STATES = (
     RequestState.APPROVED,
     RequestState.IN_FULFILMENT,
 )
-
-
-def request_agents():
-    """People who may be assigned requests: holders of ``service_requests.manage``."""
-    return policy.users_with_permission("service_requests.manage").order_by(
-        "first_name", "last_name", "username"
-    )
 
 
 class ItemChoiceField(forms.ModelChoiceField):
@@ -81,9 +73,6 @@ class QueueFilter(WorkQueueFilter):
             )
             self.filters["catalog_item"].field_class = ItemChoiceField
 
-    def assignees(self):
-        return request_agents()
-
     def filter_breached(self, queryset, name, value):
         return queryset.filter(breached_q()) if value else queryset
 
@@ -102,12 +91,15 @@ class RequestEditForm(forms.Form):
     def __init__(self, data=None, *, record: Request, writable, user):
         names = [name for name in EDIT_FIELDS if name in writable]
         initial = {**model_to_dict(record, fields=names), "version": record.version}
+        if "assignee" in names:
+            initial["assignee"] = record.assignee
         super().__init__(data, initial=initial)
         for name in names:
             if name == "assignee":
-                self.fields[name] = PersonChoiceField(
-                    queryset=request_agents(), required=False, empty_label="Nobody", label="Assignee"
-                )
+                self.fields[name] = people.PersonField(
+                    source="catalog.request.assignee", user=user, keep=record.assignee, required=False,
+                    label="Assignee", error_messages={"not_found": "No one called “%(text)s” may be assigned here."},
+                )  # fmt: skip
             elif name == "assignment_group":
                 self.fields[name] = forms.ModelChoiceField(
                     queryset=active_groups(user), required=False, empty_label="No group", label="Group"

@@ -8,9 +8,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.views import View
 
+from catalog.actions import ACTIONS
 from catalog.models import Request
 from catalog.views.desk.forms import QueueFilter
 from itsm import policy, queues
+from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import QueuePage, render_queue
 from sla.clocks import live_status
@@ -71,4 +73,5 @@ class RequestListView(DeskMixin, View):
                     SlaStatus(record.sla_live).label if record.sla_live in SlaStatus.values else ""
                 )
         context = {"view": self, **queue.context(page), "show_sla_due": "sla_due_at" not in queue.hidden}
+        context.update(take_context(request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me"))
         return render_queue(request, "catalog/desk/list.html", context, status=200 if queue.valid else 400)

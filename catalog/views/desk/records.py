@@ -11,7 +11,7 @@ from django.views import View
 from catalog import services
 from catalog.models import ApprovalLevel, RequestApproval, RequestNote, RequestTask
 from catalog.views.desk.base import APPROVAL_ACTIONS, RequestTabView
-from catalog.views.desk.forms import NoteEditForm, NoteForm, request_agents
+from catalog.views.desk.forms import NoteEditForm, NoteForm
 from catalog.views.desk.overview import OverviewView
 from itsm import policy, timeline
 from itsm.api.serializers import is_possible_pk
@@ -104,9 +104,6 @@ class RequestActionView(DeskMixin, View):
 class TasksView(TasksTab, RequestTabView):
     template_name = "catalog/desk/tasks.html"
     task_model = RequestTask
-
-    def assignees(self):
-        return request_agents()
 
 
 class TaskActionView(TaskActionTab, TasksView):

@@ -42,6 +42,8 @@ class ChangeTabView(ActionTabView):
     context_name = "change"
     tabs = TABS
     related = PAGE_RELATED
+    assign_table = ACTIONS
+    assign_to_me = "desk:change-assign-to-me"
     action_table: ActionTable | None = ACTIONS
 
     def record_or_404(self, pk, hidden):

@@ -9,10 +9,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
+from changes.actions import ACTIONS
 from changes.models import Change
 from changes.page_forms import QueueFilter
 from itsm import policy, queues
 from itsm.pagination import paginate
+from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import QueuePage, render_queue
 
@@ -86,6 +88,7 @@ class ChangeListView(DeskMixin, View):
             "may_create": policy.can(user, "create", Change),
             "may_decide": policy.has_permission(user, "changes.approve"),
         }
+        context.update(take_context(request, Change, ACTIONS, page.object_list, "desk:change-assign-to-me"))
         return render_queue(request, "changes/desk/list.html", context, status=200 if queue.valid else 400)
 
 

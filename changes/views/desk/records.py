@@ -133,11 +133,6 @@ class TasksView(TasksTab, ChangeTabView):
     template_name = "changes/desk/tasks.html"
     task_model = ChangeTask
 
-    def assignees(self):
-        return policy.users_with_permission(ChangeTask.ASSIGNEE_PERMISSION).order_by(
-            "first_name", "last_name", "username"
-        )
-
 
 class TaskActionView(TaskActionTab, TasksView):
     """Start, close or cancel one of the change's tasks."""
@@ -184,4 +179,3 @@ class NotesView(ChangeTabView):
             return "Your work note has been added."
 
         return self.write(change, form, "note_form", add, anchor="notes")
-

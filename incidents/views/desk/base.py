@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from incidents.actions import ACTIONS
 from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm import policy
 from itsm.views.base import record_or_404
@@ -104,6 +105,8 @@ class IncidentTabView(RecordTabView):
     context_name = "incident"
     tabs = TABS
     related = PAGE_RELATED
+    assign_table = ACTIONS
+    assign_to_me = "desk:incident-assign-to-me"
 
     def tab_visible(self, incident, name, hidden) -> bool:
         return tab_visible(self.request.user, incident, name, hidden)

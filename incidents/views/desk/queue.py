@@ -11,11 +11,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from incidents import services
+from incidents.actions import ACTIONS
 from incidents.forms import BulkForm, QueueFilter
 from incidents.models import Incident
 from incidents.views.desk.base import sla_label
 from itsm import policy, queues
 from itsm.errors import ItsmError
+from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import QueuePage, render_queue
 from sla.clocks import live_status
@@ -71,6 +73,7 @@ class IncidentListView(DeskMixin, View):
             "show_sla_due": "sla_due_at" not in queue.hidden,
             "hidden": queue.hidden,
         }
+        context.update(take_context(request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me"))
         if policy.has_permission(user, "incidents.manage"):
             context["bulk_form"] = BulkForm(user=user)
         return render_queue(request, "incidents/desk/list.html", context, status=200 if queue.valid else 400)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from incidents import selectors, services
-from incidents.forms import TimeEntryForm, agents
+from incidents.forms import TimeEntryForm
 from incidents.models import IncidentTask
 from incidents.views.desk.base import IncidentTabView, duration
 from itsm import policy
@@ -15,9 +15,6 @@ from itsm.views.tasks import TaskActionTab, TasksTab
 class TasksView(TasksTab, IncidentTabView):
     template_name = "incidents/desk/tasks.html"
     task_model = IncidentTask
-
-    def assignees(self):
-        return agents()
 
 
 class TaskActionView(TaskActionTab, TasksView):

@@ -34,6 +34,8 @@ class ProblemTabView(ActionTabView):
     context_name = "problem"
     tabs = TABS
     related = PAGE_RELATED
+    assign_table = ACTIONS
+    assign_to_me = "desk:problem-assign-to-me"
     action_table: ActionTable | None = ACTIONS
 
     def tab_visible(self, problem, name, hidden) -> bool:

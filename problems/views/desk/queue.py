@@ -7,8 +7,10 @@ from django.http import Http404
 from django.views import View
 
 from itsm import policy, queues
+from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import QueuePage, render_queue
+from problems.actions import ACTIONS
 from problems.forms import QueueFilter
 from problems.models import Problem
 
@@ -51,5 +53,7 @@ class ProblemListView(DeskMixin, View):
         queue = QueuePage(request, QUEUE, page_size=PAGE_SIZE)
         if queue.wants_csv:
             return queue.csv_response(name="problems")
-        context = {"view": self, **queue.context(queue.page())}
+        page = queue.page()
+        context = {"view": self, **queue.context(page)}
+        context.update(take_context(request, Problem, ACTIONS, page.object_list, "desk:problem-assign-to-me"))
         return render_queue(request, "problems/desk/list.html", context, status=200 if queue.valid else 400)

@@ -11,7 +11,7 @@ from itsm import policy, timeline
 from itsm.views.base import DeskMixin
 from itsm.views.tasks import TaskActionTab, TasksTab
 from problems import services as problem_services
-from problems.forms import NoteForm, problem_managers
+from problems.forms import NoteForm
 from problems.models import ProblemTask
 from problems.views.desk.base import LINK_ACTIONS, ProblemTabView
 from problems.views.desk.overview import OverviewView
@@ -67,9 +67,6 @@ class ProblemActionView(DeskMixin, View):
 class TasksView(TasksTab, ProblemTabView):
     template_name = "problems/desk/tasks.html"
     task_model = ProblemTask
-
-    def assignees(self):
-        return problem_managers()
 
 
 class TaskActionView(TaskActionTab, TasksView):
