@@ -42,6 +42,8 @@ def _message(person, kind, request, actor, **extra) -> Message:
 
 
 def _requester(request, kind, actor, **extra) -> None:
+    if request.requester_id is None or (actor is not None and request.requester_id == actor.pk):
+        return  # never the person who acted (and no need to load them)
     notify.send(_message(p, kind, request, actor, **extra) for p in _others([request.requester], actor))
 
 

@@ -149,7 +149,8 @@ def _offered_item(actor, catalog_item) -> CatalogItem | None:
         pk = int(pk)
     except (TypeError, ValueError):
         return None
-    return policy.readable(actor, CatalogItem).filter(pk=pk, active=True, category__active=True).first()
+    offered = policy.readable(actor, CatalogItem).filter(pk=pk, active=True, category__active=True)
+    return offered.select_related("fulfilment_group").first()
 
 
 @transaction.atomic

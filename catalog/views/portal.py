@@ -309,7 +309,7 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
         "conversation": conversation,
         "can_comment": policy.can(user, "comment", req),
         # The policy lets a customer cancel its own requests; the workflow only those it raised.
-        "can_cancel": policy.can(user, "cancel", req) and (user.pk == req.requester_id or may_manage(user)),
+        "can_cancel": policy.can(user, "cancel", req),
         "can_decide": can_decide,
         "can_complete": workflows.may_complete(req, user),
         "close_url": back_to(user, req),

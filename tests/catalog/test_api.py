@@ -435,6 +435,39 @@ def test_the_requester_cancels_before_fulfilment_but_not_after(api, manager, age
     assert Request.objects.get(pk=late["id"]).state == "in_fulfilment"
 
 
+def test_the_person_a_request_is_for_may_not_cancel_it(api, manager, customer, customer2, category):
+    """Issue 15: cancel by the requester; the requested-for person reads it but did not ask."""
+    item = make_item(api, manager, category)
+    request = raise_request(api, customer, item, requested_for=customer2.pk)
+    r = act(api, customer2, request, "cancel")
+    assert r.status_code == 403, r.content
+    assert Request.objects.get(pk=request["id"]).state == "approved"
+
+
+def test_a_finished_request_is_not_edited_by_agents_through_any_door_but_administrators_may(
+    api, manager, agent, admin_user, customer, category
+):
+    """Assign is refused on a completed, rejected or cancelled request; a PATCH of the same fields
+    is too (the policy's update rule), for agents — an ITSM administrator still corrects it."""
+    group = make_group("Desk", members=[agent])
+    item = make_item(api, manager, category)
+    request = raise_request(api, customer, item)
+    assert act(api, customer, request, "cancel").status_code == 200
+    assert act(api, agent, request, "assign", {"assignee": agent.pk}).status_code == 403
+    for body in ({"assignee": agent.pk}, {"assignment_group": group.pk}, {"priority": "P1"}):
+        r = api.as_user(agent).patch(f"{REQUESTS}{request['id']}/", body, format="json")
+        assert r.status_code == 403, (body, r.content)
+    saved = Request.objects.get(pk=request["id"])
+    assert (saved.assignee_id, saved.priority) == (None, item_priority(item))
+    r = api.as_user(admin_user).patch(f"{REQUESTS}{request['id']}/", {"priority": "P1"}, format="json")
+    assert r.status_code == 200, r.content
+    assert Request.objects.get(pk=request["id"]).priority == "P1"
+
+
+def item_priority(item) -> str:
+    return CatalogItem.objects.get(pk=item["id"]).priority
+
+
 def test_assign_sets_the_assignee_and_group(api, manager, agent, customer, category):
     group = make_group("Desk", members=[agent])
     item = make_item(api, manager, category)
