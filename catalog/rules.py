@@ -138,6 +138,10 @@ register(
             "comment": (Act(AGENT), Act(SS, own=True), Act(SS, grant=APPROVE_GRANT)),
             "work_note": (Act(AGENT),),
             "view_sla": (Act(AGENT),),
+            # Hidden-type form fields (a cost centre, a routing code) are the desk's own: their
+            # answers, and an item's hidden fields with their defaults, are read by agents only
+            # (catalog.selectors.answers / form_for); the service injects them at submission.
+            "read_hidden_answers": (Act(AGENT),),
         },
     ),
     task_rules("catalog.requesttask"),

@@ -233,15 +233,9 @@ class ApprovalQueueView(PortalMixin, View):
 
 
 def form_answers(user, req: Request) -> list[dict]:
-    """The submitted form, labelled as it was when submitted (``form_snapshot``); hidden-type
-    fields are the desk's own (a cost centre, a routing code) and shown only to those who manage
-    requests."""
-    show_hidden = may_manage(user)
-    return [
-        {**row, "long": row["type"] == "textarea"}
-        for row in selectors.form_rows(req)
-        if row["type"] != "hidden" or show_hidden
-    ]
+    """The answers the reader may see (``selectors.form_rows``), labelled as the form was when
+    submitted (``form_snapshot``)."""
+    return [{**row, "long": row["type"] == "textarea"} for row in selectors.form_rows(user, req)]
 
 
 def decisions(user, req: Request) -> list[dict]:

@@ -145,9 +145,28 @@ def test_a_customer_raises_a_request_with_the_hidden_default_injected(api, manag
     body = raise_request(api, customer, item, {**GOOD_DATA, "cost_centre": "CC-HACKED", "count": "3"})
     assert body["number"].startswith("REQ") and body["state"] == "approved"
     assert body["short_description"] == "New laptop"
-    assert body["form_data"]["cost_centre"] == "CC-100"
+    assert "cost_centre" not in body["form_data"]  # the desk's own answer: not in the customer's body
     assert body["form_data"]["count"] == 3 and body["form_data"]["needs_laptop"] is True
     assert Request.objects.get(pk=body["id"]).form_data["cost_centre"] == "CC-100"
+
+
+def test_hidden_type_fields_and_answers_are_the_desks_in_every_api_body(api, manager, agent, customer, category):
+    """A hidden-type field (a cost centre) is answered by the service: the customer's item body
+    has no such field nor its default, the customer's request bodies (detail, list, ?mine) no
+    such answer; agents read both."""
+    item = make_item(api, manager, category)
+    request = raise_request(api, customer, item)
+    client = api.as_user(customer)
+    assert [f["name"] for f in client.get(f"{ITEMS}{item['id']}/").json()["form_fields"]] == [
+        "needs_laptop", "laptop_model", "start_date", "contact", "count",
+    ]  # fmt: skip
+    assert "CC-100" not in client.get(ITEMS).content.decode()
+    assert "cost_centre" not in client.get(f"{REQUESTS}{request['id']}/").json()["form_data"]
+    for listing in (client.get(REQUESTS), client.get(REQUESTS, {"mine": "true"})):
+        assert listing.status_code == 200 and "CC-100" not in listing.content.decode()
+    desk = api.as_user(agent)
+    assert desk.get(f"{REQUESTS}{request['id']}/").json()["form_data"]["cost_centre"] == "CC-100"
+    assert "cost_centre" in [f["name"] for f in desk.get(f"{ITEMS}{item['id']}/").json()["form_fields"]]
 
 
 def test_bad_form_data_is_a_400_naming_every_field_at_fault_and_nothing_is_written(api, manager, customer, category):

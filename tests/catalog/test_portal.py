@@ -114,8 +114,8 @@ def test_request_form_shows_the_items_fields_with_their_help_and_options(client,
         assert text in html, text
     assert 'data-show-if-field="needs_laptop"' in html and 'data-show-if-value="true"' in html
     assert 'type="date"' in html
-    assert 'name="cost_centre"' in html and 'type="hidden"' in html
-    assert "Cost centre" not in html  # a hidden field has no label on the customer's form
+    # A hidden-type field never reaches the customer's browser: the service injects its default.
+    assert 'name="cost_centre"' not in html and "IT-100" not in html and "Cost centre" not in html
 
 
 def test_customer_submits_a_request_and_lands_on_its_page_with_the_answers(client, customer, laptop):

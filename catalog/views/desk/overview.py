@@ -76,8 +76,7 @@ def form_rows(user, record: Request) -> list[dict]:
     """The answers as the form labelled them when the request was raised
     (``catalog.selectors.form_rows``), each with its type. Hidden-type fields (a cost centre, a
     routing code) are the desk's own: shown, marked, to those who manage requests, as on the
-    portal."""
-    show_hidden = policy.has_permission(user, "service_requests.manage")
+    portal (``selectors.form_rows``: the answers the reader may see)."""
     return [
         {
             **row,
@@ -86,8 +85,7 @@ def form_rows(user, record: Request) -> list[dict]:
             "hidden_type": row["type"] == "hidden",
             "long": row["type"] == "textarea",
         }
-        for row in selectors.form_rows(record)
-        if row["type"] != "hidden" or show_hidden
+        for row in selectors.form_rows(user, record)
     ]
 
 
