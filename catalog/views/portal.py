@@ -293,6 +293,9 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
     context = {
         "view": {"door": "portal"},
         "tab": tab,
+        # The site navigation follows the reader's relation too: an approver's request belongs
+        # to the catalog (its Approval Queue), not to "My requests".
+        "nav_here": None if tab == "requests" else (reverse("portal:catalog") if tab == "approvals" else ""),
         "req": req,
         "visible": visible,
         "requester_name": policy.person_name(user, req.requester, req),

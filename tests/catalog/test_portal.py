@@ -386,6 +386,22 @@ def test_approver_finds_the_request_in_the_queue_and_approves_it(client, custome
     assert "Approved" in html and "by you" in html and "waiting for your decision" not in html
 
 
+def current_nav(html) -> list[str]:
+    """The site navigation's current item(s)."""
+    nav = html.split("</nav>", 1)[0]
+    return re.findall(r'<a href="[^"]*" aria-current="page">([^<]*)</a>', nav)
+
+
+def test_the_navigation_follows_the_readers_relation_to_the_request(client, customer, customer2, approved_item):
+    """An approver opened the request from its Approval Queue: the site navigation shows the
+    service catalog (where the queue is), not "My requests"; the requester's is My requests."""
+    req = make_request(requester=customer, item=approved_item, form_data={"reason": "Working from home."})
+    client.force_login(customer2)
+    assert current_nav(html_of(client.get(url("request-detail", req)))) == ["Service catalog"]
+    client.force_login(customer)
+    assert current_nav(html_of(client.get(url("request-detail", req)))) == ["My requests"]
+
+
 def test_approver_rejects_with_a_reason_the_requester_then_reads(client, customer, customer2, approved_item):
     req = make_request(requester=customer, item=approved_item, form_data={"reason": "Because."})
     client.force_login(customer2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils.text import capfirst
 
@@ -37,8 +38,9 @@ TYPE_LABELS = {
 }
 
 
-def field_rows(record: Request, names) -> list[dict]:
-    """Label and value of each field, as the page shows them."""
+def field_rows(user, record: Request, names) -> list[dict]:
+    """Label and value of each field, as the page shows them (people as the policy names them
+    for this reader: ``policy.person_name``)."""
     rows = []
     for name in names:
         field = Request._meta.get_field(name)
@@ -54,6 +56,8 @@ def field_rows(record: Request, names) -> list[dict]:
             value = "Yes" if value else "No"
         elif isinstance(value, datetime):
             kind = "datetime"
+        elif field.is_relation and value is not None and field.related_model is get_user_model():
+            value = policy.person_name(user, value, record, nobody="")
         elif field.is_relation and value is not None:
             value = str(value)
         label = LABELS.get(name) or capfirst(field.verbose_name)
@@ -117,8 +121,8 @@ class OverviewView(RequestTabView):
             edit_form = RequestEditForm(record=record, writable=writable, user=user)
         actions = self.action_forms(record, forms)
         return {
-            "rows": field_rows(record, [name for name in OVERVIEW_FIELDS if name in readable]),
-            "texts": field_rows(record, [name for name in TEXT_FIELDS if name in readable]),
+            "rows": field_rows(user, record, [name for name in OVERVIEW_FIELDS if name in readable]),
+            "texts": field_rows(user, record, [name for name in TEXT_FIELDS if name in readable]),
             "form_rows": form_rows(user, record) if "form_data" in readable else [],
             "form_shown": "form_data" in readable,
             "edit_form": edit_form,
