@@ -7,6 +7,7 @@ pinned query counts. Everything is set up through the API itself, as a client wo
 from __future__ import annotations
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
 from catalog.models import CatalogItem, Request, RequestApproval, RequestNote, RequestTask
 from conftest import make_user
@@ -184,8 +185,6 @@ def test_bad_form_data_is_a_400_naming_every_field_at_fault_and_nothing_is_writt
 
 
 def test_the_form_data_error_shape_is_documented_in_the_openapi_document():
-    from drf_spectacular.generators import SchemaGenerator
-
     document = SchemaGenerator().get_schema(request=None, public=True)
     create = document["paths"]["/api/v1/requests/"]["post"]
     assert "form_data.<field name>" in create["description"]

@@ -9,6 +9,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from catalog import services
 from tests.catalog.factories import make_category, make_item
 
 pytestmark = pytest.mark.django_db
@@ -303,8 +304,6 @@ def test_builder_works_in_both_doors(signed_in, item, door):
 
 
 def test_saving_over_someone_elses_change_is_refused_and_nothing_is_saved(signed_in, fields_url, item, manager):
-    from catalog import services
-
     loaded = signed_in.get(fields_url)
     version = loaded.context["item"].version
     services.item_update(actor=manager, item=item, data={"description": "Changed meanwhile"})

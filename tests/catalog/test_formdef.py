@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 
 from catalog.formdef import build_form, validate_definition, validate_submission
 
@@ -386,8 +387,6 @@ def test_a_default_value_is_where_the_form_starts():
 
 
 def test_the_shared_template_renders_the_form_as_a_customer_sees_it():
-    from django.template.loader import render_to_string
-
     html = render_to_string("catalog/_request_form_fields.html", {"form": build_form(CONDITIONAL)})
     assert 'data-show-if-field="needs_laptop" data-show-if-value="true"' in html
     assert "Only when “Need a laptop?” is ticked." in html

@@ -23,6 +23,7 @@ from tests.catalog.factories import (
     make_item,
     make_request,
 )
+from tests.sla.support import make_definition
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +87,6 @@ def test_a_request_keeps_the_cleaned_answers_the_form_and_the_items_priority_and
 
 
 def test_a_request_gets_sla_clocks_when_an_sla_applies(customer):
-    from tests.sla.support import make_definition
-
     make_definition("Standard", is_default=True)
     request = make_request(requester=customer)
     assert SlaClock.objects.filter(work_id=request.pk).count() == 2
