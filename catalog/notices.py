@@ -49,7 +49,7 @@ def _requester(request, kind, actor, **extra) -> None:
 
 def level_started(request, *, approvers, level, actor) -> None:
     """The level's approvers learn the request awaits their decision."""
-    extra = {"level": level.position, "mode": level.get_mode_display().lower(), "item": str(request.catalog_item or "")}
+    extra = {"level": level.position, "mode": level.get_mode_display().lower(), "item": str(level.item)}
     notify.send(_message(p, Kind.REQUEST_APPROVAL, request, actor, **extra) for p in _others(approvers, actor))
 
 

@@ -278,7 +278,7 @@ def test_preview_renders_each_of_the_nine_types_as_the_customer_form(signed_in, 
     assert re.search(r'<select name="size"[^>]*>\s*<option value="" selected>Choose…</option>\s*<option value="S">S</option>', page)
     assert re.search(r'<input type="radio" name="colour" value="Red"', page)
     assert re.search(r'<input type="checkbox" name="urgent"', page)
-    assert re.search(r'<input type="hidden" name="source" value="catalog"', page)
+    assert 'name="source"' not in page  # hidden-type: never sent to the browser, injected at submission
     assert re.search(r'<input type="date" name="when"', page)
     assert re.search(r'data-show-if-field="urgent" data-show-if-value="true"[^>]*>\s*<label for="id_contact">', page)
     assert re.search(r'<input type="email" name="contact"', page)

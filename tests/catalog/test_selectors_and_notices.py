@@ -132,7 +132,7 @@ def test_form_rows_label_the_answers_as_the_form_did(customer, manager):
     request = make_request(requester=customer, item=item, form_data={"model": "13-inch"})
     services.item_update(item=item, actor=manager, form_fields=[])
     request.refresh_from_db()
-    assert selectors.form_rows(request) == [
+    assert selectors.form_rows(customer, request) == [
         {"name": "model", "label": "Laptop model", "type": "dropdown", "value": "13-inch"},
         {"name": "dock", "label": "Dock", "type": "checkbox", "value": "No"},
     ]
