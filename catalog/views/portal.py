@@ -305,7 +305,6 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
         "show_level": "approval_level" not in hidden,
         "conversation": conversation,
         "can_comment": policy.can(user, "comment", req),
-        # The policy lets a customer cancel its own requests; the workflow only those it raised.
         "can_cancel": policy.can(user, "cancel", req),
         "can_decide": can_decide,
         "can_complete": workflows.may_complete(req, user),

@@ -386,6 +386,16 @@ def test_approver_finds_the_request_in_the_queue_and_approves_it(client, custome
     assert "Approved" in html and "by you" in html and "waiting for your decision" not in html
 
 
+def test_only_the_requester_is_offered_cancel_not_the_person_it_is_for(client, customer, customer2):
+    req = make_request(requester=customer, requested_for=customer2)
+    client.force_login(customer2)
+    assert url("request-cancel", req) not in html_of(client.get(url("request-detail", req)))
+    assert client.post(url("request-cancel", req), {}).status_code in (403, 404)
+    assert Request.objects.get(pk=req.pk).state == "approved"
+    client.force_login(customer)
+    assert url("request-cancel", req) in html_of(client.get(url("request-detail", req)))
+
+
 def current_nav(html) -> list[str]:
     """The site navigation's current item(s)."""
     nav = html.split("</nav>", 1)[0]
