@@ -409,6 +409,17 @@ def validate_submission(fields: list[dict], data: Any) -> dict:
     return cleaned
 
 
+def hidden_names(definition: list[dict] | None) -> frozenset[str]:
+    """The names of a form's hidden-type fields: answered by the service (their default), never
+    by the customer's browser."""
+    return frozenset(spec.get("name") for spec in definition or [] if spec.get("type") == FieldType.HIDDEN)
+
+
+def without_hidden(definition: list[dict] | None) -> list[dict]:
+    """The form as a customer gets it (page, preview, API): without its hidden-type fields."""
+    return [spec for spec in definition or [] if spec.get("type") != FieldType.HIDDEN]
+
+
 def error_fields(error: ValidationError) -> dict[str, list[str]]:
     """A ``ValidationError`` from this module as ``{key: [messages]}``."""
     if hasattr(error, "error_dict"):
@@ -429,7 +440,9 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args, definition: list[dict], **kwargs):
         super().__init__(*args, **kwargs)
-        self.definition = [_complete(spec) for spec in definition or []]
+        self.full_definition = definition or []
+        # Hidden-type fields never reach the browser: the service injects their default.
+        self.definition = [_complete(spec) for spec in without_hidden(definition)]
         self.cleaned_form_data: dict[str, Any] | None = None
         for spec in self.definition:
             self.fields[spec["name"]] = _django_field(spec)
@@ -460,14 +473,9 @@ class RequestForm(forms.Form):
         return rows
 
     def clean(self):
-        raw = {}
-        for spec in self.definition:
-            name = spec["name"]
-            if spec["type"] == FieldType.HIDDEN:
-                continue
-            raw[name] = self.cleaned_data.get(name)
+        raw = {spec["name"]: self.cleaned_data.get(spec["name"]) for spec in self.definition}
         try:
-            self.cleaned_form_data = validate_submission(self.definition, raw)
+            self.cleaned_form_data = validate_submission(self.full_definition, raw)
         except ValidationError as error:
             for key, messages in error_fields(error).items():
                 name = key.removeprefix("form_data.")

@@ -42,12 +42,14 @@ def _message(person, kind, request, actor, **extra) -> Message:
 
 
 def _requester(request, kind, actor, **extra) -> None:
+    if request.requester_id is None or (actor is not None and request.requester_id == actor.pk):
+        return  # never the person who acted (and no need to load them)
     notify.send(_message(p, kind, request, actor, **extra) for p in _others([request.requester], actor))
 
 
 def level_started(request, *, approvers, level, actor) -> None:
     """The level's approvers learn the request awaits their decision."""
-    extra = {"level": level.position, "mode": level.get_mode_display().lower(), "item": str(request.catalog_item or "")}
+    extra = {"level": level.position, "mode": level.get_mode_display().lower(), "item": str(level.item)}
     notify.send(_message(p, Kind.REQUEST_APPROVAL, request, actor, **extra) for p in _others(approvers, actor))
 
 

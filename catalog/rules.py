@@ -9,8 +9,9 @@ machine's states: the states an action is possible in come from its transition.
   or those they approve (a django-guardian ``approve_request`` grant), never the hidden fields;
   agents read and work them all. Approve and reject: the approvers (grant) and holders of
   ``service_requests.manage``; the workflow decides whose turn it is and refuses the requester.
-  Fulfil, complete and assign: ``service_requests.manage`` (itsm_agent). Cancel: agents, or the
-  customer on its own request, before fulfilment.
+  Fulfil, complete and assign: ``service_requests.manage`` (itsm_agent), on open requests;
+  plain edits: agents until the request is finished, administrators always. Cancel: agents, or
+  the customer who raised it (not the person it was raised for), before fulfilment.
 - Request tasks: as incident tasks.
 """
 
@@ -115,7 +116,13 @@ register(
                 hidden=REQUEST_HIDDEN | REQUEST_INTERNALS | SLA_INTERNALS,
             ),
         ),
-        update=(Update(AGENT), Update(SS, fields=REQUEST_SELF_SERVICE_WRITES)),
+        # A finished request (completed, rejected, cancelled) is a closed record: agents no
+        # longer edit it (its assign action is refused there too), administrators still do.
+        update=(
+            Update(ADMIN),
+            Update(AGENT, unless_states=LIFECYCLE.finished),
+            Update(SS, fields=REQUEST_SELF_SERVICE_WRITES),
+        ),
         delete=frozenset({ADMIN}),
         editable=WORK_EDITABLE + ("classification", "service"),
         actions={
@@ -125,7 +132,8 @@ register(
             "complete": (Act(MANAGE_REQUESTS, states=sources(TRANSITIONS, "complete")),),
             "cancel": (
                 Act(AGENT, states=sources(TRANSITIONS, "cancel")),
-                Act(SS, own=True, states=sources(TRANSITIONS, "cancel")),
+                # Issue 15: the customer who raised it (not the person it was raised for).
+                Act(SS, via=("requester",), states=sources(TRANSITIONS, "cancel")),
             ),
             "assign": (Act(MANAGE_REQUESTS, states=OPEN_STATES),),
             "comment": (Act(AGENT), Act(SS, own=True), Act(SS, grant=APPROVE_GRANT)),
@@ -133,6 +141,10 @@ register(
             # Files on the request itself (itsm.attachments): whoever may comment on it.
             "attach": (Act(AGENT), Act(SS, own=True), Act(SS, grant=APPROVE_GRANT)),
             "view_sla": (Act(AGENT),),
+            # Hidden-type form fields (a cost centre, a routing code) are the desk's own: their
+            # answers, and an item's hidden fields with their defaults, are read by agents only
+            # (catalog.selectors.answers / form_for); the service injects them at submission.
+            "read_hidden_answers": (Act(AGENT),),
         },
     ),
     task_rules("catalog.requesttask"),

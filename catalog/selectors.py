@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Q
 
+from catalog import formdef
 from catalog.models import (
     CatalogCategory,
     CatalogItem,
@@ -135,11 +136,35 @@ def browse(user, *, q: str = "", category: CatalogCategory | int | None = None):
     return items.select_related("category").order_by("category__position", "category__name", "name", "pk")
 
 
-def form_rows(request: Request) -> list[dict]:
-    """The request's answers as the form it answered labels them (its snapshot), in order:
-    ``[{"name", "label", "type", "value"}]``; answers the form no longer names come last."""
-    rows = []
+def sees_hidden_answers(user) -> bool:
+    """Whether ``user`` reads hidden-type form fields and their answers (the policy's
+    ``read_hidden_answers``: agents)."""
+    return policy.can(user, "read_hidden_answers", Request)
+
+
+def answers(user, request: Request) -> dict:
+    """The answers (``form_data``) this reader may see: all of them for agents; without the
+    hidden-type fields' (by the form the request answered: select_related ``form_version``) for
+    everyone else. Every door (API, portal, desk) shows these."""
     data = request.form_data or {}
+    if sees_hidden_answers(user):
+        return data
+    hidden = formdef.hidden_names(request.form_snapshot)
+    return {name: value for name, value in data.items() if name not in hidden}
+
+
+def form_for(user, definition: list[dict] | None) -> list[dict]:
+    """An item's form as this reader may see it: customers never get its hidden-type fields (nor
+    their defaults)."""
+    return list(definition or []) if sees_hidden_answers(user) else formdef.without_hidden(definition)
+
+
+def form_rows(user, request: Request) -> list[dict]:
+    """The answers the reader may see (``answers``) as the form it answered labels them (its
+    snapshot), in order: ``[{"name", "label", "type", "value"}]``; answers the form no longer
+    names come last."""
+    rows = []
+    data = answers(user, request)
     known = set()
     for field in request.form_snapshot or []:
         known.add(field.get("name"))
@@ -155,6 +180,6 @@ def form_rows(request: Request) -> list[dict]:
 
 
 __all__ = [
-    "approvals_awaiting", "approvals_for", "awaits_decision", "browse", "form_rows", "has_approvals_awaiting",
-    "my_requests", "notes_for", "request_timeline", "summary",
+    "answers", "approvals_awaiting", "approvals_for", "awaits_decision", "browse", "form_for", "form_rows",
+    "has_approvals_awaiting", "my_requests", "notes_for", "request_timeline", "sees_hidden_answers", "summary",
 ]  # fmt: skip

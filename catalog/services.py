@@ -149,7 +149,8 @@ def _offered_item(actor, catalog_item) -> CatalogItem | None:
         pk = int(pk)
     except (TypeError, ValueError):
         return None
-    return policy.readable(actor, CatalogItem).filter(pk=pk, active=True, category__active=True).first()
+    offered = policy.readable(actor, CatalogItem).filter(pk=pk, active=True, category__active=True)
+    return offered.select_related("fulfilment_group").first()
 
 
 @transaction.atomic
@@ -214,42 +215,23 @@ def request_note_add(*, request: Request, actor, kind: str, body: str) -> Reques
     return note
 
 
-def _note_for_edit(note: RequestNote, actor) -> RequestNote:
-    note = RequestNote.objects.select_for_update().select_related("request").filter(pk=note.pk).first()
-    if note is None or not policy.is_readable(actor, note.request) or not policy.can(
-        actor, NOTE_ACTION[note.kind], note.request
-    ):
-        raise NotFound()
-    if not policy.can_edit_note(actor, note):
-        raise NotAllowed("Only the note's author or an ITSM administrator can change it.")
-    return note
-
-
-def _journal_note(note: RequestNote, actor, new_text: str, what: str) -> None:
-    audit.change_entry(
-        note.request, actor, NOTE_JOURNAL[note.kind], note.body, new_text,
-        note=f"{note.get_kind_display()} #{note.pk} {what}.",
-    ).save()  # fmt: skip
+def _note_terms(note: RequestNote) -> dict[str, str]:
+    """How ``itsm.notes`` edits a request note: the note's own action (who may add it), the
+    journal field its readers read, its name."""
+    return {"parent": "request", "action": NOTE_ACTION[note.kind], "journal": NOTE_JOURNAL[note.kind],
+            "label": note.get_kind_display()}  # fmt: skip
 
 
 @transaction.atomic
 def request_note_edit(*, note: RequestNote, actor, body: str) -> RequestNote:
     """Change a note's text (its author or an ITSM administrator); the journal keeps the old one."""
-    text = notes.note_body(body)
-    note = _note_for_edit(note, actor)
-    if note.body != text:
-        _journal_note(note, actor, text, "edited")
-        note.body = text
-        note.save(update_fields=["body", "updated_at"])
-    return note
+    return notes.note_edit(note, actor, body, **_note_terms(note))
 
 
 @transaction.atomic
 def request_note_delete(*, note: RequestNote, actor) -> None:
     """Remove a note (its author or an ITSM administrator); the journal keeps its text."""
-    note = _note_for_edit(note, actor)
-    _journal_note(note, actor, "", "deleted")
-    note.delete()
+    notes.note_delete(note, actor, **_note_terms(note))
 
 
 # --- Tasks ------------------------------------------------------------------------------------

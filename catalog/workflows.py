@@ -41,12 +41,11 @@ from catalog.models import (
     RequestTask,
     TaskTemplate,
 )
-from itsm import audit, policy
-from itsm.errors import InvalidInput, NotAllowed, NotFound
+from itsm import audit, policy, services
+from itsm.errors import InvalidInput, NotAllowed
 from itsm.models import TaskState
-from itsm.numbering import next_number
-from itsm.services import lock
-from itsm.workflow import Lifecycle, Transition, check, register, task_lifecycle, transition
+from itsm.roles import load_roles
+from itsm.workflow import Lifecycle, Transition, checked, register, task_lifecycle, transition
 from sla import clocks
 
 S = RequestState
@@ -120,11 +119,13 @@ def level_approvers(level: ApprovalLevel) -> list:
     people = User.objects.filter(is_active=True).filter(pk__in=level.users.values("pk"))
     if level.group_id is not None:
         people = people | User.objects.filter(is_active=True, group_memberships__group_id=level.group_id)
-    return list(people.distinct().order_by("username"))
+    people = list(people.distinct().order_by("username"))
+    load_roles(people)  # the policy asks about each when they are told: one query for all
+    return people
 
 
 def _next_level(request: Request, after: int | None) -> ApprovalLevel | None:
-    levels = ApprovalLevel.objects.filter(item_id=request.catalog_item_id).order_by("position")
+    levels = ApprovalLevel.objects.filter(item_id=request.catalog_item_id).select_related("item").order_by("position")
     if after is not None:
         levels = levels.filter(position__gt=after)
     return levels.first()
@@ -147,8 +148,8 @@ def _start_level(request: Request, level: ApprovalLevel, actor) -> Request:
         rows.append(RequestApproval(request=request, level=level.position, approver=person))
         approvers.append(person)
     RequestApproval.objects.bulk_create(rows, ignore_conflicts=True)
-    for person in approvers:
-        assign_perm(APPROVE_PERMISSION, person, request)
+    if approvers:  # one insert for every grant
+        assign_perm(APPROVE_PERMISSION, approvers, request)
     old = request.approval_level
     Request.objects.filter(pk=request.pk).update(approval_level=level.position)
     request.approval_level = level.position
@@ -161,56 +162,39 @@ def _start_level(request: Request, level: ApprovalLevel, actor) -> Request:
     return request
 
 
-@transaction.atomic
 def begin(*, request: Request, actor) -> Request:
-    """Right after creation: start the SLA clocks, then wait for the first approval level or,
-    with none, approve at once."""
-    request = lock(request)
-    clocks.start(request)
+    """Right after creation, inside the creating transaction (``catalog.services.request_create``),
+    on the row it has just written (nobody else sees it yet, so it is not locked again): start
+    the SLA clocks, then wait for the first approval level (the clocks start paused) or, with
+    none, approve at once."""
     level = _next_level(request, None)
     if level is None:
+        clocks.start(request)
         request = transition(
-            TRANSITIONS, request, actor, "auto-approve", skip_policy=True,
+            TRANSITIONS, request, actor, "auto-approve", skip_policy=True, locked=True,
             note="No approval needed for this item.",
         )  # fmt: skip
         notices.approved(request, actor=actor)
         return request
-    request = transition(TRANSITIONS, request, actor, "await-approval", skip_policy=True)
-    clocks.pause(request, note="waiting for approval")
+    clocks.start(request, paused="waiting for approval")
+    request = transition(TRANSITIONS, request, actor, "await-approval", skip_policy=True, locked=True)
     return _start_level(request, level, actor)
 
 
-def _checked(request: Request, actor, name: str) -> Request:
-    """Lock; 404 if unreadable; 400 if the state forbids ``name``; 403 if the policy does."""
-    request = lock(request)
-    if not policy.is_readable(actor, request):
-        raise NotFound()
-    check(TRANSITIONS, request, name, actor=actor)
-    if not policy.can(actor, name, request):
-        raise NotAllowed(f"You may not {name} this request.")
-    return request
-
-
-def _finished(request: Request) -> Request:
+def _closing() -> dict:
     """Completed and rejected requests are closed records: they get their closing time."""
-    if request.closed_at is None:
-        Request.objects.filter(pk=request.pk).update(closed_at=timezone.now())
-        request.refresh_from_db()
-    return request
+    return {"closed_at": timezone.now()}
 
 
 def _decision_checks(request: Request, actor, name: str) -> Request:
     """Lock; 404 if unreadable; 400 if the state forbids it; 403 for the requester, whoever
-    they are (said plainly, before the policy's general refusal); 403 if the policy refuses."""
-    request = lock(request)
-    if not policy.is_readable(actor, request):
-        raise NotFound()
-    check(TRANSITIONS, request, name, actor=actor)
-    if request.requester_id == actor.pk:
-        raise NotAllowed(f"You raised this request: someone else must {name} it.")
-    if not policy.can(actor, name, request):
-        raise NotAllowed(f"You may not {name} this request.")
-    return request
+    they are (nobody decides on a request they raised, agents included: said plainly, before
+    the policy's general refusal); 403 if the policy refuses (``itsm.workflow.checked``)."""
+
+    def raised_it(obj: Request) -> str | None:
+        return f"You raised this request: someone else must {name} it." if obj.requester_id == actor.pk else None
+
+    return checked(TRANSITIONS, request, actor, name, refuse=raised_it)
 
 
 def _level_rows(request: Request):
@@ -271,7 +255,9 @@ def request_approve(*, request: Request, actor, comment: str = "") -> Request:
     note += f": {comment}" if comment else "."
     if not _level_satisfied(request, level, for_the_level):
         audit.change_entry(request, actor, DECISIONS, "", f"level {current}: one approval", note=note).save()
-        return transition(APPROVE_STAYS, request, actor, "approve", note="An approval was given.", skip_policy=True)
+        return transition(
+            APPROVE_STAYS, request, actor, "approve", note="An approval was given.", skip_policy=True, locked=True
+        )
     # The level is decided: whoever else was asked no longer needs to answer.
     _level_rows(request).filter(decision=Decision.PENDING).update(
         decision=Decision.SKIPPED, decided_at=timezone.now(), reason="The level was already approved."
@@ -279,12 +265,15 @@ def request_approve(*, request: Request, actor, comment: str = "") -> Request:
     following = _next_level(request, current)
     if following is not None:
         audit.change_entry(request, actor, DECISIONS, "", f"level {current} approved", note=note).save()
-        request = transition(APPROVE_STAYS, request, actor, "approve", note="An approval was given.", skip_policy=True)
+        request = transition(
+            APPROVE_STAYS, request, actor, "approve", note="An approval was given.", skip_policy=True, locked=True
+        )
         return _start_level(request, following, actor)
     audit.change_entry(request, actor, DECISIONS, "", f"level {current} approved", note=note).save()
     request = transition(
-        TRANSITIONS, request, actor, "approve", note="Approved.", changes={"approval_level": None}, skip_policy=True
-    )
+        TRANSITIONS, request, actor, "approve", note="Approved.", changes={"approval_level": None},
+        skip_policy=True, locked=True,
+    )  # fmt: skip
     clocks.resume(request)
     clocks.stop_response(request, note="approved")
     notices.approved(request, actor=actor)
@@ -308,10 +297,9 @@ def request_reject(*, request: Request, actor, reason: str) -> Request:
     ).save()
     # The reason is the requester's to read (it is also their comment and e-mail).
     request = transition(
-        TRANSITIONS, request, actor, "reject", note=f"Rejected: {reason}", changes={"approval_level": None},
-        skip_policy=True,
+        TRANSITIONS, request, actor, "reject", note=f"Rejected: {reason}",
+        changes={"approval_level": None, **_closing()}, skip_policy=True, locked=True,
     )  # fmt: skip
-    request = _finished(request)
     RequestNote.objects.create(
         request=request, kind=RequestNote.Kind.COMMENT, author=actor, body=f"[Rejected] {reason}"
     )
@@ -325,22 +313,18 @@ def request_fulfil(*, request: Request, actor) -> Request:
     """Start fulfilment (``service_requests.manage``): one request task per task template of the
     item, in order, each for the template's group or else the item's fulfilment group."""
     request = transition(TRANSITIONS, request, actor, "fulfil")
-    item = request.catalog_item
-    templates = list(
-        TaskTemplate.objects.filter(item_id=request.catalog_item_id).order_by("position", "id")
-    ) if item is not None else []  # fmt: skip
+    templates = (
+        TaskTemplate.objects.filter(item_id=request.catalog_item_id)
+        .select_related("assignment_group", "item__fulfilment_group")
+        .order_by("position", "id")
+    )
     tasks = []
     for template in templates:
-        group_id = template.assignment_group_id or item.fulfilment_group_id
-        task = RequestTask(
-            request=request, kind=RequestTask.KIND, number=next_number(RequestTask.NUMBER_PREFIX),
-            state=TaskState.OPEN, short_description=template.short_description,
-            description=template.description, priority=request.priority, assignment_group_id=group_id,
-            requester=actor, organisation_id=request.organisation_id,
-        )  # fmt: skip
-        task.save()
-        audit.log_create(task, actor)
-        tasks.append(task)
+        data = {
+            "short_description": template.short_description, "description": template.description,
+            "priority": request.priority, "assignment_group": template.assignment_group or template.item.fulfilment_group,
+        }  # fmt: skip
+        tasks.append(services.task_create(parent=request, model=RequestTask, actor=actor, data=data))
     clocks.stop_response(request, note="fulfilment started")
     notices.tasks_created(request, tasks=tasks, actor=actor)
     return request
@@ -351,7 +335,7 @@ def request_complete(*, request: Request, actor, completion_notes: str = "") -> 
     """Mark complete (``service_requests.manage``), approved or in fulfilment, once every task
     is closed or cancelled. The clocks stop; the requester is told."""
     notes = _text(completion_notes, "completion_notes")
-    request = _checked(request, actor, "complete")
+    request = checked(TRANSITIONS, request, actor, "complete")
     open_tasks = list(
         RequestTask.objects.filter(request=request).exclude(state__in=DONE_TASK).values_list("number", flat=True)
     )
@@ -360,8 +344,8 @@ def request_complete(*, request: Request, actor, completion_notes: str = "") -> 
             "Close or cancel every task of the request before completing it.",
             fields={"tasks": [f"Still open: {', '.join(open_tasks)}."]},
         )
-    changes = {"completion_notes": notes} if notes else {}
-    request = _finished(transition(TRANSITIONS, request, actor, "complete", changes=changes, skip_policy=True))
+    changes = {**({"completion_notes": notes} if notes else {}), **_closing()}
+    request = transition(TRANSITIONS, request, actor, "complete", changes=changes, skip_policy=True, locked=True)
     clocks.stop(request, note="completed")
     notices.completed(request, actor=actor)
     return request
@@ -379,12 +363,7 @@ def request_cancel(*, request: Request, actor, reason: str = "") -> Request:
     """Cancel before fulfilment: an agent, or the customer who raised it. Pending approvals are
     withdrawn; the clocks are cancelled."""
     reason = _text(reason, "reason")
-    request = _checked(request, actor, "cancel")
-    if not policy.has_permission(actor, MANAGE_REQUESTS) and request.requester_id != actor.pk:
-        raise NotAllowed("Only the person who raised the request, or the service desk, can cancel it.")
-    request = transition(
-        TRANSITIONS, request, actor, "cancel", note=reason, changes={"approval_level": None}, skip_policy=True
-    )
+    request = transition(TRANSITIONS, request, actor, "cancel", note=reason, changes={"approval_level": None})
     RequestApproval.objects.filter(request=request, decision=Decision.PENDING).update(
         decision=Decision.SKIPPED, decided_at=timezone.now(), reason="The request was cancelled."
     )

@@ -38,7 +38,7 @@ class Scope:
 
     request_id: str = ""
     queries: int = 0
-    started: float = field(default_factory=time.perf_counter)
+    started: float = field(default_factory=lambda: time.perf_counter())  # read when the scope opens
 
     def elapsed_ms(self) -> float:
         return round((time.perf_counter() - self.started) * 1000, 1)

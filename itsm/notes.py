@@ -26,32 +26,41 @@ def note_body(body: Any) -> str:
     return text
 
 
-def note_for_edit(note, actor, *, parent: str):
+def note_for_edit(note, actor, *, parent: str, action: str = "note"):
     """The note, locked, if ``actor`` may change it: 404 when it is gone or its record is not the
-    actor's to read and note; 403 when it is someone else's note."""
+    actor's to read and note (``action``: the policy action that adds such a note, e.g. a
+    request's ``comment`` or ``work_note``); 403 when it is someone else's note."""
     model = type(note)
     note = model.objects.select_for_update().select_related(parent).filter(pk=note.pk).first()
     record = getattr(note, parent, None)
-    if note is None or not policy.is_readable(actor, record) or not policy.can(actor, "note", record):
+    if note is None or not policy.is_readable(actor, record) or not policy.can(actor, action, record):
         raise NotFound()
     if not policy.can_edit_note(actor, note):
         raise NotAllowed("Only the note's author or an ITSM administrator can change it.")
     return note
 
 
-def note_edit(note, actor, body: str, *, parent: str):
-    """Change a note's text; the record's journal keeps the old one (call inside a transaction)."""
+def note_edit(
+    note, actor, body: str, *, parent: str, action: str = "note", journal: str = "notes", label: str = "Note"
+):
+    """Change a note's text; the record's journal keeps the old one under ``journal`` (a field
+    whose readers may read the note: a work note's is the work journal) as "<label> #id
+    edited" (call inside a transaction)."""
     text = note_body(body)
-    note = note_for_edit(note, actor, parent=parent)
+    note = note_for_edit(note, actor, parent=parent, action=action)
     if note.body != text:
-        audit.change_entry(getattr(note, parent), actor, "notes", note.body, text, note=f"Note #{note.pk} edited.").save()
+        audit.change_entry(
+            getattr(note, parent), actor, journal, note.body, text, note=f"{label} #{note.pk} edited."
+        ).save()
         note.body = text
         note.save(update_fields=["body", "updated_at"])
     return note
 
 
-def note_delete(note, actor, *, parent: str) -> None:
+def note_delete(
+    note, actor, *, parent: str, action: str = "note", journal: str = "notes", label: str = "Note"
+) -> None:
     """Remove a note; the record's journal keeps its text (call inside a transaction)."""
-    note = note_for_edit(note, actor, parent=parent)
-    audit.change_entry(getattr(note, parent), actor, "notes", note.body, "", note=f"Note #{note.pk} deleted.").save()
+    note = note_for_edit(note, actor, parent=parent, action=action)
+    audit.change_entry(getattr(note, parent), actor, journal, note.body, "", note=f"{label} #{note.pk} deleted.").save()
     note.delete()

@@ -1,26 +1,28 @@
 """Human record numbers (INC0000001, REQ…, PRB…, CHG…, TASK…), never handed out twice.
 
-The counter row is incremented with a single ``UPDATE … SET last = last + 1`` inside the
-creating transaction: the row lock makes concurrent creators queue behind each other, and a
-rolled-back creation gives its number back.
+The counter row is incremented with a single ``UPDATE … SET last = last + 1 … RETURNING last``
+inside the creating transaction (one query, no savepoint): the row lock makes concurrent creators
+queue behind each other, and a rolled-back creation gives its number back.
 """
 
 import re
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from itsm.models import NumberSequence
 
 DIGITS = 7
+# PostgreSQL, and SQLite from 3.35, return the updated row.
+_NEXT = f'UPDATE "{NumberSequence._meta.db_table}" SET "last" = "last" + 1 WHERE "prefix" = %s RETURNING "last"'
 
 
-@transaction.atomic
 def next_number(prefix: str) -> str:
     for _attempt in range(3):
-        if NumberSequence.objects.filter(prefix=prefix).update(last=F("last") + 1):
-            last = NumberSequence.objects.values_list("last", flat=True).get(prefix=prefix)
-            return f"{prefix}{last:0{DIGITS}d}"
+        with connection.cursor() as cursor:
+            cursor.execute(_NEXT, [prefix])
+            found = cursor.fetchone()
+        if found is not None:
+            return f"{prefix}{found[0]:0{DIGITS}d}"
         try:
             with transaction.atomic():
                 NumberSequence.objects.create(prefix=prefix, last=0)

@@ -7,7 +7,7 @@ the version and write the journal, all inside the caller's transaction on a lock
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +105,36 @@ def locked_for(obj, actor, action: str):
     return obj
 
 
+def checked(
+    table: Mapping[str, Transition],
+    obj,
+    actor,
+    name: str,
+    *,
+    policy_action: str | None = None,
+    refuse: Callable[[Any], str | None] | None = None,
+    locked: bool = False,
+):
+    """The start of every checked transition, for a domain that looks at the record between the
+    checks and the change (``transition`` calls it too): lock the row (unless ``locked``: the
+    caller holds it); 404 if the actor may not read it; 400 if the state forbids ``name``;
+    ``refuse(obj)`` — the domain's own refusal, said plainly before the policy's general one
+    (e.g. "you raised this request") — a 403 with its message; 403 if the policy refuses.
+    Returns the locked record."""
+    obj = obj if locked else lock(obj)
+    if not policy.is_readable(actor, obj):
+        raise NotFound()
+    # The state is checked before the policy: a transition the state forbids is a 400 naming
+    # the current and allowed states, even where the policy also limits the action by state.
+    check(table, obj, name, actor=actor, policy_action=policy_action)
+    refusal = refuse(obj) if refuse is not None else None
+    if refusal:
+        raise NotAllowed(refusal)
+    if not policy.can(actor, policy_action or name, obj):
+        raise NotAllowed(f"You may not {(policy_action or name).replace('_', ' ')} this record.")
+    return obj
+
+
 def transition(
     table: Mapping[str, Transition],
     obj,
@@ -115,18 +145,18 @@ def transition(
     changes: Mapping[str, Any] | None = None,
     policy_action: str | None = None,
     skip_policy: bool = False,
+    locked: bool = False,
 ):
-    """Apply transition ``name`` to ``obj``: lock, check the policy and table, set the state and
-    ``changes``, save, journal. ``actor=None`` is the system (sweeps), which skips the policy."""
-    obj = lock(obj)
-    checked = not (skip_policy or actor is None)
-    if checked and not policy.is_readable(actor, obj):
-        raise NotFound()
-    # The state is checked before the policy: a transition the state forbids is a 400 naming
-    # the current and allowed states, even where the policy also limits the action by state.
-    step = check(table, obj, name, actor=actor if checked else None, policy_action=policy_action)
-    if checked and not policy.can(actor, policy_action or name, obj):
-        raise NotAllowed(f"You may not {(policy_action or name).replace('_', ' ')} this record.")
+    """Apply transition ``name`` to ``obj``: lock, check the policy and table (``checked``), set
+    the state and ``changes``, save, journal. ``actor=None`` is the system (sweeps), which skips
+    the policy; so does ``skip_policy`` (the caller checked it, with ``checked``). ``locked``: the
+    caller already holds the row (from ``checked``, or a row its transaction just created)."""
+    if skip_policy or actor is None:
+        obj = obj if locked else lock(obj)
+        check(table, obj, name, policy_action=policy_action)
+    else:
+        obj = checked(table, obj, actor, name, policy_action=policy_action, locked=locked)
+    step = table[name]
     old_state = obj.state
     moved = step.target is not None and step.target != old_state
     state_fields = []

@@ -122,17 +122,20 @@ def _plan(model, readable: frozenset) -> tuple:
     return tuple(plan)
 
 
-def work_values(recipient, work) -> dict[str, Any] | None:
+def work_values(recipient, work, readable: frozenset | None = None) -> dict[str, Any] | None:
     """The work as ``recipient`` may read it: readable fields (plus ``<name>_label`` for fields
     with choices); None if it may not read it. A related record (assignee, group…) is included
     only when the caller loaded it already (``select_related``): a sweep telling thousands of
-    people must not cost a query per field per message."""
+    people must not cost a query per field per message. ``readable``: the recipient's readable
+    fields of the work when the caller has just asked the policy (``send``), not asked again."""
     if work is None:
         return {}
-    if not policy.is_readable(recipient, work):
+    if readable is None:
+        readable = policy.readable_fields(recipient, work)
+    if not readable:
         return None
     values: dict[str, Any] = {}
-    for name, model_field, labels in _plan(type(work), frozenset(policy.readable_fields(recipient, work))):
+    for name, model_field, labels in _plan(type(work), frozenset(readable)):
         if model_field.is_relation and not model_field.is_cached(work):
             values[model_field.attname] = getattr(work, model_field.attname)
             continue
@@ -196,9 +199,10 @@ def send(messages: Iterable[Message], *, people: dict[int, Any] | None = None) -
         if key in seen:
             continue
         seen.add(key)
-        if message.work is not None and not policy.is_readable(person, message.work):
-            continue
+        # Nothing readable: the work is not the person's to read (one policy question, not two).
         readable = policy.readable_fields(person, message.work) if message.work is not None else frozenset()
+        if message.work is not None and not readable:
+            continue
         if message.work is not None and not _may_hear(message, readable):
             continue  # the message is about fields this recipient may not read
         url = _url(person, message.work, paths)
@@ -252,7 +256,7 @@ class _Texts:
         if key not in self.contexts:
             self.contexts[key] = {
                 **_readable_extra(message.extra, readable, message.work),
-                "work": work_values(person, message.work),
+                "work": work_values(person, message.work, readable),
                 "url": url,
                 "desk": policy.has_permission(person, "desk.access"),  # ``url`` is a desk page
             }

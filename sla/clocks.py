@@ -26,7 +26,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from itsm.bulk import Copier, Updater
@@ -65,11 +65,15 @@ def definition_for(work) -> SlaDefinition | None:
         )
         if found is not None:
             return found
-    if work.organisation_id is not None:
-        found = active.filter(pk=work.organisation.default_sla_id).first() if work.organisation else None
-        if found is not None:
-            return found
-    return active.filter(is_default=True).first()
+    # The organisation's default, else the account-wide one: one query for both.
+    own = work.organisation.default_sla_id if work.organisation_id is not None and work.organisation else None
+    if own is None:
+        return active.filter(is_default=True).first()
+    return (
+        active.filter(Q(pk=own) | Q(is_default=True))
+        .order_by(Case(When(pk=own, then=Value(0)), default=Value(1)), "name", "pk")
+        .first()
+    )
 
 
 def _event(clock: SlaClock, kind: str, at: datetime, note: str = "") -> SlaClockEvent:
@@ -148,7 +152,11 @@ def _save(clocks, events) -> None:
         SlaClockEvent.objects.bulk_create(events)
 
 
-def _new_clocks(work, definition: SlaDefinition | None, at: datetime, *, skip=()) -> list[SlaClock]:
+def _new_clocks(
+    work, definition: SlaDefinition | None, at: datetime, *, skip=(), paused: str | None = None
+) -> list[SlaClock]:
+    """Start the definition's clocks for ``work``; with ``paused`` (the pause's note) they stand
+    still from the start (their STARTED and PAUSED events written together)."""
     if definition is None:
         return []
     calendar = calendar_of(definition.calendar)
@@ -161,23 +169,31 @@ def _new_clocks(work, definition: SlaDefinition | None, at: datetime, *, skip=()
             work_id=work.pk, definition=definition, calendar=definition.calendar, target=target,
             priority=work.priority, target_duration=timedelta(minutes=minutes), started_at=at,
         )  # fmt: skip
-        _set_due(clock, calendar, at)
+        if paused is None:
+            _set_due(clock, calendar, at)
+        else:  # nothing banked yet, nothing falls due
+            clock.state, clock.running_since, clock.due_at, clock.warn_at = ClockState.PAUSED, None, None, None
         clocks.append(clock)
     SlaClock.objects.bulk_create(clocks)
     for clock in clocks:
         events.append(_event(clock, ClockEvent.STARTED, at, f"{definition.name}, {work.priority}"))
+        if paused is not None:
+            events.append(_event(clock, ClockEvent.PAUSED, at, paused))
     SlaClockEvent.objects.bulk_create(events)
     return clocks
 
 
-def start(work, *, at: datetime | None = None) -> None:
-    """Give new work its SLA and start its clocks (from its opening time)."""
+def start(work, *, at: datetime | None = None, paused: str | None = None) -> None:
+    """Give new work its SLA and start its clocks (from its opening time); ``paused`` (the
+    pause's note): work that waits from the start (a request awaiting approval) gets them
+    paused at once. The clocks are the work's only ones, so its status is known without reading
+    them back: the work row is written once."""
     at = at or work.opened_at or timezone.now()
     definition = definition_for(work)
-    Work.objects.filter(pk=work.pk).update(sla_definition=definition)
-    work.sla_definition = definition
-    _new_clocks(work, definition, at)
-    refresh(work)
+    clocks = _new_clocks(work, definition, at, paused=paused)
+    status, due = status_of(clocks)
+    Work.objects.filter(pk=work.pk).update(sla_definition=definition, sla_status=status, sla_due_at=due)
+    work.sla_definition, work.sla_status, work.sla_due_at = definition, status, due
 
 
 def pause(work, *, at: datetime | None = None, note: str = "") -> None:

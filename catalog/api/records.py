@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from catalog import services
+from catalog import selectors, services
 from catalog.models import (
     ApprovalLevel,
     CatalogCategory,
@@ -159,6 +159,12 @@ class CatalogItemSerializer(NestedPolicySerializer):
             "form_fields", "approval_levels", "task_templates", "created_at", "updated_at", "version",
         ]  # fmt: skip
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "form_fields" in data and not self._schema_only():
+            data["form_fields"] = selectors.form_for(self._user(), data["form_fields"])
+        return data
+
     def get_fields(self):
         fields = super().get_fields()
         # Who decides and who fulfils is the desk's business: customers read the item and its form.
@@ -271,6 +277,12 @@ class RequestSerializer(PolicySerializer):
         except InvalidInput as exc:
             raise serializers.ValidationError(exc.fields) from exc
         return serializers.ModelSerializer.to_internal_value(self, data)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "form_data" in data:  # the answers this reader may see
+            data["form_data"] = selectors.answers(self._user(), instance)
+        return data
 
     def create(self, validated_data):
         data = dict(validated_data)

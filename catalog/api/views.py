@@ -164,6 +164,9 @@ class RequestViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, Policy
         queryset = super().get_queryset()
         if getattr(self, "action", None) in ("notes", "note", "tasks", "timeline", "journal", "summary"):
             return queryset
+        if not selectors.sees_hidden_answers(self.request.user):
+            # The form each request answered says which answers are hidden-type (not theirs).
+            queryset = queryset.select_related("form_version")
         # The decisions the reader may read: agents all of them, an approver its own.
         approvals = policy.readable(self.request.user, RequestApproval).select_related("approver", "decided_by")
         return queryset.prefetch_related(Prefetch("approvals", approvals.order_by("level", "id")))

@@ -38,7 +38,7 @@ from catalog.models import ApprovalLevel, CatalogCategory, CatalogItem, TaskTemp
 from itsm import policy
 from itsm.errors import ItsmError, NotFound
 from itsm.pagination import paginate
-from itsm.views.base import record_or_404
+from itsm.views.base import record_or_404, submit
 
 PAGE_SIZE = 25
 MANAGE = "service_catalog.manage"
@@ -343,32 +343,17 @@ class CategoryListView(ManageView):
 
     def post(self, request):
         pk = request.POST.get("category", "")
-        editing = None
-        if pk:
-            if not pk.isdigit():
-                raise Http404("No such category.")
-            editing = policy.readable(request.user, CatalogCategory).filter(pk=pk).first()
-            if editing is None:
-                raise Http404("No such category.")
+        editing = record_or_404(request.user, CatalogCategory, pk) if pk else None
         form = CategoryForm(request.POST, prefix="edit" if editing else "new")
         forms = {"edit_form": form, "editing": editing} if editing else {"new_form": form}
-        if not form.is_valid():
-            messages.error(request, "Nothing was saved: please correct the form below.")
-            return self.page(status=400, **forms)
-        try:
+
+        def save(data) -> str:
             if editing is None:
-                category = services.category_create(actor=request.user, data=form.cleaned_data)
-                done = f"Category “{category.name}” is created."
-            else:
-                category = services.category_update(
-                    actor=request.user, category=editing, data=form.cleaned_data
-                )
-                done = f"Category “{category.name}” is saved."
-        except ItsmError as exc:
-            for name, texts in exc.fields.items():
-                if name in form.fields:
-                    form.add_error(name, list(texts))
-            messages.error(request, self.refused(exc, form))
-            return self.page(status=exc.status, **forms)
-        messages.success(request, done)
-        return redirect(reverse("desk:catalog-category-list"))
+                return f"Category “{services.category_create(actor=request.user, data=data).name}” is created."
+            category = services.category_update(actor=request.user, category=editing, data=data)
+            return f"Category “{category.name}” is saved."
+
+        return submit(
+            request, form, save, page=lambda status: self.page(status=status, **forms),
+            then=reverse("desk:catalog-category-list"), refusal=lambda exc: self.refused(exc, form),
+        )  # fmt: skip

@@ -235,15 +235,9 @@ class ApprovalQueueView(PortalMixin, View):
 
 
 def form_answers(user, req: Request) -> list[dict]:
-    """The submitted form, labelled as it was when submitted (``form_snapshot``); hidden-type
-    fields are the desk's own (a cost centre, a routing code) and shown only to those who manage
-    requests."""
-    show_hidden = may_manage(user)
-    return [
-        {**row, "long": row["type"] == "textarea"}
-        for row in selectors.form_rows(req)
-        if row["type"] != "hidden" or show_hidden
-    ]
+    """The answers the reader may see (``selectors.form_rows``), labelled as the form was when
+    submitted (``form_snapshot``)."""
+    return [{**row, "long": row["type"] == "textarea"} for row in selectors.form_rows(user, req)]
 
 
 def decisions(user, req: Request) -> list[dict]:
@@ -303,6 +297,9 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
     context = {
         "view": {"door": "portal"},
         "tab": tab,
+        # The site navigation follows the reader's relation too: an approver's request belongs
+        # to the catalog (its Approval Queue), not to "My requests".
+        "nav_here": None if tab == "requests" else (reverse("portal:catalog") if tab == "approvals" else ""),
         "req": req,
         "visible": visible,
         "requester_name": policy.person_name(user, req.requester, req),
@@ -312,8 +309,7 @@ def detail_page(request, req: Request, *, status: int = 200, **forms):
         "show_level": "approval_level" not in hidden,
         "conversation": conversation,
         "can_comment": policy.can(user, "comment", req),
-        # The policy lets a customer cancel its own requests; the workflow only those it raised.
-        "can_cancel": policy.can(user, "cancel", req) and (user.pk == req.requester_id or may_manage(user)),
+        "can_cancel": policy.can(user, "cancel", req),
         "can_decide": can_decide,
         "can_complete": workflows.may_complete(req, user),
         "close_url": back_to(user, req),

@@ -198,6 +198,8 @@ def can(user, action: str, target) -> bool:
             continue
         if act.own and not is_own(user, target):
             continue
+        if act.via and not _is_own_via(user, target, act.via):
+            continue
         if act.grant and not _holds_grant(user, target, act.grant):
             continue
         if is_readable(user, target):

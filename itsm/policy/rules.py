@@ -74,12 +74,14 @@ class Update:
 @dataclass(frozen=True)
 class Act:
     """Who may take an action: a role (or a named permission), optionally only on own records
-    or records it holds ``grant`` on, and only in ``states``."""
+    (``own``: any people field of its OWN read rule; ``via``: only these people fields, e.g. a
+    request's ``requester``) or records it holds ``grant`` on, and only in ``states``."""
 
     role: str
     states: frozenset[str] | None = ANY_STATE
     own: bool = False
     grant: str | None = None
+    via: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

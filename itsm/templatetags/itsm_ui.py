@@ -45,6 +45,9 @@ def nav_current(context, url: str):
     """`` aria-current="page"`` on the navigation item the page belongs to: an item whose address
     has one segment (a door's home, ``/desk/``, ``/portal/``) only on that page itself; a deeper
     one (``/desk/changes/``) on every page below it (a change, the change calendar)."""
+    here = context.get("nav_here")
+    if here is not None:  # the page says where it belongs (e.g. by the reader's relation to a record)
+        return mark_safe(' aria-current="page"') if here and url == here else ""
     request = context.get("request")
     path = getattr(request, "path", "")
     home = url.strip("/").count("/") == 0

@@ -7,6 +7,7 @@ pinned query counts. Everything is set up through the API itself, as a client wo
 from __future__ import annotations
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
 from catalog.models import CatalogItem, Request, RequestApproval, RequestNote, RequestTask
 from conftest import make_user
@@ -145,9 +146,28 @@ def test_a_customer_raises_a_request_with_the_hidden_default_injected(api, manag
     body = raise_request(api, customer, item, {**GOOD_DATA, "cost_centre": "CC-HACKED", "count": "3"})
     assert body["number"].startswith("REQ") and body["state"] == "approved"
     assert body["short_description"] == "New laptop"
-    assert body["form_data"]["cost_centre"] == "CC-100"
+    assert "cost_centre" not in body["form_data"]  # the desk's own answer: not in the customer's body
     assert body["form_data"]["count"] == 3 and body["form_data"]["needs_laptop"] is True
     assert Request.objects.get(pk=body["id"]).form_data["cost_centre"] == "CC-100"
+
+
+def test_hidden_type_fields_and_answers_are_the_desks_in_every_api_body(api, manager, agent, customer, category):
+    """A hidden-type field (a cost centre) is answered by the service: the customer's item body
+    has no such field nor its default, the customer's request bodies (detail, list, ?mine) no
+    such answer; agents read both."""
+    item = make_item(api, manager, category)
+    request = raise_request(api, customer, item)
+    client = api.as_user(customer)
+    assert [f["name"] for f in client.get(f"{ITEMS}{item['id']}/").json()["form_fields"]] == [
+        "needs_laptop", "laptop_model", "start_date", "contact", "count",
+    ]  # fmt: skip
+    assert "CC-100" not in client.get(ITEMS).content.decode()
+    assert "cost_centre" not in client.get(f"{REQUESTS}{request['id']}/").json()["form_data"]
+    for listing in (client.get(REQUESTS), client.get(REQUESTS, {"mine": "true"})):
+        assert listing.status_code == 200 and "CC-100" not in listing.content.decode()
+    desk = api.as_user(agent)
+    assert desk.get(f"{REQUESTS}{request['id']}/").json()["form_data"]["cost_centre"] == "CC-100"
+    assert "cost_centre" in [f["name"] for f in desk.get(f"{ITEMS}{item['id']}/").json()["form_fields"]]
 
 
 def test_bad_form_data_is_a_400_naming_every_field_at_fault_and_nothing_is_written(api, manager, customer, category):
@@ -165,8 +185,6 @@ def test_bad_form_data_is_a_400_naming_every_field_at_fault_and_nothing_is_writt
 
 
 def test_the_form_data_error_shape_is_documented_in_the_openapi_document():
-    from drf_spectacular.generators import SchemaGenerator
-
     document = SchemaGenerator().get_schema(request=None, public=True)
     create = document["paths"]["/api/v1/requests/"]["post"]
     assert "form_data.<field name>" in create["description"]
@@ -433,6 +451,39 @@ def test_the_requester_cancels_before_fulfilment_but_not_after(api, manager, age
     r = act(api, customer, late, "cancel")
     assert r.status_code in (400, 403), r.content
     assert Request.objects.get(pk=late["id"]).state == "in_fulfilment"
+
+
+def test_the_person_a_request_is_for_may_not_cancel_it(api, manager, customer, customer2, category):
+    """Issue 15: cancel by the requester; the requested-for person reads it but did not ask."""
+    item = make_item(api, manager, category)
+    request = raise_request(api, customer, item, requested_for=customer2.pk)
+    r = act(api, customer2, request, "cancel")
+    assert r.status_code == 403, r.content
+    assert Request.objects.get(pk=request["id"]).state == "approved"
+
+
+def test_a_finished_request_is_not_edited_by_agents_through_any_door_but_administrators_may(
+    api, manager, agent, admin_user, customer, category
+):
+    """Assign is refused on a completed, rejected or cancelled request; a PATCH of the same fields
+    is too (the policy's update rule), for agents — an ITSM administrator still corrects it."""
+    group = make_group("Desk", members=[agent])
+    item = make_item(api, manager, category)
+    request = raise_request(api, customer, item)
+    assert act(api, customer, request, "cancel").status_code == 200
+    assert act(api, agent, request, "assign", {"assignee": agent.pk}).status_code == 403
+    for body in ({"assignee": agent.pk}, {"assignment_group": group.pk}, {"priority": "P1"}):
+        r = api.as_user(agent).patch(f"{REQUESTS}{request['id']}/", body, format="json")
+        assert r.status_code == 403, (body, r.content)
+    saved = Request.objects.get(pk=request["id"])
+    assert (saved.assignee_id, saved.priority) == (None, item_priority(item))
+    r = api.as_user(admin_user).patch(f"{REQUESTS}{request['id']}/", {"priority": "P1"}, format="json")
+    assert r.status_code == 200, r.content
+    assert Request.objects.get(pk=request["id"]).priority == "P1"
+
+
+def item_priority(item) -> str:
+    return CatalogItem.objects.get(pk=item["id"]).priority
 
 
 def test_assign_sets_the_assignee_and_group(api, manager, agent, customer, category):

@@ -19,6 +19,7 @@ from itsm.models import TaskState, Work
 from itsm.pagination import CappedPaginator
 from itsm.roles import Role
 from itsm.workflow import task_transition
+from sla.badge import sla_badge
 from tests.catalog.factories import LAPTOP_FORM, make_group, make_item, make_request
 
 pytestmark = pytest.mark.django_db
@@ -541,3 +542,13 @@ def test_completed_requests_tasks_stay_readable(desk, agent, customer):
     workflows.request_complete(request=record, actor=agent)
     html = html_of(desk.get(url("request-tasks", record)))
     assert task.number in html
+
+
+def test_the_sla_badge_is_shown_only_to_readers_the_policy_lets_see_the_sla(customer, agent):
+    """One badge for every kind's page (sla.badge): it asks the policy's view_sla, so a page
+    that forgot to hide the field still shows a customer no SLA."""
+    request = make_request(requester=customer)
+    Work.objects.filter(pk=request.pk).update(sla_status="in_progress")
+    request.refresh_from_db()
+    assert sla_badge(customer, request, frozenset()) is None
+    assert sla_badge(agent, request, frozenset())["label"] == "In progress"

@@ -8,6 +8,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from catalog import services
 from catalog.models import CatalogItem, Request
 from itsm.models import AssignmentGroup
 from tests.catalog.factories import make_category, make_item, make_request
@@ -301,8 +302,6 @@ def test_item_list_takes_a_fixed_number_of_queries_whatever_the_page_holds(
 
 
 def test_saving_details_over_someone_elses_change_is_refused(client, manager, category):
-    from catalog import services
-
     item = make_item(category=category, name="Mouse")
     client.force_login(manager)
     edit = reverse("desk:catalog-item-edit", args=[item.pk])

@@ -114,8 +114,8 @@ def test_request_form_shows_the_items_fields_with_their_help_and_options(client,
         assert text in html, text
     assert 'data-show-if-field="needs_laptop"' in html and 'data-show-if-value="true"' in html
     assert 'type="date"' in html
-    assert 'name="cost_centre"' in html and 'type="hidden"' in html
-    assert "Cost centre" not in html  # a hidden field has no label on the customer's form
+    # A hidden-type field never reaches the customer's browser: the service injects its default.
+    assert 'name="cost_centre"' not in html and "IT-100" not in html and "Cost centre" not in html
 
 
 def test_customer_submits_a_request_and_lands_on_its_page_with_the_answers(client, customer, laptop):
@@ -383,6 +383,32 @@ def test_approver_finds_the_request_in_the_queue_and_approves_it(client, custome
     assert f"You approved {req.number}." in html and "Nothing is waiting for your decision." in html
     html = html_of(client.get(url("request-detail", req)))  # the approver still reads what it decided
     assert "Approved" in html and "by you" in html and "waiting for your decision" not in html
+
+
+def test_only_the_requester_is_offered_cancel_not_the_person_it_is_for(client, customer, customer2):
+    req = make_request(requester=customer, requested_for=customer2)
+    client.force_login(customer2)
+    assert url("request-cancel", req) not in html_of(client.get(url("request-detail", req)))
+    assert client.post(url("request-cancel", req), {}).status_code in (403, 404)
+    assert Request.objects.get(pk=req.pk).state == "approved"
+    client.force_login(customer)
+    assert url("request-cancel", req) in html_of(client.get(url("request-detail", req)))
+
+
+def current_nav(html) -> list[str]:
+    """The site navigation's current item(s)."""
+    nav = html.split("</nav>", 1)[0]
+    return re.findall(r'<a href="[^"]*" aria-current="page">([^<]*)</a>', nav)
+
+
+def test_the_navigation_follows_the_readers_relation_to_the_request(client, customer, customer2, approved_item):
+    """An approver opened the request from its Approval Queue: the site navigation shows the
+    service catalog (where the queue is), not "My requests"; the requester's is My requests."""
+    req = make_request(requester=customer, item=approved_item, form_data={"reason": "Working from home."})
+    client.force_login(customer2)
+    assert current_nav(html_of(client.get(url("request-detail", req)))) == ["Service catalog"]
+    client.force_login(customer)
+    assert current_nav(html_of(client.get(url("request-detail", req)))) == ["My requests"]
 
 
 def test_approver_rejects_with_a_reason_the_requester_then_reads(client, customer, customer2, approved_item):

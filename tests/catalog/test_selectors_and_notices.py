@@ -13,7 +13,7 @@ from catalog.models import Request
 from conftest import make_user
 from itsm.roles import PERSONAS, Persona
 from notifications.models import Kind, Notification
-from tests.catalog.factories import make_group, make_item, make_request
+from tests.catalog.factories import make_category, make_group, make_item, make_request
 
 pytestmark = pytest.mark.django_db
 
@@ -132,15 +132,13 @@ def test_form_rows_label_the_answers_as_the_form_did(customer, manager):
     request = make_request(requester=customer, item=item, form_data={"model": "13-inch"})
     services.item_update(item=item, actor=manager, form_fields=[])
     request.refresh_from_db()
-    assert selectors.form_rows(request) == [
+    assert selectors.form_rows(customer, request) == [
         {"name": "model", "label": "Laptop model", "type": "dropdown", "value": "13-inch"},
         {"name": "dock", "label": "Dock", "type": "checkbox", "value": "No"},
     ]
 
 
 def test_browse_lists_active_items_of_active_categories_with_search(customer, manager):
-    from tests.catalog.factories import make_category
-
     hardware = make_category("Hardware", by=manager)
     laptop = make_item("Laptop", by=manager, category=hardware, description="A portable computer")
     make_item("Old phone", by=manager, category=hardware, active=False)

@@ -219,14 +219,17 @@ UPDATE_UNRELATED = {
         "cancelled": AGENT_OR_ABOVE,
     },
     "incident_task": _TASK_UPDATE,
+    # Request: "as Incident" — and, like a problem or a change, not once it is finished
+    # (issue 15 review: assign is refused on a completed, rejected or cancelled request, so a
+    # plain edit of its assignee, group or priority is too): itsm_administrator always.
     "request": {
         "submitted": AGENT_OR_ABOVE,
         "pending_approval": AGENT_OR_ABOVE,
         "approved": AGENT_OR_ABOVE,
-        "rejected": AGENT_OR_ABOVE,
+        "rejected": ADMIN_OR_ABOVE,
         "in_fulfilment": AGENT_OR_ABOVE,
-        "completed": AGENT_OR_ABOVE,
-        "cancelled": AGENT_OR_ABOVE,
+        "completed": ADMIN_OR_ABOVE,
+        "cancelled": ADMIN_OR_ABOVE,
     },
     "request_task": _TASK_UPDATE,
     # Change: "itsm_administrator: always; itsm_agent: unless closed" — and, for the cancelled
@@ -258,11 +261,11 @@ UPDATE_UNRELATED = {
 }
 # Incident / Request the self-service user owns (requester or requested_for): it may update
 # them in every state (requested_for is writable in any state). A record merely shared with a
-# self-service user (follower / approver) is read, not updated ("on its own records").
+# self-service user (follower / approver) is read, not updated ("on its own records"): it is
+# updated as an unrelated one (UPDATE_UNRELATED).
 UPDATE_OWN_RECORD = {
     "requester": SELF_SERVICE_OR_ABOVE,
     "requested_for": SELF_SERVICE_OR_ABOVE,
-    "shared": AGENT_OR_ABOVE,
 }
 
 # --- delete (SPEC §4 "delete" column): itsm_administrator for every record ------------------
@@ -563,7 +566,7 @@ def test_read(actor, record, relation, expected, world):
 
 
 def _expected_update(actor, record, state, relation) -> bool:
-    if relation != "unrelated" and record in ("incident", "request"):
+    if relation in ("requester", "requested_for") and record in ("incident", "request"):
         return actor in UPDATE_OWN_RECORD[relation]
     # Unrelated records; and agent-only records, where being requester changes nothing.
     return actor in UPDATE_UNRELATED[record][state]
@@ -877,8 +880,8 @@ def test_request_approve_reject_only_by_approver(action, actor, relation, expect
 
 # --- Requests: the other named actions (issue 15), role × relation × state -------------------
 # fulfil (approved), complete (approved or in fulfilment) and assign (while open):
-# service_requests.manage, itsm_agent up. Cancel before fulfilment: agents, or the customer on
-# its own request (the workflow narrows the customer's to the requester). Comments: whoever reads
+# service_requests.manage, itsm_agent up. Cancel before fulfilment: agents, or the customer who
+# raised it (issue 15: "cancel by the requester"; not the person it was raised for). Comments: whoever reads
 # the request (agents, its requester and requested-for person, its approvers), and so do files;
 # work notes: agents.
 REQUEST_OPEN = frozenset({"submitted", "pending_approval", "approved", "in_fulfilment"})
@@ -894,14 +897,13 @@ REQUEST_CANCEL_ALLOWED_IN = frozenset({"submitted", "pending_approval", "approve
 def _request_action_cases():
     for actor in ACTORS:
         for relation in RELATIONS["request"]:
-            own = relation in ("requester", "requested_for")
             for action, states in REQUEST_AGENT_ACTIONS.items():
                 expected = {state: actor in AGENT_OR_ABOVE and state in states for state in REQUEST_STATES}
                 yield pytest.param(
                     actor, action, relation, expected, id=_rule_id(actor, action, "request", relation, expected)
                 )
             cancel = {
-                state: (actor in AGENT_OR_ABOVE or (own and actor in SELF_SERVICE_OR_ABOVE))
+                state: (actor in AGENT_OR_ABOVE or (relation == "requester" and actor in SELF_SERVICE_OR_ABOVE))
                 and state in REQUEST_CANCEL_ALLOWED_IN
                 for state in REQUEST_STATES
             }

@@ -13,8 +13,7 @@ from catalog.models import Request, RequestTask
 from itsm import policy
 from itsm.actions import ActionTable
 from itsm.views.tabs import ActionTabView, Tab
-from sla.clocks import live_status
-from sla.models import SlaStatus
+from sla.badge import sla_badge
 
 PAGE_RELATED = (
     "assignee", "assignment_group", "requester", "requested_for", "organisation", "catalog_item", "form_version",
@@ -30,19 +29,6 @@ TABS = (
     Tab("notes", "Notes", "desk:request-notes"),
     Tab("timeline", "Timeline", "desk:request-timeline"),
 )
-
-
-def sla_badge(user, record, hidden) -> dict | None:
-    """The request's SLA status now (and its next due time) for those who may see it."""
-    if "sla_status" in hidden or not record.sla_status:
-        return None
-    status = live_status(record)
-    label = SlaStatus(status).label if status in SlaStatus.values else ""
-    return {
-        "status": status,
-        "label": label,
-        "due_at": record.sla_due_at if "sla_due_at" not in hidden else None,
-    }
 
 
 class RequestTabView(ActionTabView):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -41,8 +42,9 @@ TYPE_LABELS = {
 }
 
 
-def field_rows(record: Request, names) -> list[dict]:
-    """Label and value of each field, as the page shows them."""
+def field_rows(user, record: Request, names) -> list[dict]:
+    """Label and value of each field, as the page shows them (people as the policy names them
+    for this reader: ``policy.person_name``)."""
     rows = []
     for name in names:
         field = Request._meta.get_field(name)
@@ -58,6 +60,8 @@ def field_rows(record: Request, names) -> list[dict]:
             value = "Yes" if value else "No"
         elif isinstance(value, datetime):
             kind = "datetime"
+        elif field.is_relation and value is not None and field.related_model is get_user_model():
+            value = policy.person_name(user, value, record, nobody="")
         elif field.is_relation and value is not None:
             value = str(value)
         label = LABELS.get(name) or capfirst(field.verbose_name)
@@ -80,8 +84,7 @@ def form_rows(user, record: Request) -> list[dict]:
     """The answers as the form labelled them when the request was raised
     (``catalog.selectors.form_rows``), each with its type. Hidden-type fields (a cost centre, a
     routing code) are the desk's own: shown, marked, to those who manage requests, as on the
-    portal."""
-    show_hidden = policy.has_permission(user, "service_requests.manage")
+    portal (``selectors.form_rows``: the answers the reader may see)."""
     return [
         {
             **row,
@@ -90,8 +93,7 @@ def form_rows(user, record: Request) -> list[dict]:
             "hidden_type": row["type"] == "hidden",
             "long": row["type"] == "textarea",
         }
-        for row in selectors.form_rows(record)
-        if row["type"] != "hidden" or show_hidden
+        for row in selectors.form_rows(user, record)
     ]
 
 
@@ -137,8 +139,8 @@ class OverviewView(RequestTabView):
             "composer": composer(
                 note_form, action=notes_url, back=self.tab_url("overview", record, "conversation")
             ),
-            "rows": field_rows(record, [name for name in OVERVIEW_FIELDS if name in readable]),
-            "texts": field_rows(record, [name for name in TEXT_FIELDS if name in readable]),
+            "rows": field_rows(user, record, [name for name in OVERVIEW_FIELDS if name in readable]),
+            "texts": field_rows(user, record, [name for name in TEXT_FIELDS if name in readable]),
             "form_rows": form_rows(user, record) if "form_data" in readable else [],
             "form_shown": "form_data" in readable,
             "edit_form": edit_form,
