@@ -190,6 +190,7 @@ class IngestResult:
     alert: Alert
     incident: Incident
     outcome: str  # an AlertOutcome, or "duplicate"
+    new_storm: bool = False  # this alert formed a storm (alerts moved, incidents resolved)
 
     @property
     def duplicate(self) -> bool:
@@ -220,33 +221,46 @@ def _stripe(*parts: str) -> int:
     return int.from_bytes(digest[:4], "big") % LOCK_STRIPES
 
 
-def _lock(event: Event) -> None:
-    """Queue behind any post of the same fingerprint or the same rule (one stripe each)."""
-    stripes = sorted(
-        {_stripe("fingerprint", event.source, event.fingerprint), _stripe("rule", event.source, event.rule)}
-    )
+def stripes_of(event: Event) -> set[int]:
+    """The lock stripes of an event: its fingerprint's and its rule's."""
+    return {_stripe("fingerprint", event.source, event.fingerprint), _stripe("rule", event.source, event.rule)}
+
+
+def lock_stripes(stripes: set[int]) -> None:
+    """Queue behind any post holding one of these stripes (locked in stripe order: no deadlock)."""
     locked = AlertLock.objects.select_for_update().filter(stripe__in=stripes).order_by("stripe")
     if len(list(locked)) < len(stripes):  # a stripe's first use: make its row, then lock them all
-        AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in stripes], ignore_conflicts=True)
+        AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in sorted(stripes)], ignore_conflicts=True)
         list(locked.all())
 
 
+def same_event(earlier: Alert, now: datetime) -> bool:
+    """Whether a post whose key is ``earlier``'s repeats that event (else it is a new occurrence:
+    an identical payload without event_id or occurred_at, after the identical-payload window)."""
+    identified = earlier.event_id or earlier.occurred_at is not None
+    return bool(identified or earlier.received_at >= now - IDENTICAL_PAYLOAD_WINDOW)
+
+
 def _ingest(actor, event: Event) -> IngestResult:
-    _lock(event)
+    lock_stripes(stripes_of(event))
     now = timezone.now()
     key = event.key
     # Most posts are new events: no join here (the incident is read only for a duplicate).
     earlier = Alert.objects.filter(event_key=key).first()
     if earlier is not None:
-        identified = earlier.event_id or earlier.occurred_at is not None
-        if identified or earlier.received_at >= now - IDENTICAL_PAYLOAD_WINDOW:
+        if same_event(earlier, now):
             return IngestResult(earlier, earlier.incident, DUPLICATE)
         Alert.objects.filter(pk=earlier.pk).update(event_key=None)  # a new occurrence: free the key
-    host = _host_for(actor, event.host)
+    return route(actor, event, host=host_for(actor, event.host), now=now)
+
+
+def route(actor, event: Event, *, host: Host, now: datetime) -> IngestResult:
+    """Store a new (not duplicate) event's alert on the incident it belongs to: its fingerprint's
+    open incident, the rule's open storm, a new storm, or a new incident. The stripes are held."""
     alert = Alert(
         source=event.source, kind=event.kind, rule=event.rule, host=host, severity=event.severity,
         message=event.message, fingerprint=event.fingerprint, event_id=event.event_id,
-        occurred_at=event.occurred_at, event_key=key, posted_by=actor, received_at=now,
+        occurred_at=event.occurred_at, event_key=event.key, posted_by=actor, received_at=now,
     )  # fmt: skip
 
     # Only the incident's id: ``_attach`` reads the incident as it locks it.
@@ -277,7 +291,7 @@ def _ingest(actor, event: Event) -> IngestResult:
     return _single(actor, alert)
 
 
-def _host_for(actor, hostname: str) -> Host:
+def host_for(actor, hostname: str) -> Host:
     """The host of that name; an unknown one is created in the "Unassigned" host group."""
     host = Host.objects.select_related("host_group").filter(hostname__iexact=hostname).first()
     if host is not None:
@@ -384,14 +398,19 @@ def _attach(actor, alert: Alert, incident_id: int, outcome: str) -> IngestResult
         audit.log_changes(incident, actor, [("hosts", old_hosts, [*old_hosts, alert.host])])
         Incident.objects.filter(pk=incident.pk).update(version=F("version") + 1, updated_at=timezone.now())
     if new_host or not incident.has_as_severe:
-        what = "joins the storm" if outcome == AlertOutcome.STORM else "repeats"
-        IncidentNote.objects.create(
-            incident=incident,
-            kind=IncidentNote.Kind.WORK_NOTE,
-            author=actor,
-            body=f"Alert {what} on {alert.host.hostname} ({alert.severity}): {alert.rule}: {alert.message}",
-        )
+        attach_note(actor, incident, alert, outcome).save()
     return IngestResult(alert, incident, outcome)
+
+
+def attach_note(actor, incident: Incident, alert: Alert, outcome: str) -> IncidentNote:
+    """The (unsaved) work note of an alert that brings a new host or a worse severity."""
+    what = "joins the storm" if outcome == AlertOutcome.STORM else "repeats"
+    return IncidentNote(
+        incident=incident,
+        kind=IncidentNote.Kind.WORK_NOTE,
+        author=actor,
+        body=f"Alert {what} on {alert.host.hostname} ({alert.severity}): {alert.rule}: {alert.message}",
+    )
 
 
 def _storm(actor, alert: Alert, members: list[Alert]) -> IngestResult:
@@ -453,4 +472,4 @@ def _storm(actor, alert: Alert, members: list[Alert]) -> IngestResult:
             author=actor,
             body=f"Gathers the recent alerts of rule {alert.rule} from {merged}.",
         )
-    return IngestResult(alert, storm, AlertOutcome.STORM)
+    return IngestResult(alert, storm, AlertOutcome.STORM, new_storm=True)
