@@ -117,7 +117,8 @@ def event_clean(payload: Any) -> Event:
     """Check a posted payload; every problem is a 400 naming its field."""
     if not isinstance(payload, Mapping):
         raise InvalidInput(
-            "Send the event as a JSON object.", fields={"non_field_errors": ["Send a JSON object."]}
+            "Send the event as a JSON object (or a list of them).",
+            fields={"non_field_errors": ["Send a JSON object."]},
         )
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
@@ -229,8 +230,11 @@ def stripes_of(event: Event) -> set[int]:
 def lock_stripes(stripes: set[int]) -> None:
     """Queue behind any post holding one of these stripes (locked in stripe order: no deadlock)."""
     locked = AlertLock.objects.select_for_update().filter(stripe__in=stripes).order_by("stripe")
-    if len(list(locked)) < len(stripes):  # a stripe's first use: make its row, then lock them all
-        AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in sorted(stripes)], ignore_conflicts=True)
+    if len(list(locked)) < len(stripes):
+        # The stripes' first use: make every row at once, in order. Only the first posts into an
+        # empty table get here, holding no stripe yet; making only some rows would let two posts
+        # each hold a stripe the other is inserting (a deadlock).
+        AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in range(LOCK_STRIPES)], ignore_conflicts=True)
         list(locked.all())
 
 

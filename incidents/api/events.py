@@ -157,12 +157,26 @@ class EventViewSet(
                 "A batch",
                 request_only=True,
                 value=[
-                    {"source": "prometheus", "rule": "HighLoad", "host": "web01", "severity": "minor",
-                     "message": "load 12", "fingerprint": "highload-web01", "event_id": "a1"},
-                    {"source": "prometheus", "rule": "HighLoad", "host": "web02", "severity": "minor",
-                     "message": "load 14", "fingerprint": "highload-web02", "event_id": "a2"},
+                    {
+                        "source": "prometheus",
+                        "rule": "HighLoad",
+                        "host": "web01",
+                        "severity": "minor",
+                        "message": "load 12",
+                        "fingerprint": "highload-web01",
+                        "event_id": "a1",
+                    },
+                    {
+                        "source": "prometheus",
+                        "rule": "HighLoad",
+                        "host": "web02",
+                        "severity": "minor",
+                        "message": "load 14",
+                        "fingerprint": "highload-web02",
+                        "event_id": "a2",
+                    },
                 ],
-            ),  # fmt: skip
+            ),
         ],
     )
     def create(self, request, *args, **kwargs):

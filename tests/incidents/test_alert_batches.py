@@ -92,7 +92,8 @@ def outcome_of_everything(results):
                 "organisation": i.organisation_id,
                 "hosts": sorted(h.hostname for h in i.hosts.all()),
                 "alerts": sorted(
-                    (a.source, a.rule, a.fingerprint, a.host.hostname, a.severity, a.outcome) for a in i.alerts.all()
+                    (a.source, a.rule, a.fingerprint, a.host.hostname, a.severity, a.outcome)
+                    for a in i.alerts.all()
                 ),
                 "related": sorted(name[r.pk] for r in i.related_incidents.all()),
                 "notes": Counter((n.kind, n.body.replace(_number(n.body), "#")) for n in i.notes.all()),
@@ -140,7 +141,9 @@ def run_and_roll_back(do):
 # --- The same results as one by one -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("sizes", [[500], [1], [7, 3, 20], [50]], ids=["one-batch", "single", "mixed", "fifties"])
+@pytest.mark.parametrize(
+    "sizes", [[500], [1], [7, 3, 20], [50]], ids=["one-batch", "single", "mixed", "fifties"]
+)
 def test_a_batch_gives_exactly_the_results_of_posting_the_alerts_one_by_one(sizes, monitor):
     sent = stream()
     expected = run_and_roll_back(lambda: one_by_one(monitor, sent))
@@ -173,7 +176,9 @@ def test_a_batch_of_events_all_received_before_answers_200(api, monitor):
 
 def test_a_batch_answers_each_alert_in_order_as_the_single_post_does(api, monitor):
     api.as_user(monitor)
-    r = api.post(URL, [alert(host=f"web{n}", fingerprint=f"df{n}", event_id=f"e{n}") for n in range(4)], format="json")
+    r = api.post(
+        URL, [alert(host=f"web{n}", fingerprint=f"df{n}", event_id=f"e{n}") for n in range(4)], format="json"
+    )
     assert r.status_code == 201
     body = r.json()
     assert [a["outcome"] for a in body] == ["created", "created", "storm", "storm"]
@@ -184,11 +189,17 @@ def test_a_batch_answers_each_alert_in_order_as_the_single_post_does(api, monito
     assert set(Alert.objects.values_list("incident", flat=True)) == {storm.pk}
 
 
-def test_a_batch_of_repeats_costs_the_same_queries_whatever_its_size(api, monitor, django_assert_max_num_queries):
+def test_a_batch_of_repeats_costs_the_same_queries_whatever_its_size(
+    api, monitor, django_assert_max_num_queries
+):
     """Repeats and storm joins are settled in memory: a batch of 300 costs a handful of queries,
     as a batch of 3 does (SQLite may split a large insert in a few statements)."""
     api.as_user(monitor)
-    api.post(URL, [alert(host=f"web{n}", fingerprint=f"df{n}", event_id=f"warm{n}") for n in range(6)], format="json")
+    api.post(
+        URL,
+        [alert(host=f"web{n}", fingerprint=f"df{n}", event_id=f"warm{n}") for n in range(6)],
+        format="json",
+    )
     counts = []
     for size in (3, 300):
         batch = [
@@ -221,7 +232,9 @@ def test_a_repeat_in_a_batch_writes_a_work_note_only_for_a_new_host_or_a_worse_s
     notes = list(incident.notes.filter(kind=IncidentNote.Kind.WORK_NOTE).values_list("body", flat=True))
     assert len(notes) == 2 and "critical" in notes[0] and "web02" in notes[1]
     assert sorted(h.hostname for h in incident.hosts.all()) == ["web01", "web02"]
-    assert AuditEntry.objects.filter(object_id=str(incident.pk), field="hosts").count() == 2  # created, joined
+    assert (
+        AuditEntry.objects.filter(object_id=str(incident.pk), field="hosts").count() == 2
+    )  # created, joined
 
 
 # --- Bad input, limits, who may post ----------------------------------------------------------
@@ -229,7 +242,9 @@ def test_a_repeat_in_a_batch_writes_a_work_note_only_for_a_new_host_or_a_worse_s
 
 def test_a_bad_alert_in_a_batch_is_400_naming_its_index_and_field_and_nothing_is_written(api, monitor):
     api.as_user(monitor)
-    r = api.post(URL, [alert(event_id="ok"), alert(host="no spaces"), alert(severity="fatal", rule="")], format="json")
+    r = api.post(
+        URL, [alert(event_id="ok"), alert(host="no spaces"), alert(severity="fatal", rule="")], format="json"
+    )
     assert r.status_code == 400
     body = r.json()
     assert set(body) == {"detail", "code", "[1].host", "[2].severity", "[2].rule"}
