@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -81,13 +81,11 @@ def events_ingest(*, actor, payloads: Any) -> list[IngestResult]:
         raise NotAllowed("Posting monitoring events needs the events.ingest permission.")
     events = batch_clean(payloads)
     try:
-        with transaction.atomic():
-            return _Batch(actor, events).run()
+        return alerts.retrying_deadlocks(lambda: _Batch(actor, events).run())
     except IntegrityError:
         # The stripe locks queue posts of the same event, so this is a backstop: the unique
         # event_key refused a twin that got in anyway. Again: it is now read as a duplicate.
-        with transaction.atomic():
-            return _Batch(actor, events).run()
+        return alerts.retrying_deadlocks(lambda: _Batch(actor, events).run())
 
 
 @dataclass
@@ -189,7 +187,9 @@ class _Batch:
             return
         severities = [s for s, rank in SEVERITY_RANK.items() if rank <= self.max_rank]
         rows = list(
-            Incident.objects.select_for_update()
+            # The work rows only, as the sweeps lock them (they update the incident rows they
+            # did not lock: holding those too could deadlock with a sweep).
+            Incident.objects.select_for_update(of=("work_ptr",))
             .filter(pk__in=incident_ids)
             .annotate(
                 **{

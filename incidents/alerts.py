@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -206,8 +206,7 @@ def event_ingest(*, actor, payload: Any) -> IngestResult:
         raise NotAllowed("Posting monitoring events needs the events.ingest permission.")
     event = event_clean(payload)
     try:
-        with transaction.atomic():
-            return _ingest(actor, event)
+        return retrying_deadlocks(lambda: _ingest(actor, event))
     except IntegrityError:
         # The stripe locks queue posts of the same event, so this is a backstop: the unique
         # event_key refused a twin that got in anyway; answer it as the duplicate it is.
@@ -215,6 +214,22 @@ def event_ingest(*, actor, payload: Any) -> IngestResult:
         if earlier is None:
             raise
         return IngestResult(earlier, earlier.incident, DUPLICATE)
+
+
+DEADLOCK_ATTEMPTS = 3
+
+
+def retrying_deadlocks(receive):
+    """Run ``receive`` in a transaction, again (up to ``DEADLOCK_ATTEMPTS`` times) when PostgreSQL
+    chose it as a deadlock's victim: everything it did was rolled back, so running it again is
+    safe. Alerts lock few rows, in order, but the sweeps and transitions lock incidents too."""
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return receive()
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != "40P01" or attempt == DEADLOCK_ATTEMPTS:
+                raise
 
 
 def _stripe(*parts: str) -> int:
@@ -385,7 +400,7 @@ def _attach(actor, alert: Alert, incident_id: int, outcome: str) -> IngestResult
     # an alert at least as severe as this one (else this one is worse than any before).
     as_severe = [s for s, rank in SEVERITY_RANK.items() if rank <= SEVERITY_RANK[alert.severity]]
     incident = (
-        Incident.objects.select_for_update()
+        Incident.objects.select_for_update(of=("work_ptr",))  # the work row, as the sweeps lock it
         .annotate(
             has_host=Exists(Incident.hosts.through.objects.filter(incident_id=OuterRef("pk"), host_id=alert.host_id)),
             has_as_severe=Exists(Alert.objects.filter(incident_id=OuterRef("pk"), severity__in=as_severe)),
