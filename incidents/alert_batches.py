@@ -138,8 +138,8 @@ class _Batch:
                 Alert.objects.filter(pk=before.pk).update(event_key=None)  # a new occurrence
             result = self._receive(event)
             received[key] = result.alert
-            if result.new_storm:  # alerts of this batch may have moved onto the storm
-                mine = {a.pk: a for a in received.values()}  # all written by now
+            if result.new_storm:  # alerts (of this batch or earlier) may have moved onto it
+                mine = {a.pk: a for a in [*earlier.values(), *received.values()]}  # all written by now
                 for pk, incident_id in Alert.objects.filter(pk__in=mine).values_list("pk", "incident_id"):
                     mine[pk].incident_id = incident_id
             results.append(result)
