@@ -70,6 +70,15 @@ class EventResultSerializer(serializers.Serializer):
     )
 
 
+# A single post answers one result; a list answers a list of them.
+RESULT_OR_RESULTS = PolymorphicProxySerializer(
+    component_name="EventResultOrBatch",
+    serializers=[EventResultSerializer, EventResultSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
+
+
 class AlertSerializer(PolicySerializer):
     class Meta:
         model = Alert
@@ -126,17 +135,12 @@ class EventViewSet(
         ),
         responses={
             201: OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="EventResultOrBatch",
-                    serializers=[EventResultSerializer, EventResultSerializer(many=True)],
-                    resource_type_field_name=None,
-                    many=False,
-                ),
+                RESULT_OR_RESULTS,
                 description="Received: created, attached or storm. For a list, one result per event in "
                 "its order (201 when at least one was new).",
             ),
             200: OpenApiResponse(
-                EventResultSerializer,
+                RESULT_OR_RESULTS,
                 description="Received before: the first result again (for a list: every event was).",
             ),
         },
