@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -117,7 +117,8 @@ def event_clean(payload: Any) -> Event:
     """Check a posted payload; every problem is a 400 naming its field."""
     if not isinstance(payload, Mapping):
         raise InvalidInput(
-            "Send the event as a JSON object.", fields={"non_field_errors": ["Send a JSON object."]}
+            "Send the event as a JSON object (or a list of them).",
+            fields={"non_field_errors": ["Send a JSON object."]},
         )
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
@@ -190,6 +191,7 @@ class IngestResult:
     alert: Alert
     incident: Incident
     outcome: str  # an AlertOutcome, or "duplicate"
+    new_storm: bool = False  # this alert formed a storm (alerts moved, incidents resolved)
 
     @property
     def duplicate(self) -> bool:
@@ -204,8 +206,7 @@ def event_ingest(*, actor, payload: Any) -> IngestResult:
         raise NotAllowed("Posting monitoring events needs the events.ingest permission.")
     event = event_clean(payload)
     try:
-        with transaction.atomic():
-            return _ingest(actor, event)
+        return retrying_deadlocks(lambda: _ingest(actor, event))
     except IntegrityError:
         # The stripe locks queue posts of the same event, so this is a backstop: the unique
         # event_key refused a twin that got in anyway; answer it as the duplicate it is.
@@ -215,38 +216,70 @@ def event_ingest(*, actor, payload: Any) -> IngestResult:
         return IngestResult(earlier, earlier.incident, DUPLICATE)
 
 
+DEADLOCK_ATTEMPTS = 3
+
+
+def retrying_deadlocks(receive):
+    """Run ``receive`` in a transaction, again (up to ``DEADLOCK_ATTEMPTS`` times) when PostgreSQL
+    chose it as a deadlock's victim: everything it did was rolled back, so running it again is
+    safe. Alerts lock few rows, in order, but the sweeps and transitions lock incidents too."""
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return receive()
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != "40P01" or attempt == DEADLOCK_ATTEMPTS:
+                raise
+
+
 def _stripe(*parts: str) -> int:
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return int.from_bytes(digest[:4], "big") % LOCK_STRIPES
 
 
-def _lock(event: Event) -> None:
-    """Queue behind any post of the same fingerprint or the same rule (one stripe each)."""
-    stripes = sorted(
-        {_stripe("fingerprint", event.source, event.fingerprint), _stripe("rule", event.source, event.rule)}
-    )
+def stripes_of(event: Event) -> set[int]:
+    """The lock stripes of an event: its fingerprint's and its rule's."""
+    return {_stripe("fingerprint", event.source, event.fingerprint), _stripe("rule", event.source, event.rule)}
+
+
+def lock_stripes(stripes: set[int]) -> None:
+    """Queue behind any post holding one of these stripes (locked in stripe order: no deadlock)."""
     locked = AlertLock.objects.select_for_update().filter(stripe__in=stripes).order_by("stripe")
-    if len(list(locked)) < len(stripes):  # a stripe's first use: make its row, then lock them all
-        AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in stripes], ignore_conflicts=True)
+    if len(list(locked)) < len(stripes):
+        # The stripes' first use: make every row at once, in order. Only the first posts into an
+        # empty table get here, holding no stripe yet; making only some rows would let two posts
+        # each hold a stripe the other is inserting (a deadlock).
+        AlertLock.objects.bulk_create([AlertLock(stripe=s) for s in range(LOCK_STRIPES)], ignore_conflicts=True)
         list(locked.all())
 
 
+def same_event(earlier: Alert, now: datetime) -> bool:
+    """Whether a post whose key is ``earlier``'s repeats that event (else it is a new occurrence:
+    an identical payload without event_id or occurred_at, after the identical-payload window)."""
+    identified = earlier.event_id or earlier.occurred_at is not None
+    return bool(identified or earlier.received_at >= now - IDENTICAL_PAYLOAD_WINDOW)
+
+
 def _ingest(actor, event: Event) -> IngestResult:
-    _lock(event)
+    lock_stripes(stripes_of(event))
     now = timezone.now()
     key = event.key
     # Most posts are new events: no join here (the incident is read only for a duplicate).
     earlier = Alert.objects.filter(event_key=key).first()
     if earlier is not None:
-        identified = earlier.event_id or earlier.occurred_at is not None
-        if identified or earlier.received_at >= now - IDENTICAL_PAYLOAD_WINDOW:
+        if same_event(earlier, now):
             return IngestResult(earlier, earlier.incident, DUPLICATE)
         Alert.objects.filter(pk=earlier.pk).update(event_key=None)  # a new occurrence: free the key
-    host = _host_for(actor, event.host)
+    return route(actor, event, host=host_for(actor, event.host), now=now)
+
+
+def route(actor, event: Event, *, host: Host, now: datetime) -> IngestResult:
+    """Store a new (not duplicate) event's alert on the incident it belongs to: its fingerprint's
+    open incident, the rule's open storm, a new storm, or a new incident. The stripes are held."""
     alert = Alert(
         source=event.source, kind=event.kind, rule=event.rule, host=host, severity=event.severity,
         message=event.message, fingerprint=event.fingerprint, event_id=event.event_id,
-        occurred_at=event.occurred_at, event_key=key, posted_by=actor, received_at=now,
+        occurred_at=event.occurred_at, event_key=event.key, posted_by=actor, received_at=now,
     )  # fmt: skip
 
     # Only the incident's id: ``_attach`` reads the incident as it locks it.
@@ -277,7 +310,7 @@ def _ingest(actor, event: Event) -> IngestResult:
     return _single(actor, alert)
 
 
-def _host_for(actor, hostname: str) -> Host:
+def host_for(actor, hostname: str) -> Host:
     """The host of that name; an unknown one is created in the "Unassigned" host group."""
     host = Host.objects.select_related("host_group").filter(hostname__iexact=hostname).first()
     if host is not None:
@@ -367,7 +400,7 @@ def _attach(actor, alert: Alert, incident_id: int, outcome: str) -> IngestResult
     # an alert at least as severe as this one (else this one is worse than any before).
     as_severe = [s for s, rank in SEVERITY_RANK.items() if rank <= SEVERITY_RANK[alert.severity]]
     incident = (
-        Incident.objects.select_for_update()
+        Incident.objects.select_for_update(of=("work_ptr",))  # the work row, as the sweeps lock it
         .annotate(
             has_host=Exists(Incident.hosts.through.objects.filter(incident_id=OuterRef("pk"), host_id=alert.host_id)),
             has_as_severe=Exists(Alert.objects.filter(incident_id=OuterRef("pk"), severity__in=as_severe)),
@@ -384,14 +417,19 @@ def _attach(actor, alert: Alert, incident_id: int, outcome: str) -> IngestResult
         audit.log_changes(incident, actor, [("hosts", old_hosts, [*old_hosts, alert.host])])
         Incident.objects.filter(pk=incident.pk).update(version=F("version") + 1, updated_at=timezone.now())
     if new_host or not incident.has_as_severe:
-        what = "joins the storm" if outcome == AlertOutcome.STORM else "repeats"
-        IncidentNote.objects.create(
-            incident=incident,
-            kind=IncidentNote.Kind.WORK_NOTE,
-            author=actor,
-            body=f"Alert {what} on {alert.host.hostname} ({alert.severity}): {alert.rule}: {alert.message}",
-        )
+        attach_note(actor, incident, alert, outcome).save()
     return IngestResult(alert, incident, outcome)
+
+
+def attach_note(actor, incident: Incident, alert: Alert, outcome: str) -> IncidentNote:
+    """The (unsaved) work note of an alert that brings a new host or a worse severity."""
+    what = "joins the storm" if outcome == AlertOutcome.STORM else "repeats"
+    return IncidentNote(
+        incident=incident,
+        kind=IncidentNote.Kind.WORK_NOTE,
+        author=actor,
+        body=f"Alert {what} on {alert.host.hostname} ({alert.severity}): {alert.rule}: {alert.message}",
+    )
 
 
 def _storm(actor, alert: Alert, members: list[Alert]) -> IngestResult:
@@ -453,4 +491,4 @@ def _storm(actor, alert: Alert, members: list[Alert]) -> IngestResult:
             author=actor,
             body=f"Gathers the recent alerts of rule {alert.rule} from {merged}.",
         )
-    return IngestResult(alert, storm, AlertOutcome.STORM)
+    return IngestResult(alert, storm, AlertOutcome.STORM, new_storm=True)

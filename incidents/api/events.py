@@ -6,12 +6,12 @@ payload for the OpenAPI document and is not what validates it.
 """
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from incidents import alerts
+from incidents import alert_batches, alerts
 from incidents.enrichment import Severity
 from incidents.models import Alert, AlertKind, AlertOutcome
 from itsm.api.filters import IdFilter, UtcDateTimeFilter
@@ -70,6 +70,15 @@ class EventResultSerializer(serializers.Serializer):
     )
 
 
+# A single post answers one result; a list answers a list of them.
+RESULT_OR_RESULTS = PolymorphicProxySerializer(
+    component_name="EventResultOrBatch",
+    serializers=[EventResultSerializer, EventResultSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
+
+
 class AlertSerializer(PolicySerializer):
     class Meta:
         model = Alert
@@ -118,11 +127,21 @@ class EventViewSet(
         return super().get_permissions()
 
     @extend_schema(
-        request=EventInput,
+        request=PolymorphicProxySerializer(
+            component_name="EventOrBatch",
+            serializers=[EventInput, EventInput(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
         responses={
-            201: OpenApiResponse(EventResultSerializer, description="Received: created, attached or storm."),
+            201: OpenApiResponse(
+                RESULT_OR_RESULTS,
+                description="Received: created, attached or storm. For a list, one result per event in "
+                "its order (201 when at least one was new).",
+            ),
             200: OpenApiResponse(
-                EventResultSerializer, description="Received before: the first result again."
+                RESULT_OR_RESULTS,
+                description="Received before: the first result again (for a list: every event was).",
             ),
         },
         examples=[
@@ -137,12 +156,45 @@ class EventViewSet(
                     "message": "/var is 97% full",
                     "fingerprint": "diskfull-web01-var",
                 },
-            )
+            ),
+            OpenApiExample(
+                "A batch",
+                request_only=True,
+                value=[
+                    {
+                        "source": "prometheus",
+                        "rule": "HighLoad",
+                        "host": "web01",
+                        "severity": "minor",
+                        "message": "load 12",
+                        "fingerprint": "highload-web01",
+                        "event_id": "a1",
+                    },
+                    {
+                        "source": "prometheus",
+                        "rule": "HighLoad",
+                        "host": "web02",
+                        "severity": "minor",
+                        "message": "load 14",
+                        "fingerprint": "highload-web02",
+                        "event_id": "a2",
+                    },
+                ],
+            ),
         ],
     )
     def create(self, request, *args, **kwargs):
         """Post an alert: it creates an incident, is attached to the open incident of its
-        fingerprint, or gathers with the same rule on other hosts into one storm incident."""
+        fingerprint, or gathers with the same rule on other hosts into one storm incident.
+
+        Or post a list of up to 500 alerts: each gets the result it would get posted on its own,
+        in order, in one transaction. All or nothing: a bad alert is a 400 naming
+        ``[index].field`` and none is received."""
+        if isinstance(request.data, list):
+            results = alert_batches.events_ingest(actor=request.user, payloads=request.data)
+            new = any(not r.duplicate for r in results)
+            data = EventResultSerializer(results, many=True).data
+            return Response(data, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
         result = alerts.event_ingest(actor=request.user, payload=request.data)
         code = status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED
         data = EventResultSerializer(result).data

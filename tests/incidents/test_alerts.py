@@ -388,8 +388,9 @@ def test_a_bad_payload_is_400_naming_the_field_and_writes_nothing(change, field,
     assert (Incident.objects.count(), Alert.objects.count(), Host.objects.count()) == (0, 0, 0)
 
 
-def test_a_body_that_is_not_an_object_is_400(api, monitor):
-    r = api.as_user(monitor).post(URL, [payload()], format="json")
+@pytest.mark.parametrize("body", ["text", 42], ids=["string", "number"])
+def test_a_body_that_is_not_an_object_or_a_list_is_400(body, api, monitor):
+    r = api.as_user(monitor).post(URL, body, format="json")
     assert r.status_code == 400
     assert "non_field_errors" in r.json()
 
