@@ -64,6 +64,7 @@ class IncidentListView(DeskMixin, View):
             "filterset": filterset,
             "form": filterset.form,
             "columns": columns,
+            "shown": {column["name"]: True for column in columns},
             "filtered": filterset.is_filtered(),
             "show_sla_due": "sla_due_at" not in hidden,
         }
