@@ -37,8 +37,11 @@ def duration(minutes: int) -> str:
     return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
+SLA_LABELS = dict(SlaStatus.choices)  # once: ``SlaStatus.values`` builds a list on every call
+
+
 def sla_label(status: str) -> str:
-    return SlaStatus(status).label if status in SlaStatus.values else ""
+    return str(SLA_LABELS.get(status, ""))
 
 
 def sla_badge(user, incident, hidden, at=None) -> dict | None:
