@@ -7,8 +7,6 @@ Registered from ``ChangesConfig.ready()``.
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from changes.models import Change
 from incidents.models import IncidentState
 from itsm import policy
@@ -32,13 +30,14 @@ def incident_changes(request, incident) -> dict | None:
     user = request.user
     if incident is None or not policy.can(user, "read", Change):
         return None
-    rows = list(
-        policy.readable(user, Change)
-        .filter(Q(incident=incident) | Q(incidents=incident))
-        .distinct()
-        .only("pk", "number", "short_description", "state", "change_type")
-        .order_by("-opened_at", "-pk")[: SHOWN + 1]
+    # Two index lookups joined with UNION: "raised for it OR linked to it" across the link table
+    # is one condition no index serves, and PostgreSQL read every change (20-100 ms at 100,000).
+    readable = policy.readable(user, Change).only(
+        "pk", "number", "short_description", "state", "change_type", "opened_at"
     )
+    raised = readable.filter(incident=incident).order_by()
+    linked = readable.filter(incidents=incident).order_by()
+    rows = list(raised.union(linked).order_by("-opened_at", "-pk")[: SHOWN + 1])
     return {
         "incident": incident,
         "changes": rows[:SHOWN],

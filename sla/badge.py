@@ -8,9 +8,11 @@ from itsm import policy
 from sla.clocks import live_status
 from sla.models import SlaStatus
 
+SLA_LABELS = dict(SlaStatus.choices)  # once: ``SlaStatus.values`` builds a list on every call
+
 
 def sla_label(status: str) -> str:
-    return SlaStatus(status).label if status in SlaStatus.values else ""
+    return str(SLA_LABELS.get(status, ""))
 
 
 def sla_badge(user, record, hidden, at=None) -> dict | None:

@@ -128,3 +128,20 @@ def test_the_panel_costs_the_same_queries_whatever_the_number_of_changes(
         client, incident_page(many), django_assert_max_num_queries
     )
     assert "More in the change queue" in html_of(client.get(incident_page(many)))
+
+
+def test_the_panel_lists_each_change_once_newest_first_whether_raised_for_the_incident_linked_or_both(
+    agent, incident, rf
+):
+    from changes.panels import incident_changes
+
+    both = make_change(by=agent, short_description="Raised for it and linked")
+    raised = make_change(by=agent, short_description="Raised for it")
+    linked = make_change(by=agent, short_description="Linked as required")
+    make_change(by=agent, short_description="Unrelated change")
+    Change.objects.filter(pk__in=[both.pk, raised.pk]).update(incident=incident)
+    incident.changes_required.add(both, linked)
+    request = rf.get("/")
+    request.user = agent
+    shown = incident_changes(request, incident)["changes"]
+    assert [change.pk for change in shown] == [linked.pk, raised.pk, both.pk]

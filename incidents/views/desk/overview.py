@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -35,6 +36,14 @@ OVERVIEW_FIELDS = (
     "related_incidents", "related_problems", "changes_required",
 )  # fmt: skip
 OVERVIEW_M2M = frozenset(f.name for f in Incident._meta.many_to_many) & frozenset(OVERVIEW_FIELDS)
+# The columns each relation's ``str`` reads (Work: number and title; a person: the name; a host).
+NAMED_BY = {
+    "collaborators": ("first_name", "last_name", "username"),
+    "hosts": ("hostname",),
+    "related_configuration_items": ("hostname",),
+    "related_incidents": ("number", "short_description"),
+    "changes_required": ("number", "short_description"),
+}
 
 
 def action_form(name: str, user, incident: Incident, data=None):
@@ -72,7 +81,15 @@ class OverviewView(IncidentTabView):
     template_name = "incidents/desk/overview.html"
 
     def prefetch(self, hidden):
-        return tuple(sorted(OVERVIEW_M2M - hidden))
+        # The overview shows these relations' items by name only (``field_rows``): read just the
+        # columns their ``str`` needs, not whole Work, change and user rows. The problems' rows
+        # stay whole: their workarounds and their policy are read from them.
+        return tuple(
+            Prefetch(name, queryset=field.related_model._default_manager.only(*NAMED_BY[name]))
+            if name in NAMED_BY
+            else name
+            for name, field in sorted((n, Incident._meta.get_field(n)) for n in OVERVIEW_M2M - hidden)
+        )
 
     def tab_context(self, incident, forms):
         user = self.request.user

@@ -73,6 +73,8 @@ class IncidentListView(DeskMixin, View):
             "show_sla_due": "sla_due_at" not in queue.hidden,
             "hidden": queue.hidden,
         }
+        # The row writes its cells in the columns' fixed order, each if shown (no loop per cell).
+        context["shown"] = {column["name"]: True for column in context["columns"]}
         context.update(take_context(request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me"))
         if policy.has_permission(user, "incidents.manage"):
             context["bulk_form"] = BulkForm(user=user)
