@@ -16,8 +16,12 @@ BATCH = 500
 
 
 def auto_close_eligible(stale_hours: int = DEFAULT_STALE_HOURS):
+    """Resolved for ``stale_hours`` — unless the customer replied since: that incident waits for
+    an agent to reopen or close it, so the customer's follow-up is never closed unread."""
     cutoff = timezone.now() - timedelta(hours=stale_hours)
-    return Incident.objects.filter(state=IncidentState.RESOLVED, resolved_at__lte=cutoff)
+    return Incident.objects.filter(
+        state=IncidentState.RESOLVED, resolved_at__lte=cutoff, customer_replied_at__isnull=True
+    )
 
 
 def validate_stale_hours(stale_hours) -> int:

@@ -3,13 +3,17 @@ reaching whoever works the incident, "customer replied" on a resolved incident (
 badge, never shown to the customer), the resolve message the customer reads (resolution notes
 stay hidden), and "needs you" notifications withdrawn once the work no longer needs the person."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import make_user
 from incidents import services, workflows
 from incidents.models import Incident, IncidentNote
+from incidents.tasks import auto_close
 from itsm.models import AuditEntry
 from itsm.timeline import entries_for
 from notifications import services as notify
@@ -142,7 +146,19 @@ def test_reopening_or_closing_clears_customer_replied(assigned, customer, agent,
     assert assigned.customer_replied_at is None
 
 
-def test_the_auto_close_sweep_clears_customer_replied(assigned, customer, agent):
+def test_the_auto_close_sweep_leaves_an_incident_the_customer_replied_to(assigned, customer, agent):
+    resolve(assigned, agent)
+    comment(assigned, customer)
+    Incident.objects.filter(pk=assigned.pk).update(resolved_at=timezone.now() - timedelta(days=5))
+    quiet = make_incident(requester=customer, assignee=agent, short_description="Quiet")
+    resolve(quiet, agent)
+    Incident.objects.filter(pk=quiet.pk).update(resolved_at=timezone.now() - timedelta(days=5))
+    assert auto_close(stale_hours=48)["closed"] == [quiet.pk]
+    assigned.refresh_from_db()
+    assert assigned.state == "resolved" and assigned.customer_replied_at is not None
+
+
+def test_closing_a_batch_clears_customer_replied(assigned, customer, agent):
     resolve(assigned, agent)
     comment(assigned, customer)
     workflows.incidents_close_locked([Incident.objects.get(pk=assigned.pk)])
