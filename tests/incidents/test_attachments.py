@@ -138,6 +138,22 @@ def test_desk_comment_form_accepts_files(client, agent, incident):
     assert Attachment.objects.get().note_id == incident.notes.get().pk
 
 
+def test_the_overview_composer_offers_files_and_an_internal_note_keeps_them_internal(client, agent, incident):
+    client.force_login(agent)
+    overview = client.get(reverse("desk:incident-detail", args=[incident.pk])).content.decode()
+    composer = overview[overview.index('id="composer"') :]
+    assert 'type="file" name="attachments"' in composer[: composer.index("</form>")]
+    response = client.post(
+        reverse("desk:incident-conversation", args=[incident.pk]),
+        {"kind": "work_note", "body": "Trace attached", "attachments": [upload("trace.txt", b"hop 1\n")],
+         "next": reverse("desk:incident-detail", args=[incident.pk])},
+    )  # fmt: skip
+    assert response.status_code == 302
+    note = incident.notes.get()
+    assert note.kind == "work_note"
+    assert (Attachment.objects.get().note_id, Attachment.objects.get().internal) == (note.pk, True)
+
+
 def test_desk_note_with_a_refused_file_is_not_written(client, agent, incident):
     client.force_login(agent)
     response = client.post(

@@ -19,6 +19,7 @@ from incidents.forms import (
     IncidentEditForm,
     NoteForm,
 )
+from incidents.attachments import NoteFilesForm
 from incidents.models import Incident
 from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible, writable_kinds
 from itsm import policy
@@ -91,6 +92,13 @@ class OverviewView(IncidentTabView):
             for name, field in sorted((n, Incident._meta.get_field(n)) for n in OVERVIEW_M2M - hidden)
         )
 
+    def composer_form(self, incident, kinds):
+        """The composer: the note kinds the writer may post, and files when it may attach them
+        (the notes view it posts to takes both)."""
+        if policy.can(self.request.user, "attach", incident):
+            return NoteFilesForm(kinds=kinds)
+        return NoteForm(kinds=kinds)
+
     def tab_context(self, incident, forms):
         user = self.request.user
         readable = policy.readable_fields(user, incident)
@@ -117,7 +125,7 @@ class OverviewView(IncidentTabView):
                 user, incident, incident.notes.all(), hidden=self.hidden, links=links
             ),
             "composer": composer(
-                forms.get("note_form") or (NoteForm(kinds=kinds) if kinds else None),
+                forms.get("note_form") or (self.composer_form(incident, kinds) if kinds else None),
                 action=reverse("desk:incident-conversation", args=[incident.pk]),
                 back=tab_url("overview", incident, "conversation"),
             ),
