@@ -14,12 +14,12 @@ from django.utils.text import capfirst
 
 from incidents import selectors, services
 from incidents.actions import ACTIONS
+from incidents.attachments import NoteFilesForm
 from incidents.forms import (
     EDIT_FIELDS,
     IncidentEditForm,
     NoteForm,
 )
-from incidents.attachments import NoteFilesForm
 from incidents.models import Incident
 from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible, writable_kinds
 from itsm import policy
