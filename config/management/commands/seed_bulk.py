@@ -354,7 +354,7 @@ class Command(BaseCommand):
             "major_incident", "major_incident_review", "major_incident_manager_id", "resolution_code",
             "resolution_notes", "escalation_level", "escalation_policy_id", "escalation_stage",
             "escalation_stage_started_at", "escalation_acknowledged_at", "escalation_next_at", "source",
-            "acknowledged_at", "resolved_at",
+            "acknowledged_at", "resolved_at", "resolution_message",
         ]  # fmt: skip
         note_cols = ["id", "incident_id", "kind", "author_id", "body", "created_at", "updated_at"]
         time_cols = ["id", "incident_id", "author_id", "minutes", "billable", "date", "note", "created_at"]
@@ -548,7 +548,7 @@ class Command(BaseCommand):
             pk, impact, urgency, "", category, subcategory, "", False, "", None,
             rng.choice(CODES) if resolved_at else "", notes,
             breaches, self.policy, stage, stage_started, None, next_at,
-            source, acknowledged, resolved_at,
+            source, acknowledged, resolved_at, "",
         ))  # fmt: skip
         for n in range(rng.randint(1, 4)):
             note_pk = self.next["note"]
