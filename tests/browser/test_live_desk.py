@@ -36,6 +36,17 @@ def _watch_csp(page) -> list[str]:
     return refused
 
 
+def _eventually(page, predicate: str, arg=None, seconds: float = 15) -> None:
+    """Wait for ``predicate`` from Python: with the page's clock installed, Playwright's own
+    polling (animation frames) stands still, so a swap that lands after the first look is
+    never seen."""
+    for _ in range(int(seconds * 10)):
+        if page.evaluate(predicate, arg):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"Still false after {seconds} s: {predicate}")
+
+
 def test_the_queue_and_the_unread_count_refresh_but_not_while_you_work_in_the_queue(page):
     org = Organisation.objects.create(name="Acme")
     customer = make_user("casey", *PERSONAS[Persona.EVERYONE], organisation=org)
@@ -53,9 +64,7 @@ def test_the_queue_and_the_unread_count_refresh_but_not_while_you_work_in_the_qu
     # New work appears half a minute later, with the page's filters, without a reload.
     second = make_incident(requester=customer, short_description="Printer jams")
     page.clock.run_for("00:31")
-    page.wait_for_function(
-        "n => document.querySelector('#queue-results').innerText.includes(n)", arg=second.number
-    )
+    _eventually(page, "n => document.querySelector('#queue-results').innerText.includes(n)", second.number)
     assert any(url.endswith("/desk/incidents/?state=new") for url in sent), sent
 
     # Working in the queue holds the refresh: a focused link, then a ticked row.
@@ -80,18 +89,17 @@ def test_the_queue_and_the_unread_count_refresh_but_not_while_you_work_in_the_qu
     assert third.number not in results.inner_text()
 
     # Done working (unticked, and the focus moved on): the next refresh brings it.
-    page.uncheck("#queue-results tbody input[type=checkbox]")
+    for box in page.locator("#queue-results tbody input[type=checkbox]:checked").all():
+        box.uncheck()
     page.focus("#site-search-q")
     page.clock.run_for("00:31")
-    page.wait_for_function(
-        "n => document.querySelector('#queue-results').innerText.includes(n)", arg=third.number
-    )
+    _eventually(page, "n => document.querySelector('#queue-results').innerText.includes(n)", third.number)
 
     # The unread count follows within the minute.
     assert page.locator("#nav-unread").inner_text().strip() == ""
     Notification.objects.create(recipient=agent, kind="sla_breached", subject="Breach", body="Body")
     page.clock.run_for("00:46")
-    page.wait_for_function("() => document.querySelector('#nav-unread .nav-count') !== null")
+    _eventually(page, "() => document.querySelector('#nav-unread .nav-count') !== null")
     assert re.sub(r"\s+", " ", page.locator("#nav-unread").inner_text()).strip() == "1 unread"
     assert refused == []
 
