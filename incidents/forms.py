@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.forms.models import fields_for_model, model_to_dict
 
 from incidents.models import NOTE_MAX, Incident, IncidentState, ResolutionCode
@@ -63,7 +62,7 @@ class QueueFilter(WorkQueueFilter):
     OPEN_STATES = OPEN_STATES
 
     state = django_filters.ChoiceFilter(
-        choices=[("open", "Open (new, in progress, on hold, or the customer replied)"), *IncidentState.choices],
+        choices=[("open", "Open (new, in progress, on hold)"), *IncidentState.choices],
         method="filter_state",
         empty_label="Any state",
     )
@@ -82,12 +81,13 @@ class QueueFilter(WorkQueueFilter):
     def filter_breached(self, queryset, name, value):
         return queryset.filter(breached_q()) if value else queryset
 
-    def filter_state(self, queryset, name, value):
-        """Open work includes a resolved incident the customer commented on since: it waits for
-        the desk (reopen it, or let it close) and is marked "Customer replied" in the row."""
-        if value == "open" and "customer_replied" in self.filters:
-            return queryset.filter(Q(state__in=self.OPEN_STATES) | Q(customer_replied_at__isnull=False))
-        return super().filter_state(queryset, name, value)
+    def filter_queryset(self, queryset):
+        # "Customer replied" marks resolved incidents: with the queue's open-work default (which the
+        # filter form always sends) it would find none, so the two together mean the replied ones.
+        data = self.form.cleaned_data
+        if data.get("customer_replied") and data.get("state") == "open":
+            data["state"] = ""
+        return super().filter_queryset(queryset)
 
     def filter_customer_replied(self, queryset, name, value):
         """Resolved incidents a customer commented on since (the partial index on the mark)."""

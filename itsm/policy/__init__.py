@@ -319,15 +319,20 @@ def can_edit_note(user, note) -> bool:
     return bool(NOTE_EDITORS & effective_roles(user))
 
 
+def roles_with_permission(permission: str) -> list[str]:
+    """The roles that grant a named permission (directly or through the roles they include)."""
+    from itsm.roles import ALL_ROLES, closure
+
+    holders = PERMISSIONS[permission]
+    return [role for role in sorted(ALL_ROLES) if closure([role]) & holders]
+
+
 def users_with_permission(permission: str) -> models.QuerySet:
     """Active users holding a named permission (through any role that includes a holder),
     as one query — e.g. the people an incident may be assigned to."""
     from django.contrib.auth import get_user_model
 
-    from itsm.roles import ALL_ROLES, closure
-
-    holders = PERMISSIONS[permission]
-    granting = [role for role in sorted(ALL_ROLES) if closure([role]) & holders]
+    granting = roles_with_permission(permission)
     users = get_user_model()
     grants = users.role_grants.rel.related_model.objects.filter(role__in=granting).values("user_id")
     # A semi-join (IN), not a join with DISTINCT: no duplicate to remove, no sort of every user.

@@ -10,10 +10,11 @@ gains — attachments — the composer has too), posting to the domain's note-cr
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from itsm import policy
+from itsm.models.users import UserRole
 
 CONVERSATION_SIZE = 10  # notes shown on the overview; the notes tab has them all
 COMMENT, WORK_NOTE = "comment", "work_note"
@@ -36,11 +37,16 @@ def conversation(user, record, notes, *, hidden, size: int = CONVERSATION_SIZE, 
     oldest first, each marked as a customer's comment, a public reply or an internal note and
     its author named as ``policy.person_name`` names them; ``more`` when older ones exist (then
     ``links`` — (label, url) — lead to them). One query."""
-    desk = policy.users_with_permission("desk.access").filter(pk=OuterRef("author_id"))
+    # Whether the author works the desk, asked of the author's own role rows (an index look-up
+    # per note), not of the set of every desk user.
+    desk_roles = UserRole.objects.filter(
+        user_id=OuterRef("author_id"), role__in=policy.roles_with_permission("desk.access")
+    )
+    by_desk = ExpressionWrapper(Q(author__is_superuser=True) | Q(Exists(desk_roles)), output_field=BooleanField())
     latest = (
         notes.filter(kind__in=readable_kinds(hidden))
         .select_related("author")
-        .annotate(by_desk=Exists(desk))
+        .annotate(by_desk=by_desk)
         .order_by("-created_at", "-pk")
     )
     rows = list(latest[: size + 1])
