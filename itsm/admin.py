@@ -262,26 +262,18 @@ class WorkAdmin(PolicyModelAdmin):
         return False
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """The audit journal: read-only for those the policy lets read it; nobody adds, edits or
-    deletes an entry through any door."""
-
-    list_display = ["at", "actor_label", "action", "object_repr", "field", "old_value", "new_value"]
-    list_filter = ["action", "content_type"]
-    search_fields = ["object_repr", "actor_label"]
-    list_select_related = ["content_type"]
-    paginator = CappedPaginator  # the journal outgrows every other table
-    show_full_result_count = False
+class ReadOnlyPolicyAdmin(admin.ModelAdmin):
+    """Rows the policy lets the reader read, and nothing else: nobody adds, edits or deletes one
+    here (they are written by their services only)."""
 
     def get_queryset(self, request):
-        return policy.readable(request.user, AuditEntry, super().get_queryset(request))
+        return policy.readable(request.user, self.model, super().get_queryset(request))
 
     def has_module_permission(self, request):
-        return policy.can(request.user, "read", AuditEntry)
+        return policy.can(request.user, "read", self.model)
 
     def has_view_permission(self, request, obj=None):
-        return policy.can(request.user, "read", AuditEntry)
+        return policy.can(request.user, "read", self.model)
 
     def has_add_permission(self, request):
         return False
@@ -293,8 +285,21 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyPolicyAdmin):
+    """The audit journal: read-only for those the policy lets read it; nobody adds, edits or
+    deletes an entry through any door."""
+
+    list_display = ["at", "actor_label", "action", "object_repr", "field", "old_value", "new_value"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "actor_label"]
+    list_select_related = ["content_type"]
+    paginator = CappedPaginator  # the journal outgrows every other table
+    show_full_result_count = False
+
+
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(ReadOnlyPolicyAdmin):
     """Files on records: read-only (they are added and removed on the record's pages and API,
     through ``itsm.attachments``); each row links to the policy-checked download."""
 
@@ -332,21 +337,3 @@ class AttachmentAdmin(admin.ModelAdmin):
     @admin.display(description="file")
     def download(self, obj):
         return format_html('<a href="{}">Download</a>', reverse("desk:attachment-download", args=[obj.pk]))
-
-    def get_queryset(self, request):
-        return policy.readable(request.user, Attachment, super().get_queryset(request))
-
-    def has_module_permission(self, request):
-        return policy.can(request.user, "read", Attachment)
-
-    def has_view_permission(self, request, obj=None):
-        return policy.can(request.user, "read", Attachment)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

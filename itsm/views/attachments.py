@@ -116,6 +116,24 @@ def card(request, record, *, upload_url: str, door: str, files=None) -> dict:
     }
 
 
+class AttachTabMixin:
+    """The upload of a record page's attachments card, for a record tab view (``load`` and
+    ``write`` of ``itsm.views.tabs``): the files go to ``attachments.attachment_add``, a refusal
+    comes back on the page with the card's errors."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        record = self.load(pk)
+        form = request.attach_form = AttachForm(request.POST, request.FILES)
+
+        def attach(data) -> str:
+            added = attachments.attachment_add(record=record, actor=request.user, files=data["attachments"])
+            return f"Attached {', '.join(item.name for item in added)}."
+
+        return self.write(record, form, "attach_form", attach, anchor="attachments")
+
+
 class DownloadMixin:
     def get(self, request, pk):
         return attachments.download(attachments.attachment_or_404(request.user, pk))

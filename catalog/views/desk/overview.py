@@ -15,10 +15,10 @@ from catalog import selectors, services, workflows
 from catalog.models import Request, RequestTask
 from catalog.views.desk.base import APPROVAL_ACTIONS, RequestTabView
 from catalog.views.desk.forms import EDIT_FIELDS, NoteForm, RequestEditForm
-from itsm import attachments, policy
+from itsm import policy
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views import attachments as attachment_views
-from itsm.views.attachments import AttachForm
+from itsm.views.attachments import AttachTabMixin
 from itsm.views.conversation import composer, conversation, readable_kinds
 
 # What the details card lists, in order, of the fields the user may read.
@@ -153,20 +153,8 @@ class OverviewView(RequestTabView):
         }
 
 
-class RequestAttachView(OverviewView):
+class RequestAttachView(AttachTabMixin, OverviewView):
     """Upload files to the request; a refusal comes back on the overview with the card's errors."""
-
-    http_method_names = ["post"]
-
-    def post(self, request, pk):
-        record = self.load(pk)
-        form = request.attach_form = AttachForm(request.POST, request.FILES)
-
-        def attach(data) -> str:
-            added = attachments.attachment_add(record=record, actor=request.user, files=data["attachments"])
-            return f"Attached {', '.join(item.name for item in added)}."
-
-        return self.write(record, form, "attach_form", attach, anchor="attachments")
 
 
 class RequestEditView(OverviewView):
