@@ -52,6 +52,13 @@ from django.db import connection, reset_queries, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
+from django_q.models import OrmQ  # noqa: E402
+
+from incidents.models import Incident, IncidentNote  # noqa: E402
+from itsm.models import User  # noqa: E402
+from itsm.pagination import keyset_for  # noqa: E402
+from sla.models import SlaClock  # noqa: E402
 
 TARGETS_MS = {
     "API incident queue, first page": 50,
@@ -99,9 +106,6 @@ def measure(client: Client, url: str, runs: int) -> dict:
 
 
 def people():
-    from incidents.models import Incident
-    from itsm.models import User
-
     agent = User.objects.filter(username__contains="-agent-").order_by("pk").first()
     # The requester of the newest incident a seeded customer raised: the newest incidents'
     # requesters first, then their names (a join filtered on the name walks a million rows
@@ -115,9 +119,6 @@ def people():
 
 
 def dataset() -> str:
-    from incidents.models import Incident
-    from sla.models import SlaClock
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'itsm_work'")
         estimate = cursor.fetchone()[0] if connection.vendor == "postgresql" else Incident.objects.count()
@@ -150,8 +151,6 @@ def unanalysed() -> list[str]:
 def deep_cursors(user, offset: int) -> tuple[str, str]:
     """Cursors for the position of the row at ``offset`` in the API's and the desk's default
     order, as their Next links would carry them (the one OFFSET to find that row is set-up)."""
-    from incidents.models import Incident
-    from itsm.pagination import keyset_for
 
     tokens = []
     for ordering in (("-opened_at", "-id"), ("-opened_at", "-pk")):  # the API's, the desk's
@@ -161,8 +160,6 @@ def deep_cursors(user, offset: int) -> tuple[str, str]:
 
 
 def requests(runs: int, notes: int = 20, only: list[str] = ()) -> list[tuple[str, dict, str]]:
-    from incidents.models import Incident
-
     agent, customer = people()
     desk, portal = Client(), Client()
     desk.force_login(agent)
@@ -223,8 +220,6 @@ def requests(runs: int, notes: int = 20, only: list[str] = ()) -> list[tuple[str
 def add_conversation(incident_pk: int, notes: int, agent) -> None:
     """``notes`` notes on the incident, comments (from its requester and the agent, in turn) and
     work notes alternating, as a busy incident's conversation and journal hold them."""
-    from incidents.models import Incident, IncidentNote
-
     incident = Incident.objects.get(pk=incident_pk)
     IncidentNote.objects.bulk_create(
         IncidentNote(
@@ -265,8 +260,6 @@ def _child(code: str) -> tuple[float, float, str]:
 def deliver_queued(after: int) -> str:
     """Run the delivery tasks the sweeps queued (those with an id above ``after``), one after
     the other in this process, as one django-q2 worker would; answers what was sent."""
-    from django.utils.module_loading import import_string
-    from django_q.models import OrmQ
 
     tasks = sent = 0
     for queued in OrmQ.objects.filter(id__gt=after).order_by("id").iterator():
@@ -280,10 +273,7 @@ def deliver_queued(after: int) -> str:
 
 def sweeps(auto_close: int, due: int) -> list[tuple[str, float, float, str]]:
     from django.db.models import Max
-    from django_q.models import OrmQ
 
-    from incidents.models import Incident
-    from sla.models import SlaClock
 
     now = timezone.now()
     running = SlaClock.objects.filter(state="running", breached_at__isnull=True)

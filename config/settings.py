@@ -6,6 +6,7 @@ variable; see README.md ("Configuration") for the list.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -245,10 +246,8 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 FILE_STORAGE = os.environ.get("FILE_STORAGE", "")
 if FILE_STORAGE:
-    import json as _json
-
     try:
-        _storage_options = _json.loads(os.environ.get("FILE_STORAGE_OPTIONS", "") or "{}")
+        _storage_options = json.loads(os.environ.get("FILE_STORAGE_OPTIONS", "") or "{}")
     except ValueError as exc:
         raise ImproperlyConfigured(f"FILE_STORAGE_OPTIONS must be a JSON object: {exc}") from None
     if not isinstance(_storage_options, dict):
