@@ -163,6 +163,7 @@ class Change(Work):
 
     KIND = WorkKind.CHANGE
     NUMBER_PREFIX = "CHG"
+    ASSIGNEE_PERMISSION = "incidents.manage"  # changes are the service desk's agents' work
 
     work_ptr = models.OneToOneField(
         Work, on_delete=models.CASCADE, parent_link=True, primary_key=True, related_name="as_change"

@@ -15,8 +15,7 @@ the change state machine's states: the states an action is possible in come from
 
 from __future__ import annotations
 
-from changes.models import ChangeState, ChangeTask
-from changes.services import ASSIGNEE_PERMISSION
+from changes.models import Change, ChangeState, ChangeTask
 from changes.workflows import LIFECYCLE, TRANSITIONS
 from itsm import people
 from itsm.policy.rules import (
@@ -117,5 +116,5 @@ register(
 register(kept_by_services("changes.calendarfeedtoken", read=()))
 
 # Who the desk's people pickers offer as assignees (itsm.people): what changes.services checks.
-people.assignees("changes.change", ASSIGNEE_PERMISSION)
+people.assignees("changes.change", Change.ASSIGNEE_PERMISSION)
 people.assignees("changes.changetask", ChangeTask.ASSIGNEE_PERMISSION)

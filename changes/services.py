@@ -28,7 +28,6 @@ from itsm.errors import InvalidInput, NotAllowed, NotFound
 from itsm.workflow import locked_for
 from oncall.routing import on_call_assignee
 
-ASSIGNEE_PERMISSION = "incidents.manage"  # changes are the service desk's agents' work
 PEOPLE_FIELDS = ("assignee", "assignment_group")
 # What an approval covers: editing any of these on an approved change sends it back to the CAB.
 APPROVED_SCOPE = (
@@ -57,7 +56,7 @@ def check_values(*, data: Mapping[str, Any], current: Change | None = None, rout
     if after["change_type"] is None:
         after["change_type"] = ChangeType.NORMAL
     errors = services.assignment_errors(
-        after=after, named=named, permission=ASSIGNEE_PERMISSION, routed=routed,
+        after=after, named=named, permission=Change.ASSIGNEE_PERMISSION, routed=routed,
         refusal="Only service-desk agents can be assigned changes.",
     )  # fmt: skip
     template = data.get("governance_template")
@@ -173,7 +172,7 @@ def change_assign(*, change: Change, actor, assignee=None, assignment_group=None
     routed = False
     if assignee is None and assignment_group is not None and assignment_group.is_active:
         assignee = on_call_assignee(assignment_group)
-        routed = assignee is not None and policy.has_permission(assignee, ASSIGNEE_PERMISSION)
+        routed = assignee is not None and policy.has_permission(assignee, Change.ASSIGNEE_PERMISSION)
         assignee = assignee if routed else None
     chosen = {"assignee": assignee, "assignment_group": assignment_group}
     check_values(data=chosen, current=change, routed=routed)

@@ -228,14 +228,6 @@ def attachments_of(user, record, *, note=None) -> models.QuerySet:
     return files.select_related("uploaded_by")
 
 
-def by_note(files) -> dict[int, list[Attachment]]:
-    """Files grouped by the id of their note (record-level files under None)."""
-    grouped: dict = {}
-    for attachment in files:
-        grouped.setdefault(attachment.note_id, []).append(attachment)
-    return grouped
-
-
 def note_readable(user, record, note) -> bool:
     """Whether ``user`` reads ``note``: a note of ``record``, which it reads, and public or in a
     work journal it reads."""

@@ -22,6 +22,10 @@ class NoInputForm(ActionForm):
     """An action without input (fulfil, submit, start…): the button is the whole form."""
 
 
+def active_groups(user):
+    return policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
+
+
 class AssignForm(ActionForm):
     """Every kind of Work's assign action: a person, a group, or both; leaving both empty
     unassigns. The person is typed, from the record's assignee source (``itsm.people``), never
@@ -46,6 +50,4 @@ class AssignForm(ActionForm):
             error_messages={"not_found": "No one called “%(text)s” may be assigned here."},
         )
         self.order_fields(["assignee", "assignment_group"])
-        self.fields["assignment_group"].queryset = (
-            policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
-        )
+        self.fields["assignment_group"].queryset = active_groups(user)

@@ -55,11 +55,19 @@ def with_default_state(queue: queues.Queue, data: QueryDict) -> QueryDict:
 # --- Reads ----------------------------------------------------------------------------------
 
 
+def readable_kinds(user) -> list[str]:
+    """The queues whose records ``user`` may read: a view of another kind is not its to see."""
+    return [queue.kind for queue in queues.all_queues() if policy.can(user, "read", queue.model)]
+
+
 def visible_to(user) -> QuerySet:
-    """The views ``user`` sees: its own and those shared with a group it belongs to."""
+    """The views ``user`` sees: its own and those shared with a group it belongs to, on queues
+    it may read (every door: the navigation, the queue's ``?view=``, the API)."""
     groups = GroupMembership.objects.filter(user_id=user.pk).values("group_id")
-    return SavedView.objects.filter(Q(owner_id=user.pk) | Q(shared_with_id__in=groups)).select_related(
-        "owner", "shared_with"
+    return (
+        SavedView.objects.filter(Q(owner_id=user.pk) | Q(shared_with_id__in=groups))
+        .filter(kind__in=readable_kinds(user))
+        .select_related("owner", "shared_with")
     )
 
 
@@ -119,8 +127,7 @@ def navigation(user) -> list[NavItem]:
     ``COUNT_TTL`` seconds, one aggregate query of LIMITed subqueries."""
     if not getattr(user, "is_authenticated", False) or not policy.has_permission(user, "desk.access"):
         return []
-    kinds = [queue.kind for queue in queues.all_queues() if policy.can(user, "read", queue.model)]
-    views = list(visible_to(user).filter(kind__in=kinds).order_by("kind", "name", "pk")[:NAV_LIMIT])
+    views = list(visible_to(user).order_by("kind", "name", "pk")[:NAV_LIMIT])
     if not views:
         return []
     keys = {view.pk: _count_key(user, view) for view in views}

@@ -15,7 +15,7 @@ from functools import cache
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from itsm.roles import effective_roles
+from itsm.roles import ALL_ROLES, closure, effective_roles
 
 from .rules import AGENT, ALL, ALL_RULES, OWN, PERMISSIONS, RecordRules, Update
 
@@ -321,8 +321,6 @@ def can_edit_note(user, note) -> bool:
 
 def roles_with_permission(permission: str) -> list[str]:
     """The roles that grant a named permission (directly or through the roles they include)."""
-    from itsm.roles import ALL_ROLES, closure
-
     holders = PERMISSIONS[permission]
     return [role for role in sorted(ALL_ROLES) if closure([role]) & holders]
 

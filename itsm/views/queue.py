@@ -20,6 +20,7 @@ from django.utils.cache import patch_vary_headers
 
 from itsm import people, policy, saved_views
 from itsm.errors import NotFound
+from itsm.forms import active_groups
 from itsm.models import AssignmentGroup, Priority
 from itsm.models.views import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from itsm.ordering import total as ordering_total
@@ -36,10 +37,6 @@ SORTS = {
     "state": ("State", "state"),
 }
 DEFAULT_SORT = "-opened_at"
-
-
-def active_groups(user):
-    return policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
 
 
 class PersonFilter(django_filters.Filter):

@@ -196,6 +196,19 @@ def test_api_creates_and_lists_own_views(api, agent):
     assert [v["name"] for v in api.as_user(agent).get(API).json()["results"]] == ["P1"]
 
 
+def test_the_owner_renames_and_deletes_its_view_through_the_api_and_a_view_stays_on_its_queue(api, agent):
+    view = view_of(agent)
+    owner = api.as_user(agent)
+    renamed = owner.patch(f"{API}{view.pk}/", {"name": "Urgent open"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Urgent open"
+    moved = owner.patch(f"{API}{view.pk}/", {"kind": "problem"}, format="json")
+    assert moved.status_code == 400 and "kind" in moved.json()
+    view.refresh_from_db()
+    assert (view.name, view.kind) == ("Urgent open", "incident")
+    assert owner.delete(f"{API}{view.pk}/").status_code == 204
+    assert not SavedView.objects.filter(pk=view.pk).exists()
+
+
 @pytest.mark.parametrize(
     ("body", "field", "says"),
     [
@@ -262,6 +275,26 @@ def test_a_shared_views_sort_on_a_field_the_member_may_not_read_is_dropped(clien
     response = client.get(LIST, {"view": view.pk})
     assert response.status_code == 200
     assert numbers(response) == [mine.number]
+
+
+def test_a_view_shared_on_a_queue_the_member_may_not_read_is_not_its_to_see(api, agent, organisation):
+    """A desk user who reads no problems never sees a problem view shared with its group, nor its
+    filters, through any door (the API's list and detail, the queue's ``?view=``)."""
+    helper = make_user("helper", Role.PLATFORM_AGENT, organisation=organisation)
+    group = make_group("Helpers", members=[agent, helper])
+    problems = saved_views.saved_view_create(
+        actor=agent, kind="problem", name="My problems", query=f"assignee={agent.pk}", shared_with=group.pk
+    )
+    incidents = view_of(agent, name="Shared incidents", shared_with=group.pk)
+    member = api.as_user(helper)
+    listed = member.get("/api/v1/saved-views/").json()
+    assert [row["name"] for row in listed["results"]] == [incidents.name]
+    assert member.get(f"/api/v1/saved-views/{problems.pk}/").status_code == 404
+    assert [item.view.pk for item in saved_views.navigation(helper)] == [incidents.pk]
+    owner = api.as_user(agent)
+    assert {row["name"] for row in owner.get("/api/v1/saved-views/").json()["results"]} == {
+        problems.name, incidents.name,
+    }  # fmt: skip
 
 
 def test_a_desk_export_holds_no_column_the_reader_may_not_read(client, organisation):

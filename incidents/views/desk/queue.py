@@ -76,7 +76,7 @@ class IncidentListView(DeskMixin, View):
         # The row writes its cells in the columns' fixed order, each if shown (no loop per cell).
         context["shown"] = {column["name"]: True for column in context["columns"]}
         context.update(take_context(request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me"))
-        if policy.has_permission(user, "incidents.manage"):
+        if any(policy.can(user, action, Incident) for action in services.BULK_ACTIONS):
             context["bulk_form"] = BulkForm(user=user)
         return render_queue(request, "incidents/desk/list.html", context, status=200 if queue.valid else 400)
 
