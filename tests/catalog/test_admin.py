@@ -157,6 +157,6 @@ def test_a_customer_with_admin_access_sees_only_its_own_decision_and_no_approval
     client.force_login(mine)
     page = client.get(f"/admin/catalog/request/{request.pk}/change/").content.decode()
     assert "approver_a" in page and "approver_b" not in page
-    client.force_login(mine)
     item_page = client.get(f"/admin/catalog/catalogitem/{item.pk}/change/")
+    assert item_page.status_code == 200
     assert "approver_b" not in item_page.content.decode()

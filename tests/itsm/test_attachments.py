@@ -91,8 +91,9 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit(incident, customer
 
 def test_types_come_from_settings(incident, customer, settings):
     settings.ATTACHMENT_TYPES = ["application/pdf"]
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         attachments.attachment_add(record=incident, actor=customer, files=[upload("a.png", PNG)])
+    assert "(image/png) is not allowed" in refused.value.fields["attachments"][0]
 
 
 @pytest.mark.parametrize(

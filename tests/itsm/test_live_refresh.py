@@ -104,8 +104,9 @@ def test_a_refresh_shows_no_column_the_reader_may_not_read(client, organisation,
     html = client.get(QUEUES["incidents"], **REFRESH).content.decode()
     assert "My own" in html
     assert records["incident"].number not in html  # someone else's
-    for heading in ("Priority", "SLA", "Group", "Assignee"):
-        assert f">{heading}<" not in html and f">{heading} <" not in html
+    headings = {re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)}
+    assert "Number" in headings
+    assert not headings & {"Priority", "SLA", "Group", "Assignee"}, headings
 
 
 def test_anonymous_refresh_is_sent_to_sign_in(client):
