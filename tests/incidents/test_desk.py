@@ -412,6 +412,28 @@ def test_incident_page_shows_only_the_actions_the_state_allows(desk, agent, inci
     assert actions(resolved) == ["assign", "reopen", "close"]
 
 
+def test_action_and_edit_forms_are_written_out_only_when_opened(desk, incident):
+    page = url("incident-detail", incident)
+    html = html_of(desk.get(page))
+    assert 'name="resolve-resolution_notes"' not in html and 'name="short_description"' not in html
+    # Without JavaScript a closed action's link opens the page with its form; htmx fetches the same.
+    assert f'href="{page}?open=resolve#action-resolve"' in html
+    assert f'href="{page}?open=edit#edit"' in html
+    opened = html_of(desk.get(f"{page}?open=resolve"))
+    assert 'name="resolve-resolution_notes"' in opened and 'name="short_description"' not in opened
+    assert re.search(r'<details class="desk-action" id="action-resolve" open>', opened)
+    assert 'name="short_description"' in html_of(desk.get(f"{page}?open=edit"))
+
+
+def test_a_refused_action_comes_back_open_with_its_errors(desk, incident):
+    response = desk.post(action_url(incident, "resolve"), {"resolve-resolution_code": "resolved"})
+    assert response.status_code == 400
+    html = html_of(response)
+    assert re.search(r'<details class="desk-action" id="action-resolve" open>', html)
+    assert 'name="resolve-resolution_notes"' in html and "field-error" in html
+    assert 'name="hold-reason"' not in html  # the others stay closed
+
+
 # --- Actions through the page ------------------------------------------------------------------
 
 

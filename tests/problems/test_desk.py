@@ -314,6 +314,9 @@ def test_action_panel_offers_what_the_table_allows_each_with_its_form(desk, prob
     names = [action["name"] for action in response.context["actions"]]
     assert names == ["submit-rca", "cancel", "close"]  # the link actions are on their own tab
     html = html_of(response)
+    assert 'name="submit-rca-corrective_plan"' not in html  # written out when opened
+    assert f'href="{url("problem-detail", problem)}?open=submit-rca#action-submit-rca"' in html
+    html = html_of(desk.get(url("problem-detail", problem) + "?open=submit-rca"))
     assert url("problem-action", problem, "submit-rca") in html
     assert 'name="submit-rca-corrective_plan"' in html
 

@@ -6,8 +6,16 @@
    resolves what was typed by itself. Safe to load more than once. */
 (function () {
   "use strict";
-  var boxes = document.querySelectorAll("input[data-people-url]");
-  for (var i = 0; i < boxes.length; i++) { wire(boxes[i]); }
+  function scan() {
+    var boxes = document.querySelectorAll("input[data-people-url]");
+    for (var i = 0; i < boxes.length; i++) { wire(boxes[i]); }
+  }
+  scan();
+  // Forms htmx puts on the page (an action's form, fetched as it opens) get their pickers too.
+  if (!window.itsmPeopleScan) {
+    window.itsmPeopleScan = scan;
+    document.addEventListener("htmx:afterSettle", function () { window.itsmPeopleScan(); });
+  }
 
   function wire(box) {
     if (box.hasAttribute("data-people-ready")) { return; }
