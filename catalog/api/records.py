@@ -359,6 +359,6 @@ class RequestTimelineItemSerializer(serializers.Serializer):
 
 
 class RequestBulkInput(bulk.BulkInput):
-    """The body of ``POST /requests/bulk/`` (``catalog.services.BULK``)."""
+    """Which bulk action to take on which requests (up to 100), and with what."""
 
     action = serializers.ChoiceField(choices=services.BULK.names)

@@ -62,6 +62,6 @@ class ChangeNoteEditInput(serializers.Serializer):
 
 
 class ChangeBulkInput(bulk.BulkInput):
-    """The body of ``POST /changes/bulk/`` (``changes.services.BULK``)."""
+    """Which bulk action to take on which changes (up to 100), and with what."""
 
     action = serializers.ChoiceField(choices=services.BULK.names)

@@ -14,7 +14,8 @@ from itsm.models import AssignmentGroup, User
 
 class BulkInput(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=BULK_MAX
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=BULK_MAX,
+        help_text="The records to act on; one you may not read is answered as not found.",
     )
     comment = serializers.CharField(
         max_length=COMMENT_MAX, required=False, allow_blank=True, default="",

@@ -155,6 +155,6 @@ class ProblemTimelineItemSerializer(serializers.Serializer):
 
 
 class ProblemBulkInput(bulk.BulkInput):
-    """The body of ``POST /problems/bulk/`` (``problems.services.BULK``)."""
+    """Which bulk action to take on which problems (up to 100), and with what."""
 
     action = serializers.ChoiceField(choices=services.BULK.names)
