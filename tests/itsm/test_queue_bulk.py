@@ -164,6 +164,22 @@ def test_no_bulk_form_for_a_reader_the_policy_does_not_let_act(kind, desk, agent
     assert 'id="queue-bulk"' not in html and 'form="queue-bulk"' not in html
 
 
+def test_a_problem_whose_work_note_is_refused_is_not_assigned_either(desk, agent, network, monkeypatch):
+    """Each record's action and its note are one transaction: nothing half-written."""
+    problem = make_problem(by=agent)
+    rules = ALL_RULES["problems.problem"]
+    actions = {name: acts for name, acts in rules.actions.items() if name != "note"}
+    monkeypatch.setitem(ALL_RULES, "problems.problem", replace(rules, actions=actions))
+    response = desk.post(
+        reverse("desk:problem-bulk"),
+        {"action": "assign", "ids": [problem.pk], "assignment_group": network.pk, "comment": "Ours"},
+        follow=True,
+    )
+    assert f"{problem.number} was not changed" in text_of(response)
+    problem.refresh_from_db()
+    assert problem.assignment_group is None and not problem.notes.exists()
+
+
 def test_bulk_start_investigates_new_problems_and_bulk_close_refuses_unverified_ones(desk, agent, customer):
     a, b = make_problem(by=agent, short_description="A"), make_problem(by=agent, short_description="B")
     started = desk.post(reverse("desk:problem-bulk"), {"action": "start", "ids": [a.pk, b.pk]}, follow=True)
