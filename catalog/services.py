@@ -26,6 +26,7 @@ from catalog.models import (
     TaskTemplate,
 )
 from itsm import audit, notes, policy, services
+from itsm.bulk_actions import ASSIGNEES, SOMEONE, BulkAction, BulkActions
 from itsm.errors import InvalidInput, NotAllowed, NotFound
 from itsm.models import AssignmentGroup
 from itsm.workflow import locked_for
@@ -508,3 +509,20 @@ def item_deactivate(*, item: CatalogItem, actor) -> CatalogItem:
 @transaction.atomic
 def item_activate(*, item: CatalogItem, actor) -> CatalogItem:
     return services.record_update(obj=item, actor=actor, data={"active": True})
+
+
+# --- Bulk -------------------------------------------------------------------------------------
+
+
+def _work_note(*, request: Request, actor, body: str) -> RequestNote:
+    return request_note_add(request=request, actor=actor, kind=RequestNote.Kind.WORK_NOTE, body=body)
+
+
+# The request queue's bulk action (``itsm.bulk_actions``): assign; a comment is a work note on each.
+BULK = BulkActions(
+    model=Request,
+    record="request",
+    noun="request",
+    note=_work_note,
+    actions=[BulkAction("assign", "Assign", request_assign, needs=frozenset({SOMEONE}), passes=ASSIGNEES)],
+)

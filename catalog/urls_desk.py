@@ -7,9 +7,11 @@ from catalog.actions import ACTIONS
 from catalog.models import Request
 from catalog.views import desk
 from itsm.views.assign import AssignToMeView
+from itsm.views.queue import QueueBulkView
 
 urlpatterns: list = [
     path("requests/", desk.RequestListView.as_view(), name="request-list"),
+    path("requests/bulk/", QueueBulkView.as_view(queue=desk.QUEUE), name="request-bulk"),
     path("requests/<int:pk>/", desk.OverviewView.as_view(), name="request-detail"),
     path(
         "requests/<int:pk>/assign-to-me/",

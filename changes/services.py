@@ -24,6 +24,7 @@ from changes import impact, notices, risk, schedule, workflows
 from changes.models import Change, ChangeNote, ChangeState, ChangeTask, ChangeType, SourceType
 from incidents.models import Incident, IncidentState
 from itsm import audit, notes, policy, services
+from itsm.bulk_actions import ASSIGNEES, SOMEONE, BulkAction, BulkActions
 from itsm.errors import InvalidInput, NotAllowed, NotFound
 from itsm.workflow import locked_for
 from oncall.routing import on_call_assignee
@@ -318,3 +319,19 @@ def change_task_create(*, change: Change, actor, data: Mapping[str, Any]) -> Cha
     return services.task_create(parent=change, model=ChangeTask, actor=actor, data=data)
 
 
+
+
+# --- Bulk -------------------------------------------------------------------------------------
+
+# The change queue's bulk actions (``itsm.bulk_actions``): assign, and starting approved changes
+# (as the admin does); a comment is a work note on each.
+BULK = BulkActions(
+    model=Change,
+    record="change",
+    noun="change",
+    note=change_note_add,
+    actions=[
+        BulkAction("assign", "Assign", change_assign, needs=frozenset({SOMEONE}), passes=ASSIGNEES),
+        BulkAction("start", "Start", workflows.change_start),
+    ],
+)

@@ -6,9 +6,11 @@ from changes.actions import ACTIONS
 from changes.models import Change
 from changes.views import desk
 from itsm.views.assign import AssignToMeView
+from itsm.views.queue import QueueBulkView
 
 urlpatterns: list = [
     path("changes/", desk.ChangeListView.as_view(), name="change-list"),
+    path("changes/bulk/", QueueBulkView.as_view(queue=desk.QUEUE), name="change-bulk"),
     path("changes/cab/", desk.CabQueueView.as_view(), name="change-cab"),
     path("changes/new/", desk.ChangeNewView.as_view(), name="change-new"),
     path("changes/calendar/", desk.CalendarView.as_view(), name="change-calendar"),

@@ -13,10 +13,9 @@ from django.forms.models import fields_for_model, model_to_dict
 from incidents.models import NOTE_MAX, Incident, IncidentState, ResolutionCode
 from itsm import people
 from itsm.errors import ItsmError
-from itsm.forms import ActionForm
+from itsm.forms import ActionForm, QueueBulkForm
 from itsm.forms import AssignForm as BaseAssignForm
-from itsm.models import AssignmentGroup
-from itsm.views.queue import WorkQueueFilter, active_groups
+from itsm.views.queue import WorkQueueFilter
 from sla.clocks import breached_q
 
 OPEN_STATES = (IncidentState.NEW, IncidentState.IN_PROGRESS, IncidentState.ON_HOLD)
@@ -94,48 +93,16 @@ class QueueFilter(WorkQueueFilter):
         return queryset.filter(customer_replied_at__isnull=False) if value else queryset
 
 
-class BulkForm(forms.Form):
-    """The queue's bulk actions on the selected incidents (``incidents.services.incident_bulk``
-    checks every rule): the ids ticked, or every id of the page with "select all on this page"."""
+class BulkForm(QueueBulkForm):
+    """The incident queue's bulk form (``incidents.services.BULK``): the shared one, with the
+    resolution code that resolving takes."""
 
-    action = forms.ChoiceField(
-        choices=[("acknowledge", "Acknowledge (take them)"), ("assign", "Assign"), ("resolve", "Resolve")],
-        label="Action",
-    )
-    ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
-    page_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
-    all_on_page = forms.BooleanField(required=False, label="Select all on this page")
-    assignment_group = forms.ModelChoiceField(
-        queryset=AssignmentGroup.objects.none(), required=False, empty_label="No group", label="Group"
-    )
     resolution_code = forms.ChoiceField(
         choices=ResolutionCode.choices, initial="resolved", required=False, label="Resolution code"
     )
-    comment = forms.CharField(
-        required=False, max_length=4000, label="Work note",
-        help_text="Added to each incident's work journal; needed to acknowledge or resolve.",
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )  # fmt: skip
 
-    def __init__(self, data=None, *, user, **kwargs):
-        super().__init__(data, **kwargs)
-        self.fields["assignment_group"].queryset = active_groups(user)
-        # Typed, not a list of every agent (``itsm.people``): the assign action's own people.
-        self.fields["assignee"] = people.PersonField(
-            source="incidents.incident.assignee", user=user, required=False, label="Assignee"
-        )
-        self.order_fields(["action", "ids", "page_ids", "all_on_page", "assignment_group", "assignee"])
-        for name in ("ids", "page_ids"):
-            # Any whole number: the service finds out which the user may act on.
-            self.fields[name].valid_value = lambda value: True
-
-    def action_fields(self):
-        return [self[name] for name in ("action", "assignment_group", "assignee", "resolution_code", "comment")]
-
-    def selected(self) -> list[int]:
-        data = self.cleaned_data
-        chosen = data["page_ids"] if data["all_on_page"] else data["ids"]
-        return [pk for pk in chosen if 0 < pk < 2**63]
+    def clean_resolution_code(self):
+        return self.cleaned_data["resolution_code"] or "resolved"
 
 
 # --- The overview's edit form ---------------------------------------------------------------

@@ -25,16 +25,14 @@ from incidents.models import (
 )
 from incidents.tasks import auto_close
 from itsm import audit, policy, services
-from itsm.errors import InvalidInput, ItsmError, NotAllowed, NotFound
+from itsm.bulk_actions import ASSIGNEES, COMMENT, SOMEONE, BulkAction, BulkActions
+from itsm.errors import InvalidInput, NotAllowed, NotFound
 from itsm.validators import check_dates
 from itsm.workflow import locked_for
 from notifications import services as notify
 from notifications.models import Kind
 from oncall.routing import on_call_assignee
 from sla import clocks
-
-BULK_MAX = 100
-
 
 # --- Who an incident may name ---------------------------------------------------------------
 
@@ -346,7 +344,32 @@ def csat_refusal(incident, actor) -> str | None:
 
 # --- Bulk -----------------------------------------------------------------------------------
 
-BULK_ACTIONS = ("acknowledge", "resolve", "assign")
+
+def _resolve(*, incident: Incident, actor, comment: str, resolution_code: str = "resolved") -> Incident:
+    return workflows.incident_resolve(
+        incident=incident, actor=actor, resolution_code=resolution_code, resolution_notes=comment
+    )
+
+
+def _work_note(*, incident: Incident, actor, body: str) -> IncidentNote:
+    return note_add(incident=incident, actor=actor, kind=IncidentNote.Kind.WORK_NOTE, body=body)
+
+
+# The incident queue's bulk actions (``itsm.bulk_actions``); a comment is a work note on each.
+BULK = BulkActions(
+    model=Incident,
+    record="incident",
+    noun="incident",
+    note=_work_note,
+    actions=[
+        # Acknowledging writes the comment as the work note itself.
+        BulkAction("acknowledge", "Acknowledge (take them)", workflows.incident_acknowledge,
+                   needs=frozenset({COMMENT}), passes=(COMMENT,), note=False),
+        BulkAction("resolve", "Resolve", _resolve, needs=frozenset({COMMENT}), passes=(COMMENT, "resolution_code")),
+        BulkAction("assign", "Assign", incident_assign, needs=frozenset({SOMEONE}), passes=ASSIGNEES),
+    ],
+)  # fmt: skip
+BULK_ACTIONS = BULK.names
 
 
 def incident_bulk(
@@ -358,55 +381,10 @@ def incident_bulk(
     not act on, or whose state does not allow it, are left unchanged and listed in ``refused``
     with the reason; one the actor may not read is only "not found". Someone who may take the
     action on no incident at all (a customer) is refused (403)."""
-    if not policy.can(actor, action if action in BULK_ACTIONS else "acknowledge", Incident):
-        raise NotAllowed("Bulk actions are for the service desk.")
-    errors = {}
-    if action not in BULK_ACTIONS:
-        errors["action"] = [f"Choose one of: {', '.join(BULK_ACTIONS)}."]
-    ids = list(dict.fromkeys(ids or []))
-    if not ids:
-        errors["ids"] = ["Give at least one incident id."]
-    elif len(ids) > BULK_MAX:
-        errors["ids"] = [f"At most {BULK_MAX} incidents per request (got {len(ids)})."]
-    elif not all(isinstance(i, int) and 0 < i < 2**63 for i in ids):
-        errors["ids"] = ["Ids are positive whole numbers."]
-    if action != "assign" and not (comment or "").strip():
-        errors["comment"] = ["Say why: the comment is added to every incident."]
-    if action == "assign" and assignee is None and assignment_group is None:
-        errors["assignee"] = ["Choose a person, a group, or both."]
-    if errors:
-        raise InvalidInput("The bulk action cannot run as asked.", fields=errors)
-    incidents = {i.pk: i for i in policy.readable(actor, Incident).filter(pk__in=ids)}
-    affected, refused = 0, []
-    for pk in ids:
-        incident = incidents.get(pk)
-        if incident is None:
-            refused.append({"id": pk, "number": None, "reason": "Not found."})
-            continue
-        try:
-            with transaction.atomic():
-                if action == "acknowledge":
-                    workflows.incident_acknowledge(incident=incident, actor=actor, comment=comment)
-                elif action == "assign":
-                    incident_assign(
-                        incident=incident, actor=actor, assignee=assignee, assignment_group=assignment_group
-                    )
-                    if (comment or "").strip():
-                        note_add(incident=incident, actor=actor, kind=IncidentNote.Kind.WORK_NOTE, body=comment)
-                else:
-                    workflows.incident_resolve(
-                        incident=incident,
-                        actor=actor,
-                        resolution_code=resolution_code,
-                        resolution_notes=comment,
-                    )
-                    note_add(incident=incident, actor=actor, kind=IncidentNote.Kind.WORK_NOTE, body=comment)
-        except ItsmError as exc:
-            reasons = [exc.message, *(p for problems in exc.fields.values() for p in problems)]
-            refused.append({"id": pk, "number": incident.number, "reason": " ".join(reasons)})
-            continue
-        affected += 1
-    return {"requested": len(ids), "affected": affected, "unchanged": len(ids) - affected, "refused": refused}
+    return BULK.run(
+        actor=actor, action=action, ids=ids, comment=comment, resolution_code=resolution_code,
+        assignee=assignee, assignment_group=assignment_group,
+    )  # fmt: skip
 
 
 # --- Followers (single-user shares) ----------------------------------------------------------

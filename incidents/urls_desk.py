@@ -6,10 +6,11 @@ from incidents.actions import ACTIONS
 from incidents.models import Incident
 from incidents.views import desk
 from itsm.views.assign import AssignToMeView
+from itsm.views.queue import QueueBulkView
 
 urlpatterns: list = [
     path("incidents/", desk.IncidentListView.as_view(), name="incident-list"),
-    path("incidents/bulk/", desk.IncidentBulkView.as_view(), name="incident-bulk"),
+    path("incidents/bulk/", QueueBulkView.as_view(queue=desk.QUEUE), name="incident-bulk"),
     path("incidents/<int:pk>/", desk.OverviewView.as_view(), name="incident-detail"),
     path(
         "incidents/<int:pk>/assign-to-me/",

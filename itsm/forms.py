@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from itsm import people, policy
+from itsm.bulk_actions import COMMENT, COMMENT_MAX, SOMEONE
 from itsm.models import AssignmentGroup
 
 
@@ -51,3 +52,59 @@ class AssignForm(ActionForm):
         )
         self.order_fields(["assignee", "assignment_group"])
         self.fields["assignment_group"].queryset = active_groups(user)
+
+
+class QueueBulkForm(forms.Form):
+    """A desk queue's bulk form (``itsm.bulk_actions``): the actions the user may take on the
+    kind, the ticked ids (or every id of the page with "select all on this page") and what the
+    actions need — a person and/or group, a work note. The kind's bulk service checks every rule;
+    a kind with inputs of its own subclasses this form and adds their fields."""
+
+    SELECTION = ("ids", "page_ids", "all_on_page")
+
+    action = forms.ChoiceField(choices=(), label="Action")
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    page_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    all_on_page = forms.BooleanField(required=False, label="Select all on this page")
+
+    def __init__(self, data=None, *, bulk, user, **kwargs):
+        super().__init__(data, **kwargs)
+        self.bulk = bulk
+        offered = bulk.offered(user)
+        self.fields["action"].choices = [(a.name, a.label) for a in offered]
+        if any(SOMEONE in a.needs for a in offered):
+            self.fields["assignment_group"] = forms.ModelChoiceField(
+                queryset=active_groups(user), required=False, empty_label="No group", label="Group"
+            )
+            # Typed, not a list of every agent (``itsm.people``): the assign action's own people.
+            self.fields["assignee"] = people.PersonField(
+                source=people.assignee_source(bulk.model).name, user=user, required=False, label="Assignee"
+            )
+        needed = [a.name for a in offered if COMMENT in a.needs]
+        self.fields["comment"] = forms.CharField(
+            required=False, max_length=COMMENT_MAX, label="Work note", widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=f"Added to each {bulk.noun}'s work journal"
+            + (f"; needed to {' or '.join(needed)}." if needed else "."),
+        )  # fmt: skip
+        self.order_fields(["action", "assignment_group", "assignee", *self.SELECTION])
+        for name in ("ids", "page_ids"):
+            # Any whole number: the service finds out which the user may act on.
+            self.fields[name].valid_value = lambda value: True
+
+    def action_fields(self):
+        """The fields shown next to "Apply to selected", the work note last."""
+        names = [name for name in self.fields if name not in (*self.SELECTION, "comment")]
+        return [self[name] for name in [*names, "comment"]]
+
+    def selected(self) -> list[int]:
+        data = self.cleaned_data
+        chosen = data["page_ids"] if data["all_on_page"] else data["ids"]
+        return [pk for pk in chosen if 0 < pk < 2**63]
+
+    def inputs(self) -> dict:
+        """The bulk service's inputs besides the action and the ids."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in (*self.SELECTION, "action")
+        }

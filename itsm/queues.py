@@ -2,7 +2,9 @@
 the navigation, columns, page size, CSV export) works on each without importing the domains.
 
 A domain registers one ``Queue`` from its ``AppConfig.ready()``: its key (``incident``…), model,
-filter set (a ``itsm.views.queue.WorkQueueFilter``), columns and list URL name.
+filter set (a ``itsm.views.queue.WorkQueueFilter``), columns and list URL name; and, when the
+kind has bulk actions (``itsm.bulk_actions``), them and the URL of its bulk view
+(``itsm.views.queue.QueueBulkView``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.db import models
 from django.urls import reverse
 
 from itsm import policy
+from itsm.bulk_actions import BulkActions
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,11 @@ class Queue:
     related: tuple[str, ...] = ()
     deferred: tuple[str, ...] = ()
     default_state: str = "open"
-    # The bulk actions' URL name, when the domain has a bulk service.
+    # The kind's bulk actions (declared next to its services), the URL name of the view that
+    # takes the queue's bulk form, and that form when the kind has inputs of its own.
+    bulk: BulkActions | None = field(default=None)
     bulk_url_name: str | None = field(default=None)
+    bulk_form: type | None = field(default=None)
 
     @property
     def url(self) -> str:

@@ -12,10 +12,11 @@ from django.db import transaction
 from incidents.enrichment import priority_for
 from incidents.models import Incident
 from itsm import audit, notes, policy, services
+from itsm.bulk_actions import ASSIGNEES, SOMEONE, BulkAction, BulkActions
 from itsm.errors import InvalidInput, NotFound
 from itsm.workflow import locked_for
 from oncall.routing import on_call_assignee
-from problems import notices
+from problems import notices, workflows
 from problems.models import Problem, ProblemNote, ProblemTask
 
 LINK_MAX = 100
@@ -288,3 +289,20 @@ def problem_note_delete(*, note: ProblemNote, actor) -> None:
 def problem_task_create(*, problem: Problem, actor, data: Mapping[str, Any]) -> ProblemTask:
     """Add a task under a problem (agents)."""
     return services.task_create(parent=problem, model=ProblemTask, actor=actor, data=data)
+
+
+# --- Bulk -------------------------------------------------------------------------------------
+
+# The problem queue's bulk actions (``itsm.bulk_actions``): assign, and the two transitions the
+# desk takes on many problems at once (as the admin does); a comment is a work note on each.
+BULK = BulkActions(
+    model=Problem,
+    record="problem",
+    noun="problem",
+    note=problem_note_add,
+    actions=[
+        BulkAction("assign", "Assign", problem_assign, needs=frozenset({SOMEONE}), passes=ASSIGNEES),
+        BulkAction("start", "Start investigating", workflows.problem_start),
+        BulkAction("close", "Close", workflows.problem_close),
+    ],
+)

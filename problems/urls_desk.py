@@ -3,12 +3,14 @@
 from django.urls import path
 
 from itsm.views.assign import AssignToMeView
+from itsm.views.queue import QueueBulkView
 from problems.actions import ACTIONS
 from problems.models import Problem
 from problems.views import desk
 
 urlpatterns: list = [
     path("problems/", desk.ProblemListView.as_view(), name="problem-list"),
+    path("problems/bulk/", QueueBulkView.as_view(queue=desk.QUEUE), name="problem-bulk"),
     path("known-errors/", desk.KnownErrorSearchView.as_view(), name="known-errors"),
     path("problems/new/", desk.ProblemNewView.as_view(), name="problem-new"),
     path(

@@ -30,6 +30,7 @@ from catalog.models import (
 from incidents.api.serializers import LiveSlaStatusField
 from itsm import policy
 from itsm import services as core
+from itsm.api import bulk
 from itsm.api.serializers import (
     NestedPolicySerializer,
     PolicyRelatedField,
@@ -355,3 +356,9 @@ class RequestTimelineItemSerializer(serializers.Serializer):
     old_value = serializers.CharField(allow_blank=True)
     new_value = serializers.CharField(allow_blank=True)
     note = serializers.CharField(allow_blank=True, required=False, help_text="What the journal entry says besides.")
+
+
+class RequestBulkInput(bulk.BulkInput):
+    """Which bulk action to take on which requests (up to 100), and with what."""
+
+    action = serializers.ChoiceField(choices=services.BULK.names)

@@ -38,6 +38,7 @@ from catalog.models import (
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.attachments import AttachmentsMixin
+from itsm.api.bulk import BulkResultSerializer
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
@@ -253,6 +254,16 @@ class RequestViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, Policy
     def tasks(self, request, pk=None):
         """The request's fulfilment tasks (agents)."""
         return tasks_of(self, request, self.get_object(), s.RequestTaskSerializer)
+
+    # --- collection actions --------------------------------------------------------------
+
+    @extend_schema(request=s.RequestBulkInput, responses=BulkResultSerializer)
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def bulk(self, request):
+        """Assign up to 100 requests (a comment is a work note on each); answers how many changed and why others were refused."""
+        data = s.RequestBulkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.BULK.run(actor=request.user, **data.validated_data))
 
 
 class RequestTaskViewSet(TaskViewSet):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from changes import services
 from changes.models import PirOutcome
 from incidents.models import NOTE_MAX
+from itsm.api import bulk
 from itsm.models import AssignmentGroup, User
 
 TEXT_MAX = 10_000
@@ -57,3 +59,9 @@ class CompleteGateInput(serializers.Serializer):
 
 class ChangeNoteEditInput(serializers.Serializer):
     body = serializers.CharField(max_length=NOTE_MAX)
+
+
+class ChangeBulkInput(bulk.BulkInput):
+    """Which bulk action to take on which changes (up to 100), and with what."""
+
+    action = serializers.ChoiceField(choices=services.BULK.names)

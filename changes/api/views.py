@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from changes import services
 from changes.actions import ACTIONS
 from changes.api import records as s
-from changes.api.serializers import ChangeNoteEditInput
+from changes.api.serializers import ChangeBulkInput, ChangeNoteEditInput
 from changes.models import (
     Change,
     ChangeFreeze,
@@ -31,6 +31,7 @@ from changes.timeline import change_timeline
 from incidents.models import NOTE_MAX
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
+from itsm.api.bulk import BulkResultSerializer
 from itsm.api.filters import PolicyFilterSet, UtcDateTimeFilter
 from itsm.api.schema import PolicyAutoSchema
 from itsm.api.serializers import is_possible_pk
@@ -213,6 +214,16 @@ class ChangeViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, Po
     def tasks(self, request, pk=None):
         """The change's tasks (agents)."""
         return tasks_of(self, request, self.get_object(), s.ChangeTaskSerializer)
+
+    # --- collection actions --------------------------------------------------------------
+
+    @extend_schema(request=ChangeBulkInput, responses=BulkResultSerializer)
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def bulk(self, request):
+        """Assign or start up to 100 changes (a comment is a work note on each); answers how many changed and why others were refused."""
+        data = ChangeBulkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.BULK.run(actor=request.user, **data.validated_data))
 
 
 class ChangeTaskViewSet(NotThereForNonReaders, TaskViewSet):

@@ -12,8 +12,10 @@ from incidents.models import (
     TimeEntry,
 )
 from itsm import policy
-from itsm.api.serializers import PolicyRelatedField, PolicySerializer
+from itsm.api import bulk
+from itsm.api.serializers import PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
+from itsm.bulk_actions import COMMENT_MAX
 from itsm.models import AssignmentGroup, User
 from itsm.validators import validate_date
 from sla.clocks import live_status
@@ -198,41 +200,15 @@ class TimelineItemSerializer(serializers.Serializer):
     new_value = serializers.CharField(allow_blank=True)
 
 
-class BulkInput(serializers.Serializer):
-    action = serializers.ChoiceField(choices=services.BULK_ACTIONS)
-    ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
-        min_length=1,
-        max_length=services.BULK_MAX,
-    )
+class BulkInput(bulk.BulkInput):
+    action = serializers.ChoiceField(choices=services.BULK.names)
     comment = serializers.CharField(
-        max_length=4000, required=False, allow_blank=True, default="",
+        max_length=COMMENT_MAX, required=False, allow_blank=True, default="",
         help_text="A work note on each incident; needed to acknowledge or resolve.",
     )  # fmt: skip
     resolution_code = serializers.ChoiceField(
         choices=ResolutionCode.choices, required=False, default="resolved"
     )
-    assignee = PolicyRelatedField(
-        queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None,
-        help_text="assign: the agent (a member of the group, if one is given).",
-    )  # fmt: skip
-    assignment_group = PolicyRelatedField(
-        queryset=AssignmentGroup.objects.filter(is_active=True), required=False, allow_null=True, default=None,
-        help_text="assign: the group.",
-    )  # fmt: skip
-
-
-class BulkRefusalSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField(allow_null=True)
-    reason = serializers.CharField()
-
-
-class BulkResultSerializer(serializers.Serializer):
-    requested = serializers.IntegerField()
-    affected = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    refused = BulkRefusalSerializer(many=True, help_text="Each incident left unchanged, and why.")
 
 
 class AutoCloseInput(serializers.Serializer):

@@ -18,6 +18,7 @@ from incidents.models import Incident, IncidentNote, IncidentTask
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.attachments import AttachmentsMixin
+from itsm.api.bulk import BulkResultSerializer
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
@@ -256,7 +257,7 @@ class IncidentViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, Polic
 
     # --- collection actions --------------------------------------------------------------
 
-    @extend_schema(request=s.BulkInput, responses=s.BulkResultSerializer)
+    @extend_schema(request=s.BulkInput, responses=BulkResultSerializer)
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def bulk(self, request):
         """Acknowledge, resolve or assign up to 100 incidents; answers how many changed and why others were refused."""

@@ -12,21 +12,26 @@ from datetime import datetime
 
 import django_filters
 from django import forms
+from django.contrib import messages
 from django.db import models
 from django.http import Http404, QueryDict, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
 
 from itsm import people, policy, saved_views
-from itsm.errors import NotFound
-from itsm.forms import active_groups
+from itsm.errors import ItsmError, NotFound
+from itsm.forms import QueueBulkForm, active_groups
 from itsm.models import AssignmentGroup, Priority
 from itsm.models.views import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from itsm.ordering import total as ordering_total
 from itsm.pagination import paginate
 from itsm.queues import Queue
 from itsm.templatetags.itsm_ui import state_label
+from itsm.views.base import DeskMixin
 
 # The sortable columns (parameter value → label, model field); "-" in front sorts descending.
 SORTS = {
@@ -69,7 +74,9 @@ class WorkQueueFilter(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
         # The state first and the sort last, the domain's own filters in between.
         middle = [name for name in self.filters if name not in ("state", "sort")]
-        self.filters = {name: self.filters[name] for name in ["state", *middle, "sort"] if name in self.filters}
+        self.filters = {
+            name: self.filters[name] for name in ["state", *middle, "sort"] if name in self.filters
+        }
         user = request.user
         model = self._meta.model
         hidden = policy.hidden_fields(user, model)
@@ -251,14 +258,83 @@ class QueuePage:
             "save_query": query.urlencode(),
             "share_groups": groups,
             # A refresh (``render_queue``'s partial) shows no navigation: it does not count the views.
-            "saved_views_nav": [] if self.request.headers.get("HX-Request") == "true" else saved_views.navigation(user),
+            "saved_views_nav": []
+            if self.request.headers.get("HX-Request") == "true"
+            else saved_views.navigation(user),
             "page_size": self.page_size,
+            **self.bulk_context(),
+        }
+
+    def bulk_context(self) -> dict:
+        """The bulk form, when the policy lets the reader take one of the kind's bulk actions."""
+        bulk = self.queue.bulk
+        user = self.request.user
+        if bulk is None or not bulk.offered(user):
+            return {}
+        form = (self.queue.bulk_form or QueueBulkForm)(bulk=bulk, user=user)
+        return {
+            "bulk_form": form,
+            "bulk_url": reverse(self.queue.bulk_url_name),
+            "bulk_noun_plural": bulk.noun_plural,
         }
 
     def csv_response(self, *, name: str):
         rows = self.filterset.qs if self.valid else self.queue.model._default_manager.none()
         columns = [(field, label) for field, label, _ in self.columns]
         return csv_export(self.request.user, self.queue.model, rows, columns, name=name)
+
+
+# --- Bulk actions ------------------------------------------------------------------------------
+
+
+class QueueBulkView(DeskMixin, View):
+    """A queue's bulk form (``QueuePage.bulk_context``): the ticked records go to the kind's bulk
+    actions (``itsm.bulk_actions``, which check each one); back on the queue, the message says how
+    many changed and which were refused, and why. A domain routes it with its queue:
+    ``QueueBulkView.as_view(queue=QUEUE)``."""
+
+    queue: Queue | None = None
+
+    def post(self, request):
+        queue = self.queue
+        bulk = queue.bulk
+        back = request.POST.get("next", "")
+        if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}
+        ):
+            back = queue.url
+        form = (queue.bulk_form or QueueBulkForm)(request.POST, bulk=bulk, user=request.user)
+        if not form.is_valid():
+            problems = "; ".join(
+                f"{form.fields[n].label or n}: {' '.join(e)}"
+                for n, e in form.errors.items()
+                if n in form.fields
+            )
+            messages.error(request, f"Nothing was changed: {problems or 'please check the form.'}")
+            return redirect(back)
+        ids = form.selected()
+        if not ids:
+            messages.error(request, f"Nothing was changed: tick the {bulk.noun_plural} to act on first.")
+            return redirect(back)
+        try:
+            result = bulk.run(
+                actor=request.user, action=form.cleaned_data["action"], ids=ids, **form.inputs()
+            )
+        except ItsmError as exc:
+            details = " ".join(p for problems in exc.fields.values() for p in problems)
+            messages.error(request, f"Nothing was changed: {exc.message} {details}".strip())
+            return redirect(back)
+        changed = result["affected"]
+        noun = bulk.noun if result["requested"] == 1 else bulk.noun_plural
+        summary = f"{changed} of {result['requested']} {noun} changed."
+        if changed:
+            messages.success(request, summary)
+        for refusal in result["refused"]:
+            who = refusal["number"] or f"#{refusal['id']}"
+            messages.warning(request, f"{who} was not changed: {refusal['reason']}")
+        if not changed:
+            messages.error(request, summary)
+        return redirect(back)
 
 
 # --- CSV export -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from incidents.models import NOTE_MAX, Incident
 from itsm import policy
+from itsm.api import bulk
 from itsm.api.serializers import PolicySerializer
 from itsm.api.tasks import TaskSerializer, task_fields
 from itsm.models import AssignmentGroup, User
@@ -151,3 +152,9 @@ class ProblemTimelineItemSerializer(serializers.Serializer):
     field = serializers.CharField(allow_blank=True)
     old_value = serializers.CharField(allow_blank=True)
     new_value = serializers.CharField(allow_blank=True)
+
+
+class ProblemBulkInput(bulk.BulkInput):
+    """Which bulk action to take on which problems (up to 100), and with what."""
+
+    action = serializers.ChoiceField(choices=services.BULK.names)

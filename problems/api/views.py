@@ -16,6 +16,7 @@ from changes.models import Change
 from incidents.models import Incident
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
+from itsm.api.bulk import BulkResultSerializer
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.schema import PolicyAutoSchema
 from itsm.api.serializers import is_possible_pk
@@ -184,6 +185,16 @@ class ProblemViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, P
     def tasks(self, request, pk=None):
         """The problem's tasks (agents)."""
         return tasks_of(self, request, self.get_object(), s.ProblemTaskSerializer)
+
+    # --- collection actions --------------------------------------------------------------
+
+    @extend_schema(request=s.ProblemBulkInput, responses=BulkResultSerializer)
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def bulk(self, request):
+        """Assign, start or close up to 100 problems (a comment is a work note on each); answers how many changed and why others were refused."""
+        data = s.ProblemBulkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.BULK.run(actor=request.user, **data.validated_data))
 
 
 class ProblemTaskViewSet(NotThereForNonReaders, TaskViewSet):

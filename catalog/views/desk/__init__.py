@@ -13,7 +13,7 @@ refusal comes back on the page with its message and field errors.
 """
 
 from .overview import OverviewView, RequestAttachView, RequestEditView
-from .queue import RequestListView
+from .queue import QUEUE, RequestListView
 from .records import (
     ApprovalsView,
     NoteDeleteView,
@@ -26,6 +26,7 @@ from .records import (
 )
 
 __all__ = [
+    "QUEUE",
     "ApprovalsView",
     "NoteDeleteView",
     "NoteEditView",

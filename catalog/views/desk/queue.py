@@ -8,6 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.views import View
 
+from catalog import services
 from catalog.actions import ACTIONS
 from catalog.models import Request
 from catalog.views.desk.forms import QueueFilter
@@ -44,6 +45,8 @@ QUEUE = queues.Queue(
     filterset=QueueFilter,
     columns=QUEUE_COLUMNS,
     url_name="desk:request-list",
+    bulk=services.BULK,
+    bulk_url_name="desk:request-bulk",
     related=QUEUE_RELATED,
     deferred=QUEUE_DEFERRED,
     default_state=DEFAULT_STATE,

@@ -18,10 +18,11 @@ comes back on the page with its message and field errors.
 from .calendar import CalendarView, FeedView
 from .new import ChangeNewView, EmergencyChangeView
 from .overview import ChangeEditView, OverviewView
-from .queue import CabQueueView, ChangeListView
+from .queue import QUEUE, CabQueueView, ChangeListView
 from .records import ChangeActionView, NotesView, RiskView, TaskActionView, TasksView, TimelineView
 
 __all__ = [
+    "QUEUE",
     "CabQueueView",
     "CalendarView",
     "ChangeActionView",

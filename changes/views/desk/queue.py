@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views import View
 
+from changes import services
 from changes.actions import ACTIONS
 from changes.models import Change
 from changes.page_forms import QueueFilter
@@ -39,6 +40,8 @@ QUEUE = queues.Queue(
     filterset=QueueFilter,
     columns=QUEUE_COLUMNS,
     url_name="desk:change-list",
+    bulk=services.BULK,
+    bulk_url_name="desk:change-bulk",
     related=QUEUE_RELATED,
 )
 CAB_COLUMNS = (

@@ -20,16 +20,16 @@ patched) in their own module.
 from .attachments import AttachView
 from .notes import ConversationView, JournalView, NoteDeleteView, NoteEditView
 from .overview import IncidentActionView, IncidentEditView, OverviewView
-from .queue import IncidentBulkView, IncidentListView
+from .queue import QUEUE, IncidentListView
 from .records import CsatView, TaskActionView, TasksView, TimelineView, TimeView
 from .sla import SlaView
 
 __all__ = [
+    "QUEUE",
     "AttachView",
     "ConversationView",
     "CsatView",
     "IncidentActionView",
-    "IncidentBulkView",
     "IncidentEditView",
     "IncidentListView",
     "JournalView",

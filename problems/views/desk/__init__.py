@@ -16,10 +16,11 @@ the page with its message and field errors.
 from .from_incident import IncidentKnownErrorsView, ProblemNewView
 from .known_errors import KnownErrorSearchView
 from .overview import OverviewView, ProblemEditView
-from .queue import ProblemListView
+from .queue import QUEUE, ProblemListView
 from .records import IncidentsView, NotesView, ProblemActionView, TaskActionView, TasksView, TimelineView
 
 __all__ = [
+    "QUEUE",
     "IncidentKnownErrorsView",
     "IncidentsView",
     "KnownErrorSearchView",

@@ -10,6 +10,7 @@ from itsm import policy, queues
 from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import QueuePage, render_queue
+from problems import services
 from problems.actions import ACTIONS
 from problems.forms import QueueFilter
 from problems.models import Problem
@@ -36,6 +37,8 @@ QUEUE = queues.Queue(
     filterset=QueueFilter,
     columns=QUEUE_COLUMNS,
     url_name="desk:problem-list",
+    bulk=services.BULK,
+    bulk_url_name="desk:problem-bulk",
     related=QUEUE_RELATED,
 )
 
