@@ -34,6 +34,10 @@ class Queue:
     bulk: BulkActions | None = field(default=None)
     bulk_url_name: str | None = field(default=None)
     bulk_form: type | None = field(default=None)
+    # Its rows (``itsm.views.queue_rows``): the URL name of a record's page, and the kind's own
+    # cells as (column name, cell) pairs, besides the shared ones.
+    detail_url_name: str = ""
+    cells: tuple = ()
 
     @property
     def url(self) -> str:

@@ -32,6 +32,7 @@ from itsm.pagination import paginate
 from itsm.queues import Queue
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views.base import DeskMixin
+from itsm.views.queue_rows import Rows
 
 # The sortable columns (parameter value → label, model field); "-" in front sorts descending.
 SORTS = {
@@ -264,6 +265,15 @@ class QueuePage:
             "page_size": self.page_size,
             **self.bulk_context(),
         }
+
+    def rows(self, page, context: dict) -> list:
+        """The page's rows, written by ``itsm.views.queue_rows`` in the columns shown; after the
+        kind's view added its "Take" context (``take_context``) and any live values."""
+        write = Rows(
+            self.request, columns=context["columns"], detail=self.queue.detail_url_name,
+            cells=dict(self.queue.cells), hidden=self.hidden, take=context, bulk="bulk_form" in context,
+        )  # fmt: skip
+        return write(page.object_list)
 
     def bulk_context(self) -> dict:
         """The bulk form, when the policy lets the reader take one of the kind's bulk actions."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views import View
 
 from catalog import services
@@ -35,6 +36,12 @@ QUEUE_COLUMNS = (
     ("updated_at", "Updated", "updated_at"),
 )
 QUEUE_RELATED = ("assignee", "assignment_group", "requester", "catalog_item")
+
+
+def item_cell(record, rows, link):
+    return format_html("<td>{}</td>", record.catalog_item.name)
+
+
 # What a queue row never shows: the answers and the item's form are JSON decoded per row.
 QUEUE_DEFERRED = ("form_data", "description", "catalog_item__form_fields", "catalog_item__description")
 DEFAULT_STATE = "open"
@@ -50,6 +57,8 @@ QUEUE = queues.Queue(
     related=QUEUE_RELATED,
     deferred=QUEUE_DEFERRED,
     default_state=DEFAULT_STATE,
+    detail_url_name="desk:request-detail",
+    cells=(("catalog_item", item_cell),),
 )
 
 
@@ -77,4 +86,5 @@ class RequestListView(DeskMixin, View):
                 )
         context = {"view": self, **queue.context(page), "show_sla_due": "sla_due_at" not in queue.hidden}
         context.update(take_context(request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me"))
+        context["rows"] = queue.rows(page, context)
         return render_queue(request, "catalog/desk/list.html", context, status=200 if queue.valid else 400)

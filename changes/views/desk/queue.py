@@ -7,6 +7,8 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from changes import services
@@ -15,6 +17,7 @@ from changes.models import Change
 from changes.page_forms import QueueFilter
 from itsm import policy, queues
 from itsm.pagination import paginate
+from itsm.views import queue_rows
 from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import QueuePage, render_queue
@@ -33,6 +36,28 @@ QUEUE_COLUMNS = (
     ("opened_at", "Opened", "opened_at"),
 )
 QUEUE_RELATED = ("assignee", "assignment_group")
+
+
+def title_cell(change, rows, link):
+    """The short description, and "PIR overdue" when its review is late (``_mark_overdue``)."""
+    late = mark_safe(' <span class="badge chg-overdue">PIR overdue</span>') if getattr(change, "pir_late", False) else ""
+    return format_html('<td><a href="{}">{}</a>{}</td>', link, change.short_description, late)
+
+
+def type_cell(change, rows, link):
+    return format_html('<td class="nowrap">{}</td>', change.get_change_type_display())
+
+
+def risk_cell(change, rows, link):
+    if not change.risk_level:
+        return format_html('<td class="nowrap">{}</td>', queue_rows.DASH)
+    score = format_html(' <span class="chg-score">{}</span>', change.risk_score) if change.risk_score else ""
+    return format_html(
+        '<td class="nowrap"><span class="badge chg-risk chg-risk-{}">{}{}</span></td>',
+        change.risk_level, change.get_risk_level_display(), score,
+    )  # fmt: skip
+
+
 QUEUE = queues.Queue(
     kind="change",
     label="Changes",
@@ -43,6 +68,11 @@ QUEUE = queues.Queue(
     bulk=services.BULK,
     bulk_url_name="desk:change-bulk",
     related=QUEUE_RELATED,
+    detail_url_name="desk:change-detail",
+    cells=(
+        ("short_description", title_cell), ("change_type", type_cell), ("risk_level", risk_cell),
+        ("planned_start", queue_rows.date_cell("planned_start")),
+    ),
 )
 CAB_COLUMNS = (
     ("number", "Number", None),
@@ -92,6 +122,7 @@ class ChangeListView(DeskMixin, View):
             "may_decide": policy.has_permission(user, "changes.approve"),
         }
         context.update(take_context(request, Change, ACTIONS, page.object_list, "desk:change-assign-to-me"))
+        context["rows"] = queue.rows(page, context)
         return render_queue(request, "changes/desk/list.html", context, status=200 if queue.valid else 400)
 
 

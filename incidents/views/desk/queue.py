@@ -6,6 +6,8 @@ columns the user may see (and chose), saved views, CSV export and bulk actions (
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from incidents import services
@@ -14,6 +16,7 @@ from incidents.forms import BulkForm, QueueFilter
 from incidents.models import Incident
 from incidents.views.desk.base import sla_label
 from itsm import queues
+from itsm.views import queue_rows
 from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import QueuePage, render_queue
@@ -34,6 +37,19 @@ QUEUE_COLUMNS = (
     ("updated_at", "Updated", "updated_at"),
 )
 QUEUE_RELATED = ("assignee", "assignment_group", "requester")
+
+
+def state_cell(incident, rows, link):
+    """The state, and "Customer replied" when the customer commented after it was resolved."""
+    replied = ""
+    if incident.customer_replied_at and "customer_replied_at" not in rows.hidden:
+        replied = mark_safe(
+            ' <span class="badge customer-replied" title="The customer commented after it was resolved">'
+            "Customer replied</span>"
+        )
+    return format_html("<td>{}{}</td>", queue_rows.state_badge(incident), replied)
+
+
 QUEUE = queues.Queue(
     kind="incident",
     label="Incidents",
@@ -45,6 +61,8 @@ QUEUE = queues.Queue(
     bulk=services.BULK,
     bulk_url_name="desk:incident-bulk",
     bulk_form=BulkForm,
+    detail_url_name="desk:incident-detail",
+    cells=(("state", state_cell),),
 )
 
 
@@ -71,7 +89,6 @@ class IncidentListView(DeskMixin, View):
             "show_sla_due": "sla_due_at" not in queue.hidden,
             "hidden": queue.hidden,
         }
-        # The row writes its cells in the columns' fixed order, each if shown (no loop per cell).
-        context["shown"] = {column["name"]: True for column in context["columns"]}
         context.update(take_context(request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me"))
+        context["rows"] = queue.rows(page, context)
         return render_queue(request, "incidents/desk/list.html", context, status=200 if queue.valid else 400)

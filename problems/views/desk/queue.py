@@ -4,6 +4,8 @@ columns the user may see."""
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from itsm import policy, queues
@@ -30,6 +32,16 @@ QUEUE_COLUMNS = (
     ("updated_at", "Updated", "updated_at"),
 )
 QUEUE_RELATED = ("assignee", "assignment_group")
+
+
+def known_error_cell(problem, rows, link):
+    return mark_safe("<td>Yes</td>" if problem.is_known_error else '<td><span class="muted">No</span></td>')
+
+
+def incident_count_cell(problem, rows, link):
+    return format_html('<td class="numeric">{}</td>', problem.incident_count)
+
+
 QUEUE = queues.Queue(
     kind="problem",
     label="Problems",
@@ -40,6 +52,8 @@ QUEUE = queues.Queue(
     bulk=services.BULK,
     bulk_url_name="desk:problem-bulk",
     related=QUEUE_RELATED,
+    detail_url_name="desk:problem-detail",
+    cells=(("is_known_error", known_error_cell), ("incident_count", incident_count_cell)),
 )
 
 
@@ -59,4 +73,5 @@ class ProblemListView(DeskMixin, View):
         page = queue.page()
         context = {"view": self, **queue.context(page)}
         context.update(take_context(request, Problem, ACTIONS, page.object_list, "desk:problem-assign-to-me"))
+        context["rows"] = queue.rows(page, context)
         return render_queue(request, "problems/desk/list.html", context, status=200 if queue.valid else 400)

@@ -1,0 +1,55 @@
+"""The queue rows written in Python (``itsm.views.queue_rows``): what the template wrote, escaped,
+with each row's link, and the "Take" form with the page's CSRF token."""
+
+import re
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+
+from itsm.views.queue_rows import Rows, address_of
+from tests.incidents.factories import make_incident
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("desk:incident-list")
+
+
+def test_a_queue_row_escapes_what_people_typed(client, agent, customer):
+    incident = make_incident(requester=customer, short_description='<script>alert("x")</script> & co')
+    client.force_login(agent)
+    html = client.get(LIST).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html
+    link = reverse("desk:incident-detail", args=[incident.pk])
+    assert f'<td class="nowrap mono"><a href="{link}">{incident.number}</a></td>' in html
+
+
+def test_each_row_links_to_its_own_record_and_shows_a_dash_for_no_one(client, agent, customer):
+    first, second = make_incident(requester=customer), make_incident(requester=customer)
+    client.force_login(agent)
+    html = client.get(LIST).content.decode()
+    for incident in (first, second):
+        assert f'href="{reverse("desk:incident-detail", args=[incident.pk])}"' in html
+    assert html.count('<td><span class="muted">—</span></td>') >= 2  # no assignee, no group
+
+
+def test_the_take_form_posts_to_the_row_with_the_csrf_token_and_comes_back(agent, customer):
+    incident = make_incident(requester=customer)
+    request = RequestFactory().get(LIST + "?priority=3")
+    request.user = agent
+    incident.take_offered = True
+    take = {"take_any": True, "take_url": "desk:incident-assign-to-me", "take_next": request.get_full_path()}
+    columns = [{"name": "number"}]
+    [row] = Rows(request, columns=columns, detail="desk:incident-detail", take=take)([incident])
+    action = reverse("desk:incident-assign-to-me", args=[incident.pk])
+    assert f'<form method="post" action="{action}" class="inline-form assign-to-me">' in row
+    assert re.search(r'name="csrfmiddlewaretoken" value="[A-Za-z0-9]{32,}"', row)
+    assert '<input type="hidden" name="next" value="/desk/incidents/?priority=3">' in row
+    assert f'aria-label="Take: {incident.number}"' in row
+
+
+def test_an_address_is_reversed_once_and_filled_in_per_record():
+    detail = address_of("desk:incident-detail")
+    assert detail(5) == reverse("desk:incident-detail", args=[5])
+    assert detail(1234567) == reverse("desk:incident-detail", args=[1234567])
