@@ -61,6 +61,11 @@ class PolicyChoicesMixin:
 
 VERSION = "version"
 
+# The people, group and organisation fields of every Work record and task: typed in the admin
+# with Django's autocomplete (the current value only, suggestions from ``ItsmAdminSite``'s
+# policy-answered autocomplete), never a select listing every user.
+WORK_PICKERS = ("assignment_group", "assignee", "requester", "requested_for", "organisation")
+
 
 REFUSALS_SHOWN = 10
 
