@@ -430,3 +430,19 @@ def test_an_agent_in_the_admin_is_suggested_only_the_assignees_the_policy_allows
     assert suggested(client, "assignee", "robin")[0][1] == "Robin (robin)"
     # Requested-for is any active person, the customer included.
     assert customer.pk in [pk for pk, _ in suggested(client, "requested_for", "robin")]
+
+
+def test_the_admin_autocomplete_suggests_nobody_for_a_field_hidden_from_the_user(client, organisation):
+    """A customer who opens the admin (cmdb_manager) reads its own incidents without their
+    assignee and group: the pickers behind those fields answer nobody, not every agent or group."""
+    user = make_user("mixed", "platform_selfservice", "cmdb_manager", organisation=organisation)
+    AssignmentGroup.objects.create(name="Zebra Squad")
+    make_user("quasimodo", "itsm_agent")
+    client.force_login(user)
+    assert suggested(client, "assignee", "quasimodo") == []
+    assert suggested(client, "collaborators", "quasimodo") == []
+    # Groups are not the customer's to read at all: not even searchable (Django's 404).
+    groups = client.get(
+        AUTOCOMPLETE, {"app_label": "incidents", "model_name": "incident", "field_name": "assignment_group", "term": "z"}
+    )
+    assert groups.status_code == 404 and b"Zebra" not in groups.content
