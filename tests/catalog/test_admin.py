@@ -6,6 +6,7 @@ form data checked against its form; self-service users cannot enter."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -194,6 +195,9 @@ def test_a_request_added_in_the_admin_takes_its_requested_for_person_from_the_au
     client.force_login(itsm_admin)
     assert add_item(client, category).status_code == 302
     item = CatalogItem.objects.get()
+    box = re.search(r'<select name="requested_for"[^>]*>', client.get(f"{REQUESTS}add/").content.decode())
+    asks = dict(re.findall(r'data-(app-label|model-name|field-name)="([^"]*)"', box.group(0)))
+    assert asks == {"app-label": "catalog", "model-name": "request", "field-name": "requested_for"}
     [row] = client.get(
         "/admin/autocomplete/",
         {"app_label": "catalog", "model_name": "request", "field_name": "requested_for", "term": "customer"},

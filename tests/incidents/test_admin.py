@@ -1,6 +1,8 @@
 """Incident admin: who may list, change, delete and configure; actions call the workflows;
 notes, time and CSAT are read-only; hidden fields never reach a column, filter or search."""
 
+import re
+
 import pytest
 
 from conftest import make_user
@@ -373,12 +375,26 @@ def test_incident_save_does_not_write_notes_through_the_inline(client, itsm_admi
 AUTOCOMPLETE = "/admin/autocomplete/"
 
 
-def suggested(client, field, term, model="incident") -> list[tuple[int, str]]:
-    response = client.get(
-        AUTOCOMPLETE, {"app_label": "incidents", "model_name": model, "field_name": field, "term": term}
-    )
+def picker(client, url, field) -> dict:
+    """What the page's autocomplete box for ``field`` asks the autocomplete view about."""
+    tag = re.search(rf'<select name="{field}"[^>]*>', client.get(url).content.decode())
+    attrs = dict(re.findall(r'data-(app-label|model-name|field-name)="([^"]*)"', tag.group(0)))
+    return {"app_label": attrs["app-label"], "model_name": attrs["model-name"], "field_name": attrs["field-name"]}
+
+
+def suggested(client, field, term, *, page=f"{LIST}add/") -> list[tuple[int, str]]:
+    """The autocomplete's answer to ``term`` in the box for ``field`` on ``page``."""
+    response = client.get(AUTOCOMPLETE, {**picker(client, page, field), "term": term})
     assert response.status_code == 200, response.status_code
     return [(int(row["id"]), row["text"]) for row in response.json()["results"]]
+
+
+def asked(client, field, term) -> list[int]:
+    """The autocomplete's answer about an incident's ``field``, asked directly."""
+    params = {"app_label": "incidents", "model_name": "incident", "field_name": field, "term": term}
+    response = client.get(AUTOCOMPLETE, params)
+    assert response.status_code == 200, response.status_code
+    return [int(row["id"]) for row in response.json()["results"]]
 
 
 def test_the_incident_admin_types_people_and_groups_instead_of_listing_every_user(client, itsm_admin, customer):
@@ -396,6 +412,10 @@ def test_the_incident_admin_types_people_and_groups_instead_of_listing_every_use
     assert isinstance(form.fields["collaborators"].widget.widget, AutocompleteSelectMultiple)
     html = response.content.decode()
     assert "listed3" not in html  # only the current people are rendered, never every user
+    # The box asks about incidents (their assignee source), not about Work, which declares the field.
+    assert picker(client, f"{LIST}{record.pk}/change/", "assignee") == {
+        "app_label": "incidents", "model_name": "incident", "field_name": "assignee"
+    }
 
 
 def test_the_incident_change_form_submits_an_assignee_picked_with_the_autocomplete(
@@ -439,8 +459,8 @@ def test_the_admin_autocomplete_suggests_nobody_for_a_field_hidden_from_the_user
     AssignmentGroup.objects.create(name="Zebra Squad")
     make_user("quasimodo", "itsm_agent")
     client.force_login(user)
-    assert suggested(client, "assignee", "quasimodo") == []
-    assert suggested(client, "collaborators", "quasimodo") == []
+    assert asked(client, "assignee", "quasimodo") == []
+    assert asked(client, "collaborators", "quasimodo") == []
     # Groups are not the customer's to read at all: not even searchable (Django's 404).
     groups = client.get(
         AUTOCOMPLETE, {"app_label": "incidents", "model_name": "incident", "field_name": "assignment_group", "term": "z"}
