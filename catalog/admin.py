@@ -31,7 +31,7 @@ from catalog.models import (
     TaskTemplate,
 )
 from itsm import policy
-from itsm.admin_base import PolicyChoicesMixin, PolicyModelAdmin
+from itsm.admin_base import WORK_PICKERS, PolicyChoicesMixin, PolicyModelAdmin
 from itsm.errors import ItsmError
 
 
@@ -156,13 +156,14 @@ class ApprovalLevelInline(ItemRowInline):
     model = ApprovalLevel
     form = LevelForm
     fields = ["position", "mode", "users", "group"]
-    filter_horizontal = ["users"]
+    autocomplete_fields = ["users", "group"]
     verbose_name = "approval level"
 
 
 class TaskTemplateInline(ItemRowInline):
     model = TaskTemplate
     fields = ["position", "short_description", "description", "assignment_group"]
+    autocomplete_fields = ["assignment_group"]
     verbose_name = "fulfilment task"
 
 
@@ -192,6 +193,7 @@ class CatalogItemAdmin(PolicyModelAdmin):
     list_filter = ["active", "category"]
     list_select_related = ["category", "fulfilment_group"]
     search_fields = ["name", "description"]
+    autocomplete_fields = ["fulfilment_group"]
     readonly_fields = ["form_builder"]
     inlines = [ApprovalLevelInline, TaskTemplateInline]
     actions = ["deactivate_items", "activate_items"]
@@ -363,7 +365,7 @@ class RequestAdmin(PolicyModelAdmin):
     list_filter = [StateFilter, "priority", "assignment_group"]
     list_select_related = ["catalog_item", "requester", "assignment_group", "assignee"]
     search_fields = ["number", "short_description"]
-    raw_id_fields = ["requester", "requested_for"]
+    autocomplete_fields = WORK_PICKERS
     show_full_result_count = False
     action_table = ACTIONS
     inlines = [ApprovalInline, NoteInline]
@@ -425,5 +427,6 @@ class RequestTaskAdmin(PolicyModelAdmin):
     list_filter = ["state"]
     list_select_related = ["request", "assignment_group", "assignee"]
     search_fields = ["number", "short_description"]
+    autocomplete_fields = WORK_PICKERS
     raw_id_fields = ["request"]
     parent_field = "request"

@@ -23,7 +23,7 @@ from changes.models import (
     RiskLevel,
 )
 from itsm import policy
-from itsm.admin_base import PolicyModelAdmin
+from itsm.admin_base import WORK_PICKERS, PolicyModelAdmin
 
 
 class NoteInline(admin.TabularInline):
@@ -86,6 +86,7 @@ class ChangeAdmin(PolicyModelAdmin):
     list_filter = [StateFilter, "change_type", "risk_level", "assignment_group"]
     list_select_related = ["assignment_group", "assignee"]
     search_fields = ["number", "short_description"]
+    autocomplete_fields = WORK_PICKERS
     raw_id_fields = ["hosts", "host_groups"]
     readonly_fields = DERIVED
     show_full_result_count = False
@@ -116,6 +117,7 @@ class ChangeTaskAdmin(PolicyModelAdmin):
     list_filter = ["state"]
     list_select_related = ["change", "assignee"]
     search_fields = ["number", "short_description"]
+    autocomplete_fields = WORK_PICKERS
     raw_id_fields = ["change"]
     parent_field = "change"
 

@@ -18,7 +18,7 @@ from incidents.models import (
     TimeEntry,
 )
 from itsm import audit, policy
-from itsm.admin_base import PolicyModelAdmin
+from itsm.admin_base import WORK_PICKERS, PolicyModelAdmin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -109,7 +109,7 @@ class IncidentAdmin(PolicyModelAdmin):
     list_filter = [StateFilter, "priority", "major_incident", "assignment_group", "opened_at"]
     list_select_related = ["assignment_group", "assignee", "requester"]
     search_fields = ["number", "short_description"]
-    filter_horizontal = ["collaborators"]
+    autocomplete_fields = [*WORK_PICKERS, "major_incident_manager", "collaborators"]
     raw_id_fields = ["related_incidents"]
     inlines = [NoteInline, TimeEntryInline, CsatInline]
     action_table = ACTIONS  # close and acknowledge as bulk actions
@@ -135,6 +135,7 @@ class IncidentTaskAdmin(PolicyModelAdmin):
     list_filter = ["state"]
     list_select_related = ["incident", "assignee"]
     search_fields = ["number", "short_description"]
+    autocomplete_fields = WORK_PICKERS
     raw_id_fields = ["incident"]
     parent_field = "incident"
 

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -43,16 +44,47 @@ def _field_of(entry) -> str | None:
     return getattr(entry, "parameter_name", None)
 
 
+class RecordAutocomplete:
+    """Django's autocomplete widget asking about the admin's own record type (an incident), not
+    the model that declares the field (``Work``): the answer is that record type's people source
+    (``ItsmAdminSite``'s autocomplete)."""
+
+    def __init__(self, *args, model, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model = model
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs=extra_attrs)
+        attrs.update({"data-app-label": self.model._meta.app_label, "data-model-name": self.model._meta.model_name})
+        return attrs
+
+
+class RecordAutocompleteSelect(RecordAutocomplete, AutocompleteSelect):
+    pass
+
+
+class RecordAutocompleteSelectMultiple(RecordAutocomplete, AutocompleteSelectMultiple):
+    pass
+
+
 class PolicyChoicesMixin:
-    """Related-record choices limited to what the policy lets the user pick."""
+    """Related-record choices limited to what the policy lets the user pick; an autocomplete
+    field asks about the admin's own record type (``RecordAutocomplete``)."""
+
+    def _autocomplete(self, db_field, request, kwargs, widget) -> dict:
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = widget(db_field, self.admin_site, using=kwargs.get("using"), model=self.model)
+        return kwargs
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs = self._autocomplete(db_field, request, kwargs, RecordAutocompleteSelect)
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if field is not None and hasattr(field, "queryset"):
             field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
         return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs = self._autocomplete(db_field, request, kwargs, RecordAutocompleteSelectMultiple)
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and hasattr(field, "queryset"):
             field.queryset = policy.limit_choices(request.user, db_field.name, field.queryset)
@@ -60,6 +92,11 @@ class PolicyChoicesMixin:
 
 
 VERSION = "version"
+
+# The people, group and organisation fields of every Work record and task: typed in the admin
+# with Django's autocomplete (the current value only, suggestions from ``ItsmAdminSite``'s
+# policy-answered autocomplete), never a select listing every user.
+WORK_PICKERS = ("assignment_group", "assignee", "requester", "requested_for", "organisation")
 
 
 REFUSALS_SHOWN = 10

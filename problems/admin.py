@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from itsm import policy
-from itsm.admin_base import PolicyModelAdmin
+from itsm.admin_base import WORK_PICKERS, PolicyModelAdmin
 from problems import services
 from problems.actions import ACTIONS
 from problems.models import Problem, ProblemNote, ProblemState, ProblemTask
@@ -70,6 +70,7 @@ class ProblemAdmin(PolicyModelAdmin):
     list_filter = [StateFilter, "priority", "is_known_error", "assignment_group"]
     list_select_related = ["assignment_group", "assignee"]
     search_fields = ["number", "short_description"]
+    autocomplete_fields = WORK_PICKERS
     raw_id_fields = ["hosts", "host_groups"]
     show_full_result_count = False
     inlines = [NoteInline]
@@ -96,5 +97,6 @@ class ProblemTaskAdmin(PolicyModelAdmin):
     list_filter = ["state"]
     list_select_related = ["problem", "assignee"]
     search_fields = ["number", "short_description"]
+    autocomplete_fields = WORK_PICKERS
     raw_id_fields = ["problem"]
     parent_field = "problem"

@@ -1,5 +1,6 @@
 """A record's conversation on its desk overview, and the one composer under it, for any kind of
-work whose notes are comments (the customer reads them) and work notes (the desk only).
+work: whose notes are comments (the customer reads them) and work notes (the desk only), or
+whose notes have no kind and are all work notes (problems and changes, the desk's own records).
 
 ``conversation`` reads the latest notes in one query whatever their number (with whether each
 author works on the desk, to tell a customer's comment from an agent's public reply); the page links to the
@@ -32,47 +33,63 @@ def readable_kinds(hidden) -> list[str]:
     return [COMMENT] if "work_journal" in hidden else [COMMENT, WORK_NOTE]
 
 
+def has_kinds(notes) -> bool:
+    """Whether the notes are of two kinds (comments and work notes); if not, all are work notes."""
+    return any(field.name == "kind" for field in notes.model._meta.concrete_fields)
+
+
 def conversation(user, record, notes, *, hidden, size: int = CONVERSATION_SIZE, links=()) -> dict:
     """The latest ``size`` notes of ``notes`` (the record's note queryset) the reader may read,
     oldest first, each marked as a customer's comment, a public reply or an internal note and
     its author named as ``policy.person_name`` names them; ``more`` when older ones exist (then
     ``links`` — (label, url) — lead to them). One query."""
-    # Whether the author works the desk, asked of the author's own role rows (an index look-up
-    # per note), not of the set of every desk user.
-    desk_roles = UserRole.objects.filter(
-        user_id=OuterRef("author_id"), role__in=policy.roles_with_permission("desk.access")
-    )
-    by_desk = ExpressionWrapper(Q(author__is_superuser=True) | Q(Exists(desk_roles)), output_field=BooleanField())
-    latest = (
-        notes.filter(kind__in=readable_kinds(hidden))
-        .select_related("author")
-        .annotate(by_desk=by_desk)
-        .order_by("-created_at", "-pk")
-    )
-    rows = list(latest[: size + 1])
+    kinded = has_kinds(notes)
+    if kinded:
+        # Whether the author works the desk, asked of the author's own role rows (an index
+        # look-up per note), not of the set of every desk user.
+        desk_roles = UserRole.objects.filter(
+            user_id=OuterRef("author_id"), role__in=policy.roles_with_permission("desk.access")
+        )
+        by_desk = ExpressionWrapper(
+            Q(author__is_superuser=True) | Q(Exists(desk_roles)), output_field=BooleanField()
+        )
+        latest = notes.filter(kind__in=readable_kinds(hidden)).annotate(by_desk=by_desk)
+    else:
+        latest = notes if WORK_NOTE in readable_kinds(hidden) else notes.none()
+    rows = list(latest.select_related("author").order_by("-created_at", "-pk")[: size + 1])
     more = len(rows) > size
     rows = rows[:size][::-1]
     items = []
     for note in rows:
-        if note.kind == WORK_NOTE:
+        kind = note.kind if kinded else WORK_NOTE
+        if kind == WORK_NOTE:
             audience = "internal"
         elif note.by_desk:
             audience = "public"
         else:
             audience = "customer"
         items.append({
-            "note": note, "audience": audience, "mark": MARKS[audience],
+            "note": note, "kind": kind, "audience": audience, "mark": MARKS[audience],
             "author": policy.person_name(user, note.author, record, nobody=policy.DESK_NAME),
         })  # fmt: skip
-    return {"items": items, "more": more, "links": list(links), "size": size}
+    title, empty = ("Conversation", "No comments or notes yet.")
+    if not kinded:
+        title, empty = ("Work notes", "No work notes yet.")
+    return {"title": title, "items": items, "more": more, "links": list(links), "size": size, "empty": empty}
 
 
 def composer(form, *, action: str, back: str) -> dict | None:
-    """The composer's context: the domain's note form (with its ``kind`` choice), where it posts
-    and where the writer comes back to; None when the reader may add no note."""
+    """The composer's context: the domain's note form, where it posts and where the writer comes
+    back to; None when the reader may add no note. A form with a ``kind`` choice says who reads
+    the note; one without writes a work note only, and the composer is marked as internal."""
     if form is None:
         return None
-    return {"form": form, "action": action, "next": back}
+    internal_only = "kind" not in form.fields
+    return {
+        "form": form, "action": action, "next": back,
+        "mark": MARKS["internal"] if internal_only else "",
+        "submit": "Add work note" if internal_only else "Send",
+    }  # fmt: skip
 
 
 def return_url(request, default: str) -> str:

@@ -6,6 +6,7 @@ form data checked against its form; self-service users cannot enter."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -160,3 +161,50 @@ def test_a_customer_with_admin_access_sees_only_its_own_decision_and_no_approval
     item_page = client.get(f"/admin/catalog/catalogitem/{item.pk}/change/")
     assert item_page.status_code == 200
     assert "approver_b" not in item_page.content.decode()
+
+
+def test_a_catalog_manager_picks_approvers_with_the_autocomplete_without_managing_accounts(
+    client, lead, manager, customer, category
+):
+    """The team leader manages the catalog (service_catalog.manage) but not accounts: the
+    approvers box is Django's autocomplete, answered from the approvers' people source."""
+    from django.contrib.admin.widgets import AutocompleteSelectMultiple
+
+    client.force_login(lead)
+    page = client.get(f"{ITEMS}add/")
+    level = page.context["inline_admin_formsets"][0].formset.empty_form
+    assert isinstance(level.fields["users"].widget.widget, AutocompleteSelectMultiple)
+    response = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "catalog", "model_name": "approvallevel", "field_name": "users", "term": "manager"},
+    )
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [str(manager.pk)]
+    response = add_item(
+        client, category,
+        **{"approval_levels-TOTAL_FORMS": "1", "approval_levels-0-position": "1", "approval_levels-0-mode": "any",
+           "approval_levels-0-users": [str(manager.pk)]},
+    )  # fmt: skip
+    assert response.status_code == 302, errors_on(response)
+    assert [list(level.users.all()) for level in CatalogItem.objects.get().approval_levels.all()] == [[manager]]
+
+
+def test_a_request_added_in_the_admin_takes_its_requested_for_person_from_the_autocomplete(
+    client, itsm_admin, customer, category
+):
+    client.force_login(itsm_admin)
+    assert add_item(client, category).status_code == 302
+    item = CatalogItem.objects.get()
+    box = re.search(r'<select name="requested_for"[^>]*>', client.get(f"{REQUESTS}add/").content.decode())
+    asks = dict(re.findall(r'data-(app-label|model-name|field-name)="([^"]*)"', box.group(0)))
+    assert asks == {"app-label": "catalog", "model-name": "request", "field-name": "requested_for"}
+    [row] = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "catalog", "model_name": "request", "field_name": "requested_for", "term": "customer"},
+    ).json()["results"]
+    response = submit(
+        client, f"{REQUESTS}add/", catalog_item=item.pk, short_description="Laptop for the customer",
+        form_data=json.dumps({"model": "15-inch"}), requested_for=row["id"],
+    )  # fmt: skip
+    assert response.status_code == 302, errors_on(response) if response.context else response.status_code
+    assert Request.objects.get().requested_for == customer

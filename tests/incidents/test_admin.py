@@ -1,6 +1,8 @@
 """Incident admin: who may list, change, delete and configure; actions call the workflows;
 notes, time and CSAT are read-only; hidden fields never reach a column, filter or search."""
 
+import re
+
 import pytest
 
 from conftest import make_user
@@ -366,3 +368,101 @@ def test_incident_save_does_not_write_notes_through_the_inline(client, itsm_admi
     record.refresh_from_db()
     assert record.short_description == "New"
     assert not IncidentNote.objects.filter(incident=record).exists()
+
+
+# --- People pickers: Django admin's autocomplete, answered from the policy ------------------
+
+AUTOCOMPLETE = "/admin/autocomplete/"
+
+
+def picker(client, url, field) -> dict:
+    """What the page's autocomplete box for ``field`` asks the autocomplete view about."""
+    tag = re.search(rf'<select name="{field}"[^>]*>', client.get(url).content.decode())
+    attrs = dict(re.findall(r'data-(app-label|model-name|field-name)="([^"]*)"', tag.group(0)))
+    return {"app_label": attrs["app-label"], "model_name": attrs["model-name"], "field_name": attrs["field-name"]}
+
+
+def suggested(client, field, term, *, page=f"{LIST}add/") -> list[tuple[int, str]]:
+    """The autocomplete's answer to ``term`` in the box for ``field`` on ``page``."""
+    response = client.get(AUTOCOMPLETE, {**picker(client, page, field), "term": term})
+    assert response.status_code == 200, response.status_code
+    return [(int(row["id"]), row["text"]) for row in response.json()["results"]]
+
+
+def asked(client, field, term) -> list[int]:
+    """The autocomplete's answer about an incident's ``field``, asked directly."""
+    params = {"app_label": "incidents", "model_name": "incident", "field_name": field, "term": term}
+    response = client.get(AUTOCOMPLETE, params)
+    assert response.status_code == 200, response.status_code
+    return [int(row["id"]) for row in response.json()["results"]]
+
+
+def test_the_incident_admin_types_people_and_groups_instead_of_listing_every_user(client, itsm_admin, customer):
+    from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+
+    for i in range(5):
+        make_user(f"listed{i}", "itsm_agent")
+    record = services.incident_create(actor=customer, data={"short_description": "Mail is slow"})
+    client.force_login(itsm_admin)
+    response = client.get(f"{LIST}{record.pk}/change/")
+    form = response.context["adminform"].form
+    for name in ("assignee", "assignment_group", "requester", "requested_for", "organisation",
+                 "major_incident_manager"):  # fmt: skip
+        assert isinstance(form.fields[name].widget.widget, AutocompleteSelect), name
+    assert isinstance(form.fields["collaborators"].widget.widget, AutocompleteSelectMultiple)
+    html = response.content.decode()
+    assert "listed3" not in html  # only the current people are rendered, never every user
+    # The box asks about incidents (their assignee source), not about Work, which declares the field.
+    assert picker(client, f"{LIST}{record.pk}/change/", "assignee") == {
+        "app_label": "incidents", "model_name": "incident", "field_name": "assignee"
+    }
+
+
+def test_the_incident_change_form_submits_an_assignee_picked_with_the_autocomplete(
+    client, itsm_admin, agent, customer
+):
+    record = services.incident_create(actor=customer, data={"short_description": "Mail is slow"})
+    client.force_login(itsm_admin)
+    url = f"{LIST}{record.pk}/change/"
+    data = page_data(client.get(url))
+    [(picked, label)] = suggested(client, "assignee", "agent")
+    assert (picked, label) == (agent.pk, "agent")
+    response = client.post(url, {**data, "assignee": picked})
+    assert response.status_code == 302 and response["Location"] == LIST, messages_of(client.get(url))
+    record.refresh_from_db()
+    assert record.assignee == agent
+    assert AuditEntry.objects.filter(object_id=str(record.pk), field="assignee", actor=itsm_admin).exists()
+
+
+def test_an_agent_in_the_admin_is_suggested_only_the_assignees_the_policy_allows(client, agent, customer):
+    """The L2 agent opens the admin (cmdb_manager) but manages no accounts: the assignee picker
+    still answers it, from the incident's assignee source (holders of incidents.manage)."""
+    desk_only = make_user("deskrobin", "platform_agent")
+    desk_only.first_name = "Robin"
+    desk_only.save()
+    robin = make_user("robin", "itsm_agent")
+    robin.first_name = "Robin"
+    robin.save()
+    customer.first_name = "Robin"
+    customer.save()
+    client.force_login(agent)
+    assert [pk for pk, _ in suggested(client, "assignee", "robin")] == [robin.pk]
+    assert suggested(client, "assignee", "robin")[0][1] == "Robin (robin)"
+    # Requested-for is any active person, the customer included.
+    assert customer.pk in [pk for pk, _ in suggested(client, "requested_for", "robin")]
+
+
+def test_the_admin_autocomplete_suggests_nobody_for_a_field_hidden_from_the_user(client, organisation):
+    """A customer who opens the admin (cmdb_manager) reads its own incidents without their
+    assignee and group: the pickers behind those fields answer nobody, not every agent or group."""
+    user = make_user("mixed", "platform_selfservice", "cmdb_manager", organisation=organisation)
+    AssignmentGroup.objects.create(name="Zebra Squad")
+    make_user("quasimodo", "itsm_agent")
+    client.force_login(user)
+    assert asked(client, "assignee", "quasimodo") == []
+    assert asked(client, "collaborators", "quasimodo") == []
+    # Groups are not the customer's to read at all: not even searchable (Django's 404).
+    groups = client.get(
+        AUTOCOMPLETE, {"app_label": "incidents", "model_name": "incident", "field_name": "assignment_group", "term": "z"}
+    )
+    assert groups.status_code == 404 and b"Zebra" not in groups.content

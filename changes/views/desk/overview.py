@@ -9,16 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import Http404
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
 
 from changes import schedule, services, workflows
 from changes.models import Change, ChangeState
-from changes.page_forms import EDIT_FIELDS, ChangeEditForm
+from changes.page_forms import EDIT_FIELDS, ChangeEditForm, NoteForm
 from changes.views.desk.base import CAB_ACTIONS, GATE_ACTION, PIR_ACTION, PLACED, ChangeTabView
 from itsm import policy
 from itsm.models import User
 from itsm.templatetags.itsm_ui import state_label
+from itsm.views.conversation import composer, conversation
 
 # What the details card lists, in order, of the fields the user may read.
 OVERVIEW_FIELDS = (
@@ -135,7 +137,17 @@ class OverviewView(ChangeTabView):
             [text for texts in workflows.approval_errors(change).values() for text in texts]
             if change.state == ChangeState.SUBMITTED else []
         )  # fmt: skip
+        # The notes are work notes only: the composer is the internal-note composer.
+        notes_url = reverse("desk:change-notes", args=[change.pk])
         return {
+            "conversation": conversation(
+                user, change, change.notes.all(), hidden=self.hidden, links=[("All work notes", notes_url)]
+            ),
+            "composer": composer(
+                NoteForm() if policy.can(user, "note", change) else None,
+                action=notes_url,
+                back=self.tab_url("overview", change, "conversation"),
+            ),
             "blockers": blockers,
             "edit_form": edit_form,
             "rows": field_rows(change, [name for name in OVERVIEW_FIELDS if name in readable]),

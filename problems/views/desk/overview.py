@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import Http404
+from django.urls import reverse
 from django.utils.text import capfirst
 
 from itsm import policy
 from itsm.templatetags.itsm_ui import state_label
+from itsm.views.conversation import composer, conversation
 from problems import services
-from problems.forms import PROBLEM_EDIT_FIELDS, ProblemEditForm
+from problems.forms import PROBLEM_EDIT_FIELDS, NoteForm, ProblemEditForm
 from problems.models import Problem
 from problems.views.desk.base import LINK_ACTIONS, ProblemTabView
 
@@ -78,13 +80,24 @@ class OverviewView(ProblemTabView):
         return tuple(sorted(OVERVIEW_M2M - hidden))
 
     def tab_context(self, problem, forms):
-        readable = policy.readable_fields(self.request.user, problem)
+        user = self.request.user
+        readable = policy.readable_fields(user, problem)
         rca = [name for name in RCA_FIELDS if name in readable]
         edit_form = forms.get("edit_form")
-        writable = policy.writable_fields(self.request.user, problem)
+        writable = policy.writable_fields(user, problem)
         if edit_form is None and writable & set(PROBLEM_EDIT_FIELDS):
             edit_form = ProblemEditForm(problem=problem, writable=writable)
+        # The notes are work notes only: the composer is the internal-note composer.
+        notes_url = reverse("desk:problem-notes", args=[problem.pk])
         return {
+            "conversation": conversation(
+                user, problem, problem.notes.all(), hidden=self.hidden, links=[("All work notes", notes_url)]
+            ),
+            "composer": composer(
+                NoteForm() if policy.can(user, "note", problem) else None,
+                action=notes_url,
+                back=self.tab_url("overview", problem, "conversation"),
+            ),
             "edit_form": edit_form,
             "rows": field_rows(problem, [name for name in OVERVIEW_FIELDS if name in readable]),
             "texts": field_rows(problem, [name for name in TEXT_FIELDS if name in readable]),
