@@ -144,14 +144,20 @@ def queue_columns(request, filterset: WorkQueueFilter, columns, hidden) -> list[
     return shown
 
 
+def is_refresh(request) -> bool:
+    """Whether the queue's own refresh asks (htmx re-fetching ``#queue-results``): not another
+    part of the page fetched by htmx (the bulk form as it opens), which needs the whole page."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "queue-results"
+
+
 def render_queue(request, template_name: str, context: dict, *, status: int = 200):
-    """A desk queue's page; or, when the page's own refresh asks (htmx sends ``HX-Request``),
-    only its ``queue_results`` partial (the table and its pages): no page chrome, no filter form
-    whose choices would cost queries. A cache keeps the two apart (``Vary: HX-Request``)."""
-    if request.headers.get("HX-Request") == "true":
+    """A desk queue's page; or, when the page's own refresh asks (``is_refresh``), only its
+    ``queue_results`` partial (the table and its pages): no page chrome, no filter form whose
+    choices would cost queries. A cache keeps the two apart (``Vary: HX-Request, HX-Target``)."""
+    if is_refresh(request):
         template_name = f"{template_name}#queue_results"
     response = render(request, template_name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
 
@@ -260,7 +266,7 @@ class QueuePage:
             "share_groups": groups,
             # A refresh (``render_queue``'s partial) shows no navigation: it does not count the views.
             "saved_views_nav": []
-            if self.request.headers.get("HX-Request") == "true"
+            if is_refresh(self.request)
             else saved_views.navigation(user),
             "page_size": self.page_size,
             **self.bulk_context(),

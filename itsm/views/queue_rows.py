@@ -19,7 +19,8 @@ from collections.abc import Callable
 
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -38,14 +39,18 @@ def address_of(url_name: str) -> Callable[[int], str]:
     return lambda pk: f"{before}{pk}{after}"
 
 
-def when(value, *, date: str = "j M Y", time: str = "H:i") -> str:
-    """A date and time as the desk writes them: local, the time wrapping under the date."""
+def when(value, *, year: bool = True) -> str:
+    """A date and time as the desk's templates write them (``date:"j M Y"`` and ``"H:i"``, local
+    time, the month's short name in the reader's language), the time wrapping under the date;
+    without the year for a due time. Written out here: ``dateformat`` parses its format for
+    every value, the better part of a row's time."""
     if value is None:
         return DASH
     local = timezone.localtime(value)
+    day = f"{local.day} {MONTHS_3[local.month].title()}"
     return format_html(
         '<time datetime="{}"><span class="when">{}</span> <span class="when">{}</span></time>',
-        value.isoformat(), dateformat.format(local, date), dateformat.format(local, time),
+        local.isoformat(), f"{day} {local.year}" if year else day, f"{local.hour:02d}:{local.minute:02d}",
     )  # fmt: skip
 
 
@@ -137,7 +142,7 @@ def sla_cell(record, rows, link):
         return format_html("<td>{}</td>", DASH)
     due = ""
     if rows.show_sla_due and record.sla_due_at:
-        due = format_html('<br><span class="muted">due {}</span>', when(record.sla_due_at, date="j M", time="H:i"))
+        due = format_html('<br><span class="muted">due {}</span>', when(record.sla_due_at, year=False))
     return format_html('<td><span class="badge sla sla-{}">{}</span>{}</td>', status, record.sla_live_label, due)
 
 

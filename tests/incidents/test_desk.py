@@ -416,6 +416,7 @@ def test_action_and_edit_forms_are_written_out_only_when_opened(desk, incident):
     page = url("incident-detail", incident)
     html = html_of(desk.get(page))
     assert 'name="resolve-resolution_notes"' not in html and 'name="short_description"' not in html
+    assert "{#" not in html and "{% comment" not in html
     # Without JavaScript a closed action's link opens the page with its form; htmx fetches the same.
     assert f'href="{page}?open=resolve#action-resolve"' in html
     assert f'href="{page}?open=edit#edit"' in html

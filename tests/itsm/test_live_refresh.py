@@ -16,7 +16,7 @@ from tests.problems.factories import make_problem
 
 pytestmark = pytest.mark.django_db
 
-REFRESH = {"HTTP_HX_REQUEST": "true"}
+REFRESH = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "queue-results"}  # as htmx sends them
 QUEUES = {
     "work": reverse("desk:home"),
     "incidents": reverse("desk:incident-list"),
@@ -74,6 +74,14 @@ def test_a_refresh_answers_only_the_queue_results(desk, records, queue):
         "requests": records["request"].number,
     }[queue]
     assert number in html
+
+
+def test_htmx_fetching_another_part_of_the_queue_gets_the_whole_page(desk, records):
+    """The bulk form's fields, fetched as its card opens (``?open=bulk``), come from the whole page."""
+    response = desk.get(QUEUES["incidents"], {"open": "bulk"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" in html
+    assert re.search(r'<div class="queue-bulk-fields">\s*<div class="field-inline"><label for="id_action">', html)
 
 
 def test_a_refresh_keeps_the_filters_of_the_page(desk, customer, agent):

@@ -155,6 +155,16 @@ def test_queue_rows_have_checkboxes_joined_to_the_bulk_form(kind, desk, agent, c
 
 
 @each_kind
+def test_the_bulk_forms_fields_are_written_out_only_when_it_is_opened(kind, desk, agent, customer):
+    kind.make(agent, customer)
+    html = desk.get(kind.list_url, {"priority": "3"}).content.decode()
+    assert 'name="action"' not in html and "{#" not in html
+    assert '<a href="?priority=3&amp;open=bulk">Open the form</a>' in html  # without JavaScript
+    opened = desk.get(kind.list_url, {"priority": "3", "open": "bulk"}).content.decode()
+    assert 'name="action"' in opened and "Apply to selected" in opened
+
+
+@each_kind
 def test_no_bulk_form_for_a_reader_the_policy_does_not_let_act(kind, desk, agent, customer, monkeypatch):
     record = kind.make(agent, customer)
     rules = ALL_RULES[kind.rule]

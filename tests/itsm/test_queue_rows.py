@@ -2,12 +2,15 @@
 with each row's link, and the "Take" form with the page's CSRF token."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
-from itsm.views.queue_rows import Rows, address_of
+from itsm.views.queue_rows import Rows, address_of, when
 from tests.incidents.factories import make_incident
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +56,16 @@ def test_an_address_is_reversed_once_and_filled_in_per_record():
     detail = address_of("desk:incident-detail")
     assert detail(5) == reverse("desk:incident-detail", args=[5])
     assert detail(1234567) == reverse("desk:incident-detail", args=[1234567])
+
+
+def test_a_row_writes_dates_as_the_templates_date_filter_does(settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    value = datetime(2026, 3, 5, 23, 7, tzinfo=UTC)  # 6 March, 00:07 in Paris
+    with timezone.override("Europe/Paris"):
+        expected = Template('{{ v|date:"j M Y" }}|{{ v|date:"H:i" }}|{{ v|date:"c" }}').render(Context({"v": value}))
+        written = when(value)
+    date, time, iso = expected.split("|")
+    assert written == (
+        f'<time datetime="{iso}"><span class="when">{date}</span> <span class="when">{time}</span></time>'
+    )
+    assert date == "6 Mar 2026" and time == "00:07"
