@@ -202,7 +202,7 @@ def _enter_many(works, policy, stages, stage: EscalationStage, at: datetime, mem
     )
     following = _next(stages, stage.order)
     next_at = at + timedelta(minutes=stage.timeout_minutes) if following else None
-    entries, reassigned = [], {}
+    entries, reassigned, told = [], {}, []
     for work in works:
         changes = []
         if group is not None and work.assignment_group_id != group.pk:
@@ -215,6 +215,7 @@ def _enter_many(works, policy, stages, stage: EscalationStage, at: datetime, mem
             changes.append(("escalation_policy", work.escalation_policy, policy))
         changes.append(("escalation_stage", work.escalation_stage, stage.order))
         entries.extend(audit.change_entry(work, None, name, old, new) for name, old, new in changes)
+        told.append((work, changes))
         assignee = next((new for name, _, new in changes if name == "assignee"), work.assignee)
         if any(name in REASSIGNING for name, _, _ in changes):
             key = (group.pk if group else work.assignment_group_id, assignee.pk if assignee else None)
@@ -234,6 +235,8 @@ def _enter_many(works, policy, stages, stage: EscalationStage, at: datetime, mem
     moved = {pk for ids in reassigned.values() for pk in ids}
     Work.objects.filter(pk__in=[pk for pk in pks if pk not in moved]).update(updated_at=at)
     audit.write(entries)
+    # As ``_enter``'s ``apply_changes`` tells them: a former assignee's "needs you" is withdrawn.
+    services.tell_watchers_many(type(works[0]), told)
     extra = {
         "stage": stage.order, "policy": policy.name, "timeout_minutes": stage.timeout_minutes,
         "requires_acknowledgment": stage.requires_acknowledgment, "has_next": following is not None,

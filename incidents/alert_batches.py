@@ -233,14 +233,14 @@ class _Batch:
         incident = opened.incident
         alert = self._alert(event, host, incident, outcome)
         rank = SEVERITY_RANK[event.severity]
-        new_host = host.pk not in opened.hosts
-        if new_host:
+        effect = alerts.attaching(has_host=host.pk in opened.hosts, has_as_severe=opened.has_as_severe(rank))
+        if effect.adds_host:
             old = list(opened.hosts.values())
             opened.hosts[host.pk] = host
             self.links.append(Incident.hosts.through(incident_id=incident.pk, host_id=host.pk))
             self.entries.append(audit.change_entry(incident, self.actor, "hosts", old, [*old, host]))
             opened.bumped = True
-        if new_host or not opened.has_as_severe(rank):
+        if effect.notes:
             self.notes.append(alerts.attach_note(self.actor, incident, alert, outcome))
         opened.ranks.add(rank)
         self._remember(event, incident)

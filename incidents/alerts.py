@@ -394,8 +394,7 @@ def _single(actor, alert: Alert) -> IngestResult:
 
 
 def _attach(actor, alert: Alert, incident_id: int, outcome: str) -> IngestResult:
-    """Add the alert to an open incident: its host joins the incident's hosts, and a work note
-    says so when the alert brings a new host or a worse severity (plain repeats add no note)."""
+    """Add the alert to an open incident, with the host and work note ``attaching`` decides."""
     # One query: lock the incident, and learn whether the host is new to it and whether it has
     # an alert at least as severe as this one (else this one is worse than any before).
     as_severe = [s for s, rank in SEVERITY_RANK.items() if rank <= SEVERITY_RANK[alert.severity]]
@@ -407,18 +406,34 @@ def _attach(actor, alert: Alert, incident_id: int, outcome: str) -> IngestResult
         )
         .get(pk=incident_id)
     )
-    new_host = not incident.has_host
+    effect = attaching(has_host=incident.has_host, has_as_severe=incident.has_as_severe)
     alert.incident = incident
     alert.outcome = outcome
     alert.save()
-    if new_host:
+    if effect.adds_host:
         old_hosts = list(incident.hosts.all())
         incident.hosts.add(alert.host)
         audit.log_changes(incident, actor, [("hosts", old_hosts, [*old_hosts, alert.host])])
         Incident.objects.filter(pk=incident.pk).update(version=F("version") + 1, updated_at=timezone.now())
-    if new_host or not incident.has_as_severe:
+    if effect.notes:
         attach_note(actor, incident, alert, outcome).save()
     return IngestResult(alert, incident, outcome)
+
+
+@dataclass(frozen=True)
+class Attaching:
+    """What an alert joining an open incident does besides being stored on it."""
+
+    adds_host: bool  # its host joins the incident's hosts (journaled; the version goes up)
+    notes: bool  # a work note says so (``attach_note``)
+
+
+def attaching(*, has_host: bool, has_as_severe: bool) -> Attaching:
+    """The rule for an alert joining an open incident, whether posted alone or in a batch, on
+    what the incident has: its host (``has_host``), an alert at least as severe as this one
+    (``has_as_severe``). A host it lacks joins it; a work note is written for a new host or a
+    worse severity than any before — a plain repeat adds neither."""
+    return Attaching(adds_host=not has_host, notes=not has_host or not has_as_severe)
 
 
 def attach_note(actor, incident: Incident, alert: Alert, outcome: str) -> IncidentNote:

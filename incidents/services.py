@@ -101,10 +101,11 @@ def check_people(
             people = {data[name]} - {None}
         if any(not person.is_active or not _is_agent(person) for person in people):
             errors[name] = [AGENTS_ONLY[name]]
-    organisation = after.get("organisation")
     for name in ("requester", "requested_for"):
-        person = after.get(name)
-        if person is None or not (named(name) or named("organisation")):
+        if not (named(name) or named("organisation")):
+            continue  # read only what is named: the fields of a locked row are each a query
+        person, organisation = after.get(name), after.get("organisation")
+        if person is None:
             continue
         if person.organisation_id != getattr(organisation, "pk", None) and not _is_agent(person):
             where = f"of {organisation}" if organisation is not None else "without an organisation"
@@ -113,10 +114,28 @@ def check_people(
         raise InvalidInput(message, fields=errors)
 
 
-def _after(incident: Incident, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The incident's people fields as they would be after ``data`` is written."""
-    values = {name: getattr(incident, name) for name in PEOPLE_FIELDS if name != "collaborators"}
-    return {**values, **data}
+class _After(Mapping):
+    """The incident's people fields as they would be after ``data`` is written, each read from
+    the incident only when a rule asks for it (an assignment names neither the requester nor the
+    organisation: reading them would cost a query each on the freshly locked row)."""
+
+    FIELDS = PEOPLE_FIELDS - {"collaborators"}
+
+    def __init__(self, incident: Incident, data: Mapping[str, Any]):
+        self.incident, self.data = incident, data
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.data:
+            return self.data[name]
+        if name in self.FIELDS:
+            return getattr(self.incident, name)
+        raise KeyError(name)
+
+    def __iter__(self):
+        return iter(self.FIELDS | set(self.data))
+
+    def __len__(self) -> int:
+        return len(self.FIELDS | set(self.data))
 
 
 @transaction.atomic
@@ -177,7 +196,7 @@ def incident_update(
     old_priority = incident.priority
     incident = services.record_update(
         obj=incident, actor=actor, data=data, expected_version=expected_version,
-        check=lambda current: check_people(after=_after(current, data), data=data, current=current),
+        check=lambda current: check_people(after=_After(current, data), data=data, current=current),
     )  # fmt: skip
     if incident.priority != old_priority:
         clocks.retarget(incident)
@@ -196,7 +215,7 @@ def incident_assign(*, incident: Incident, actor, assignee=None, assignment_grou
         routed = assignee is not None
     chosen = {"assignee": assignee, "assignment_group": assignment_group}
     check_people(
-        after=_after(incident, chosen), data=chosen, routed=routed,
+        after=_After(incident, chosen), data=chosen, routed=routed,
         message="The incident cannot be assigned as asked.",
     )  # fmt: skip
     services.apply_changes(incident, actor, {"assignee": assignee, "assignment_group": assignment_group})

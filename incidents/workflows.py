@@ -7,12 +7,16 @@ function: atomic, on a locked row, checked against the policy and the table belo
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from escalation import services as escalation
 from incidents import selectors
 from incidents.models import NOTE_MAX, Incident, IncidentNote, IncidentState, IncidentTask, ResolutionCode
+from itsm import audit
 from itsm.errors import InvalidInput
+from itsm.models import Work
+from itsm.services import tell_watchers_many
 from itsm.workflow import Lifecycle, Transition, register, task_lifecycle, transition
 from notifications import services as notify
 from notifications.models import Kind
@@ -155,12 +159,7 @@ def incidents_close_locked(incidents: list[Incident]) -> list[int]:
     """Close many resolved incidents at once as the system (the auto-close sweep), set-based:
     one UPDATE and one journal insert for the batch. The caller holds the rows locked; those no
     longer in a state the ``close`` transition accepts are left alone. Same table, same journal
-    entry as ``incident_close``."""
-    from django.db.models import F
-
-    from itsm import audit
-    from itsm.models import Work
-
+    entry as ``incident_close``, and the same watchers told (``tell_watchers_many``)."""
     step = TRANSITIONS["close"]
     batch = [i for i in incidents if i.state in step.sources]
     if not batch:
@@ -171,12 +170,18 @@ def incidents_close_locked(incidents: list[Incident]) -> list[int]:
         state=step.target, closed_at=now, updated_at=now, version=F("version") + 1
     )
     Incident.objects.filter(pk__in=keys, customer_replied_at__isnull=False).update(customer_replied_at=None)
-    notify.withdraw(keys, at=now)  # as the close transition's watchers do, for the batch
+    tell_watchers_many(Incident, ((i, [("state", i.state, step.target), *_cleared_reply(i)]) for i in batch))
     audit.write(
         audit.transition_entry(i, None, transition="close", old_state=i.state, new_state=step.target)
         for i in batch
     )
     return [i.pk for i in batch]
+
+
+def _cleared_reply(incident: Incident) -> list[tuple[str, object, object]]:
+    if incident.customer_replied_at is None:
+        return []
+    return [("customer_replied_at", incident.customer_replied_at, None)]
 
 
 @transaction.atomic

@@ -127,22 +127,39 @@ def is_versioned(obj) -> bool:
 
 
 # Who is told of every change a service writes (``watch``): a higher layer — notifications, which
-# withdraws what no longer needs its reader — learns of changes without itsm importing it.
-ChangeWatcher = Callable[[Any, list[tuple[str, Any, Any]]], None]
+# withdraws what no longer needs its reader — learns of changes without itsm importing it. A
+# watcher is told a batch, ``(model, [(obj, [(field, old, new), …]), …])``: a single write is a
+# batch of one, and a sweep that writes thousands of records set-based tells each batch once.
+Change = tuple[str, Any, Any]
+ChangeWatcher = Callable[[type, list[tuple[Any, list[Change]]]], None]
 _WATCHERS: list[ChangeWatcher] = []
 
 
 def watch(watcher: ChangeWatcher) -> ChangeWatcher:
-    """Be told ``(obj, [(field, old, new), …])`` of each change ``apply_changes`` writes and each
-    state a transition sets, inside the writing transaction (once per watcher)."""
+    """Be told ``(model, [(obj, [(field, old, new), …]), …])`` of the changes ``apply_changes``
+    writes, each state a transition sets and each batch a set-based sweep writes
+    (``tell_watchers_many``), inside the writing transaction. A watcher's queries depend on
+    neither the batch's size nor what it holds."""
     if watcher not in _WATCHERS:
         _WATCHERS.append(watcher)
     return watcher
 
 
-def tell_watchers(obj, changes: list[tuple[str, Any, Any]]) -> None:
+def tell_watchers(obj, changes: list[Change]) -> None:
+    """Tell the watchers of one record's changes (a batch of one)."""
+    tell_watchers_many(type(obj), [(obj, changes)])
+
+
+def tell_watchers_many(model: type, changes: Iterable[tuple[Any, list[Change]]]) -> None:
+    """Tell the watchers of the changes a set-based write (a sweep's ``.update()``) made to
+    records of ``model``: ``[(obj, [(field, old, new), …]), …]``, ``obj`` as it was read, the
+    values as ``apply_changes`` would have told them. A fixed number of queries per batch, the
+    same as for one record."""
+    batch = [(obj, changed) for obj, changed in changes if changed]
+    if not batch:
+        return
     for watcher in _WATCHERS:
-        watcher(obj, changes)
+        watcher(model, batch)
 
 
 def apply_changes(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -412,30 +413,62 @@ def withdraw(work_ids: Iterable[int], *, keep=None, only=None, at=None) -> int:
     """Mark read the unread "needs you" notifications about these works — everyone's but
     ``keep``'s, or only ``only``'s (user ids) — in one UPDATE on the work's index; answers how
     many."""
-    rows = Notification.objects.filter(work_id__in=list(work_ids), read_at__isnull=True, kind__in=NEEDS_YOU)
-    if keep is not None:
-        rows = rows.exclude(recipient_id=keep)
+    ids = list(work_ids)
     if only is not None:
-        rows = rows.filter(recipient_id=only)
+        return withdraw_many(only={only: ids}, at=at)
+    if keep is not None:
+        return withdraw_many(keep={keep: ids}, at=at)
+    return withdraw_many(everyone=ids, at=at)
+
+
+def withdraw_many(
+    *,
+    everyone: Collection[int] = (),
+    keep: Mapping[int, Collection[int]] | None = None,
+    only: Mapping[int, Collection[int]] | None = None,
+    at=None,
+) -> int:
+    """``withdraw`` for many works at once, each with its own rule: about the works of
+    ``everyone``, everyone's; about those of ``keep[user_id]``, everyone's but that person's;
+    about those of ``only[user_id]``, that person's. One UPDATE on the work's index, whatever
+    the number of works (none when there is nothing to withdraw); answers how many."""
+    which = Q(work_id__in=list(everyone)) if everyone else None
+    for person, ids in (keep or {}).items():
+        which = _either(which, Q(work_id__in=list(ids)) & ~Q(recipient_id=person))
+    for person, ids in (only or {}).items():
+        which = _either(which, Q(work_id__in=list(ids), recipient_id=person))
+    if which is None:
+        return 0
+    rows = Notification.objects.filter(which, read_at__isnull=True, kind__in=NEEDS_YOU)
     return rows.update(read_at=at or timezone.now())
 
 
-def withdraw_unneeded(work, changes) -> None:
-    """The rule, told of every change a service writes (``itsm.services.watch``): a work that is
-    finished, or leaves a finished state (reopened), needs nobody it called on before; a work
-    assigned to someone needs nobody else it called on; unassigned, not its former assignee."""
-    lifecycle = lifecycle_of(work)
+def _either(which: Q | None, also: Q) -> Q:
+    return also if which is None else which | also
+
+
+def withdraw_unneeded(model: type, changes) -> None:
+    """The rule, told of the changes services write (``itsm.services.watch``), a batch at a time:
+    a work that is finished, or leaves a finished state (reopened), needs nobody it called on
+    before; a work assigned to someone needs nobody else it called on; unassigned, not its
+    former assignee. One UPDATE for the whole batch."""
+    lifecycle = lifecycle_of(getattr(model, "KIND", ""))
     if lifecycle is None:
         return
-    for name, old, new in changes:
-        if name == "state" and (old in lifecycle.finished or new in lifecycle.finished):
-            withdraw([work.pk])
-            return
-        if name == "assignee" and old != new:
-            if new is not None:
-                withdraw([work.pk], keep=new.pk)
-            elif old is not None:
-                withdraw([work.pk], only=old.pk)
+    everyone: list[int] = []
+    keep: dict[int, list[int]] = {}
+    only: dict[int, list[int]] = {}
+    for work, changed in changes:
+        for name, old, new in changed:
+            if name == "state" and (old in lifecycle.finished or new in lifecycle.finished):
+                everyone.append(work.pk)
+                break
+            if name == "assignee" and old != new:
+                if new is not None:
+                    keep.setdefault(new.pk, []).append(work.pk)
+                elif old is not None:
+                    only.setdefault(old.pk, []).append(work.pk)
+    withdraw_many(everyone=everyone, keep=keep, only=only)
 
 
 UNREAD_SHOWN = 99  # the badge says "99+" past this

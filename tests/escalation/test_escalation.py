@@ -523,3 +523,69 @@ def test_the_sweep_stops_timers_with_nothing_to_move_on_to_in_the_same_queries_f
     policy(stages=[{}])  # one stage: the last
     few = _sweep_queries(customer, now, 2, django_assert_max_num_queries)
     assert _sweep_queries(customer, now, 12, django_assert_max_num_queries) == few
+
+
+# --- A reassigning sweep withdraws "needs you" as a single reassignment does ---------------------
+
+
+def needs_you(person, incident, kind=Kind.SLA_WARNING):
+    notify.send([Message(person, kind, incident, {"stage": 1, "policy": "P"})])
+    return Notification.objects.get(recipient=person, work=incident, kind=kind)
+
+
+def unread(notice) -> bool:
+    notice.refresh_from_db()
+    return notice.read_at is None
+
+
+def test_a_sweep_that_reassigns_withdraws_the_former_assignees_needs_you_and_tells_the_new_one(
+    customer, agent, bob, make_schedule, now
+):
+    schedule = make_schedule([bob], name="Rota")
+    policy(stages=[{}, {"schedule": schedule}])
+    incident = make_incident(requester=customer, assignee=agent)
+    former, new = needs_you(agent, incident), needs_you(bob, incident)
+    held = make_incident(requester=customer, assignee=agent, short_description="Other")
+    other_work = needs_you(agent, workflows.incident_hold(incident=held, actor=agent))  # it does not move
+    assert sweep(now, minutes=10) == [incident.pk]
+    assert fresh(incident).assignee == bob
+    assert not unread(former)  # the former assignee's is gone
+    assert unread(new)  # the new assignee's stays…
+    assert Notification.objects.filter(recipient=bob, work=incident, kind=Kind.STAGE, read_at=None).exists()
+    assert unread(other_work)  # …and so does what the former assignee has on other work
+    assert notify.unread_count(agent) == 1
+
+
+def test_a_sweep_that_unassigns_withdraws_only_the_former_assignees_needs_you(
+    customer, agent, bob, network, now
+):
+    # The next stage's group has nobody on call and the assignee is not its member: unassigned.
+    policy(stages=[{}, {"assignment_group": network}])
+    incident = make_incident(requester=customer, assignee=agent)
+    former, member = needs_you(agent, incident), needs_you(bob, incident)
+    assert sweep(now, minutes=10) == [incident.pk]
+    incident = fresh(incident)
+    assert (incident.assignment_group, incident.assignee) == (network, None)
+    assert not unread(former)
+    assert unread(member)
+
+
+def _reassigning_sweep_queries(customer, agent, now, count, django_assert_max_num_queries) -> int:
+    incidents = [make_incident(requester=customer, assignee=agent) for _ in range(count)]
+    for incident in incidents:
+        needs_you(agent, incident)
+    due = now() - timedelta(minutes=1)
+    Incident.objects.filter(pk__in=[i.pk for i in incidents]).update(escalation_next_at=due)
+    with django_assert_max_num_queries(60) as captured:
+        assert sorted(escalation.sweep(now=now())["advanced"]) == sorted(i.pk for i in incidents)
+    assert notify.unread_count(agent) == 0
+    Incident.objects.all().delete()
+    return len(captured.captured_queries)
+
+
+def test_a_reassigning_sweep_withdraws_in_the_same_queries_for_5_and_50(
+    customer, agent, bob, make_schedule, now, django_assert_max_num_queries
+):
+    policy(stages=[{}, {"schedule": make_schedule([bob], name="Rota")}, {}])
+    few = _reassigning_sweep_queries(customer, agent, now, 5, django_assert_max_num_queries)
+    assert _reassigning_sweep_queries(customer, agent, now, 50, django_assert_max_num_queries) == few

@@ -225,6 +225,25 @@ def test_a_plain_repeat_adds_no_work_note_but_a_worse_severity_does(post):
     ]
 
 
+@pytest.mark.parametrize(
+    ("has_host", "has_as_severe", "adds_host", "notes"),
+    [
+        (True, True, False, False),  # a plain repeat: nothing but the alert
+        (True, False, False, True),  # worse than any before: a note
+        (False, True, True, True),  # a new host: it joins, with a note
+        (False, False, True, True),
+    ],
+    ids=["plain-repeat", "worse", "new-host", "new-host-and-worse"],
+)
+def test_an_attached_alert_adds_its_host_when_new_and_a_note_only_for_a_new_host_or_a_worse_severity(
+    has_host, has_as_severe, adds_host, notes
+):
+    # The one rule the single post (alerts._attach) and the batch (alert_batches) both apply;
+    # test_alert_batches checks that the two give the same notes, hosts and journal.
+    effect = alerts.attaching(has_host=has_host, has_as_severe=has_as_severe)
+    assert (effect.adds_host, effect.notes) == (adds_host, notes)
+
+
 def test_a_repeat_costs_a_fixed_few_queries_however_many_alerts_its_incident_has(
     post, django_assert_max_num_queries
 ):

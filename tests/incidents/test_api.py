@@ -10,6 +10,7 @@ from incidents import services, workflows
 from incidents.models import CsatResponse, Incident, TimeEntry
 from itsm.models import AssignmentGroup, AuditEntry, GroupMembership
 from tests.incidents.factories import make_incident
+from tests.itsm.factories import make_group
 
 pytestmark = pytest.mark.django_db
 
@@ -275,6 +276,29 @@ def test_bulk_resolve_resolves_each_with_the_comment(customer, agent, api):
             "resolved", "workaround", "Outage over",
         )  # fmt: skip
         assert incident.notes.filter(kind="work_note", body="Outage over").exists()
+
+
+def _bulk_assign_queries(customer, agent, l1, group, n, django_assert_max_num_queries) -> int:
+    ids = [make_incident(requester=customer, short_description=f"Disk {k}").pk for k in range(n)]
+    # The bulk runner's own few, then per incident: its savepoints, the lock, the membership
+    # check, the write and its version, the journal, the withdrawn "needs you".
+    with django_assert_max_num_queries(3 + 10 * n) as captured:
+        body = services.incident_bulk(
+            actor=agent, action="assign", ids=ids, assignee=l1, assignment_group=group
+        )
+    assert body["affected"] == n
+    assigned = Incident.objects.filter(pk__in=ids).values_list("assignee", "assignment_group")
+    assert set(assigned) == {(l1.pk, group.pk)}
+    return len(captured.captured_queries)
+
+
+def test_bulk_assign_costs_the_same_queries_for_each_incident_whatever_their_number(
+    customer, agent, l1, django_assert_max_num_queries
+):
+    group = make_group("Desk", members=[l1])
+    two = _bulk_assign_queries(customer, agent, l1, group, 2, django_assert_max_num_queries)
+    six = _bulk_assign_queries(customer, agent, l1, group, 6, django_assert_max_num_queries)
+    assert (six - two) / 4 <= 10  # each further incident: no look-up of its own beyond these
 
 
 def test_bulk_counts_missing_ids_as_unchanged(customer, agent, api):

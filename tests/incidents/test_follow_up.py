@@ -344,6 +344,27 @@ def test_closing_withdraws_the_customer_replied_notification(assigned, customer,
     assert notice.read_at is not None
 
 
+def test_the_auto_close_sweep_withdraws_what_closing_by_hand_withdraws(customer, agent, l1):
+    by_hand = make_incident(requester=customer, assignee=agent, short_description="By hand")
+    swept = make_incident(requester=customer, assignee=agent, short_description="Swept")
+    for incident in (by_hand, swept):
+        resolve(incident, agent)
+        needs_you(agent, incident)  # told after the resolve (a late warning, a breach)
+        needs_you(l1, incident, Kind.SLA_BREACHED)
+        Notification.objects.create(recipient=l1, work=incident, kind=Kind.COMMENTED, subject="FYI", body="")
+    workflows.incident_close(incident=by_hand, actor=agent)
+    Incident.objects.filter(pk=swept.pk).update(resolved_at=timezone.now() - timedelta(days=5))
+    assert auto_close(stale_hours=48)["closed"] == [swept.pk]
+
+    def unread(incident):
+        rows = Notification.objects.filter(work=incident, read_at=None)
+        return sorted(rows.values_list("recipient", "kind"))
+
+    assert unread(swept) == unread(by_hand)
+    assert not Notification.objects.filter(work=swept, kind__in=notify.NEEDS_YOU, read_at=None).exists()
+    assert unread(swept) == [(l1.pk, Kind.COMMENTED)]  # informational: it stays
+
+
 def test_withdrawing_leaves_other_works_and_informational_notifications_alone(assigned, customer, agent):
     other = make_incident(requester=customer, assignee=agent, short_description="Other")
     elsewhere = needs_you(agent, other)
