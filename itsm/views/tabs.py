@@ -20,6 +20,7 @@ from itsm import policy
 from itsm.actions import ActionTable
 from itsm.errors import ItsmError
 from itsm.forms import NoInputForm
+from itsm.prefetch import prefetch_filled
 from itsm.views.assign import SelfAssign, with_membership
 from itsm.views.base import DeskMixin, record_or_404, submit
 from itsm.views.conversation import return_url
@@ -65,10 +66,12 @@ class RecordTabView(DeskMixin, View):
     # --- The page -------------------------------------------------------------------------
 
     def record_or_404(self, pk, hidden):
-        queryset = self.model.objects.select_related(*self.related).prefetch_related(*self.prefetch(hidden))
+        queryset = self.model.objects.select_related(*self.related)
         if self.assign_to_me:
             queryset = with_membership(queryset, self.request.user)
-        return record_or_404(self.request.user, self.model, pk, queryset=queryset)
+        record = record_or_404(self.request.user, self.model, pk, queryset=queryset)
+        prefetch_filled(record, self.prefetch(hidden))  # no query for an empty list
+        return record
 
     def load(self, pk):
         self.hidden = policy.hidden_fields(self.request.user, self.model)
