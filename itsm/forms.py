@@ -23,6 +23,24 @@ class NoInputForm(ActionForm):
     """An action without input (fulfil, submit, start…): the button is the whole form."""
 
 
+class Unopened:
+    """A form the page shows closed (an action's, the edit form): what the closed card needs —
+    whether the form takes any input, and that it holds no answer — without building the form
+    (its fields, their choices and people pickers) on every view. The card's link or htmx opens
+    it (``?open=<name>``), and that page builds the real form (``itsm/desk/_actions.html``)."""
+
+    is_bound = False
+    errors: dict = {}
+
+    def __init__(self, form_class):
+        self.fields = form_class.base_fields
+
+
+def opened(request, name: str) -> bool:
+    """Whether the page was asked to open the form ``name`` (``?open=<name>``)."""
+    return request.GET.get("open") == name
+
+
 def active_groups(user):
     return policy.readable(user, AssignmentGroup).filter(is_active=True).order_by("name")
 

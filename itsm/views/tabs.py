@@ -19,7 +19,7 @@ from django.views import View
 from itsm import policy
 from itsm.actions import ActionTable
 from itsm.errors import ItsmError
-from itsm.forms import NoInputForm
+from itsm.forms import NoInputForm, Unopened, opened
 from itsm.prefetch import prefetch_filled
 from itsm.views.assign import SelfAssign, with_membership
 from itsm.views.base import DeskMixin, record_or_404, submit
@@ -148,19 +148,26 @@ class ActionTabView(RecordTabView):
         form = self.action_table[name].form or NoInputForm
         return form(data, prefix=name, user=self.request.user, record=record)
 
-    def action_forms(self, record, forms: dict, names=None, *, exclude=()) -> list[dict]:
+    def action_forms(self, record, forms: dict, names=None, *, exclude=(), lazy: bool = False) -> list[dict]:
         """Each available action (of ``names``, if given; not of ``exclude``) with its form: the
-        one just posted if it came back with errors, else a fresh one."""
+        one just posted if it came back with errors, else a fresh one — or, ``lazy`` (for the
+        actions card, ``itsm/desk/_actions.html``), an ``Unopened`` one unless the page was asked
+        to open it."""
         return [
             {
                 "name": entry.name,
                 "label": entry.label,
                 "danger": entry.danger,
-                "form": forms.get(f"{entry.name}_form") or self.action_form(entry.name, record),
+                "form": forms.get(f"{entry.name}_form") or self.fresh_form(entry.name, record, lazy=lazy),
             }
             for entry in self.available(record)
             if (names is None or entry.name in names) and entry.name not in exclude
         ]
+
+    def fresh_form(self, name: str, record, *, lazy: bool = False):
+        if lazy and not opened(self.request, name):
+            return Unopened(self.action_table[name].form or NoInputForm)
+        return self.action_form(name, record)
 
     def write(self, record, form, form_name: str, call: Callable[[dict], str], *, anchor="", tab: str = ""):
         """As ``RecordTabView.write``, with the refusal ``worded``."""

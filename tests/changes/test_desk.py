@@ -516,7 +516,7 @@ def test_pir_form_when_in_review_records_the_review_and_closes(desk, agent, lead
 
 def test_editing_the_window_of_an_approved_change_sends_it_back_to_the_cab(desk, agent, lead):
     change = approved_change(by=agent, approver=lead)
-    page = desk.get(url("change-detail", change))
+    page = desk.get(url("change-detail", change), {"open": "edit"})  # as its card opens
     form = page.context["edit_form"]
     data = {name: form[name].value() for name in form.fields}
     data = {k: ("" if v is None else v) for k, v in data.items()}
@@ -533,7 +533,7 @@ def test_editing_the_window_of_an_approved_change_sends_it_back_to_the_cab(desk,
 
 
 def test_a_stale_edit_is_refused_and_nothing_is_overwritten(desk, agent, change):
-    page = desk.get(url("change-detail", change))
+    page = desk.get(url("change-detail", change), {"open": "edit"})  # as its card opens
     form = page.context["edit_form"]
     data = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
     data["hosts"] = data["host_groups"] = ""

@@ -582,7 +582,7 @@ def test_the_problem_edit_form_records_the_workaround_and_refuses_a_stale_save(c
 
     problem = make(by=agent)
     client.force_login(agent)
-    page = client.get(url("problem-detail", problem))
+    page = client.get(url("problem-detail", problem), {"open": "edit"})  # as its card opens
     form = page.context["edit_form"]
     data = {**{k: ("" if v is None else v) for k, v in form.initial.items()}, "workaround": "Reboot the router."}
     assert client.post(url("problem-edit", problem), data).status_code == 302

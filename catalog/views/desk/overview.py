@@ -16,6 +16,7 @@ from catalog.models import Request, RequestTask
 from catalog.views.desk.base import APPROVAL_ACTIONS, RequestTabView
 from catalog.views.desk.forms import EDIT_FIELDS, NoteForm, RequestEditForm
 from itsm import policy
+from itsm.forms import Unopened, opened
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views import attachments as attachment_views
 from itsm.views.attachments import AttachTabMixin
@@ -122,8 +123,13 @@ class OverviewView(RequestTabView):
         edit_form = forms.get("edit_form")
         writable = policy.writable_fields(user, record)
         if edit_form is None and writable & set(EDIT_FIELDS):
-            edit_form = RequestEditForm(record=record, writable=writable, user=user)
-        actions = self.action_forms(record, forms)
+            edit_form = (  # closed unless asked to open it (itsm.forms.Unopened)
+                RequestEditForm(record=record, writable=writable, user=user)
+                if opened(self.request, "edit")
+                else Unopened(RequestEditForm)
+            )
+        # The decisions are written out in their own card; the other actions in the closed cards.
+        actions = self.action_forms(record, forms, exclude=APPROVAL_ACTIONS, lazy=True)
         kinds = [k for k in readable_kinds(self.hidden) if policy.can(user, services.NOTE_ACTION[k], record)]
         notes_url = reverse("desk:request-notes", args=[record.pk])
         # The composer chooses the internal work note unless the writer picks the public comment.
@@ -145,8 +151,8 @@ class OverviewView(RequestTabView):
             "form_shown": "form_data" in readable,
             "edit_form": edit_form,
             "fulfilment": fulfilment(user, record, self.hidden),
-            "actions": [a for a in actions if a["name"] not in APPROVAL_ACTIONS],
-            "approval_actions": [a for a in actions if a["name"] in APPROVAL_ACTIONS],
+            "actions": actions,
+            "approval_actions": self.action_forms(record, forms, APPROVAL_ACTIONS),
             "attachments": attachment_views.card(
                 self.request, record, upload_url=reverse("desk:request-attach", args=[record.pk]), door="desk"
             ),

@@ -18,6 +18,7 @@ from changes.models import Change, ChangeState
 from changes.page_forms import EDIT_FIELDS, ChangeEditForm, NoteForm
 from changes.views.desk.base import CAB_ACTIONS, GATE_ACTION, PIR_ACTION, PLACED, ChangeTabView
 from itsm import policy
+from itsm.forms import Unopened, opened
 from itsm.models import User
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views.conversation import composer, conversation
@@ -127,7 +128,11 @@ class OverviewView(ChangeTabView):
         edit_form = forms.get("edit_form")
         writable = policy.writable_fields(user, change)
         if edit_form is None and writable & set(EDIT_FIELDS):
-            edit_form = ChangeEditForm(change=change, writable=writable, user=user)
+            edit_form = (  # closed unless asked to open it (itsm.forms.Unopened)
+                ChangeEditForm(change=change, writable=writable, user=user)
+                if opened(self.request, "edit")
+                else Unopened(ChangeEditForm)
+            )
         actions = {a["name"]: a for a in self.action_forms(change, forms)}
         gates = gate_rows(change, user) if "gate_status" in readable else []
         gate_action = actions.get(GATE_ACTION)

@@ -23,6 +23,7 @@ from incidents.forms import (
 from incidents.models import Incident
 from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible, writable_kinds
 from itsm import policy
+from itsm.forms import Unopened, opened
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views import panels
 from itsm.views.conversation import composer, conversation
@@ -105,10 +106,20 @@ class OverviewView(IncidentTabView):
         edit_form = forms.get("edit_form")
         writable = policy.writable_fields(user, incident)
         if edit_form is None and writable & set(EDIT_FIELDS):
-            edit_form = IncidentEditForm(incident=incident, user=user, writable=writable)
+            edit_form = (
+                IncidentEditForm(incident=incident, user=user, writable=writable)
+                if opened(self.request, "edit")
+                else Unopened(IncidentEditForm)
+            )
         actions = []
         for entry in ACTIONS.available(user, incident):
-            form = forms.get(f"{entry.name}_form") or action_form(entry.name, user, incident)
+            form = forms.get(f"{entry.name}_form")
+            if form is None:  # the card shows it closed unless asked to open it
+                form = (
+                    action_form(entry.name, user, incident)
+                    if opened(self.request, entry.name)
+                    else Unopened(entry.form)
+                )
             actions.append({"name": entry.name, "label": entry.label, "form": form, "danger": entry.danger})
         workarounds = []
         if "workarounds" not in self.hidden and "related_problems" in readable:

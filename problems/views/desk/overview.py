@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.text import capfirst
 
 from itsm import policy
+from itsm.forms import Unopened, opened
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views.conversation import composer, conversation
 from problems import services
@@ -86,7 +87,11 @@ class OverviewView(ProblemTabView):
         edit_form = forms.get("edit_form")
         writable = policy.writable_fields(user, problem)
         if edit_form is None and writable & set(PROBLEM_EDIT_FIELDS):
-            edit_form = ProblemEditForm(problem=problem, writable=writable)
+            edit_form = (  # closed unless asked to open it (itsm.forms.Unopened)
+                ProblemEditForm(problem=problem, writable=writable)
+                if opened(self.request, "edit")
+                else Unopened(ProblemEditForm)
+            )
         # The notes are work notes only: the composer is the internal-note composer.
         notes_url = reverse("desk:problem-notes", args=[problem.pk])
         return {
@@ -103,7 +108,7 @@ class OverviewView(ProblemTabView):
             "texts": field_rows(problem, [name for name in TEXT_FIELDS if name in readable]),
             "rca_rows": field_rows(problem, rca, RCA_LABELS),
             "rca_started": bool(problem.rca_submitted_at) if "rca_submitted_at" in readable else False,
-            "actions": [a for a in self.action_forms(problem, forms) if a["name"] not in LINK_ACTIONS],
+            "actions": self.action_forms(problem, forms, exclude=LINK_ACTIONS, lazy=True),
         }
 
 
