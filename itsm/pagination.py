@@ -2,7 +2,8 @@
 
 An exact ``COUNT(*)`` over a queue of a million incidents costs more than the page itself. The
 ``CappedPaginator`` counts at most ``cap + 1`` rows (``SELECT COUNT(*) FROM (… LIMIT cap + 1)``,
-which stops early on an index); past the cap it says "more than 1,000" and still serves every
+which stops early on an index; a kind of Work filtered on Work columns only is counted on
+``itsm_work`` alone, ``work_rows``); past the cap it says "more than 1,000" and still serves every
 later page: a page past the counted ones exists while it has rows. Pages and the API say when
 the count is a lower bound (``count_capped``).
 
