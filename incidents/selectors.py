@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, Prefetch, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from incidents.models import CsatResponse, Incident, IncidentNote, TimeEntry
@@ -153,11 +153,27 @@ def csat_report(user, *, start: date, end: date, period: str = "month") -> list[
     ]  # fmt: skip
 
 
+def _reads_workarounds(user) -> bool:
+    model = Incident._meta.get_field("related_problems").related_model
+    return policy.can(user, "read", model) and "workaround" in policy.readable_fields(user, model)
+
+
 def problem_workarounds(user, incident) -> list:
     """The workarounds of the problems linked to the incident, as far as the problems' own
     policy lets ``user`` read them (from the prefetched ``related_problems``). Incidents know
     problems only through that relation: no problems module is imported."""
-    model = Incident._meta.get_field("related_problems").related_model
-    if not policy.can(user, "read", model) or "workaround" not in policy.readable_fields(user, model):
+    if not _reads_workarounds(user):
         return []
     return [p for p in incident.related_problems.all() if p.workaround and policy.is_readable(user, p)]
+
+
+def related_problems_prefetch(user) -> Prefetch:
+    """The prefetch of ``related_problems`` for a body that shows them by id and their
+    workarounds (the API's): the problems' keys and, when ``user`` may read workarounds, the
+    columns ``problem_workarounds`` reads (number, workaround, what the problems' read rules
+    look at) — not whole problem rows."""
+    model = Incident._meta.get_field("related_problems").related_model
+    columns = ("pk",)
+    if _reads_workarounds(user):
+        columns = ("number", "workaround", *policy.read_rule_fields(model))
+    return Prefetch("related_problems", queryset=model._default_manager.only(*columns))

@@ -3,6 +3,7 @@
 Views only parse input and call a workflow or service; every rule lives there or in the policy.
 """
 
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -86,8 +87,11 @@ class IncidentViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, Polic
     queryset = Incident.objects.all()
     serializer_class = s.IncidentSerializer
     filterset_class = IncidentFilter
-    select_related = ("assignee", "assignment_group", "requester", "requested_for", "organisation")
-    prefetch_related = (
+    # Related records are shown as ids read from the row (as problems and changes): no joins to
+    # plan, and no people's rows read for a list that shows their ids.
+    select_related = ()
+    # The relations the body shows, as lists of ids (related problems also give the workarounds).
+    RELATIONS = (
         "collaborators", "hosts", "related_configuration_items", "related_incidents", "related_problems",
         "changes_required",
     )  # fmt: skip
@@ -98,8 +102,24 @@ class IncidentViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, Polic
     def get_queryset(self):
         queryset = super().get_queryset()
         if getattr(self, "action", None) == "sla":
-            return queryset.prefetch_related(None)  # the explanation shows none of the relations
-        return queryset
+            return queryset  # the explanation shows none of the relations
+        return queryset.prefetch_related(*self.relations())
+
+    def relations(self) -> list:
+        """The prefetches of the relations the reader may read (a hidden one is not in the body,
+        so not read at all), each reading only what the body shows of it: the ids."""
+        user = self.request.user
+        hidden = policy.hidden_fields(user, Incident)
+        prefetches = []
+        for name in self.RELATIONS:
+            if name in hidden:
+                continue
+            if name == "related_problems":
+                prefetches.append(selectors.related_problems_prefetch(user))
+            else:
+                model = Incident._meta.get_field(name).related_model
+                prefetches.append(Prefetch(name, queryset=model._default_manager.only("pk")))
+        return prefetches
 
     # --- notes ---------------------------------------------------------------------------
 

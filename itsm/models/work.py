@@ -112,7 +112,11 @@ class Work(models.Model):
         return f"{self.number} {self.short_description}"
 
     def save(self, *args, **kwargs):
-        """Keeps ``search_text`` in step with the fields it holds, also on a partial save."""
+        """Keeps ``search_text`` in step with the fields it holds, also on a partial save. A
+        child model's row is saved with its own kind, so the Work rows of a kind are exactly
+        the rows of the kind's table (the capped count relies on it: ``itsm.pagination``)."""
+        if self.KIND:
+            self.kind = self.KIND
         update_fields = kwargs.get("update_fields")
         if update_fields is None or set(update_fields) & set(self.SEARCHED):
             self.search_text = self.search_document()

@@ -126,6 +126,14 @@ def is_own(user, obj) -> bool:
     )
 
 
+def read_rule_fields(model) -> frozenset[str]:
+    """The fields ``is_readable`` looks at on a row of ``model``: the people fields of its read
+    rules and the fields of their conditions (a list that loads only some columns loads these)."""
+    return frozenset(
+        name for read in rules_for(model).read for name in (*read.via, *(field for field, _ in read.where))
+    )
+
+
 def is_readable(user, obj) -> bool:
     if not is_declared(obj):
         return False

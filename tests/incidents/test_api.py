@@ -5,6 +5,8 @@ customer satisfaction (CSAT)."""
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from incidents import services, workflows
 from incidents.models import CsatResponse, Incident, TimeEntry
@@ -27,6 +29,40 @@ def _resolved(incident, agent, notes="Replaced the fuser.") -> Incident:
 @pytest.fixture
 def incident(customer):
     return make_incident(requester=customer)
+
+
+# --- The list's reads ------------------------------------------------------------------------------
+
+
+def _sql(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_the_list_reads_only_the_ids_of_related_records_and_nothing_of_relations_the_reader_cannot_see(
+    customer, agent, api
+):
+    first = make_incident(requester=customer, assignee=agent)
+    second = make_incident(requester=customer)
+    second.collaborators.add(agent)
+    second.related_incidents.add(first)
+    with CaptureQueriesContext(connection) as captured:
+        body = api.as_user(agent).get(URL).json()
+    rows = {row["id"]: row for row in body["results"]}
+    assert rows[second.pk]["collaborators"] == [agent.pk]
+    assert rows[second.pk]["related_incidents"] == [first.pk]
+    assert rows[first.pk]["assignee"] == agent.pk and rows[first.pk]["requester"] == customer.pk
+    related = [sql for sql in _sql(captured) if "_prefetch_related_val" in sql]
+    assert len(related) == 6  # one per relation, each reading keys, not people's or records' rows
+    assert not any('"password"' in sql or '"description"' in sql for sql in related)
+    listing = [
+        sql for sql in _sql(captured) if "LIMIT" in sql and "incidents_incident" in sql and sql not in related
+    ]
+    assert listing and not any("itsm_user" in sql for sql in listing)  # people are ids on the row
+
+    with CaptureQueriesContext(connection) as captured:
+        body = api.as_user(customer).get(URL).json()
+    assert body["count"] == 2 and "collaborators" not in body["results"][0]
+    assert not any("_prefetch_related_val" in sql for sql in _sql(captured))
 
 
 # --- Notes ----------------------------------------------------------------------------------------
@@ -249,7 +285,11 @@ def test_bulk_acknowledge_answers_requested_affected_and_unchanged(customer, cus
     r = _bulk(api, agent, action="acknowledge", ids=[a.pk, b.pk, done.pk], comment="Taking these")
     assert r.status_code == 200, r.content
     body = r.json()
-    assert {k: body[k] for k in ("requested", "affected", "unchanged")} == {"requested": 3, "affected": 2, "unchanged": 1}
+    assert {k: body[k] for k in ("requested", "affected", "unchanged")} == {
+        "requested": 3,
+        "affected": 2,
+        "unchanged": 1,
+    }
     [refusal] = body["refused"]
     assert (refusal["id"], refusal["number"]) == (done.pk, done.number)
     assert "resolved" in refusal["reason"]

@@ -2,9 +2,13 @@
 
 import pytest
 from django.core.paginator import EmptyPage
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.test.utils import CaptureQueriesContext
 
 from incidents import services
 from incidents.models import Incident
+from itsm.models import Work
 from itsm.pagination import CappedPaginator
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +73,89 @@ def test_the_browsable_api_shows_a_page_past_the_counted_ones(seven, agent, clie
     response = client.get("/api/v1/incidents/", {"page": 4, "page_size": 2}, HTTP_ACCEPT="text/html")
     assert response.status_code == 200  # was an AssertionError in DRF's page links (a 500)
     assert "INC0000001" in response.content.decode()
+
+
+# --- Which tables the count reads -----------------------------------------------------------
+
+
+def _count_sql(queryset, django_assert_num_queries) -> tuple[int, str]:
+    with django_assert_num_queries(1) as captured:
+        count = SmallCap(queryset, 2).count
+    return count, captured.captured_queries[0]["sql"]
+
+
+@pytest.fixture
+def mixed(customer, agent):
+    """Three new incidents (one high impact), one in progress, and a problem: new as well,
+    and a row of ``itsm_work`` like them."""
+    from tests.problems.factories import make_problem
+
+    incidents = [
+        services.incident_create(actor=customer, data={"short_description": f"Printer {n}"}) for n in range(3)
+    ]
+    Incident.objects.filter(pk=incidents[0].pk).update(impact=1)
+    started = services.incident_create(actor=customer, data={"short_description": "Scanner"})
+    Work.objects.filter(pk=started.pk).update(state="in_progress")
+    make_problem(by=agent)
+    return incidents
+
+
+def test_a_count_filtered_on_work_columns_reads_itsm_work_alone_and_only_the_kinds_rows(
+    mixed, django_assert_num_queries
+):
+    count, sql = _count_sql(
+        Incident.objects.filter(state="new").select_related("assignee").order_by("-opened_at"),
+        django_assert_num_queries,
+    )
+    assert count == 3  # not the new problem
+    assert "incidents_incident" not in sql and "itsm_user" not in sql
+    assert "LIMIT 6" in sql.upper()
+
+
+def test_a_count_filtered_on_the_kinds_own_columns_still_reads_its_table(mixed, django_assert_num_queries):
+    count, sql = _count_sql(Incident.objects.filter(impact=1), django_assert_num_queries)
+    assert count == 1 and "incidents_incident" in sql
+    count, sql = _count_sql(Incident.objects.filter(state="new", impact=3), django_assert_num_queries)
+    assert count == 2 and "incidents_incident" in sql
+
+
+def test_a_count_filtered_through_a_relation_or_a_subquery_about_the_record_keeps_its_join(
+    mixed, agent, django_assert_num_queries
+):
+    mixed[1].collaborators.add(agent)
+    count, sql = _count_sql(
+        Incident.objects.filter(state="new", collaborators=agent), django_assert_num_queries
+    )
+    assert count == 1 and "incidents_incident" in sql
+    linked = Exists(Incident.collaborators.through.objects.filter(incident=OuterRef("pk")))
+    count, sql = _count_sql(Incident.objects.filter(linked, state="new"), django_assert_num_queries)
+    assert count == 1 and "incidents_incident" in sql
+
+
+def test_a_count_of_nothing_is_zero(mixed):
+    assert SmallCap(Incident.objects.filter(state="new").none(), 2).count == 0
+    assert SmallCap(Incident.objects.filter(state="closed"), 2).count == 0
+
+
+def test_an_incident_saved_without_its_kind_gets_it(customer):
+    incident = Incident.objects.create(number="INC7777777", short_description="Kindless", state="new")
+    assert Work.objects.get(pk=incident.pk).kind == "incident"
+    assert SmallCap(Incident.objects.filter(state="new"), 2).count == 1
+
+
+def _counts(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "COUNT(*)" in q["sql"] and "itsm_work" in q["sql"]]
+
+
+def test_the_desk_queue_and_the_api_count_open_incidents_without_reading_the_incident_table(
+    mixed, agent, api, client
+):
+    client.force_login(agent)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/desk/incidents/").status_code == 200
+    assert len(_counts(captured)) == 1 and "incidents_incident" not in _counts(captured)[0]
+    caller = api.as_user(agent)
+    with CaptureQueriesContext(connection) as captured:
+        body = caller.get("/api/v1/incidents/", {"state": "in_progress"}).json()
+    assert body["count"] == 1
+    assert len(_counts(captured)) == 1 and "incidents_incident" not in _counts(captured)[0]
