@@ -191,14 +191,14 @@ def can(user, action: str, target) -> bool:
         return False
     if not is_instance:
         return any(_holds(user, act.role) for act in acts)
-    return any(_act_allows(user, act, target, target.state) for act in acts)
+    return any(_act_allows(user, act, target) for act in acts)
 
 
-def _act_allows(user, act, target, state: str | None) -> bool:
-    """Whether ``act`` lets ``user`` act on ``target`` were it in ``state`` (None: any state)."""
+def _act_allows(user, act, target, *, any_state: bool = False) -> bool:
+    """Whether ``act`` lets ``user`` act on ``target`` (``any_state``: were it in any state)."""
     if not _holds(user, act.role):
         return False
-    if state is not None and act.states is not None and state not in act.states:
+    if not any_state and act.states is not None and target.state not in act.states:
         return False
     if act.own and not is_own(user, target):
         return False
@@ -217,7 +217,7 @@ def refused_in_state(user, action: str, obj) -> bool:
         return False
     if action == "update":
         return is_readable(user, obj) and bool(_update_rules(user, obj, None))
-    return any(_act_allows(user, act, obj, None) for act in rules_for(obj).actions.get(action, ()))
+    return any(_act_allows(user, act, obj, any_state=True) for act in rules_for(obj).actions.get(action, ()))
 
 
 # --- Fields ---------------------------------------------------------------------------------
