@@ -31,9 +31,9 @@ from django.db import models, transaction
 from django.http import FileResponse, Http404
 
 from itsm import audit, policy
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import InvalidInput, NotAllowed, NotFound
 from itsm.models import Attachment, AuditEntry
+from itsm.validators import is_possible_pk
 
 FIELD = "attachments"  # the form field and API field every refusal names
 MAX_FILES = 10  # files in one upload
