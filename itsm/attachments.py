@@ -424,3 +424,21 @@ def attachment_remove(*, attachment: Attachment, actor) -> None:
     name = attachment.file.name
     attachment.delete()
     transaction.on_commit(lambda: _forget([name]))
+
+
+def note_files_remove(*, record, note, actor) -> int:
+    """Remove the files on ``note`` (of ``record``) as the note is deleted, by whoever may delete
+    it (its service checked): each journaled as detached, the stored files removed once the
+    deletion is committed. Call inside the note's deletion transaction; returns how many."""
+    files = list(
+        Attachment.objects.select_for_update().filter(
+            record_type=_type_of(record), record_id=record.pk, note_type=_type_of(note), note_id=note.pk
+        )
+    )
+    for attachment in files:
+        _journal(record, actor, AuditEntry.Action.DETACH, attachment)
+    names = [attachment.file.name for attachment in files]
+    Attachment.objects.filter(pk__in=[attachment.pk for attachment in files]).delete()
+    if names:
+        transaction.on_commit(lambda: _forget(names))
+    return len(files)

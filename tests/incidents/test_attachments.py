@@ -8,6 +8,7 @@ from dataclasses import replace
 from urllib.parse import quote
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -229,6 +230,42 @@ def test_remove_button_on_a_file_the_service_would_remove(
     with django_capture_on_commit_callbacks(execute=True):
         attachments.attachment_remove(attachment=on_record, actor=agent)
     assert not Attachment.objects.exists()
+
+
+def test_deleting_a_note_removes_its_files_and_their_stored_files(
+    api, agent, incident, django_capture_on_commit_callbacks
+):
+    note = incident_files.note_add_with_files(
+        incident=incident, actor=agent, kind="work_note", body="Logs",
+        files=[upload("trace.pdf", PDF), upload("screen.png", PNG)],
+    )  # fmt: skip
+    kept = incident_files.note_add_with_files(
+        incident=incident, actor=agent, kind="comment", body="Guide", files=[upload("guide.pdf", PDF)]
+    )
+    gone = list(Attachment.objects.filter(note_id=note.pk))
+    [stays] = Attachment.objects.filter(note_id=kept.pk)
+    assert all(default_storage.exists(item.file.name) for item in [*gone, stays])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.as_user(agent).delete(f"/api/v1/incidents/{incident.pk}/notes/{note.pk}/")
+    assert response.status_code == 204, response.content
+    assert list(Attachment.objects.all()) == [stays]
+    assert not any(default_storage.exists(item.file.name) for item in gone)
+    assert default_storage.exists(stays.file.name)
+    detached = AuditEntry.objects.filter(object_id=str(incident.pk), action=AuditEntry.Action.DETACH)
+    # Files of a work note are journaled with the work journal, which customers never read.
+    assert sorted(detached.values_list("field", "old_value")) == [
+        ("work_journal", "screen.png"), ("work_journal", "trace.pdf"),
+    ]  # fmt: skip
+
+
+def test_a_note_whose_deletion_is_refused_keeps_its_files(l1, agent, incident):
+    note = incident_files.note_add_with_files(
+        incident=incident, actor=agent, kind="comment", body="Guide", files=[upload("guide.pdf", PDF)]
+    )
+    [added] = Attachment.objects.all()
+    with pytest.raises(NotAllowed):
+        services.note_delete(note=note, actor=l1)
+    assert list(Attachment.objects.all()) == [added] and default_storage.exists(added.file.name)
 
 
 # --- The portal -----------------------------------------------------------------------------
