@@ -69,8 +69,8 @@ KNOWLEDGE_INTERNALS = frozenset({"knowledge_articles"})
 FOLLOW_UP_INTERNALS = frozenset({"customer_replied_at"})
 
 # A closed or cancelled incident is finished (a deliberate reading of SPEC §4, whose Incident row
-# says only "whoever may read it"): like a closed problem, change or incident task ("the
-# itsm_administrator: always; itsm_agent: unless closed or cancelled"), agents no longer edit it,
+# says only "whoever may read it"): like a closed problem, change or incident task (SPEC §4:
+# "itsm_administrator: always; itsm_agent: unless closed or cancelled"), agents no longer edit it,
 # assign it or log time on it; administrators still edit it. A resolved incident is not finished:
 # it may be reopened (SPEC §5), so agents still work it. Comments, work notes and files stay open,
 # as on a finished request or problem: a customer may still write about a closed incident.
