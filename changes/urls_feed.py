@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 
 from changes import feeds
 from changes.models import CalendarFeedToken
-from itsm.api.serializers import is_possible_pk
+from itsm.validators import is_possible_pk
 
 
 @require_safe

@@ -9,6 +9,7 @@ from itsm import people
 from itsm.policy.rules import (
     ADMIN,
     AGENT,
+    CLOSED_OR_CANCELLED,
     ESCALATION_INTERNALS,
     MANAGE_INCIDENTS,
     OWN,
@@ -67,6 +68,19 @@ KNOWLEDGE_INTERNALS = frozenset({"knowledge_articles"})
 # ``resolution_message``, by contrast, is written for the customer and readable by it.
 FOLLOW_UP_INTERNALS = frozenset({"customer_replied_at"})
 
+# A closed or cancelled incident is finished (a deliberate reading of SPEC §4, whose Incident row
+# says only "whoever may read it"): like a closed problem, change or incident task (SPEC §4:
+# "itsm_administrator: always; itsm_agent: unless closed or cancelled"), agents no longer edit it,
+# assign it or log time on it; administrators still edit it. A resolved incident is not finished:
+# it may be reopened (SPEC §5), so agents still work it. Comments, work notes and files stay open,
+# as on a finished request or problem: a customer may still write about a closed incident.
+WORKED = frozenset(IncidentState.values) - CLOSED_OR_CANCELLED
+
+
+def _manage(name: str) -> tuple[Act, ...]:
+    return (Act(MANAGE_INCIDENTS, states=sources(TRANSITIONS, name)),)
+
+
 register(
     RecordRules(
         label="incidents.incident",
@@ -84,7 +98,11 @@ register(
                 | ESCALATION_INTERNALS | FOLLOW_UP_INTERNALS,
             ),
         ),
-        update=(Update(AGENT), Update(SS, fields=SELF_SERVICE_WRITES)),
+        update=(
+            Update(ADMIN),
+            Update(AGENT, unless_states=CLOSED_OR_CANCELLED),
+            Update(SS, fields=SELF_SERVICE_WRITES),
+        ),
         delete=frozenset({ADMIN}),
         editable=WORK_EDITABLE
         + (
@@ -114,17 +132,17 @@ register(
             "work_note": (Act(AGENT),),
             # Files on the incident itself (itsm.attachments): whoever may comment on it.
             "attach": (Act(AGENT), Act(SS, own=True)),
-            "acknowledge": (Act(MANAGE_INCIDENTS, states=sources(TRANSITIONS, "acknowledge")),),
-            "assign": (Act(MANAGE_INCIDENTS),),
-            "start": (Act(MANAGE_INCIDENTS),),
-            "hold": (Act(MANAGE_INCIDENTS),),
-            "resume": (Act(MANAGE_INCIDENTS),),
-            "resolve": (Act(MANAGE_INCIDENTS),),
-            "reopen": (Act(MANAGE_INCIDENTS),),
-            "close": (Act(MANAGE_INCIDENTS),),
-            "escalate": (Act(MANAGE_INCIDENTS, states=sources(TRANSITIONS, "escalate")),),
+            "acknowledge": _manage("acknowledge"),
+            "assign": (Act(MANAGE_INCIDENTS, states=WORKED),),
+            "start": _manage("start"),
+            "hold": _manage("hold"),
+            "resume": _manage("resume"),
+            "resolve": _manage("resolve"),
+            "reopen": _manage("reopen"),
+            "close": _manage("close"),
+            "escalate": _manage("escalate"),
             "view_sla": (Act(AGENT),),
-            "log_time": (Act(MANAGE_INCIDENTS),),
+            "log_time": (Act(MANAGE_INCIDENTS, states=WORKED),),
             "read_time": (Act(AGENT),),
             "csat": (Act(SS, own=True, states=frozenset({"resolved", "closed"})),),
             "read_csat": (Act(AGENT), Act(SS, own=True)),

@@ -24,7 +24,7 @@ from incidents.models import (
     TimeEntry,
 )
 from incidents.tasks import auto_close
-from itsm import audit, policy, services
+from itsm import attachments, audit, policy, services
 from itsm.bulk_actions import ASSIGNEES, COMMENT, SOMEONE, BulkAction, BulkActions
 from itsm.errors import InvalidInput, NotAllowed, NotFound
 from itsm.validators import check_dates
@@ -311,9 +311,11 @@ def note_edit(*, note: IncidentNote, actor, body: str) -> IncidentNote:
 
 @transaction.atomic
 def note_delete(*, note: IncidentNote, actor) -> None:
-    """Remove a note (its author or an ITSM administrator); the incident's journal keeps its text."""
+    """Remove a note and its files (its author or an ITSM administrator); the incident's journal
+    keeps its text and says which files went."""
     note = _note_for_edit(note, actor)
     _journal_note(note, actor, "", "deleted")
+    attachments.note_files_remove(record=note.incident, note=note, actor=actor)
     note.delete()
 
 

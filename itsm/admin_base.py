@@ -13,11 +13,11 @@ from django.http import HttpResponseRedirect
 
 from itsm import policy, services
 from itsm.actions import Action, ActionTable
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError
 from itsm.models import WorkTask
 from itsm.numbering import as_record_number
 from itsm.pagination import CappedPaginator
+from itsm.validators import is_possible_pk
 
 
 def error_text(exc: ItsmError) -> str:

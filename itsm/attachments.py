@@ -31,9 +31,9 @@ from django.db import models, transaction
 from django.http import FileResponse, Http404
 
 from itsm import audit, policy
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import InvalidInput, NotAllowed, NotFound
 from itsm.models import Attachment, AuditEntry
+from itsm.validators import is_possible_pk
 
 FIELD = "attachments"  # the form field and API field every refusal names
 MAX_FILES = 10  # files in one upload
@@ -211,6 +211,44 @@ def may_attach(user, record, note=None) -> bool:
     return _belongs(note, record) and policy.can(user, note_action(note), record)
 
 
+def may_remove(user, attachment: Attachment, record, note=None) -> bool:
+    """The one rule for removing a file (``attachment_remove`` asks it, and so does the Remove
+    button of a page): whoever attached it, or an ITSM administrator (a note's rule), while they
+    may still attach there: to ``record``, or for a file on ``note``, to that note (its kind's
+    action, e.g. ``work_note``). A file whose note is gone (``note`` None) goes by the record."""
+    if not policy.can_edit_note(user, SimpleNamespace(author_id=attachment.uploaded_by_id)):
+        return False
+    return may_attach(user, record, note)
+
+
+def notes_of(files) -> dict[tuple[int, int], models.Model]:
+    """The notes the files are on, by (content type id, note id): one query per kind of note."""
+    wanted: dict[int, set[int]] = {}
+    for item in files:
+        if item.note_id is not None:
+            wanted.setdefault(item.note_type_id, set()).add(item.note_id)
+    found = {}
+    for type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        for note in model._default_manager.filter(pk__in=ids):
+            found[(type_id, note.pk)] = note
+    return found
+
+
+def removable(user, record, files) -> set[int]:
+    """The ids of ``files`` (of ``record``, which ``user`` reads) that ``user`` may remove
+    (``may_remove``); their notes are read only for files the user could remove at all."""
+    candidates = [
+        item for item in files if policy.can_edit_note(user, SimpleNamespace(author_id=item.uploaded_by_id))
+    ]
+    notes = notes_of(candidates)
+    return {
+        item.pk
+        for item in candidates
+        if may_remove(user, item, record, notes.get((item.note_type_id, item.note_id)))
+    }
+
+
 def _type_of(obj) -> ContentType:
     return ContentType.objects.get_for_model(obj, for_concrete_model=False)
 
@@ -380,10 +418,27 @@ def attachment_remove(*, attachment: Attachment, actor) -> None:
     note = None
     if attachment.note_id is not None:
         note = attachment.note_type.model_class()._default_manager.filter(pk=attachment.note_id).first()
-    allowed = may_attach(actor, record, note) if note is not None else policy.can(actor, "attach", record)
-    if not allowed or not policy.can_edit_note(actor, SimpleNamespace(author_id=attachment.uploaded_by_id)):
+    if not may_remove(actor, attachment, record, note):
         raise NotAllowed("Only the person who attached a file, or an ITSM administrator, can remove it.")
     _journal(record, actor, AuditEntry.Action.DETACH, attachment)
     name = attachment.file.name
     attachment.delete()
     transaction.on_commit(lambda: _forget([name]))
+
+
+def note_files_remove(*, record, note, actor) -> int:
+    """Remove the files on ``note`` (of ``record``) as the note is deleted, by whoever may delete
+    it (its service checked): each journaled as detached, the stored files removed once the
+    deletion is committed. Call inside the note's deletion transaction; returns how many."""
+    files = list(
+        Attachment.objects.select_for_update().filter(
+            record_type=_type_of(record), record_id=record.pk, note_type=_type_of(note), note_id=note.pk
+        )
+    )
+    for attachment in files:
+        _journal(record, actor, AuditEntry.Action.DETACH, attachment)
+    names = [attachment.file.name for attachment in files]
+    Attachment.objects.filter(pk__in=[attachment.pk for attachment in files]).delete()
+    if names:
+        transaction.on_commit(lambda: _forget(names))
+    return len(files)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from itsm import audit, policy
+from itsm import attachments, audit, policy
 from itsm.errors import InvalidInput, NotAllowed, NotFound
 
 NOTE_MAX = 8000  # characters of a note (incident comments and work notes too)
@@ -60,7 +60,10 @@ def note_edit(
 def note_delete(
     note, actor, *, parent: str, action: str = "note", journal: str = "notes", label: str = "Note"
 ) -> None:
-    """Remove a note; the record's journal keeps its text (call inside a transaction)."""
+    """Remove a note and its files (``attachments.note_files_remove``); the record's journal keeps
+    its text and says which files went (call inside a transaction)."""
     note = note_for_edit(note, actor, parent=parent, action=action)
-    audit.change_entry(getattr(note, parent), actor, journal, note.body, "", note=f"{label} #{note.pk} deleted.").save()
+    record = getattr(note, parent)
+    audit.change_entry(record, actor, journal, note.body, "", note=f"{label} #{note.pk} deleted.").save()
+    attachments.note_files_remove(record=record, note=note, actor=actor)
     note.delete()

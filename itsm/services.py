@@ -266,6 +266,15 @@ def _current(obj, name):
     return value
 
 
+def refusal(actor, action: str, obj, *, doing: str = "") -> str:
+    """Why ``actor`` may not take ``action`` on ``obj``, said plainly: its state, when the state is
+    what stops it ("You may not assign this incident while it is closed.")."""
+    doing = doing or action.replace("_", " ")
+    if policy.refused_in_state(actor, action, obj):
+        return f"You may not {doing} this {obj._meta.verbose_name} while it is {obj.state.replace('_', ' ')}."
+    return f"You may not {doing} this record."
+
+
 @transaction.atomic
 def record_update(
     *,
@@ -285,7 +294,7 @@ def record_update(
     if not policy.is_readable(actor, obj):
         raise NotFound()
     if not policy.can(actor, "update", obj):
-        raise NotAllowed("You may not change this record in its current state.")
+        raise NotAllowed(refusal(actor, "update", obj, doing="change"))
     check_fields(actor, obj, data)
     check_dates(data)
     if expected_version is not None and getattr(obj, "version", None) != expected_version:

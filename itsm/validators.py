@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection, models
 
 from itsm.errors import InvalidInput
 
@@ -45,3 +46,24 @@ def check_dates(data: Mapping[str, Any]) -> None:
     errors = {name: [problem] for name, value in data.items() if (problem := date_error(value))}
     if errors:
         raise InvalidInput("Some dates are out of range.", fields=errors)
+
+
+def is_possible_pk(model, value) -> bool:
+    """Whether ``value`` can be a primary key of ``model`` at all.
+
+    Looking up an integer beyond the column's range crashes the database driver (SQLite
+    raises ``OverflowError``, PostgreSQL ``DataError``) instead of matching nothing; Django
+    guards only plain integer primary keys, not a child model's parent link (an incident's
+    ``work_ptr``). Callers answer "not found" instead.
+    """
+    field = model._meta.pk
+    while field.remote_field is not None:
+        field = field.target_field
+    try:
+        value = field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    if isinstance(field, models.IntegerField) and value is not None:
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        return (low is None or value >= low) and (high is None or value <= high)
+    return True

@@ -17,7 +17,7 @@ from django.utils import timezone
 from itsm import audit, policy
 from itsm.errors import InvalidInput, NotAllowed, NotFound, TransitionNotAllowed
 from itsm.models import TaskState
-from itsm.services import apply_changes, lock, tell_watchers
+from itsm.services import apply_changes, lock, refusal, tell_watchers
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def locked_for(obj, actor, action: str):
     if not policy.is_readable(actor, obj):
         raise NotFound()
     if not policy.can(actor, action, obj):
-        raise NotAllowed(f"You may not {action.replace('_', ' ')} this record.")
+        raise NotAllowed(refusal(actor, action, obj))
     return obj
 
 

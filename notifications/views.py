@@ -18,8 +18,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from itsm import policy
-from itsm.api.serializers import is_possible_pk
 from itsm.pagination import paginate
+from itsm.validators import is_possible_pk
 from itsm.views.base import DeskMixin
 from notifications import services
 from notifications.context import unread

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from itsm import policy
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError
+from itsm.validators import is_possible_pk
 from itsm.views.base import DeskMixin, error_status
 from oncall import feeds, selectors, services, timeline
 from oncall.forms import OverrideForm, ScheduleForm, show_errors

@@ -32,9 +32,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from itsm import policy
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import InvalidInput
 from itsm.models import AssignmentGroup, Organisation, Priority
+from itsm.validators import is_possible_pk
 from sla.models import ClockState, ClockTarget, SlaClock
 
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}

@@ -40,9 +40,9 @@ from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.attachments import AttachmentsMixin
 from itsm.api.bulk import BulkResultSerializer
 from itsm.api.filters import PolicyFilterSet
-from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
 from itsm.api.views import JournalMixin, PolicyViewSet
+from itsm.validators import is_possible_pk
 
 # The action inputs live beside the action table (``catalog.actions``); their names are those of
 # other domains' inputs, so the schema gives them request-specific component names.

@@ -34,10 +34,10 @@ from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.bulk import BulkResultSerializer
 from itsm.api.filters import PolicyFilterSet, UtcDateTimeFilter
 from itsm.api.schema import PolicyAutoSchema
-from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
 from itsm.api.views import JournalMixin, PolicyViewSet
 from itsm.models import Host, HostGroup
+from itsm.validators import is_possible_pk
 
 
 class NotThereSchema(PolicyAutoSchema):

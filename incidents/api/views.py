@@ -21,10 +21,10 @@ from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.attachments import AttachmentsMixin
 from itsm.api.bulk import BulkResultSerializer
 from itsm.api.filters import PolicyFilterSet
-from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
 from itsm.api.views import JournalMixin, PolicyViewSet
 from itsm.errors import NotAllowed
+from itsm.validators import is_possible_pk
 from sla import explain
 from sla.api.serializers import IncidentSlaInput, IncidentSlaSerializer
 from sla.clocks import breached_q, live_status

@@ -23,9 +23,9 @@ from rest_framework.response import Response
 
 from itsm import attachments, policy
 from itsm.api.parsers import JSONParser
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import InvalidInput
 from itsm.models import Attachment
+from itsm.validators import is_possible_pk
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

@@ -18,11 +18,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 
 from itsm import policy
-from itsm.api.serializers import is_possible_pk
 from itsm.numbering import as_record_number
 from itsm.ordering import root
 from itsm.ordering import total as ordering_total
-from itsm.validators import validate_date
+from itsm.validators import is_possible_pk, validate_date
 
 
 class UtcDateTimeField(IsoDateTimeField):

@@ -1,6 +1,7 @@
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from itsm import policy
+from itsm import policy, services
 
 
 class PolicyPermission(BasePermission):
@@ -26,6 +27,9 @@ class PolicyPermission(BasePermission):
 
     def has_object_permission(self, request, view, obj):
         if view.action in ("update", "partial_update"):
+            if policy.refused_in_state(request.user, "update", obj):
+                # Said as the service says it: "You may not change this incident while it is closed."
+                raise PermissionDenied(services.refusal(request.user, "update", obj, doing="change"))
             return policy.can(request.user, "update", obj)
         if view.action == "destroy":
             return policy.can(request.user, "delete", obj)

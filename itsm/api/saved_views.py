@@ -14,10 +14,10 @@ from rest_framework.response import Response
 
 from itsm import policy, saved_views
 from itsm.api.schema import PolicyAutoSchema
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import InvalidInput
 from itsm.models import SavedView
 from itsm.models.views import DEFAULT_PAGE_SIZE, PAGE_SIZES
+from itsm.validators import is_possible_pk
 
 
 class DeskUsers(BasePermission):

@@ -4,34 +4,12 @@ shapes several resources share: nested lists written whole, a wall-clock time.""
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
-from django.db import connection, models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from itsm import policy, services
 from itsm.errors import InvalidInput
-
-
-def is_possible_pk(model, value) -> bool:
-    """Whether ``value`` can be a primary key of ``model`` at all.
-
-    Looking up an integer beyond the column's range crashes the database driver (SQLite
-    raises ``OverflowError``, PostgreSQL ``DataError``) instead of matching nothing; Django
-    guards only plain integer primary keys, not a child model's parent link (an incident's
-    ``work_ptr``). Callers answer "not found" instead.
-    """
-    field = model._meta.pk
-    while field.remote_field is not None:
-        field = field.target_field
-    try:
-        value = field.to_python(value)
-    except (ValidationError, TypeError, ValueError):
-        return False
-    if isinstance(field, models.IntegerField) and value is not None:
-        low, high = connection.ops.integer_field_range(field.get_internal_type())
-        return (low is None or value >= low) and (high is None or value <= high)
-    return True
+from itsm.validators import is_possible_pk
 
 
 class PolicyRelatedField(serializers.PrimaryKeyRelatedField):

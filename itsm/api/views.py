@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from itsm import audit, policy, services
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.schema import PolicyAutoSchema, SingleObjectAutoSchema
-from itsm.api.serializers import PolicySerializer, is_possible_pk
+from itsm.api.serializers import PolicySerializer
 from itsm.models import (
     AssignmentGroup,
     AuditEntry,
@@ -27,6 +27,7 @@ from itsm.models import (
     Work,
 )
 from itsm.roles import effective_roles
+from itsm.validators import is_possible_pk
 
 
 class PolicyViewSetMixin:

@@ -197,22 +197,35 @@ def can(user, action: str, target) -> bool:
     acts = rules.actions.get(action)
     if acts is None:
         return False
-    for act in acts:
-        if not _holds(user, act.role):
-            continue
-        if not is_instance:
-            return True
-        if act.states is not None and target.state not in act.states:
-            continue
-        if act.own and not is_own(user, target):
-            continue
-        if act.via and not _is_own_via(user, target, act.via):
-            continue
-        if act.grant and not _holds_grant(user, target, act.grant):
-            continue
-        if is_readable(user, target):
-            return True
-    return False
+    if not is_instance:
+        return any(_holds(user, act.role) for act in acts)
+    return any(_act_allows(user, act, target) for act in acts)
+
+
+def _act_allows(user, act, target, *, any_state: bool = False) -> bool:
+    """Whether ``act`` lets ``user`` act on ``target`` (``any_state``: were it in any state)."""
+    if not _holds(user, act.role):
+        return False
+    if not any_state and act.states is not None and target.state not in act.states:
+        return False
+    if act.own and not is_own(user, target):
+        return False
+    if act.via and not _is_own_via(user, target, act.via):
+        return False
+    if act.grant and not _holds_grant(user, target, act.grant):
+        return False
+    return is_readable(user, target)
+
+
+def refused_in_state(user, action: str, obj) -> bool:
+    """Whether the record's state is what stops ``user`` from ``action`` on ``obj``: it may not
+    now, but would in another state (a closed incident an agent may no longer edit or assign).
+    The doors say so instead of a bare refusal."""
+    if not is_declared(obj) or not hasattr(obj, "state") or can(user, action, obj):
+        return False
+    if action == "update":
+        return is_readable(user, obj) and bool(_update_rules(user, obj, None))
+    return any(_act_allows(user, act, obj, any_state=True) for act in rules_for(obj).actions.get(action, ()))
 
 
 # --- Fields ---------------------------------------------------------------------------------

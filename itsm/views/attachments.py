@@ -9,8 +9,6 @@ removals are the same for every kind: ``desk:attachment-download``, ``portal:att
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -65,13 +63,12 @@ def human_size(value: int) -> str:
     return attachments._size(value)
 
 
-def rows(user, record, files, *, door: str, may_attach: bool | None = None) -> list[dict]:
+def rows(user, record, files, *, door: str) -> list[dict]:
     """Each file as a page lists it: name, size, who attached it (as the reader may know them),
-    where to download it, and whether the reader may remove it (``may_attach``: whether it may
-    attach to the record, if the caller asked already)."""
+    where to download it, and on the desk whether the reader may remove it (the service's own
+    rule, ``attachments.may_remove``)."""
     files = list(files)
-    if files and may_attach is None and door == "desk":
-        may_attach = policy.can(user, "attach", record)
+    removable = attachments.removable(user, record, files) if door == "desk" else set()
     return [
         {
             "attachment": item,
@@ -80,9 +77,7 @@ def rows(user, record, files, *, door: str, may_attach: bool | None = None) -> l
             "by": "You"
             if item.uploaded_by_id == user.pk
             else policy.person_name(user, item.uploaded_by, record),
-            "can_remove": door == "desk"
-            and bool(may_attach)
-            and policy.can_edit_note(user, SimpleNamespace(author_id=item.uploaded_by_id)),
+            "can_remove": item.pk in removable,
         }
         for item in files
     ]
@@ -108,7 +103,7 @@ def card(request, record, *, upload_url: str, door: str, files=None) -> dict:
         form = AttachForm()
     return {
         "record": record,
-        "files": rows(user, record, files, door=door, may_attach=may_attach),
+        "files": rows(user, record, files, door=door),
         "form": form,
         "upload_url": upload_url,
         "reads_internal": attachments.reads_internal(user, record),

@@ -11,8 +11,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
 from itsm import policy
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError, NotFound
+from itsm.validators import is_possible_pk
 
 
 class DeskMixin(LoginRequiredMixin):

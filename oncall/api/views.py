@@ -15,8 +15,8 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from itsm.api.serializers import is_possible_pk
 from itsm.api.views import JournalMixin, PolicyViewSet
+from itsm.validators import is_possible_pk
 from oncall import feeds, selectors, services
 from oncall.api import serializers as s
 from oncall.models import Override, Schedule

@@ -19,9 +19,9 @@ from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.bulk import BulkResultSerializer
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.schema import PolicyAutoSchema
-from itsm.api.serializers import is_possible_pk
 from itsm.api.tasks import TaskViewSet, tasks_of
 from itsm.api.views import JournalMixin, PolicyViewSet
+from itsm.validators import is_possible_pk
 from problems import services
 from problems.actions import ACTIONS
 from problems.api import serializers as s

@@ -4,12 +4,13 @@ request's portal page, desk overview and API."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog import services
 from itsm import attachments
-from itsm.models import Attachment
+from itsm.models import Attachment, AuditEntry
 from tests.catalog.factories import make_request
 from tests.itsm.test_attachments import EXE, PDF, PNG
 
@@ -69,6 +70,23 @@ def test_a_request_work_note_file_is_404_for_the_customer(client, api, customer,
     assert api.get(reverse("request-attachments", args=[req.pk])).json()["count"] == 0
     api.as_user(agent)
     assert api.get(reverse("request-attachments", args=[req.pk])).json()["count"] == 1
+
+
+def test_deleting_a_request_note_removes_its_files_and_their_stored_files(
+    agent, req, django_capture_on_commit_callbacks
+):
+    """Notes of every kind but incidents' go through itsm.notes.note_delete (requests, problems,
+    changes): the note's files go with it, journaled, their stored files removed on commit."""
+    note = services.request_note_add(request=req, actor=agent, kind="work_note", body="Vendor quote")
+    [added] = attachments.attachment_add(record=req, actor=agent, files=[upload("vendor.pdf", PDF)], note=note)
+    assert default_storage.exists(added.file.name)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_note_delete(note=note, actor=agent)
+    assert not Attachment.objects.exists()
+    assert not default_storage.exists(added.file.name)
+    assert AuditEntry.objects.filter(
+        object_id=str(req.pk), action=AuditEntry.Action.DETACH, field="work_journal", old_value="vendor.pdf"
+    ).exists()
 
 
 def test_someone_elses_request_is_404(api, customer2, req):

@@ -4,16 +4,20 @@ the portal (the incident page, the comment form), the API and the downloads they
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from urllib.parse import quote
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from incidents import attachments as incident_files
-from incidents import services
-from itsm import attachments
+from incidents import services, workflows
+from itsm import attachments, policy
+from itsm.errors import NotAllowed
 from itsm.models import Attachment, AuditEntry
+from itsm.policy.rules import AGENT, ALL_RULES, Act
 from tests.incidents.factories import make_incident
 from tests.itsm.test_attachments import EXE, PDF, PNG
 
@@ -176,6 +180,94 @@ def test_desk_remove_is_journaled(client, agent, incident, django_capture_on_com
     assert AuditEntry.objects.filter(action="detach", old_value="a.pdf").exists()
 
 
+def remove_button(attachment) -> str:
+    return f'action="{reverse("desk:attachment-remove", args=[attachment.pk])}"'
+
+
+@pytest.fixture
+def work_notes_only_while_new(monkeypatch):
+    """A rule under which files may be attached to an in-progress incident but work notes may not
+    be written on it: the record's ``attach`` and the note's ``work_note`` answer differently."""
+    rules = ALL_RULES["incidents.incident"]
+    actions = {**rules.actions, "work_note": (Act(AGENT, states=frozenset({"new"})),)}
+    monkeypatch.setitem(ALL_RULES, "incidents.incident", replace(rules, actions=actions))
+
+
+def test_no_remove_button_on_a_work_note_file_the_service_would_refuse_to_remove(
+    client, agent, incident, work_notes_only_while_new
+):
+    incident_files.note_add_with_files(
+        incident=incident, actor=agent, kind="work_note", body="Log", files=[upload("trace.pdf", PDF)]
+    )
+    [on_note] = Attachment.objects.all()
+    incident = workflows.incident_start(incident=incident, actor=agent)
+    assert policy.can(agent, "attach", incident) and not policy.can(agent, "work_note", incident)
+    client.force_login(agent)
+    for name in ("desk:incident-detail", "desk:incident-journal"):
+        page = client.get(reverse(name, args=[incident.pk])).content.decode()
+        assert "trace.pdf" in page and remove_button(on_note) not in page, name
+    with pytest.raises(NotAllowed):
+        attachments.attachment_remove(attachment=on_note, actor=agent)
+    assert Attachment.objects.filter(pk=on_note.pk).exists()
+
+
+def test_remove_button_on_a_file_the_service_would_remove(
+    client, agent, incident, work_notes_only_while_new, django_capture_on_commit_callbacks
+):
+    incident_files.note_add_with_files(
+        incident=incident, actor=agent, kind="work_note", body="Log", files=[upload("trace.pdf", PDF)]
+    )
+    [on_note] = Attachment.objects.all()
+    [on_record] = attachments.attachment_add(record=incident, actor=agent, files=[upload("a.pdf", PDF)])
+    client.force_login(agent)
+    page = client.get(reverse("desk:incident-detail", args=[incident.pk])).content.decode()
+    assert remove_button(on_note) in page and remove_button(on_record) in page
+    with django_capture_on_commit_callbacks(execute=True):
+        attachments.attachment_remove(attachment=on_note, actor=agent)
+    incident = workflows.incident_start(incident=incident, actor=agent)
+    page = client.get(reverse("desk:incident-detail", args=[incident.pk])).content.decode()
+    assert remove_button(on_record) in page
+    with django_capture_on_commit_callbacks(execute=True):
+        attachments.attachment_remove(attachment=on_record, actor=agent)
+    assert not Attachment.objects.exists()
+
+
+def test_deleting_a_note_removes_its_files_and_their_stored_files(
+    api, agent, incident, django_capture_on_commit_callbacks
+):
+    note = incident_files.note_add_with_files(
+        incident=incident, actor=agent, kind="work_note", body="Logs",
+        files=[upload("trace.pdf", PDF), upload("screen.png", PNG)],
+    )  # fmt: skip
+    kept = incident_files.note_add_with_files(
+        incident=incident, actor=agent, kind="comment", body="Guide", files=[upload("guide.pdf", PDF)]
+    )
+    gone = list(Attachment.objects.filter(note_id=note.pk))
+    [stays] = Attachment.objects.filter(note_id=kept.pk)
+    assert all(default_storage.exists(item.file.name) for item in [*gone, stays])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.as_user(agent).delete(f"/api/v1/incidents/{incident.pk}/notes/{note.pk}/")
+    assert response.status_code == 204, response.content
+    assert list(Attachment.objects.all()) == [stays]
+    assert not any(default_storage.exists(item.file.name) for item in gone)
+    assert default_storage.exists(stays.file.name)
+    detached = AuditEntry.objects.filter(object_id=str(incident.pk), action=AuditEntry.Action.DETACH)
+    # Files of a work note are journaled with the work journal, which customers never read.
+    assert sorted(detached.values_list("field", "old_value")) == [
+        ("work_journal", "screen.png"), ("work_journal", "trace.pdf"),
+    ]  # fmt: skip
+
+
+def test_a_note_whose_deletion_is_refused_keeps_its_files(l1, agent, incident):
+    note = incident_files.note_add_with_files(
+        incident=incident, actor=agent, kind="comment", body="Guide", files=[upload("guide.pdf", PDF)]
+    )
+    [added] = Attachment.objects.all()
+    with pytest.raises(NotAllowed):
+        services.note_delete(note=note, actor=l1)
+    assert list(Attachment.objects.all()) == [added] and default_storage.exists(added.file.name)
+
+
 # --- The portal -----------------------------------------------------------------------------
 
 
@@ -254,6 +346,11 @@ def test_desk_pages_query_count_does_not_grow_with_files(
         return len(captured)
 
     attachments.attachment_add(record=incident, actor=agent, files=[upload("a.pdf", PDF)])
+    # A file on a note costs one query for the notes (whether its Remove button is shown asks
+    # the note's own rule, ``attachments.may_remove``): one per kind of note, whatever their number.
+    incident_files.note_add_with_files(
+        incident=incident, actor=agent, kind="work_note", body="first", files=[upload("first.pdf", PDF)]
+    )
     few = {name: count(name) for name in ("desk:incident-detail", "desk:incident-journal")}
     for i in range(5):
         incident_files.note_add_with_files(

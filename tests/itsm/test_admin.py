@@ -1,11 +1,18 @@
 """Django admin reads the policy: who enters, what they see, and that saves are audited."""
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from conftest import make_user
 from incidents.models import Incident
-from itsm.models import AuditEntry, Host, User
+from itsm import attachments
+from itsm.models import Attachment, AuditEntry, Host, User
 from itsm.roles import PERSONAS, Persona, Role, effective_roles
+from tests.incidents.factories import make_incident
+from tests.itsm.admin_support import page_data
+from tests.itsm.test_attachments import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +105,31 @@ def test_audit_journal_is_read_only_in_admin(client, admin_user, customer):
     client.post(f"/admin/itsm/auditentry/{entry.pk}/change/", {"note": "rewritten"})
     entry.refresh_from_db()
     assert entry.note == ""
+
+
+def test_attachment_change_page_submitted_by_the_itsm_administrator_changes_nothing(client, agent, customer):
+    """Files are added and removed on their record's pages and API only (itsm.attachments): the
+    admin shows one, with its policy-checked download link, and refuses a submitted change form."""
+    record = make_incident(requester=customer)
+    [added] = attachments.attachment_add(
+        record=record, actor=agent, files=[SimpleUploadedFile("report.pdf", PDF)]
+    )
+    itsm_admin = make_user("itsmadmin", Role.ITSM_ADMINISTRATOR)
+    client.force_login(itsm_admin)
+    url = f"/admin/itsm/attachment/{added.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "report.pdf" in html and reverse("desk:attachment-download", args=[added.pk]) in html
+    assert 'name="_save"' not in html
+    journal = AuditEntry.objects.count()
+    response = client.post(url, {**page_data(page), "name": "renamed.pdf", "internal": "on", "_save": "Save"})
+    assert response.status_code == 403
+    assert client.post(f"/admin/itsm/attachment/{added.pk}/delete/", {"post": "yes"}).status_code == 403
+    saved = Attachment.objects.get(pk=added.pk)
+    assert (saved.name, saved.internal, saved.file.name) == ("report.pdf", False, added.file.name)
+    assert default_storage.exists(saved.file.name)
+    assert AuditEntry.objects.count() == journal
 
 
 def test_persona_action_grants_the_bundle(client, admin_user):

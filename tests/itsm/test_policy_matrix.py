@@ -210,13 +210,17 @@ _TASK_UPDATE = {
 UPDATE_UNRELATED = {
     # ITSM Work: itsm_administrator, in any state.
     "work": {state: ADMIN_OR_ABOVE for state in WORK_STATES},
+    # Incident: "whoever may read it" — and, a deliberate rule change, not once it is finished
+    # (closed or cancelled), as SPEC §4 says of problems, changes and tasks ("itsm_administrator:
+    # always; itsm_agent: unless closed"): itsm_administrator always. A resolved incident is not
+    # finished: it may be reopened (SPEC §5), so agents still update it.
     "incident": {
         "new": AGENT_OR_ABOVE,
         "in_progress": AGENT_OR_ABOVE,
         "on_hold": AGENT_OR_ABOVE,
         "resolved": AGENT_OR_ABOVE,
-        "closed": AGENT_OR_ABOVE,
-        "cancelled": AGENT_OR_ABOVE,
+        "closed": ADMIN_OR_ABOVE,
+        "cancelled": ADMIN_OR_ABOVE,
     },
     "incident_task": _TASK_UPDATE,
     # Request: "as Incident" — and, like a problem or a change, not once it is finished
@@ -925,6 +929,54 @@ def test_request_action(actor, action, relation, expected, world):
     actual = {
         state: policy.can(user, action, world.record(actor, "request", state, relation))
         for state in REQUEST_STATES
+    }
+    assert actual == expected
+
+
+# --- Incidents: the desk's actions, role × relation × state -----------------------------------
+# incidents.manage (itsm_agent up) takes each transition from its source states (SPEC §5), and
+# assigns and logs time until the incident is finished: never on a closed or cancelled incident
+# (as its update, above), on a resolved one still (it may be reopened). Comments, work notes and
+# files stay possible in every state, as on a request.
+INCIDENT_OPEN = frozenset({"new", "in_progress", "on_hold"})
+INCIDENT_AGENT_ACTIONS = {
+    "start": frozenset({"new"}),
+    "acknowledge": INCIDENT_OPEN,
+    "hold": frozenset({"new", "in_progress"}),
+    "resume": frozenset({"on_hold"}),
+    "resolve": INCIDENT_OPEN,
+    "reopen": frozenset({"resolved"}),
+    "close": frozenset({"resolved"}),
+    "escalate": INCIDENT_OPEN,
+    "assign": INCIDENT_OPEN | {"resolved"},
+    "log_time": INCIDENT_OPEN | {"resolved"},
+    "work_note": frozenset(INCIDENT_STATES),
+}
+
+
+def _incident_action_cases():
+    for actor in ACTORS:
+        for relation in RELATIONS["incident"]:
+            for action, states in INCIDENT_AGENT_ACTIONS.items():
+                expected = {state: actor in AGENT_OR_ABOVE and state in states for state in INCIDENT_STATES}
+                yield pytest.param(
+                    actor, action, relation, expected, id=_rule_id(actor, action, "incident", relation, expected)
+                )
+            own = relation in ("requester", "requested_for")
+            reader = actor in AGENT_OR_ABOVE or (own and actor in SELF_SERVICE_OR_ABOVE)
+            comment = dict.fromkeys(INCIDENT_STATES, reader)
+            for name in ("comment", "attach"):
+                yield pytest.param(
+                    actor, name, relation, comment, id=_rule_id(actor, name, "incident", relation, comment)
+                )
+
+
+@pytest.mark.parametrize(("actor", "action", "relation", "expected"), list(_incident_action_cases()))
+def test_incident_action(actor, action, relation, expected, world):
+    user = world.users[actor]
+    actual = {
+        state: policy.can(user, action, world.record(actor, "incident", state, relation))
+        for state in INCIDENT_STATES
     }
     assert actual == expected
 

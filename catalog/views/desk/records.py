@@ -14,8 +14,8 @@ from catalog.views.desk.base import APPROVAL_ACTIONS, RequestTabView
 from catalog.views.desk.forms import NoteEditForm, NoteForm
 from catalog.views.desk.overview import OverviewView
 from itsm import policy, timeline
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError, NotFound
+from itsm.validators import is_possible_pk
 from itsm.views.base import DeskMixin
 from itsm.views.tasks import TaskActionTab, TasksTab
 

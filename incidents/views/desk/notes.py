@@ -15,8 +15,8 @@ from incidents.forms import NoteForm
 from incidents.models import Incident, IncidentNote
 from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible, writable_kinds
 from itsm import attachments, policy
-from itsm.api.serializers import is_possible_pk
 from itsm.errors import ItsmError, NotFound
+from itsm.validators import is_possible_pk
 from itsm.views import attachments as attachment_views
 
 
