@@ -143,25 +143,29 @@ def page_of(client, incident) -> str:
 
 def test_desk_page_of_a_finished_incident_offers_no_edit_form_take_or_assign(finished, desk):
     html = page_of(desk, finished)
-    assert reverse("desk:incident-edit", args=[finished.pk]) not in html
+    assert 'id="edit"' not in html and "?open=edit" not in html  # the edit card
     assert reverse("desk:incident-assign-to-me", args=[finished.pk]) not in html
-    assert reverse("desk:incident-action", args=[finished.pk, "assign"]) not in html
+    assert 'id="action-assign"' not in html and "?open=assign" not in html  # the assign card
     assert ">Assign to me</button>" not in html
 
 
 def test_desk_page_of_a_resolved_incident_still_offers_the_edit_form_and_assign(customer, agent, desk):
     incident = resolved(make_incident(requester=customer), agent)
     html = page_of(desk, incident)
-    assert reverse("desk:incident-edit", args=[incident.pk]) in html
+    assert 'id="edit"' in html and 'id="action-assign"' in html  # the cards, closed
     assert reverse("desk:incident-assign-to-me", args=[incident.pk]) in html
-    assert reverse("desk:incident-action", args=[incident.pk, "assign"]) in html
+    opened = desk.get(reverse("desk:incident-detail", args=[incident.pk]), {"open": "edit"}).content.decode()
+    assert reverse("desk:incident-edit", args=[incident.pk]) in opened
+    opened = desk.get(reverse("desk:incident-detail", args=[incident.pk]), {"open": "assign"}).content.decode()
+    assert reverse("desk:incident-action", args=[incident.pk, "assign"]) in opened
 
 
 def test_desk_page_of_a_finished_incident_offers_the_edit_form_to_an_itsm_administrator(
     finished, client, admin_user
 ):
     client.force_login(admin_user)
-    assert reverse("desk:incident-edit", args=[finished.pk]) in page_of(client, finished)
+    opened = client.get(reverse("desk:incident-detail", args=[finished.pk]), {"open": "edit"}).content.decode()
+    assert reverse("desk:incident-edit", args=[finished.pk]) in opened
 
 
 def test_desk_take_of_a_finished_incident_is_refused_and_changes_nothing(finished, desk):

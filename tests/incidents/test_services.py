@@ -111,7 +111,7 @@ def test_a_customer_cannot_be_named_major_incident_manager_in_the_desk_edit_form
     client, agent, customer, incident
 ):
     client.force_login(agent)
-    form = client.get(reverse("desk:incident-detail", args=[incident.pk])).context["edit_form"]
+    form = client.get(reverse("desk:incident-detail", args=[incident.pk]), {"open": "edit"}).context["edit_form"]
     data = {
         name: value
         for name, value in form.initial.items()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from escalation import services as escalation
 from incidents.models import Incident
-from incidents.views.desk.base import IncidentTabView, duration, sla_label
+from incidents.views.desk.base import PAGE_RELATED, SLA_RELATED, IncidentTabView, duration, sla_label
 from incidents.views.desk.overview import ACTIONS, action_form
 from sla import explain
 from sla.models import ClockEvent, ClockTarget
@@ -105,6 +105,7 @@ class SlaView(IncidentTabView):
     tab = "sla"
     template_name = "incidents/desk/sla.html"
     panel_actions = ("acknowledge", "escalate")
+    related = (*PAGE_RELATED, *SLA_RELATED)
 
     def tab_context(self, incident, forms):
         user = self.request.user
