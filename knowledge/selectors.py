@@ -246,16 +246,32 @@ def _tiered(base: QuerySet, *, select, rank, limit: int) -> list[tuple[int, floa
     return [(pk, round(float(value), 4)) for pk, value in head]
 
 
+_STEMS: dict[str, tuple[str, ...]] = {}  # a word's English lexemes: they never change
+_STEMS_MAX = 20_000
+
+
 def _lexemes(words: list[str]) -> list[str]:
-    """The English lexemes of ``words`` (stemmed; PostgreSQL's own stop words dropped), in order."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT w.n, l.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, n),"
-            " LATERAL unnest(to_tsvector('english', w.word)) AS l ORDER BY w.n",
-            [words],
-        )
-        found = [lexeme for _, lexeme in cursor.fetchall()]
-    return list(dict.fromkeys(lexeme for lexeme in found if LEXEME.fullmatch(lexeme)))
+    """The English lexemes of ``words`` (stemmed; PostgreSQL's own stop words dropped), in order.
+    A word's lexemes are kept once asked (``_STEMS``, at most ``_STEMS_MAX`` words a process):
+    most pages ask about words asked before, and then need no query."""
+    known = {word: _STEMS[word] for word in words if word in _STEMS}
+    missing = list(dict.fromkeys(word for word in words if word not in known))
+    if missing:
+        found: dict[str, list[str]] = {word: [] for word in missing}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT w.word, l.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, n),"
+                " LATERAL unnest(to_tsvector('english', w.word)) AS l ORDER BY w.n",
+                [missing],
+            )
+            for word, lexeme in cursor.fetchall():
+                found[word].append(lexeme)
+        if len(_STEMS) + len(found) > _STEMS_MAX:
+            _STEMS.clear()
+        _STEMS.update((word, tuple(lexemes)) for word, lexemes in found.items())
+        known.update(found)
+    every = (lexeme for word in words for lexeme in known[word])
+    return list(dict.fromkeys(lexeme for lexeme in every if LEXEME.fullmatch(lexeme)))
 
 
 _stats: dict = {"at": -STATS_TTL, "frequency": {}}

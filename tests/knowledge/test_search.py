@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from knowledge import selectors, workflows
 from knowledge.models import ArticleState, Audience
@@ -197,3 +198,17 @@ def test_search_and_suggest_take_a_fixed_number_of_queries(agent, manager, custo
         assert len(selectors.search(customer, "printer", limit=page)) == page
     with django_assert_max_num_queries(4):
         assert len(selectors.suggest(customer, "my printer is broken", limit=5)) == min(page, 5)
+
+
+@postgres_only
+def test_a_words_lexemes_are_asked_of_postgresql_once(library, customer, monkeypatch):
+    monkeypatch.setattr(selectors, "_STEMS", {})
+    stemming = "to_tsvector('english', w.word)"
+    with CaptureQueriesContext(connection) as asked:
+        first = selectors.suggest(customer, "printer toner jammed")
+    assert sum(stemming in q["sql"] for q in asked.captured_queries) == 1
+    with CaptureQueriesContext(connection) as asked:
+        again = selectors.suggest(customer, "printer toner jammed")
+    assert found(again) == found(first)
+    assert not any(stemming in q["sql"] for q in asked.captured_queries)
+    assert selectors._lexemes(["printers", "jammed", "the"]) == ["printer", "jam"]  # stemmed; stop words dropped
