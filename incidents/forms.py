@@ -186,7 +186,7 @@ class ResolveForm(ServiceErrorsMixin, ActionForm):
         help_text="What was done to resolve the incident. For the service desk only: the customer never sees it.",
     )  # fmt: skip
     resolution_message = forms.CharField(
-        label="Message to the customer (optional)", required=False, max_length=NOTE_MAX,
+        label="Message to the customer", required=False, max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The customer sees this on the portal and in the resolved e-mail.",
     )  # fmt: skip
