@@ -104,7 +104,7 @@ INSTALLED_APPS = [
 
 # Form widgets render from the templates setting, so itsm/templates/django/forms/ can replace
 # a slow built-in widget template (see select.html there).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+FORM_RENDERER = "itsm.form_renderer.FormRenderer"  # TemplatesSetting, the plain widgets written in Python
 
 MIDDLEWARE = [
     "itsm.health.HealthCheckMiddleware",  # /healthz, /readyz: before host checks and HTTPS redirects

@@ -227,7 +227,7 @@ def test_the_incident_page_lists_no_agents_and_its_assign_form_takes_a_typed_nam
 ):
     incident = make_incident(requester=customer)
     client.force_login(agent)
-    page = html_of(client.get(reverse("desk:incident-detail", args=[incident.pk])))
+    page = html_of(client.get(reverse("desk:incident-detail", args=[incident.pk]), {"open": "assign"}))
     assert "ajones" not in page and "Alexa Jones" not in page
     assert 'data-people-source="incidents.incident.assignee"' in page
     response = client.post(
@@ -291,7 +291,7 @@ def test_the_incident_edit_form_takes_an_organisation_typed_by_name_never_a_list
     Organisation.objects.create(name="Globe Trotters")
     incident = make_incident(requester=customer)
     client.force_login(agent)
-    page = client.get(reverse("desk:incident-detail", args=[incident.pk]))
+    page = client.get(reverse("desk:incident-detail", args=[incident.pk]), {"open": "edit"})
     field = str(page.context["edit_form"]["organisation"])
     assert 'value="Acme"' in field and "<option" not in field and "Globex" not in field
     incident = make_incident(requester=agent)  # no organisation: its requester may move with it
@@ -299,7 +299,7 @@ def test_the_incident_edit_form_takes_an_organisation_typed_by_name_never_a_list
         {"id": Organisation.objects.get(name="Globe Trotters").pk, "label": "Globe Trotters"},
         {"id": globex.pk, "label": "Globex Corporation"},
     ]
-    form = client.get(reverse("desk:incident-detail", args=[incident.pk])).context["edit_form"]
+    form = client.get(reverse("desk:incident-detail", args=[incident.pk]), {"open": "edit"}).context["edit_form"]
     data = {name: value for name, value in form.initial.items() if value not in (None, False)}
     data["organisation"] = "glob"
     ambiguous = client.post(reverse("desk:incident-edit", args=[incident.pk]), data)
