@@ -10,17 +10,21 @@ only those; the others are set to empty, so reading them costs no query either.
 
 from __future__ import annotations
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Prefetch, prefetch_related_objects
 
 
 def _name(lookup) -> str:
-    return lookup.prefetch_through if isinstance(lookup, Prefetch) else lookup
+    """The list a lookup fills; a ``Prefetch`` into another attribute (``to_attr``) is none of
+    the record's lists (prefetched as usual)."""
+    if isinstance(lookup, Prefetch):
+        return lookup.prefetch_through if lookup.prefetch_to == lookup.prefetch_through else ""
+    return lookup
 
 
 def _forward_m2m(model, name: str):
     """The forward many-to-many field ``name`` of ``model`` (a plain one-level lookup), else None."""
-    if "__" in name:
+    if not name or "__" in name:
         return None
     try:
         field = model._meta.get_field(name)
@@ -33,14 +37,14 @@ def filled(record, names: list[str]) -> set[str]:
     """Which of the record's many-to-many lists ``names`` hold at least one row: one query."""
     if not names:
         return set()
-    quote = connection.ops.quote_name
+    quote = connections[record._state.db or DEFAULT_DB_ALIAS].ops.quote_name
     parts, params = [], []
     for index, name in enumerate(names):
         field = record._meta.get_field(name)
         through = field.remote_field.through._meta.db_table
         parts.append(f"SELECT {index} WHERE EXISTS (SELECT 1 FROM {quote(through)} WHERE {quote(field.m2m_column_name())} = %s)")
         params.append(record.pk)
-    with connection.cursor() as cursor:
+    with connections[record._state.db or DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return {names[row[0]] for row in cursor.fetchall()}
 

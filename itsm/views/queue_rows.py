@@ -10,7 +10,8 @@ caption; each kind's list template writes ``{% for row in rows %}{{ row }}{% end
 
 The shared cells (number, short description, state, priority, SLA, group and people, dates)
 cover every kind; a kind adds or overrides cells for its own columns (``Queue.cells``: a
-column's name → ``cell(record, rows) -> str``).
+column's name → ``cell(record, rows, link, name) -> str``); a column without a cell shows its
+value.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class Rows:
                 record.pk, record.number,
             ))  # fmt: skip
         for name in self.names:
-            parts.append(self.cells[name](record, self, link))
+            parts.append((self.cells.get(name) or value_cell)(record, self, link, name))
         if self.take_any:
             parts.append(self.take_cell(record))
         parts.append("</tr>")
@@ -107,14 +108,19 @@ class Rows:
         return [self.row(record) for record in records]
 
 
-# --- The shared cells: cell(record, rows, link) -> html --------------------------------------
+# --- The shared cells: cell(record, rows, link, name) -> html --------------------------------------
 
 
-def number_cell(record, rows, link):
+def value_cell(record, rows, link, name):
+    """A column without a cell of its own: its value, escaped (a related row by its name)."""
+    return format_html("<td>{}</td>", named(getattr(record, name, None)))
+
+
+def number_cell(record, rows, link, name=None):
     return format_html('<td class="nowrap mono"><a href="{}">{}</a></td>', link, record.number)
 
 
-def title_cell(record, rows, link):
+def title_cell(record, rows, link, name=None):
     return format_html('<td><a href="{}">{}</a></td>', link, record.short_description)
 
 
@@ -122,11 +128,11 @@ def state_badge(record) -> str:
     return format_html('<span class="badge state state-{}">{}</span>', record.state, state_label(record.state))
 
 
-def state_cell(record, rows, link):
+def state_cell(record, rows, link, name=None):
     return format_html("<td>{}</td>", state_badge(record))
 
 
-def priority_cell(record, rows, link):
+def priority_cell(record, rows, link, name=None):
     if not record.priority:
         return format_html("<td>{}</td>", DASH)
     return format_html(
@@ -135,7 +141,7 @@ def priority_cell(record, rows, link):
     )  # fmt: skip
 
 
-def sla_cell(record, rows, link):
+def sla_cell(record, rows, link, name=None):
     """The live SLA status the view put on the row (``sla_live``, ``sla_live_label``)."""
     status = getattr(record, "sla_live", None)
     if not status:
@@ -147,11 +153,11 @@ def sla_cell(record, rows, link):
 
 
 def related_cell(name: str):
-    return lambda record, rows, link: format_html("<td>{}</td>", named(getattr(record, name)))
+    return lambda record, rows, link, _=None: format_html("<td>{}</td>", named(getattr(record, name)))
 
 
 def date_cell(name: str):
-    return lambda record, rows, link: format_html("<td>{}</td>", when(getattr(record, name)))
+    return lambda record, rows, link, _=None: format_html("<td>{}</td>", when(getattr(record, name)))
 
 
 CELLS: dict[str, Callable] = {

@@ -101,6 +101,9 @@ class RecordTabView(DeskMixin, View):
             "tab": self.tab,
             "hidden": self.hidden,
             "assign_to_me_url": self.assign_to_me_url(record),
+            # Where a closed form card opens (``?open=``): this tab's own page, also when the page
+            # is shown again after a refused form was posted to its action's URL.
+            "page_url": self.tab_url(self.tab, record),
             **self.page_context(record),
             **self.tab_context(record, forms),
         }

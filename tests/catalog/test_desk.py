@@ -162,6 +162,14 @@ def test_work_queue_row_of_a_request_opens_its_desk_page(desk, approved):
 # --- The queue --------------------------------------------------------------------------------
 
 
+def test_a_request_older_than_the_catalog_shows_a_dash_for_its_item(desk, pending):
+    Request.objects.filter(pk=pending.pk).update(catalog_item=None)
+    response = desk.get(LIST)
+    assert response.status_code == 200
+    row = next(r for r in response.context["rows"] if pending.number in r)
+    assert '<td><span class="muted">—</span></td>' in row
+
+
 def test_queue_opens_on_open_requests_newest_first(desk, customer, agent, approved, pending):
     done = make_request(requester=customer, short_description="Done already")
     workflows.request_complete(request=done, actor=agent)

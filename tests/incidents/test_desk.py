@@ -433,6 +433,10 @@ def test_a_refused_action_comes_back_open_with_its_errors(desk, incident):
     assert re.search(r'<details class="desk-action" id="action-resolve" open>', html)
     assert 'name="resolve-resolution_notes"' in html and "field-error" in html
     assert 'name="hold-reason"' not in html  # the others stay closed
+    # ... and open from the record's page, not from the action's address the form was posted to
+    page = url("incident-detail", incident)
+    assert f'href="{page}?open=hold#action-hold"' in html and f'hx-get="{page}?open=hold"' in html
+    assert desk.get(f"{page}?open=hold").status_code == 200
 
 
 # --- Actions through the page ------------------------------------------------------------------

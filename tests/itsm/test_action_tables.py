@@ -35,7 +35,7 @@ def test_the_desk_offers_exactly_the_actions_the_table_allows_now(client, agent,
     incident = make_incident(requester=customer)
     client.force_login(agent)
     page = client.get(reverse("desk:incident-detail", args=[incident.pk])).content.decode()
-    offered = set(re.findall(rf"/desk/incidents/{incident.pk}/actions/([a-z-]+)/", page))
+    offered = set(re.findall(r'id="action-([a-z-]+)"', page))  # a button, or a card holding its form
     assert offered == {a.name for a in ACTIONS.available(agent, incident)}
     assert "resolve" in offered and "reopen" not in offered  # a new incident: resolve, not reopen
 

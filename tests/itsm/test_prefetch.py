@@ -2,6 +2,7 @@
 only those are fetched, and reading an empty one costs no query."""
 
 import pytest
+from django.db.models import Prefetch
 
 from incidents.models import Incident
 from itsm.models import Host
@@ -41,3 +42,9 @@ def test_a_related_incident_is_found_from_either_side(customer, incident, django
     other = make_incident(requester=customer, short_description="Same outage")
     incident.related_incidents.add(other)
     assert filled(Incident.objects.get(pk=other.pk), ["related_incidents", "hosts"]) == {"related_incidents"}
+
+
+def test_a_prefetch_into_another_attribute_is_fetched_as_asked(incident, agent):
+    prefetch_filled(incident, [*LISTS, Prefetch("related_incidents", to_attr="related")])
+    assert incident.related == []
+    assert list(incident.collaborators.all()) == [agent]

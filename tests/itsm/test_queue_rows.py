@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.models import Incident
 from itsm.views.queue_rows import Rows, address_of, when
 from tests.incidents.factories import make_incident
 
@@ -31,10 +32,11 @@ def test_a_queue_row_escapes_what_people_typed(client, agent, customer):
 def test_each_row_links_to_its_own_record_and_shows_a_dash_for_no_one(client, agent, customer):
     first, second = make_incident(requester=customer), make_incident(requester=customer)
     client.force_login(agent)
-    html = client.get(LIST).content.decode()
+    rows = client.get(LIST).context["rows"]
     for incident in (first, second):
-        assert f'href="{reverse("desk:incident-detail", args=[incident.pk])}"' in html
-    assert html.count('<td><span class="muted">—</span></td>') >= 2  # no assignee, no group
+        [row] = [row for row in rows if f">{incident.number}<" in row]
+        assert f'href="{reverse("desk:incident-detail", args=[incident.pk])}"' in row
+        assert row.count('<td><span class="muted">—</span></td>') == 3  # no SLA clock, no group, nobody assigned
 
 
 def test_the_take_form_posts_to_the_row_with_the_csrf_token_and_comes_back(agent, customer):
@@ -69,3 +71,13 @@ def test_a_row_writes_dates_as_the_templates_date_filter_does(settings):
         f'<time datetime="{iso}"><span class="when">{date}</span> <span class="when">{time}</span></time>'
     )
     assert date == "6 Mar 2026" and time == "00:07"
+
+
+def test_a_column_without_a_cell_of_its_own_shows_its_value(agent, customer):
+    incident = make_incident(requester=customer)
+    Incident.objects.filter(pk=incident.pk).update(category="Hardware & <co>")
+    incident.refresh_from_db()
+    request = RequestFactory().get(LIST)
+    request.user = agent
+    [row] = Rows(request, columns=[{"name": "category"}, {"name": "organisation"}], detail="desk:incident-detail")([incident])
+    assert row == f"<tr><td>Hardware &amp; &lt;co&gt;</td><td>{incident.organisation}</td></tr>"

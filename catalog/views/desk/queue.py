@@ -14,6 +14,7 @@ from catalog.actions import ACTIONS
 from catalog.models import Request
 from catalog.views.desk.forms import QueueFilter
 from itsm import policy, queues
+from itsm.views import queue_rows
 from itsm.views.assign import take_context
 from itsm.views.base import DeskMixin
 from itsm.views.queue import QueuePage, render_queue
@@ -38,8 +39,10 @@ QUEUE_COLUMNS = (
 QUEUE_RELATED = ("assignee", "assignment_group", "requester", "catalog_item")
 
 
-def item_cell(record, rows, link):
-    return format_html("<td>{}</td>", record.catalog_item.name)
+def item_cell(record, rows, link, name=None):
+    """The item's name (a request older than the catalog has none: a dash)."""
+    item = record.catalog_item
+    return format_html("<td>{}</td>", queue_rows.DASH if item is None else item.name)
 
 
 # What a queue row never shows: the answers and the item's form are JSON decoded per row.

@@ -38,17 +38,17 @@ QUEUE_COLUMNS = (
 QUEUE_RELATED = ("assignee", "assignment_group")
 
 
-def title_cell(change, rows, link):
+def title_cell(change, rows, link, name=None):
     """The short description, and "PIR overdue" when its review is late (``_mark_overdue``)."""
     late = mark_safe(' <span class="badge chg-overdue">PIR overdue</span>') if getattr(change, "pir_late", False) else ""
     return format_html('<td><a href="{}">{}</a>{}</td>', link, change.short_description, late)
 
 
-def type_cell(change, rows, link):
+def type_cell(change, rows, link, name=None):
     return format_html('<td class="nowrap">{}</td>', change.get_change_type_display())
 
 
-def risk_cell(change, rows, link):
+def risk_cell(change, rows, link, name=None):
     if not change.risk_level:
         return format_html('<td class="nowrap">{}</td>', queue_rows.DASH)
     score = format_html(' <span class="chg-score">{}</span>', change.risk_score) if change.risk_score else ""

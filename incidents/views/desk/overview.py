@@ -23,7 +23,7 @@ from incidents.forms import (
 from incidents.models import Incident
 from incidents.views.desk.base import IncidentTabView, tab_url, tab_visible, writable_kinds
 from itsm import policy
-from itsm.forms import Unopened, opened
+from itsm.forms import NoInputForm, Unopened, opened
 from itsm.templatetags.itsm_ui import state_label
 from itsm.views import panels
 from itsm.views.conversation import composer, conversation
@@ -118,7 +118,7 @@ class OverviewView(IncidentTabView):
                 form = (
                     action_form(entry.name, user, incident)
                     if opened(self.request, entry.name)
-                    else Unopened(entry.form)
+                    else Unopened(entry.form or NoInputForm)
                 )
             actions.append({"name": entry.name, "label": entry.label, "form": form, "danger": entry.danger})
         workarounds = []

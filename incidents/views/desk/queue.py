@@ -39,7 +39,7 @@ QUEUE_COLUMNS = (
 QUEUE_RELATED = ("assignee", "assignment_group", "requester")
 
 
-def state_cell(incident, rows, link):
+def state_cell(incident, rows, link, name=None):
     """The state, and "Customer replied" when the customer commented after it was resolved."""
     replied = ""
     if incident.customer_replied_at and "customer_replied_at" not in rows.hidden:

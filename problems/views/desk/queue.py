@@ -34,11 +34,11 @@ QUEUE_COLUMNS = (
 QUEUE_RELATED = ("assignee", "assignment_group")
 
 
-def known_error_cell(problem, rows, link):
+def known_error_cell(problem, rows, link, name=None):
     return mark_safe("<td>Yes</td>" if problem.is_known_error else '<td><span class="muted">No</span></td>')
 
 
-def incident_count_cell(problem, rows, link):
+def incident_count_cell(problem, rows, link, name=None):
     return format_html('<td class="numeric">{}</td>', problem.incident_count)
 
 
