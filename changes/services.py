@@ -319,8 +319,6 @@ def change_task_create(*, change: Change, actor, data: Mapping[str, Any]) -> Cha
     return services.task_create(parent=change, model=ChangeTask, actor=actor, data=data)
 
 
-
-
 # --- Bulk -------------------------------------------------------------------------------------
 
 # The change queue's bulk actions (``itsm.bulk_actions``): assign, and starting approved changes

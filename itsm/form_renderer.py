@@ -1,5 +1,5 @@
-"""The project's form renderer: Django's ``TemplatesSetting`` (so a template under a project's
-``django/forms/…`` still overrides Django's), with the plain widgets written in Python.
+"""The project's form renderer: Django's ``TemplatesSetting`` (a template under an app's
+``django/forms/…`` overrides Django's), with the plain widgets written in Python.
 
 Django writes every widget through its templates: an ``<input>`` is three of them (the type's,
 ``input.html`` and ``attrs.html``), each with its own context, loader look-up and variable
@@ -7,7 +7,8 @@ resolution. A desk queue's filter bar (nine widgets) cost a sixth of the queue's
 that way. ``WRITERS`` writes the same markup for the widgets whose templates are Django's own
 (inputs, checkboxes, text areas; the select is ``itsm/templates/django/forms/widgets/select.html``
 with its options already written by ``itsm_ui.select_options``); every other template (the
-people pickers, radio lists, the admin's) is rendered as before.
+people pickers, radio lists, the admin's) is rendered as before. A new override of one of
+``WRITERS``' templates must change its writer too (the writers do not read the templates).
 ``tests/itsm/test_form_renderer.py`` holds the writers to the templates' own output.
 """
 

@@ -87,7 +87,7 @@ class RequestListView(DeskMixin, View):
                 record.sla_live_label = (
                     SlaStatus(record.sla_live).label if record.sla_live in SlaStatus.values else ""
                 )
-        context = {"view": self, **queue.context(page), "show_sla_due": "sla_due_at" not in queue.hidden}
+        context = {"view": self, **queue.context(page)}
         context.update(take_context(request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me"))
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "catalog/desk/list.html", context, status=200 if queue.valid else 400)

@@ -83,12 +83,7 @@ class IncidentListView(DeskMixin, View):
             for incident in page.object_list:
                 incident.sla_live = live_status(incident, now)
                 incident.sla_live_label = sla_label(incident.sla_live)
-        context = {
-            "view": self,
-            **queue.context(page),
-            "show_sla_due": "sla_due_at" not in queue.hidden,
-            "hidden": queue.hidden,
-        }
+        context = {"view": self, **queue.context(page)}
         context.update(take_context(request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me"))
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "incidents/desk/list.html", context, status=200 if queue.valid else 400)
