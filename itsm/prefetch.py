@@ -10,6 +10,7 @@ only those; the others are set to empty, so reading them costs no query either.
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Prefetch, prefetch_related_objects
 
@@ -28,7 +29,7 @@ def _forward_m2m(model, name: str):
         return None
     try:
         field = model._meta.get_field(name)
-    except Exception:  # a reverse accessor's name, or a typo Django will report itself
+    except FieldDoesNotExist:  # a typo: Django's prefetch reports it
         return None
     return field if isinstance(field, models.ManyToManyField) else None
 
@@ -37,14 +38,15 @@ def filled(record, names: list[str]) -> set[str]:
     """Which of the record's many-to-many lists ``names`` hold at least one row: one query."""
     if not names:
         return set()
-    quote = connections[record._state.db or DEFAULT_DB_ALIAS].ops.quote_name
+    connection = connections[record._state.db or DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
     parts, params = [], []
     for index, name in enumerate(names):
         field = record._meta.get_field(name)
         through = field.remote_field.through._meta.db_table
         parts.append(f"SELECT {index} WHERE EXISTS (SELECT 1 FROM {quote(through)} WHERE {quote(field.m2m_column_name())} = %s)")
         params.append(record.pk)
-    with connections[record._state.db or DEFAULT_DB_ALIAS].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return {names[row[0]] for row in cursor.fetchall()}
 

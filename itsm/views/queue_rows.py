@@ -108,7 +108,7 @@ class Rows:
         return [self.row(record) for record in records]
 
 
-# --- The shared cells: cell(record, rows, link, name) -> html --------------------------------------
+# --- The shared cells: cell(record, rows, link, name) -> html ---------------------------------
 
 
 def value_cell(record, rows, link, name):
