@@ -183,6 +183,9 @@ def article_page(request, article: Article, *, status: int = 200, **bound):
         incidents = list(article.incidents.only("pk", "number", "short_description", "state").order_by("-pk")[:20])
     context = {
         "view": {"door": "desk"},
+        # Where a closed action card opens (``?open=``): the article's page, also when it is shown
+        # again after a refused action was posted to the action's address.
+        "page_url": reverse("desk:article-detail", args=[article.pk]),
         "article": article,
         "readable": readable,
         "facts": fact_rows(article, readable),
