@@ -2,6 +2,7 @@
 (django-axes), API calls per token, sessions expire, and weak passwords are refused."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from axes.models import AccessAttempt
@@ -13,6 +14,7 @@ from django.db.models import F
 from django.test import override_settings
 
 from conftest import make_user
+from itsm.api import throttling
 from itsm.roles import Role
 
 LOCKED = "Too many failed sign-ins"
@@ -113,9 +115,12 @@ def test_behind_a_trusted_proxy_each_client_address_counts_on_its_own(client, ag
 
 
 @pytest.fixture
-def rates(settings):
+def rates(settings, monkeypatch):
     cache.clear()
     settings.API_THROTTLE_RATES = {"user": "3/min", "anon": "2/min", "events": "5/min"}
+    # The windows are fixed minutes: the test's requests stay in one (at 30 s past a minute),
+    # however long they take, or a test crossing a minute would see its count start again.
+    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
     yield
     cache.clear()
 
