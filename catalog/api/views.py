@@ -39,6 +39,7 @@ from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.attachments import AttachmentsMixin
 from itsm.api.bulk import BulkResultSerializer
+from itsm.api.bulk import answer as bulk_answer
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.tasks import TaskViewSet, tasks_of
 from itsm.api.views import JournalMixin, PolicyViewSet
@@ -261,9 +262,7 @@ class RequestViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, Policy
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def bulk(self, request):
         """Assign up to 100 requests (a comment is a work note on each); answers how many changed and why others were refused."""
-        data = s.RequestBulkInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(services.BULK.run(actor=request.user, **data.validated_data))
+        return bulk_answer(request, s.RequestBulkInput, services.BULK)
 
 
 class RequestTaskViewSet(TaskViewSet):

@@ -32,6 +32,7 @@ from incidents.models import NOTE_MAX
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.bulk import BulkResultSerializer
+from itsm.api.bulk import answer as bulk_answer
 from itsm.api.filters import PolicyFilterSet, UtcDateTimeFilter
 from itsm.api.schema import PolicyAutoSchema
 from itsm.api.tasks import TaskViewSet, tasks_of
@@ -221,9 +222,7 @@ class ChangeViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, Po
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def bulk(self, request):
         """Assign or start up to 100 changes (a comment is a work note on each); answers how many changed and why others were refused."""
-        data = ChangeBulkInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(services.BULK.run(actor=request.user, **data.validated_data))
+        return bulk_answer(request, ChangeBulkInput, services.BULK)
 
 
 class ChangeTaskViewSet(NotThereForNonReaders, TaskViewSet):

@@ -20,6 +20,7 @@ from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.attachments import AttachmentsMixin
 from itsm.api.bulk import BulkResultSerializer
+from itsm.api.bulk import answer as bulk_answer
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.tasks import TaskViewSet, tasks_of
 from itsm.api.views import JournalMixin, PolicyViewSet
@@ -281,9 +282,7 @@ class IncidentViewSet(AttachmentsMixin, ActionsViewSetMixin, JournalMixin, Polic
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def bulk(self, request):
         """Acknowledge, resolve or assign up to 100 incidents; answers how many changed and why others were refused."""
-        data = s.BulkInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(services.incident_bulk(actor=request.user, **data.validated_data))
+        return bulk_answer(request, s.BulkInput, services.BULK)
 
     @extend_schema(request=s.AutoCloseInput, responses=s.AutoCloseResultSerializer)
     @action(detail=False, methods=["post"], url_path="auto-close", filter_backends=[], pagination_class=None)

@@ -6,9 +6,11 @@ validated body to the kind's bulk service."""
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.response import Response
 
 from itsm.api.serializers import PolicyRelatedField
-from itsm.bulk_actions import BULK_MAX, COMMENT_MAX
+from itsm.bulk_actions import BULK_MAX, COMMENT_MAX, BulkActions
+from itsm.errors import NotAllowed
 from itsm.models import AssignmentGroup, User
 
 
@@ -42,3 +44,14 @@ class BulkResultSerializer(serializers.Serializer):
     affected = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     refused = BulkRefusalSerializer(many=True, help_text="Each record left unchanged, and why.")
+
+
+def answer(request, body: type[BulkInput], bulk: BulkActions) -> Response:
+    """A kind's ``POST bulk/``, the same for every kind: someone the policy lets take none of the
+    kind's bulk actions is refused (403) before the body is read; then the body is checked (400
+    naming the field) and the kind's bulk actions run (``BulkActions.run``)."""
+    if not bulk.offered(request.user):
+        raise NotAllowed("Bulk actions are for the service desk.")
+    data = body(data=request.data)
+    data.is_valid(raise_exception=True)
+    return Response(bulk.run(actor=request.user, **data.validated_data))

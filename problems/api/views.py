@@ -17,6 +17,7 @@ from incidents.models import Incident
 from itsm import policy
 from itsm.api.actions import ActionsViewSetMixin
 from itsm.api.bulk import BulkResultSerializer
+from itsm.api.bulk import answer as bulk_answer
 from itsm.api.filters import PolicyFilterSet
 from itsm.api.schema import PolicyAutoSchema
 from itsm.api.tasks import TaskViewSet, tasks_of
@@ -192,9 +193,7 @@ class ProblemViewSet(NotThereForNonReaders, ActionsViewSetMixin, JournalMixin, P
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def bulk(self, request):
         """Assign, start or close up to 100 problems (a comment is a work note on each); answers how many changed and why others were refused."""
-        data = s.ProblemBulkInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(services.BULK.run(actor=request.user, **data.validated_data))
+        return bulk_answer(request, s.ProblemBulkInput, services.BULK)
 
 
 class ProblemTaskViewSet(NotThereForNonReaders, TaskViewSet):

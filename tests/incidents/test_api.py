@@ -351,6 +351,13 @@ def test_bulk_counts_missing_ids_as_unchanged(customer, agent, api):
     }  # fmt: skip
 
 
+def test_bulk_refuses_a_customer_before_reading_its_body(customer, api):
+    """A customer learns it may not act in bulk, not which fields its body got wrong."""
+    r = _bulk(api, customer, action="no-such-action", ids="not a list")
+    assert r.status_code == 403, r.content
+    assert "ids" not in r.json() and "action" not in r.json()
+
+
 @pytest.mark.parametrize("action", ["acknowledge", "resolve"])
 def test_bulk_refuses_customers_with_403(action, customer, customer2, api):
     """A customer may take neither bulk action on any incident: refused outright, not answered
