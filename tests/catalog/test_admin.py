@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 
 from catalog.models import CatalogCategory, CatalogItem, Request
 from conftest import make_user
@@ -168,8 +169,6 @@ def test_a_catalog_manager_picks_approvers_with_the_autocomplete_without_managin
 ):
     """The team leader manages the catalog (service_catalog.manage) but not accounts: the
     approvers box is Django's autocomplete, answered from the approvers' people source."""
-    from django.contrib.admin.widgets import AutocompleteSelectMultiple
-
     client.force_login(lead)
     page = client.get(f"{ITEMS}add/")
     level = page.context["inline_admin_formsets"][0].formset.empty_form

@@ -4,6 +4,7 @@ notes, time and CSAT are read-only; hidden fields never reach a column, filter o
 import re
 
 import pytest
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 from conftest import make_user
 from incidents import services
@@ -398,8 +399,6 @@ def asked(client, field, term) -> list[int]:
 
 
 def test_the_incident_admin_types_people_and_groups_instead_of_listing_every_user(client, itsm_admin, customer):
-    from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
-
     for i in range(5):
         make_user(f"listed{i}", "itsm_agent")
     record = services.incident_create(actor=customer, data={"short_description": "Mail is slow"})

@@ -10,6 +10,7 @@ from incidents import services
 from incidents.models import Incident
 from itsm.models import Work
 from itsm.pagination import CappedPaginator
+from tests.problems.factories import make_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -88,8 +89,6 @@ def _count_sql(queryset, django_assert_num_queries) -> tuple[int, str]:
 def mixed(customer, agent):
     """Three new incidents (one high impact), one in progress, and a problem: new as well,
     and a row of ``itsm_work`` like them."""
-    from tests.problems.factories import make_problem
-
     incidents = [
         services.incident_create(actor=customer, data={"short_description": f"Printer {n}"}) for n in range(3)
     ]
