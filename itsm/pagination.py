@@ -38,6 +38,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import models
 from django.db.models import Q
 from django.db.models.expressions import Col, RawSQL
+from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import AND, ExtraWhere
 from django.utils.functional import cached_property
@@ -284,6 +285,14 @@ def _columns(expressions):
             yield from _columns(expression.get_source_expressions())
 
 
+def _multi_valued(join) -> bool:
+    """Whether a join can give a row more than once (a reverse foreign key, a many-to-many's
+    table, a generic relation): a count with it counts each of those rows."""
+    return (
+        isinstance(join, Join) and isinstance(join.join_field, ForeignObjectRel) and join.join_field.multiple
+    )
+
+
 def work_rows(queryset: models.QuerySet) -> models.QuerySet | None:
     """The same rows of a kind of Work, read from ``itsm_work`` alone, when no condition needs
     the kind's own table; else ``None``.
@@ -293,9 +302,10 @@ def work_rows(queryset: models.QuerySet) -> models.QuerySet | None:
     always join the two). A query filtered on Work columns only still joins them, and a count
     of it is then planned as a merge join along both primary keys, reading ~20 rows of
     ``itsm_work`` for every one it keeps; without the join, ``kind = … AND state …`` walks the
-    ``(kind, state, …)`` index. A condition on a column of the kind's table (``impact``), a
-    relation, a subquery about the record (a grant), raw SQL, grouping or ``DISTINCT`` keeps
-    the join: ``None``.
+    ``(kind, state, …)`` index. A condition or an annotation (or alias) on a column of the
+    kind's table (``impact``), a relation, a subquery about the record (a grant), raw SQL, a
+    join through a to-many relation (which gives a record once per related row, so the joined
+    count is larger), grouping or ``DISTINCT`` keeps the join: ``None``.
     """
     model = queryset.model
     query = queryset.query
@@ -316,10 +326,14 @@ def work_rows(queryset: models.QuerySet) -> models.QuerySet | None:
         for alias, join in query.alias_map.items()
         if isinstance(join, Join) and join.join_field == link and join.parent_alias == query.base_table
     ]
-    if len(parents) != 1:
+    # A join no longer referenced (refcount 0) is left out of the SQL, so it multiplies nothing.
+    if len(parents) != 1 or any(
+        query.alias_refcount[alias] and _multi_valued(join) for alias, join in query.alias_map.items()
+    ):
         return None
     try:
-        if any(column.alias != parents[0] for column in _columns([query.where])):
+        # Annotations too (an alias as well): one reading another table may join it.
+        if any(column.alias != parents[0] for column in _columns([query.where, *query.annotations.values()])):
             return None
     except _Opaque:
         return None

@@ -3,7 +3,7 @@
 import pytest
 from django.core.paginator import EmptyPage
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.test.utils import CaptureQueriesContext
 
 from incidents import services
@@ -129,6 +129,43 @@ def test_a_count_filtered_through_a_relation_or_a_subquery_about_the_record_keep
     linked = Exists(Incident.collaborators.through.objects.filter(incident=OuterRef("pk")))
     count, sql = _count_sql(Incident.objects.filter(linked, state="new"), django_assert_num_queries)
     assert count == 1 and "incidents_incident" in sql
+
+
+TO_MANY = {  # each joins the collaborators' table without a condition on it
+    "annotation": lambda new: new.annotate(collaborator=F("collaborators__id")),
+    "alias": lambda new: new.alias(collaborator=F("collaborators__id")),
+    "values": lambda new: new.values("number", "collaborators__id"),
+}
+
+
+@pytest.mark.parametrize("joined", TO_MANY)
+def test_a_count_of_rows_a_to_many_join_repeats_keeps_its_join(
+    mixed, agent, manager, django_assert_num_queries, joined
+):
+    """A join through a to-many relation gives a record once per related row: the pages slice
+    those rows, so the count must be of them (4 here, not the 3 incidents ``itsm_work`` alone
+    would count)."""
+    mixed[1].collaborators.add(agent, manager)
+    queryset = TO_MANY[joined](Incident.objects.filter(state="new"))
+    assert len(queryset) == 4
+    count, sql = _count_sql(queryset, django_assert_num_queries)
+    assert count == 4 and "incidents_incident" in sql
+
+
+def test_a_count_annotated_with_the_kinds_own_column_reads_its_table(mixed, django_assert_num_queries):
+    count, sql = _count_sql(
+        Incident.objects.filter(state="new").annotate(level=F("impact")), django_assert_num_queries
+    )
+    assert count == 3 and "incidents_incident" in sql
+
+
+def test_a_count_annotated_with_work_columns_only_still_reads_itsm_work_alone(
+    mixed, django_assert_num_queries
+):
+    count, sql = _count_sql(
+        Incident.objects.filter(state="new").annotate(opened=F("opened_at")), django_assert_num_queries
+    )
+    assert count == 3 and "incidents_incident" not in sql
 
 
 def test_a_count_of_nothing_is_zero(mixed):
