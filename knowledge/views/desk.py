@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views import View
 
 from itsm import policy
+from itsm.forms import Unopened, opened
 from itsm.pagination import paginate
 from itsm.views.base import DeskMixin, record_or_404, submit
 from knowledge import selectors, services
@@ -163,7 +164,13 @@ def article_page(request, article: Article, *, status: int = 200, **bound):
     for entry in ACTIONS.available(user, article):
         if entry.name in PAGE_ACTIONS_LEFT_OUT:
             continue
-        form = bound.get(f"{entry.name}_form") or entry.form(prefix=entry.name, user=user, record=article)
+        form = bound.get(f"{entry.name}_form")
+        if form is None:  # the card shows it closed unless asked to open it
+            form = (
+                entry.form(prefix=entry.name, user=user, record=article)
+                if opened(request, entry.name)
+                else Unopened(entry.form)
+            )
         actions.append({"name": entry.name, "label": entry.label, "form": form, "danger": entry.danger})
     comments = []
     if "comment" not in policy.hidden_fields(user, ArticleFeedback):

@@ -133,7 +133,10 @@ class OverviewView(ChangeTabView):
                 if opened(self.request, "edit")
                 else Unopened(ChangeEditForm)
             )
-        actions = {a["name"]: a for a in self.action_forms(change, forms)}
+        # The CAB, gate and PIR forms are written out in their cards; the side panel's cards are
+        # closed (itsm.forms.Unopened) unless asked to open one.
+        written_out = (*CAB_ACTIONS, GATE_ACTION, PIR_ACTION)
+        actions = {a["name"]: a for a in self.action_forms(change, forms, written_out)}
         gates = gate_rows(change, user) if "gate_status" in readable else []
         gate_action = actions.get(GATE_ACTION)
         # What the approval would refuse now (the workflow's own reading), for the CAB and the
@@ -168,7 +171,7 @@ class OverviewView(ChangeTabView):
             "pir_shown": "pir_required" in readable and (change.pir_required or change.pir_recorded_at),
             "pir_rows": field_rows(change, [n for n in PIR_FIELDS if n in readable and getattr(change, n) not in ("", None)], PIR_LABELS),
             "pir_action": actions.get(PIR_ACTION),
-            "actions": [a for name, a in actions.items() if name not in PLACED],
+            "actions": self.action_forms(change, forms, exclude=PLACED, lazy=True),
         }  # fmt: skip
 
 
