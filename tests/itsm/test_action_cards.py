@@ -75,18 +75,34 @@ def _cases(with_input: bool) -> list:
     ]
 
 
-def offered(kind: Kind, name: str, record, people):
-    """The record, in the first of its kind's states where one of ``people`` may take ``name``
-    (the table's answer: the policy and the state), and that person. The state is set directly:
-    only the page's rendering is under test, not the way there."""
+@dataclass(frozen=True)
+class Offer:
+    record: object
+    user: object
+    url: str  # the record's desk page
+    post_to: str  # the action's address, as a form's ``action`` attribute
+
+
+def offered(client, kind: str, name: str, *, agent, manager, customer) -> Offer:
+    """A record of ``kind`` in the first of its states where the agent or the manager may take
+    ``name`` (the table's answer: the policy and the state), with that person signed in. The
+    state is set directly: only the page's rendering is under test, not the way there."""
+    spec = KINDS[kind]
+    record = spec.make(agent, customer)
     model = type(record)
     for state in ALL_RULES[model._meta.label_lower].states:
         model._base_manager.filter(pk=record.pk).update(state=state)
         record.refresh_from_db()
-        for user in people:
-            if kind.table.allows(user, record, name):
-                return record, user
-    raise AssertionError(f"no agent or manager may take {name} on a {kind.noun} in any state")
+        for user in (agent, manager):
+            if spec.table.allows(user, record, name):
+                client.force_login(user)
+                return Offer(
+                    record=record,
+                    user=user,
+                    url=reverse(f"desk:{spec.noun}-detail", args=[record.pk]),
+                    post_to=f'action="{reverse(f"desk:{spec.noun}-action", args=[record.pk, name])}"',
+                )
+    raise AssertionError(f"no agent or manager may take {name} on a {kind} in any state")
 
 
 def card_form(response, name: str):
@@ -102,12 +118,10 @@ def inputs_of(form) -> list[str]:
 def test_an_action_with_input_is_a_closed_card_that_opens_to_its_real_form(
     client, agent, manager, customer, kind, name
 ):
-    spec = KINDS[kind]
-    record, user = offered(spec, name, spec.make(agent, customer), (agent, manager))
-    client.force_login(user)
-    url = reverse(f"desk:{spec.noun}-detail", args=[record.pk])
-    post_to = f'action="{reverse(f"desk:{spec.noun}-action", args=[record.pk, name])}"'
-    form = spec.table[name].form(prefix=name, user=user, record=record)
+    offer = offered(client, kind, name, agent=agent, manager=manager, customer=customer)
+    url, post_to = offer.url, offer.post_to
+    form_class = KINDS[kind].table[name].form
+    form = form_class(prefix=name, user=offer.user, record=offer.record)
     assert form.fields, f"{name}: its form class has fields, the form it builds has none"
 
     closed = client.get(url)
@@ -122,7 +136,7 @@ def test_an_action_with_input_is_a_closed_card_that_opens_to_its_real_form(
 
     opened = client.get(url, {"open": name})
     assert opened.status_code == 200
-    assert isinstance(card_form(opened, name), spec.table[name].form)
+    assert isinstance(card_form(opened, name), form_class)
     page = opened.content.decode()
     assert f'<details class="desk-action" id="action-{name}" open>' in page
     assert post_to in page
@@ -133,16 +147,10 @@ def test_an_action_with_input_is_a_closed_card_that_opens_to_its_real_form(
 def test_an_action_without_input_is_a_plain_button_closed_or_opened(
     client, agent, manager, customer, kind, name
 ):
-    spec = KINDS[kind]
-    record, user = offered(spec, name, spec.make(agent, customer), (agent, manager))
-    client.force_login(user)
-    url = reverse(f"desk:{spec.noun}-detail", args=[record.pk])
-    button = (
-        f'<form method="post" action="{reverse(f"desk:{spec.noun}-action", args=[record.pk, name])}" '
-        f'class="desk-action desk-action-button" id="action-{name}">'
-    )
+    offer = offered(client, kind, name, agent=agent, manager=manager, customer=customer)
+    button = f'<form method="post" {offer.post_to} class="desk-action desk-action-button" id="action-{name}">'
     for query in ({}, {"open": name}):
-        response = client.get(url, query)
+        response = client.get(offer.url, query)
         assert response.status_code == 200
         page = response.content.decode()
         assert button in page and f'<details class="desk-action" id="action-{name}"' not in page
