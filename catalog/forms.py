@@ -14,12 +14,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from catalog.models import ApprovalMode, CatalogCategory, CatalogItem, FieldType
+from itsm.forms import GroupChoiceField
 from itsm.models import AssignmentGroup, Priority
 from itsm.people import UsernamesInput
 
 
 def group_field(label: str, help_text: str = "") -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
+    return GroupChoiceField(
         label=label, required=False, help_text=help_text, empty_label="None",
         queryset=AssignmentGroup.objects.filter(is_active=True).order_by("name"),
     )  # fmt: skip

@@ -5,9 +5,10 @@ Django writes every widget through its templates: an ``<input>`` is three of the
 ``input.html`` and ``attrs.html``), each with its own context, loader look-up and variable
 resolution. A desk queue's filter bar (nine widgets) cost a sixth of the queue's Python calls
 that way. ``WRITERS`` writes the same markup for the widgets whose templates are Django's own
-(inputs, checkboxes, text areas; the select is ``itsm/templates/django/forms/widgets/select.html``
-with its options already written by ``itsm_ui.select_options``); every other template (the
-people pickers, radio lists, the admin's) is rendered as before. A new override of one of
+(inputs, checkboxes, text areas, radio and checkbox lists, file inputs; the select is
+``itsm/templates/django/forms/widgets/select.html`` with its options already written by
+``itsm_ui.select_options``); every other template (the people pickers, the admin's) is rendered
+as before, and so is a writer's widget in a case it leaves to the template (it answers None). A new override of one of
 ``WRITERS``' templates must change its writer too (the writers do not read the templates).
 ``tests/itsm/test_form_renderer.py`` holds the writers to the templates' own output.
 """
@@ -43,6 +44,38 @@ def write_textarea(widget) -> str:
     return f'<textarea name="{conditional_escape(widget["name"])}"{attrs(widget)}>\n{conditional_escape(value) if value else ""}</textarea>'
 
 
+def write_choices(widget) -> str:
+    """``django/forms/widgets/radio.html`` and ``checkbox_select.html``: ``multiple_input.html``
+    with each option's ``input_option.html``, their line breaks included (an include keeps its
+    template's last newline; only the whole widget's output is stripped)."""
+    id_, css = widget["attrs"].get("id"), widget["attrs"].get("class")
+    id_attr = f' id="{conditional_escape(id_)}"' if id_ else ""
+    class_attr = f' class="{conditional_escape(css)}"' if css else ""
+    parts = [f"<div{id_attr}{class_attr}>"]
+    for group, options, _index in widget["optgroups"]:
+        if group:
+            parts.append(f"\n  <div><label>{conditional_escape(group)}</label>")
+        for option in options:
+            field = write_input(option) + "\n"
+            if option.get("wrap_label"):
+                target = option["attrs"].get("id")
+                for_attr = f' for="{conditional_escape(target)}"' if target else ""
+                field = f"<label{for_attr}>{field} {conditional_escape(option['label'])}</label>"
+            parts.append(f"<div>\n    {field}\n\n</div>")
+        if group:
+            parts.append("\n  </div>")
+    parts.append("\n</div>")
+    return "".join(parts)
+
+
+def write_file_input(widget) -> str | None:
+    """``django/forms/widgets/clearable_file_input.html`` without a stored file (a new upload);
+    a stored file's link and "clear" box are left to the template."""
+    if widget.get("is_initial"):
+        return None
+    return f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"{attrs(widget)}>'
+
+
 def write_select(widget) -> str:
     """``itsm/templates/django/forms/widgets/select.html``."""
     return f'<select name="{conditional_escape(widget["name"])}"{attrs(widget)}>{select_options(widget["optgroups"])}</select>'
@@ -54,12 +87,17 @@ WRITERS = {
     "django/forms/widgets/input.html": write_input,
     "django/forms/widgets/textarea.html": write_textarea,
     "django/forms/widgets/select.html": write_select,
+    "django/forms/widgets/radio.html": write_choices,
+    "django/forms/widgets/checkbox_select.html": write_choices,
+    "django/forms/widgets/clearable_file_input.html": write_file_input,
+    "django/forms/widgets/file.html": write_input,
 }
 
 
 class FormRenderer(TemplatesSetting):
     def render(self, template_name, context, request=None):
         write = WRITERS.get(template_name)
-        if write is None:
+        written = None if write is None else write(context["widget"])
+        if written is None:
             return super().render(template_name, context, request)
-        return write(context["widget"])
+        return written

@@ -39,15 +39,15 @@ class SelfAssign:
     the record (``with_membership``) or from one query for the user's groups, read once however
     many records are asked about (a queue page)."""
 
-    def __init__(self, user, model, actions: ActionTable | None):
+    def __init__(self, user, model, actions: ActionTable | None, *, groups=None):
         self.user = user
         self.actions = actions
         self.source = people.assignee_source(model)
-        self._groups: frozenset[int] | None = None
+        self._groups: frozenset[int] | None = None if groups is None else frozenset(groups)
 
     def groups(self) -> frozenset[int]:
         if self._groups is None:
-            memberships = GroupMembership.objects.filter(user=self.user).values_list("group_id", flat=True)
+            memberships = GroupMembership.objects.filter(user=self.user).order_by().values_list("group_id", flat=True)
             self._groups = frozenset(memberships)
         return self._groups
 
@@ -110,10 +110,11 @@ class AssignToMeView(DeskMixin, View):
         return HttpResponseRedirect(back)
 
 
-def take_context(request, model, actions: ActionTable, rows, url_name: str) -> dict:
+def take_context(request, model, actions: ActionTable, rows, url_name: str, *, groups=None) -> dict:
     """What a desk queue needs for its "Take" buttons: each row marked ``take_offered``, the URL
-    name of the kind's AssignToMeView and the page to come back to (with its filters)."""
-    SelfAssign(request.user, model, actions).mark(rows)
+    name of the kind's AssignToMeView and the page to come back to (with its filters). ``groups``:
+    the ids of the user's groups when the page has read them already (``QueuePage.member_groups``)."""
+    SelfAssign(request.user, model, actions, groups=groups).mark(rows)
     return {
         "take_url": url_name,
         "take_next": request.get_full_path(),

@@ -19,12 +19,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from itsm import people, policy, saved_views
 from itsm.errors import ItsmError, NotFound
-from itsm.forms import QueueBulkForm, active_groups
+from itsm.forms import GroupFilter, QueueBulkForm, active_groups
 from itsm.models import AssignmentGroup, Priority
 from itsm.models.views import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from itsm.ordering import total as ordering_total
@@ -57,9 +58,7 @@ class WorkQueueFilter(django_filters.FilterSet):
     DEFAULT_SORT = DEFAULT_SORT
 
     priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
-    assignment_group = django_filters.ModelChoiceFilter(
-        queryset=AssignmentGroup.objects.none(), label="Group", empty_label="Any group"
-    )
+    assignment_group = GroupFilter(queryset=AssignmentGroup.objects.none(), label="Group", empty_label="Any group")
     assignee = PersonFilter(field_name="assignee", label="Assignee")
     mine = django_filters.BooleanFilter(
         field_name="assignee", method="filter_mine", widget=forms.CheckboxInput, label="Assigned to me"
@@ -221,6 +220,18 @@ class QueuePage:
             for name, label, _ in readable
         ]
 
+    @cached_property
+    def member_groups(self) -> list[AssignmentGroup]:
+        """The groups the reader belongs to, read once: "Save as a view" shares with the active
+        ones, and "Take" asks whether the reader is a member of a row's group
+        (``take_context(…, groups=page.member_group_ids)``)."""
+        groups = AssignmentGroup.objects.filter(memberships__user=self.request.user).order_by("name")
+        return list(groups.only("pk", "name", "is_active"))
+
+    @property
+    def member_group_ids(self) -> list[int]:
+        return [group.pk for group in self.member_groups]
+
     @property
     def wants_csv(self) -> bool:
         return self.request.GET.get("format") == "csv"
@@ -247,7 +258,6 @@ class QueuePage:
         query = self.data.copy()
         query.setlist("columns", [name for name, _, _ in self.columns])
         query["page_size"] = str(self.page_size)
-        groups = AssignmentGroup.objects.filter(memberships__user=user, is_active=True).order_by("name")
         return {
             "page": page,
             "filterset": self.filterset,
@@ -263,7 +273,7 @@ class QueuePage:
             "saved_view": self.saved_view,
             "saved_view_mine": self.saved_view is not None and self.saved_view.owner_id == user.pk,
             "save_query": query.urlencode(),
-            "share_groups": groups,
+            "share_groups": [group for group in self.member_groups if group.is_active],
             # A refresh (``render_queue``'s partial) shows no navigation: it does not count the views.
             "saved_views_nav": []
             if is_refresh(self.request)

@@ -36,6 +36,14 @@ WIDGETS = [
     (forms.Select(choices=[("", "Any"), ("1", "P1 — critical"), ("2", 'P2 "high"')]), "2"),
     (forms.Select(choices=[("Group", [("a", "A & B")]), ("c", "C")]), "a"),
     (forms.Select(choices=[]), None),
+    (forms.RadioSelect(choices=[("work_note", "Work note (internal)"), ("comment", 'Reply <to> "the customer"')]), "comment"),
+    (forms.RadioSelect(choices=[("a", "A"), ("Group & co", [("b", "B"), ("c", "C")])], attrs={"class": "kinds"}), "b"),
+    (forms.RadioSelect(choices=[("a", "A")]), None),
+    (forms.CheckboxSelectMultiple(choices=[("x", "X & Y"), ("z", "Z")]), ["x", "z"]),
+    (forms.CheckboxSelectMultiple(choices=[("x", "X")], attrs={"class": "columns"}), []),
+    (forms.ClearableFileInput(), None),
+    (forms.ClearableFileInput(attrs={"accept": ".png,.pdf", "required": True}), None),
+    (forms.FileInput(), None),
 ]
 
 
@@ -48,6 +56,21 @@ def test_a_widget_written_in_python_is_what_its_template_writes(widget, value):
 
 
 def test_a_widget_with_its_own_template_is_rendered_by_it():
-    widget = forms.RadioSelect(choices=[("a", "A"), ("b", "B")])
+    widget = forms.SelectDateWidget(years=[2026])
     assert widget.template_name not in WRITERS
-    assert widget.render("choice", "a", renderer=WRITTEN) == widget.render("choice", "a", renderer=TEMPLATES)
+    assert widget.render("day", None, renderer=WRITTEN) == widget.render("day", None, renderer=TEMPLATES)
+
+
+def test_a_stored_file_is_left_to_the_template():
+    """The clearable file input's link to the stored file and its "clear" box: the template's."""
+
+    class Stored:
+        url = "/media/a&b.pdf"
+
+        def __str__(self):
+            return "a&b.pdf"
+
+    widget = forms.ClearableFileInput()
+    written = widget.render("file", Stored(), attrs={"id": "id_file"}, renderer=WRITTEN)
+    assert written == widget.render("file", Stored(), attrs={"id": "id_file"}, renderer=TEMPLATES)
+    assert 'href="/media/a&amp;b.pdf"' in written and "file-clear" in written

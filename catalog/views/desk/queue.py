@@ -88,6 +88,9 @@ class RequestListView(DeskMixin, View):
                     SlaStatus(record.sla_live).label if record.sla_live in SlaStatus.values else ""
                 )
         context = {"view": self, **queue.context(page)}
-        context.update(take_context(request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me"))
+        take = take_context(
+            request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me", groups=queue.member_group_ids
+        )
+        context.update(take)
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "catalog/desk/list.html", context, status=200 if queue.valid else 400)

@@ -121,7 +121,10 @@ class ChangeListView(DeskMixin, View):
             "may_create": policy.can(user, "create", Change),
             "may_decide": policy.has_permission(user, "changes.approve"),
         }
-        context.update(take_context(request, Change, ACTIONS, page.object_list, "desk:change-assign-to-me"))
+        take = take_context(
+            request, Change, ACTIONS, page.object_list, "desk:change-assign-to-me", groups=queue.member_group_ids
+        )
+        context.update(take)
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "changes/desk/list.html", context, status=200 if queue.valid else 400)
 

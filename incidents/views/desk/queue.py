@@ -6,7 +6,6 @@ columns the user may see (and chose), saved views, CSV export and bulk actions (
 from __future__ import annotations
 
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views import View
 
@@ -47,7 +46,7 @@ def state_cell(incident, rows, link, name=None):
             ' <span class="badge customer-replied" title="The customer commented after it was resolved">'
             "Customer replied</span>"
         )
-    return format_html("<td>{}{}</td>", queue_rows.state_badge(incident), replied)
+    return f"<td>{queue_rows.state_badge(incident)}{replied}</td>"
 
 
 QUEUE = queues.Queue(
@@ -84,6 +83,9 @@ class IncidentListView(DeskMixin, View):
                 incident.sla_live = live_status(incident, now)
                 incident.sla_live_label = sla_label(incident.sla_live)
         context = {"view": self, **queue.context(page)}
-        context.update(take_context(request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me"))
+        take = take_context(
+            request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me", groups=queue.member_group_ids
+        )
+        context.update(take)
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "incidents/desk/list.html", context, status=200 if queue.valid else 400)

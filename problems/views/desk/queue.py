@@ -72,6 +72,9 @@ class ProblemListView(DeskMixin, View):
             return queue.csv_response(name="problems")
         page = queue.page()
         context = {"view": self, **queue.context(page)}
-        context.update(take_context(request, Problem, ACTIONS, page.object_list, "desk:problem-assign-to-me"))
+        take = take_context(
+            request, Problem, ACTIONS, page.object_list, "desk:problem-assign-to-me", groups=queue.member_group_ids
+        )
+        context.update(take)
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "problems/desk/list.html", context, status=200 if queue.valid else 400)
