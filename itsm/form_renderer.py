@@ -44,6 +44,17 @@ def write_textarea(widget) -> str:
     return f'<textarea name="{conditional_escape(widget["name"])}"{attrs(widget)}>\n{conditional_escape(value) if value else ""}</textarea>'
 
 
+def write_option(widget) -> str:
+    """``django/forms/widgets/input_option.html`` (a radio's or a checkbox's option, also written
+    alone by a template looping over a field's options: ``{{ radio.tag }}``)."""
+    field = write_input(widget) + "\n"
+    if not widget.get("wrap_label"):
+        return field
+    target = widget["attrs"].get("id")
+    for_attr = f' for="{conditional_escape(target)}"' if target else ""
+    return f"<label{for_attr}>{field} {conditional_escape(widget['label'])}</label>"
+
+
 def write_choices(widget) -> str:
     """``django/forms/widgets/radio.html`` and ``checkbox_select.html``: ``multiple_input.html``
     with each option's ``input_option.html``, their line breaks included (an include keeps its
@@ -56,12 +67,7 @@ def write_choices(widget) -> str:
         if group:
             parts.append(f"\n  <div><label>{conditional_escape(group)}</label>")
         for option in options:
-            field = write_input(option) + "\n"
-            if option.get("wrap_label"):
-                target = option["attrs"].get("id")
-                for_attr = f' for="{conditional_escape(target)}"' if target else ""
-                field = f"<label{for_attr}>{field} {conditional_escape(option['label'])}</label>"
-            parts.append(f"<div>\n    {field}\n\n</div>")
+            parts.append(f"<div>\n    {write_option(option)}\n\n</div>")
         if group:
             parts.append("\n  </div>")
     parts.append("\n</div>")
@@ -88,6 +94,8 @@ WRITERS = {
     "django/forms/widgets/textarea.html": write_textarea,
     "django/forms/widgets/select.html": write_select,
     "django/forms/widgets/radio.html": write_choices,
+    "django/forms/widgets/radio_option.html": write_option,
+    "django/forms/widgets/checkbox_option.html": write_option,
     "django/forms/widgets/checkbox_select.html": write_choices,
     "django/forms/widgets/clearable_file_input.html": write_file_input,
     "django/forms/widgets/file.html": write_input,
@@ -100,4 +108,4 @@ class FormRenderer(TemplatesSetting):
         written = None if write is None else write(context["widget"])
         if written is None:
             return super().render(template_name, context, request)
-        return written
+        return written.strip()  # as Django's renderers strip a template's output

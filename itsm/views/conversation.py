@@ -11,7 +11,7 @@ gains — attachments — the composer has too), posting to the domain's note-cr
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from itsm import policy
@@ -47,13 +47,11 @@ def conversation(user, record, notes, *, hidden, size: int = CONVERSATION_SIZE, 
     if kinded:
         # Whether the author works the desk, asked of the author's own role rows (an index
         # look-up per note), not of the set of every desk user.
+        # (A superuser works the desk too: read from the author's row, which the query joins.)
         desk_roles = UserRole.objects.filter(
             user_id=OuterRef("author_id"), role__in=policy.roles_with_permission("desk.access")
         )
-        by_desk = ExpressionWrapper(
-            Q(author__is_superuser=True) | Q(Exists(desk_roles)), output_field=BooleanField()
-        )
-        latest = notes.filter(kind__in=readable_kinds(hidden)).annotate(by_desk=by_desk)
+        latest = notes.filter(kind__in=readable_kinds(hidden)).annotate(desk_role=Exists(desk_roles))
     else:
         latest = notes if WORK_NOTE in readable_kinds(hidden) else notes.none()
     rows = list(latest.select_related("author").order_by("-created_at", "-pk")[: size + 1])
@@ -64,7 +62,7 @@ def conversation(user, record, notes, *, hidden, size: int = CONVERSATION_SIZE, 
         kind = note.kind if kinded else WORK_NOTE
         if kind == WORK_NOTE:
             audience = "internal"
-        elif note.by_desk:
+        elif note.desk_role or (note.author is not None and note.author.is_superuser):
             audience = "public"
         else:
             audience = "customer"

@@ -55,6 +55,19 @@ def test_a_widget_written_in_python_is_what_its_template_writes(widget, value):
     assert written == templated
 
 
+@pytest.mark.parametrize("widget", [forms.RadioSelect, forms.CheckboxSelectMultiple])
+@pytest.mark.parametrize("wrap_label", [True, False])
+def test_an_option_written_alone_is_what_its_template_writes(widget, wrap_label):
+    """A template looping over a field's options (``{{ radio.tag }}``) writes each one alone."""
+
+    class ChoiceForm(forms.Form):
+        choice = forms.ChoiceField(choices=[("a", "A & B"), ("b", "<b>")], widget=widget)
+
+    written, templated = ChoiceForm(renderer=WRITTEN)["choice"], ChoiceForm(renderer=TEMPLATES)["choice"]
+    assert [o.tag(wrap_label=wrap_label) for o in written] == [o.tag(wrap_label=wrap_label) for o in templated]
+    assert all(o.template_name in WRITERS for o in written)
+
+
 def test_a_widget_with_its_own_template_is_rendered_by_it():
     widget = forms.SelectDateWidget(years=[2026])
     assert widget.template_name not in WRITERS
