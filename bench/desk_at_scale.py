@@ -8,7 +8,9 @@
 It runs against the database ``DATABASE_URL`` names (not a test database: point it at a copy
 filled by ``seed_bulk``). Each request goes through the whole Django stack in-process (URL
 routing, middleware, authentication, the policy, serialisation or templates) with the test
-client, as a seeded agent or customer; each is run ``--runs`` times after two warm-up runs,
+client, as a seeded agent or customer; each is run ``--runs`` times after warm-up runs (two, or
+on PostgreSQL one more than ``DB_PREPARE_THRESHOLD``, so that the page's queries are prepared
+statements as on a kept connection: ``warm_ups``),
 and the median, the 95th percentile, the CPU time of this process (``time.process_time``:
 what the request cost in Python, whatever else runs on the machine) and the SQL queries per
 request are reported. Wall times swing with the load of a shared machine; the CPU column does
@@ -78,8 +80,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def warm_ups() -> int:
+    """Requests before the measured ones: two (caches, the connection), and on PostgreSQL with
+    prepared statements enough that the page's queries are prepared (``DB_PREPARE_THRESHOLD``
+    runs), as they are on a kept connection (``CONN_MAX_AGE``) after its first few pages."""
+    threshold = connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold")
+    return max(2, (threshold or 0) + 1)
+
+
 def measure(client: Client, url: str, runs: int) -> dict:
-    for _ in range(2):
+    for _ in range(warm_ups()):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code, response.content[:300])
     times, cpu, queries = [], [], []

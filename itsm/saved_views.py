@@ -60,10 +60,12 @@ def readable_kinds(user) -> list[str]:
     return [queue.kind for queue in queues.all_queues() if policy.can(user, "read", queue.model)]
 
 
-def visible_to(user) -> QuerySet:
+def visible_to(user, *, groups=None) -> QuerySet:
     """The views ``user`` sees: its own and those shared with a group it belongs to, on queues
-    it may read (every door: the navigation, the queue's ``?view=``, the API)."""
-    groups = GroupMembership.objects.filter(user_id=user.pk).values("group_id")
+    it may read (every door: the navigation, the queue's ``?view=``, the API). ``groups``: the
+    ids of the user's groups when the caller has read them already (a queue page)."""
+    if groups is None:
+        groups = GroupMembership.objects.filter(user_id=user.pk).values("group_id")
     return (
         SavedView.objects.filter(Q(owner_id=user.pk) | Q(shared_with_id__in=groups))
         .filter(kind__in=readable_kinds(user))
@@ -121,13 +123,14 @@ def view_queryset(queue: queues.Queue, user, view: SavedView) -> QuerySet:
     return filterset.qs
 
 
-def navigation(user) -> list[NavItem]:
+def navigation(user, *, groups=None) -> list[NavItem]:
     """The first ``NAV_LIMIT`` views ``user`` sees, with how many records each lists for it
     (capped: "99+"). One query for the views and, for those not counted in the last
-    ``COUNT_TTL`` seconds, one aggregate query of LIMITed subqueries."""
+    ``COUNT_TTL`` seconds, one aggregate query of LIMITed subqueries. ``groups`` as for
+    ``visible_to``."""
     if not getattr(user, "is_authenticated", False) or not policy.has_permission(user, "desk.access"):
         return []
-    views = list(visible_to(user).order_by("kind", "name", "pk")[:NAV_LIMIT])
+    views = list(visible_to(user, groups=groups).order_by("kind", "name", "pk")[:NAV_LIMIT])
     if not views:
         return []
     keys = {view.pk: _count_key(user, view) for view in views}

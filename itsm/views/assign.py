@@ -8,6 +8,8 @@ the record's group)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django.contrib import messages
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseRedirect
@@ -39,16 +41,20 @@ class SelfAssign:
     the record (``with_membership``) or from one query for the user's groups, read once however
     many records are asked about (a queue page)."""
 
-    def __init__(self, user, model, actions: ActionTable | None, *, groups=None):
+    def __init__(self, user, model, actions: ActionTable | None, *, groups: Callable[[], Iterable[int]] | None = None):
         self.user = user
         self.actions = actions
         self.source = people.assignee_source(model)
-        self._groups: frozenset[int] | None = None if groups is None else frozenset(groups)
+        self._read_groups = groups  # the caller's own read of the user's group ids, asked only when needed
+        self._groups: frozenset[int] | None = None
 
     def groups(self) -> frozenset[int]:
         if self._groups is None:
-            memberships = GroupMembership.objects.filter(user=self.user).order_by().values_list("group_id", flat=True)
-            self._groups = frozenset(memberships)
+            if self._read_groups is not None:
+                self._groups = frozenset(self._read_groups())
+            else:
+                memberships = GroupMembership.objects.filter(user=self.user).order_by().values_list("group_id", flat=True)
+                self._groups = frozenset(memberships)
         return self._groups
 
     def offered(self, record) -> bool:
@@ -113,7 +119,8 @@ class AssignToMeView(DeskMixin, View):
 def take_context(request, model, actions: ActionTable, rows, url_name: str, *, groups=None) -> dict:
     """What a desk queue needs for its "Take" buttons: each row marked ``take_offered``, the URL
     name of the kind's AssignToMeView and the page to come back to (with its filters). ``groups``:
-    the ids of the user's groups when the page has read them already (``QueuePage.member_groups``)."""
+    how the page reads the ids of the user's groups (``QueuePage.member_group_ids``), called only
+    when a row's group matters, so the page reads them once for "Take" and "Save as a view"."""
     SelfAssign(request.user, model, actions, groups=groups).mark(rows)
     return {
         "take_url": url_name,

@@ -224,12 +224,14 @@ class QueuePage:
     def member_groups(self) -> list[AssignmentGroup]:
         """The groups the reader belongs to, read once: "Save as a view" shares with the active
         ones, and "Take" asks whether the reader is a member of a row's group
-        (``take_context(…, groups=page.member_group_ids)``)."""
+        (``take_context(…, groups=page.read_member_group_ids)``)."""
         groups = AssignmentGroup.objects.filter(memberships__user=self.request.user).order_by("name")
         return list(groups.only("pk", "name", "is_active"))
 
-    @property
-    def member_group_ids(self) -> list[int]:
+    def share_groups(self) -> list[AssignmentGroup]:
+        return [group for group in self.member_groups if group.is_active]
+
+    def read_member_group_ids(self) -> list[int]:
         return [group.pk for group in self.member_groups]
 
     @property
@@ -273,11 +275,11 @@ class QueuePage:
             "saved_view": self.saved_view,
             "saved_view_mine": self.saved_view is not None and self.saved_view.owner_id == user.pk,
             "save_query": query.urlencode(),
-            "share_groups": [group for group in self.member_groups if group.is_active],
+            "share_groups": self.share_groups,  # read only by the whole page, not by a refresh
             # A refresh (``render_queue``'s partial) shows no navigation: it does not count the views.
             "saved_views_nav": []
             if is_refresh(self.request)
-            else saved_views.navigation(user),
+            else saved_views.navigation(user, groups=self.read_member_group_ids()),
             "page_size": self.page_size,
             **self.bulk_context(),
         }

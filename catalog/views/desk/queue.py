@@ -89,7 +89,7 @@ class RequestListView(DeskMixin, View):
                 )
         context = {"view": self, **queue.context(page)}
         take = take_context(
-            request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me", groups=queue.member_group_ids
+            request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me", groups=queue.read_member_group_ids
         )
         context.update(take)
         context["rows"] = queue.rows(page, context)

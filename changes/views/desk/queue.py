@@ -122,7 +122,7 @@ class ChangeListView(DeskMixin, View):
             "may_decide": policy.has_permission(user, "changes.approve"),
         }
         take = take_context(
-            request, Change, ACTIONS, page.object_list, "desk:change-assign-to-me", groups=queue.member_group_ids
+            request, Change, ACTIONS, page.object_list, "desk:change-assign-to-me", groups=queue.read_member_group_ids
         )
         context.update(take)
         context["rows"] = queue.rows(page, context)

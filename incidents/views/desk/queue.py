@@ -84,7 +84,7 @@ class IncidentListView(DeskMixin, View):
                 incident.sla_live_label = sla_label(incident.sla_live)
         context = {"view": self, **queue.context(page)}
         take = take_context(
-            request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me", groups=queue.member_group_ids
+            request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me", groups=queue.read_member_group_ids
         )
         context.update(take)
         context["rows"] = queue.rows(page, context)

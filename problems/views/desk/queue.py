@@ -73,7 +73,7 @@ class ProblemListView(DeskMixin, View):
         page = queue.page()
         context = {"view": self, **queue.context(page)}
         take = take_context(
-            request, Problem, ACTIONS, page.object_list, "desk:problem-assign-to-me", groups=queue.member_group_ids
+            request, Problem, ACTIONS, page.object_list, "desk:problem-assign-to-me", groups=queue.read_member_group_ids
         )
         context.update(take)
         context["rows"] = queue.rows(page, context)
