@@ -80,6 +80,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def host_speed() -> float:
+    """CPU ms of a fixed pure-Python loop (the median of five): how fast the host runs Python
+    right now. A shared machine's neighbours slow every page alike; this says by how much,
+    so runs at different times can be compared (lower is faster)."""
+    times = []
+    for _ in range(5):
+        started = time.process_time()
+        sum(range(3_000_000))
+        times.append((time.process_time() - started) * 1000)
+    return statistics.median(times)
+
+
 def warm_ups() -> int:
     """Requests before the measured ones: two (caches, the connection), and on PostgreSQL with
     prepared statements enough that the page's queries are prepared (``DB_PREPARE_THRESHOLD``
@@ -358,7 +370,12 @@ def main() -> None:
         "| What | median ms | p95 ms | target p95 | CPU ms | SQL queries |",
         "|---|---:|---:|---:|---:|---:|",
     ]
+    speed_before = host_speed()
     results = [] if args.skip_pages else requests(args.runs, args.notes, args.only)
+    lines.insert(
+        2, f"Host speed: a fixed Python loop took {speed_before:.1f} ms before the pages and "
+        f"{host_speed():.1f} ms after (lower is faster; `host_speed`).",
+    )  # fmt: skip
     for name, figures, url in results:
         target = TARGETS_MS.get(name)
         shown = re.sub(r"(cursor|after)=[^&]+", r"\1=…", url)  # a token is long and says nothing
