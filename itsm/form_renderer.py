@@ -8,7 +8,8 @@ that way. ``WRITERS`` writes the same markup for the widgets whose templates are
 (inputs, checkboxes, text areas, radio and checkbox lists, file inputs; the select is
 ``itsm/templates/django/forms/widgets/select.html`` with its options already written by
 ``itsm_ui.select_options``); every other template (the people pickers, the admin's) is rendered
-as before, and so is a writer's widget in a case it leaves to the template (it answers None). A new override of one of
+as before, and so is a writer's widget in a case it leaves to the template (it answers
+None). A new override of one of
 ``WRITERS``' templates must change its writer too (the writers do not read the templates).
 ``tests/itsm/test_form_renderer.py`` holds the writers to the templates' own output.
 """
@@ -79,7 +80,8 @@ def write_file_input(widget) -> str | None:
     a stored file's link and "clear" box are left to the template."""
     if widget.get("is_initial"):
         return None
-    return f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"{attrs(widget)}>'
+    kind, name = conditional_escape(widget["type"]), conditional_escape(widget["name"])
+    return f'<input type="{kind}" name="{name}"{attrs(widget)}>'
 
 
 def write_select(widget) -> str:

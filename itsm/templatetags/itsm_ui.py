@@ -85,6 +85,9 @@ NAV_LINKS = (
 )
 
 
+UNREAD_BADGE = "itsm/includes/unread_badge.html"  # also the body of the badge's own refresh
+
+
 @cache
 def _address(name: str, prefix: str, urlconf) -> str:
     try:
@@ -112,10 +115,10 @@ def site_nav(context):
             continue
         current = ' aria-current="page"' if _is_current(context, url) else ""
         if name == "desk:notifications":
-            badge = get_template("itsm/includes/unread_badge.html").render({"nav_unread": context.get("nav_unread")})
+            badge = get_template(UNREAD_BADGE).render({"nav_unread": context.get("nav_unread")})
             label = (
-                f'{label}<span id="nav-unread" hx-get="{address("desk:notifications-badge")}" hx-trigger="every 45s"'
-                f' hx-swap="innerHTML">{badge}</span>'
+                f'{label}<span id="nav-unread" hx-get="{address("desk:notifications-badge")}"'
+                f' hx-trigger="every 45s" hx-swap="innerHTML">{badge}</span>'
             )
         parts.append(f'<li><a href="{conditional_escape(url)}"{current}>{label}</a></li>')
     return mark_safe("".join(parts))  # labels and addresses are ours; the badge is a rendered template

@@ -41,7 +41,9 @@ class SelfAssign:
     the record (``with_membership``) or from one query for the user's groups, read once however
     many records are asked about (a queue page)."""
 
-    def __init__(self, user, model, actions: ActionTable | None, *, groups: Callable[[], Iterable[int]] | None = None):
+    def __init__(
+        self, user, model, actions: ActionTable | None, *, groups: Callable[[], Iterable[int]] | None = None
+    ):
         self.user = user
         self.actions = actions
         self.source = people.assignee_source(model)
@@ -53,8 +55,8 @@ class SelfAssign:
             if self._read_groups is not None:
                 self._groups = frozenset(self._read_groups())
             else:
-                memberships = GroupMembership.objects.filter(user=self.user).order_by().values_list("group_id", flat=True)
-                self._groups = frozenset(memberships)
+                memberships = GroupMembership.objects.filter(user=self.user).order_by()
+                self._groups = frozenset(memberships.values_list("group_id", flat=True))
         return self._groups
 
     def offered(self, record) -> bool:
@@ -119,7 +121,7 @@ class AssignToMeView(DeskMixin, View):
 def take_context(request, model, actions: ActionTable, rows, url_name: str, *, groups=None) -> dict:
     """What a desk queue needs for its "Take" buttons: each row marked ``take_offered``, the URL
     name of the kind's AssignToMeView and the page to come back to (with its filters). ``groups``:
-    how the page reads the ids of the user's groups (``QueuePage.member_group_ids``), called only
+    how the page reads the ids of the user's groups (``QueuePage.read_member_group_ids``), called only
     when a row's group matters, so the page reads them once for "Take" and "Save as a view"."""
     SelfAssign(request.user, model, actions, groups=groups).mark(rows)
     return {

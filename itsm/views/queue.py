@@ -58,7 +58,9 @@ class WorkQueueFilter(django_filters.FilterSet):
     DEFAULT_SORT = DEFAULT_SORT
 
     priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
-    assignment_group = GroupFilter(queryset=AssignmentGroup.objects.none(), label="Group", empty_label="Any group")
+    assignment_group = GroupFilter(
+        queryset=AssignmentGroup.objects.none(), label="Group", empty_label="Any group"
+    )
     assignee = PersonFilter(field_name="assignee", label="Assignee")
     mine = django_filters.BooleanFilter(
         field_name="assignee", method="filter_mine", widget=forms.CheckboxInput, label="Assigned to me"

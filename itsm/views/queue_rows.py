@@ -72,8 +72,10 @@ def when(value, *, year: bool = True, tz=None, months: tuple[str, ...] | None = 
         return DASH
     local = value.astimezone(tz or timezone.get_current_timezone())
     day = f"{local.day} {(months or month_names())[local.month]}"
+    if year:
+        day = f"{day} {local.year}"
     return mark_safe(
-        f'<time datetime="{local.isoformat()}"><span class="when">{f"{day} {local.year}" if year else day}</span>'
+        f'<time datetime="{local.isoformat()}"><span class="when">{day}</span>'
         f' <span class="when">{local.hour:02d}:{local.minute:02d}</span></time>'
     )
 
@@ -130,17 +132,18 @@ class Rows:
         if self.take_any:
             parts.append(self.take_cell(record))
         parts.append("</tr>")
-        return mark_safe("".join(parts))  # every value in a cell is escaped (``esc``, or a kind's ``format_html``)
+        return mark_safe("".join(parts))  # each cell escapes its values (``esc``, a kind's ``format_html``)
 
     def take_cell(self, record) -> str:
         if not getattr(record, "take_offered", False):
             return '<td class="nowrap"></td>'
         return (
-            f'<td class="nowrap"><form method="post" action="{esc(self.take_url(record.pk))}" class="inline-form'
-            f' assign-to-me"><input type="hidden" name="csrfmiddlewaretoken" value="{esc(self.csrf)}">'
+            f'<td class="nowrap"><form method="post" action="{esc(self.take_url(record.pk))}"'
+            ' class="inline-form assign-to-me">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{esc(self.csrf)}">'
             f'<input type="hidden" name="next" value="{esc(self.take_next)}">'
-            f'<button type="submit" class="button button-small" aria-label="Take: {esc(record.number)}">Take</button>'
-            "</form></td>"
+            f'<button type="submit" class="button button-small" aria-label="Take: {esc(record.number)}">'
+            "Take</button></form></td>"
         )
 
     def __call__(self, records) -> list[SafeString]:

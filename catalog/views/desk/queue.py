@@ -89,8 +89,9 @@ class RequestListView(DeskMixin, View):
                 )
         context = {"view": self, **queue.context(page)}
         take = take_context(
-            request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me", groups=queue.read_member_group_ids
-        )
+            request, Request, ACTIONS, page.object_list, "desk:request-assign-to-me",
+            groups=queue.read_member_group_ids,
+        )  # fmt: skip
         context.update(take)
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "catalog/desk/list.html", context, status=200 if queue.valid else 400)

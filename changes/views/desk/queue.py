@@ -122,8 +122,9 @@ class ChangeListView(DeskMixin, View):
             "may_decide": policy.has_permission(user, "changes.approve"),
         }
         take = take_context(
-            request, Change, ACTIONS, page.object_list, "desk:change-assign-to-me", groups=queue.read_member_group_ids
-        )
+            request, Change, ACTIONS, page.object_list, "desk:change-assign-to-me",
+            groups=queue.read_member_group_ids,
+        )  # fmt: skip
         context.update(take)
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "changes/desk/list.html", context, status=200 if queue.valid else 400)

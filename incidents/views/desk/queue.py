@@ -84,8 +84,9 @@ class IncidentListView(DeskMixin, View):
                 incident.sla_live_label = sla_label(incident.sla_live)
         context = {"view": self, **queue.context(page)}
         take = take_context(
-            request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me", groups=queue.read_member_group_ids
-        )
+            request, Incident, ACTIONS, page.object_list, "desk:incident-assign-to-me",
+            groups=queue.read_member_group_ids,
+        )  # fmt: skip
         context.update(take)
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "incidents/desk/list.html", context, status=200 if queue.valid else 400)

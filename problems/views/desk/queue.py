@@ -73,8 +73,9 @@ class ProblemListView(DeskMixin, View):
         page = queue.page()
         context = {"view": self, **queue.context(page)}
         take = take_context(
-            request, Problem, ACTIONS, page.object_list, "desk:problem-assign-to-me", groups=queue.read_member_group_ids
-        )
+            request, Problem, ACTIONS, page.object_list, "desk:problem-assign-to-me",
+            groups=queue.read_member_group_ids,
+        )  # fmt: skip
         context.update(take)
         context["rows"] = queue.rows(page, context)
         return render_queue(request, "problems/desk/list.html", context, status=200 if queue.valid else 400)
