@@ -37,7 +37,7 @@ WIDGETS = [
     (forms.Select(choices=[("Group", [("a", "A & B")]), ("c", "C")]), "a"),
     (forms.Select(choices=[]), None),
     (forms.RadioSelect(choices=[("work_note", "Work note"), ("comment", 'Reply <to> "them"')]), "comment"),
-    (forms.RadioSelect(choices=[("a", "A"), ("G & co", [("b", "B"), ("c", "C")])], attrs={"class": "k"}), "c"),
+    (forms.RadioSelect(choices=[("a", "A"), ("G & c", [("b", "B"), ("c", "C")])], attrs={"class": "k"}), "c"),
     (forms.RadioSelect(choices=[("a", "A")]), None),
     (forms.CheckboxSelectMultiple(choices=[("x", "X & Y"), ("z", "Z")]), ["x", "z"]),
     (forms.CheckboxSelectMultiple(choices=[("x", "X")], attrs={"class": "columns"}), []),
