@@ -12,10 +12,12 @@ gains — attachments — the composer has too), posting to the domain's note-cr
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from itsm import policy
 from itsm.models.users import UserRole
+from itsm.views.queue_rows import month_names
 
 CONVERSATION_SIZE = 10  # notes shown on the overview; the notes tab has them all
 COMMENT, WORK_NOTE = "comment", "work_note"
@@ -58,6 +60,7 @@ def conversation(user, record, notes, *, hidden, size: int = CONVERSATION_SIZE, 
     more = len(rows) > size
     rows = rows[:size][::-1]
     items = []
+    tz, months = timezone.get_current_timezone(), month_names()
     for note in rows:
         kind = note.kind if kinded else WORK_NOTE
         if kind == WORK_NOTE:
@@ -66,9 +69,13 @@ def conversation(user, record, notes, *, hidden, size: int = CONVERSATION_SIZE, 
             audience = "public"
         else:
             audience = "customer"
+        at = note.created_at.astimezone(tz)
         items.append({
             "note": note, "kind": kind, "audience": audience, "mark": MARKS[audience],
             "author": policy.person_name(user, note.author, record, nobody=policy.DESK_NAME),
+            # As ``date:"c"`` and ``date:"j M Y H:i"`` write it, without parsing the format per note.
+            "at_iso": at.isoformat(),
+            "at": f"{at.day} {months[at.month]} {at.year} {at.hour:02d}:{at.minute:02d}",
         })  # fmt: skip
     title, empty = ("Conversation", "No comments or notes yet.")
     if not kinded:
