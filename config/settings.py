@@ -153,8 +153,14 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'itsm.sqlite3'}"
 DATABASE_URL = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+_conn_max_age = os.environ.get("CONN_MAX_AGE", "0").strip()
+if not _conn_max_age.isdigit():
+    raise ImproperlyConfigured(f"CONN_MAX_AGE must be a whole number of seconds ≥ 0, not {_conn_max_age!r}.")
 try:
-    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))
+    # A kept connection is checked before a request reuses it (one that died is replaced).
+    _db = dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(_conn_max_age), conn_health_checks=int(_conn_max_age) > 0
+    )
 except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(
         f"DATABASE_URL is malformed ({exc}). Use e.g. sqlite:///path/to/db.sqlite3 or "

@@ -156,3 +156,12 @@ def test_a_bad_prepare_threshold_names_the_setting():
     result = manage("check", DEBUG="true", DATABASE_URL=PG_URL, DB_PREPARE_THRESHOLD="sometimes")
     assert result.returncode != 0
     assert "DB_PREPARE_THRESHOLD" in result.stderr
+
+
+def test_kept_connections_are_checked_before_reuse_and_a_bad_age_names_the_setting():
+    kept = _setting("DATABASES['default']", DATABASE_URL=PG_URL, CONN_MAX_AGE="60")
+    assert "'CONN_MAX_AGE': 60" in kept and "'CONN_HEALTH_CHECKS': True" in kept
+    assert "'CONN_HEALTH_CHECKS': False" in _setting("DATABASES['default']", DATABASE_URL=PG_URL)
+    result = manage("check", DEBUG="true", CONN_MAX_AGE="forever")
+    assert result.returncode != 0
+    assert "CONN_MAX_AGE" in result.stderr
