@@ -45,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+# As scripts/prod runs the web server: kept connections, so PostgreSQL prepares repeated queries.
+os.environ.setdefault("CONN_MAX_AGE", "60")
 
 import django  # noqa: E402
 

@@ -186,11 +186,13 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # Prepared statements: planning a page's joined queries costs PostgreSQL more than running
     # them (the incident page's record query: 2.4 ms to plan, 0.2 ms to run). With server-side
     # binding, psycopg prepares a statement once a connection has run it DB_PREPARE_THRESHOLD
-    # times, and PostgreSQL then keeps its plan for that connection (docs/PERFORMANCE.md). It
-    # pays with kept connections (CONN_MAX_AGE). "off" sends every query as before: needed
+    # times, and PostgreSQL then keeps its plan for that connection (docs/PERFORMANCE.md). They
+    # live as long as their connection, so they are on by default only with kept connections
+    # (CONN_MAX_AGE above 0, as scripts/prod runs). "off" sends every query as before: needed
     # behind a pooler in transaction mode that does not track prepared statements (PgBouncer
     # before 1.21, or without max_prepared_statements).
-    _prepare = os.environ.get("DB_PREPARE_THRESHOLD", "5").strip().lower()
+    _prepare_default = "5" if int(_conn_max_age) > 0 else "off"
+    _prepare = os.environ.get("DB_PREPARE_THRESHOLD", _prepare_default).strip().lower()
     if _prepare != "off":
         if not _prepare.isdigit():
             raise ImproperlyConfigured(

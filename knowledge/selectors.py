@@ -229,24 +229,22 @@ def _tiered(base: QuerySet, *, select, rank, limit: int) -> list[tuple[int, floa
     """Ids and ranks of articles of ``base`` matching ``select``: those matching it with their
     title, summary, keywords or category first, ranked by ``rank`` on that part; then, to fill up
     ``limit``, of those matching only with their body, the ``WINDOW`` newest ranked on the whole
-    article (scaled by ``BODY_ONLY``). Both tiers in one query (``UNION ALL``): a page asks once."""
-    head = (
+    article (scaled by ``BODY_ONLY``)."""
+    head = list(
         base.filter(search_head=select)
-        .annotate(rank=SearchRank(F("search_head"), rank), tier=Value(0))
+        .annotate(rank=SearchRank(F("search_head"), rank))
         .order_by("-rank", "-pk")
-        .values_list("pk", "rank", "tier")[:limit]
+        .values_list("pk", "rank")[:limit]
     )
-    window = base.filter(search_vector=select).exclude(search_head=select).order_by("-pk")[:WINDOW]
-    body = (
-        Article.objects.filter(pk__in=window.values("pk"))
-        .annotate(rank=SearchRank(F("search_vector"), rank) * Value(BODY_ONLY), tier=Value(1))
-        .order_by("-rank", "-pk")
-        .values_list("pk", "rank", "tier")[:limit]
-    )
-    rows = sorted(head.union(body, all=True), key=lambda row: (row[2], -row[1], -row[0]))
-    found = [row for row in rows if row[2] == 0]
-    found += [row for row in rows if row[2] == 1][: limit - len(found)]
-    return [(pk, round(float(value), 4)) for pk, value, _tier in found]
+    if len(head) < limit:
+        window = base.filter(search_vector=select).exclude(search_head=select).order_by("-pk")[:WINDOW]
+        head += list(
+            Article.objects.filter(pk__in=window.values("pk"))
+            .annotate(rank=SearchRank(F("search_vector"), rank) * Value(BODY_ONLY))
+            .order_by("-rank", "-pk")
+            .values_list("pk", "rank")[: limit - len(head)]
+        )
+    return [(pk, round(float(value), 4)) for pk, value in head]
 
 
 _STEMS: dict[str, tuple[str, ...]] = {}  # a word's English lexemes: they never change

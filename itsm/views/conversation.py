@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from itsm import policy
+from itsm.dates import day_month_year_time, month_names
 from itsm.models.users import UserRole
-from itsm.views.queue_rows import month_names
 
 CONVERSATION_SIZE = 10  # notes shown on the overview; the notes tab has them all
 COMMENT, WORK_NOTE = "comment", "work_note"
@@ -75,7 +75,7 @@ def conversation(user, record, notes, *, hidden, size: int = CONVERSATION_SIZE, 
             "author": policy.person_name(user, note.author, record, nobody=policy.DESK_NAME),
             # As ``date:"c"`` and ``date:"j M Y H:i"`` write it, without parsing the format per note.
             "at_iso": at.isoformat(),
-            "at": f"{at.day} {months[at.month]} {at.year} {at.hour:02d}:{at.minute:02d}",
+            "at": day_month_year_time(at, months),
         })  # fmt: skip
     title, empty = ("Conversation", "No comments or notes yet.")
     if not kinded:

@@ -24,10 +24,9 @@ from html import escape as _escape
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
 
+from itsm.dates import month_names
 from itsm.templatetags.itsm_ui import state_label
 
 DASH = mark_safe('<span class="muted">—</span>')
@@ -48,18 +47,6 @@ def esc(value) -> str:
     if hasattr(value, "__html__"):
         return value.__html__()
     return _escape(str(value))
-
-
-_MONTHS: dict[str | None, tuple[str, ...]] = {}
-
-
-def month_names() -> tuple[str, ...]:
-    """The months' short names in the active language ("Dec" at 12), translated once per language."""
-    language = get_language()
-    names = _MONTHS.get(language)
-    if names is None:
-        names = _MONTHS[language] = ("", *(str(MONTHS_3[number]).title() for number in range(1, 13)))
-    return names
 
 
 def when(value, *, year: bool = True, tz=None, months: tuple[str, ...] | None = None) -> str:

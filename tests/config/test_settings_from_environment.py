@@ -140,16 +140,19 @@ def test_gunicorn_takes_its_workers_from_the_environment_and_writes_no_access_lo
 PG_URL = "postgres://user@db.example.com:5432/itsm"
 
 
-def test_postgresql_prepares_repeated_queries_unless_told_off():
-    """Prepared statements (server-side binding, after five runs on a connection) by default; off
-    for a pooler that cannot keep them; SQLite is left alone."""
+def test_postgresql_prepares_repeated_queries_on_kept_connections_unless_told_off():
+    """Prepared statements (server-side binding, after five runs on a connection) by default when
+    connections are kept; off with a connection per request (they would die with it) and for a
+    pooler that cannot keep them; SQLite is left alone."""
     options = "DATABASES['default']['OPTIONS']"
-    on = _setting(options, DATABASE_URL=PG_URL)
+    on = _setting(options, DATABASE_URL=PG_URL, CONN_MAX_AGE="60")
     assert "'server_side_binding': True" in on and "'prepare_threshold': 5" in on
+    assert "server_side_binding" not in _setting(options, DATABASE_URL=PG_URL)
     assert "'prepare_threshold': 1" in _setting(options, DATABASE_URL=PG_URL, DB_PREPARE_THRESHOLD="1")
-    off = _setting(options, DATABASE_URL=PG_URL, DB_PREPARE_THRESHOLD="off")
+    off = _setting(options, DATABASE_URL=PG_URL, CONN_MAX_AGE="60", DB_PREPARE_THRESHOLD="off")
     assert "server_side_binding" not in off and "prepare_threshold" not in off
-    assert "server_side_binding" not in _setting(options, DATABASE_URL="sqlite:///x.sqlite3")
+    sqlite = _setting(options, DATABASE_URL="sqlite:///x.sqlite3", CONN_MAX_AGE="60")
+    assert "server_side_binding" not in sqlite
 
 
 def test_a_bad_prepare_threshold_names_the_setting():

@@ -3,10 +3,14 @@ every note marked for who reads it, the latest few with a link to the rest, a co
 defaults to an internal note, posts to the notes tab's own view and comes back to the overview."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
+from django.template.defaultfilters import date
+from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import make_user
 from incidents import services
@@ -55,6 +59,27 @@ def test_the_overview_shows_the_conversation_with_each_note_marked_for_who_reads
     assert "Internal note — the service desk only" in page
     for body in ("My printer smokes.", "Unplug it please.", "Fuser unit is toast."):
         assert body in page
+
+
+def test_a_superusers_comment_is_a_public_reply_and_one_without_an_author_a_customers(desk, incident):
+    """A superuser works the desk without a desk role; a comment whose author is unknown (an
+    e-mail from an address no one has) reads as the customer's."""
+    root = make_user("root", superuser=True)
+    IncidentNote.objects.create(incident=incident, kind="comment", author=root, body="From the top.")
+    IncidentNote.objects.create(incident=incident, kind="comment", author=None, body="Sent by mail.")
+    page = desk.get(overview(incident)).content.decode()
+    assert re.findall(r'<li class="desk-note [^"]*desk-note-(\w+)"', page) == ["public", "customer"]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns"])
+def test_a_notes_time_is_written_as_the_date_filter_writes_it_in_the_sites_zone(desk, incident, agent, zone):
+    written = note(incident, agent, "comment", "Noted.")
+    IncidentNote.objects.filter(pk=written.pk).update(created_at=datetime(2026, 3, 9, 23, 45, 7, tzinfo=UTC))
+    with override_settings(TIME_ZONE=zone), timezone.override(zone):
+        page = desk.get(overview(incident)).content.decode()
+        at = timezone.localtime(IncidentNote.objects.get(pk=written.pk).created_at)
+        expected = f'<time datetime="{date(at, "c")}">{date(at, "j M Y H:i")}</time>'
+    assert expected in page
 
 
 def test_the_overview_shows_only_the_latest_notes_and_links_to_the_notes_tabs(desk, incident, agent):

@@ -29,8 +29,9 @@ CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value=
 # one plain query (no server-side cursor on PostgreSQL: itsm.forms.ListedChoices).
 QUEUE_BOUND = 9
 # The overview's panels from other apps (itsm.views.panels) cost their own fixed queries: the
-# incident's changes (1), its linked articles (1) and its suggested articles (1: both ranked tiers
-# in one query on PostgreSQL, whose words' stems are asked once a process): 12 in all at most.
+# incident's changes (1), its linked articles (1) and its suggested articles (1 on SQLite; on
+# PostgreSQL the title tier, then the body tier only when the titles did not fill the list, the
+# words' stems asked once a process): 12 in all at most.
 PAGE_BOUND = 12
 
 

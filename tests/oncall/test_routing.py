@@ -66,7 +66,10 @@ def test_an_incident_assigned_to_a_linked_group_goes_to_whoever_is_on_call(
 ):
     from incidents import services as incident_services
 
-    make_schedule([alice, bob], assignment_groups=[group], start=timezone.now() - timedelta(hours=1))
+    # The first shift began an hour ago and hands off at that time of day, so whatever the clock
+    # says when the test runs, the next handoff is a day away (09:00 made it fail from 09:00 to 10:00).
+    start = (timezone.now() - timedelta(hours=1)).replace(second=0, microsecond=0)
+    make_schedule([alice, bob], assignment_groups=[group], start=start, handoff_time=start.time())
     incident = incident_services.incident_create(actor=customer, data={"short_description": "Switch down"})
     response = api.as_user(agent).post(
         f"/api/v1/incidents/{incident.pk}/assign/", {"assignment_group": group.pk}, format="json"
