@@ -9,9 +9,8 @@ It runs against the database ``DATABASE_URL`` names (not a test database: point 
 filled by ``seed_bulk``). Each request goes through the whole Django stack in-process (URL
 routing, middleware, authentication, the policy, serialisation or templates) with the test
 client, as a seeded agent or customer; each is run ``--runs`` times after warm-up runs (two, or
-on PostgreSQL one more than ``DB_PREPARE_THRESHOLD``, so that the page's queries are prepared
-statements as on a kept connection: ``warm_ups``),
-and the median, the 95th percentile, the CPU time of this process (``time.process_time``:
+on PostgreSQL enough that the page's queries are prepared statements past PostgreSQL's first
+custom plans, as on a kept connection: ``warm_ups``), and the median, the 95th percentile, the CPU time of this process (``time.process_time``:
 what the request cost in Python, whatever else runs on the machine) and the SQL queries per
 request are reported. Wall times swing with the load of a shared machine; the CPU column does
 much less, so compare it when judging a change.
@@ -94,12 +93,18 @@ def host_speed() -> float:
     return statistics.median(times)
 
 
+# PostgreSQL plans a prepared statement's first five runs with their values (custom plans) before
+# it may settle on one plan for all values (plan_cache_mode = auto): as many runs again.
+CUSTOM_PLANS = 5
+
+
 def warm_ups() -> int:
     """Requests before the measured ones: two (caches, the connection), and on PostgreSQL with
     prepared statements enough that the page's queries are prepared (``DB_PREPARE_THRESHOLD``
-    runs), as they are on a kept connection (``CONN_MAX_AGE``) after its first few pages."""
+    runs) and past PostgreSQL's custom plans (``CUSTOM_PLANS``), as they are on a kept connection
+    (``CONN_MAX_AGE``) after its first few pages."""
     threshold = connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold")
-    return max(2, (threshold or 0) + 1)
+    return 2 if threshold is None else threshold + CUSTOM_PLANS + 1
 
 
 def measure(client: Client, url: str, runs: int) -> dict:
@@ -152,24 +157,32 @@ def dataset() -> str:
 
 
 def unanalysed() -> list[str]:
-    """A warning when PostgreSQL has no statistics for the tables (a restored dump, ANALYZE never
-    run): its plans then guess, and some pages' queries read whole tables."""
+    """Warnings when PostgreSQL has no statistics for the large tables (a restored dump, ANALYZE
+    never run: its plans then guess, and some pages' queries read whole tables) or they were
+    never vacuumed (autovacuum off: index-only scans, as the queues' capped counts, then visit
+    the table for every row). Production's autovacuum does both."""
     if connection.vendor != "postgresql":
         return []
+    large = (
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.reltuples > 1000 AND "
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.reltuples > 1000"
-            " AND NOT EXISTS (SELECT 1 FROM pg_statistic s WHERE s.starelid = c.oid)"
-        )
+        cursor.execute(large + "NOT EXISTS (SELECT 1 FROM pg_statistic s WHERE s.starelid = c.oid)")
         missing = sorted(row[0] for row in cursor.fetchall())
-    if not missing:
-        return []
-    return [
-        f"**No planner statistics for {len(missing)} tables** ({', '.join(missing[:5])}"
-        f"{', …' if len(missing) > 5 else ''}): run `ANALYZE` (seed_bulk does) before trusting these figures.",
-        "",
-    ]
+        cursor.execute(large + "c.relallvisible = 0")
+        unvacuumed = sorted(row[0] for row in cursor.fetchall())
+    lines = []
+    for tables, what, command in (
+        (missing, "No planner statistics", "ANALYZE"),
+        (unvacuumed, "Never vacuumed", "VACUUM (ANALYZE)"),
+    ):
+        if tables:
+            lines.append(
+                f"**{what} for {len(tables)} tables** ({', '.join(tables[:5])}{', …' if len(tables) > 5 else ''}):"
+                f" run `{command}` (seed_bulk does) before trusting these figures."
+            )
+    return [*lines, ""] if lines else []
 
 
 def deep_cursors(user, offset: int) -> tuple[str, str]:

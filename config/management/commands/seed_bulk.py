@@ -1230,8 +1230,13 @@ class Command(BaseCommand):
                 Request, RequestTask, RequestApproval, RequestUserObjectPermission, FormVersion,
                 HostGroup, Host, HostGroupDependency, MaintenanceWindow, ChangeFreeze,
             )  # fmt: skip
+            # VACUUM as well as ANALYZE, as autovacuum keeps a production database: the visibility
+            # map then marks the loaded pages all-visible, so index-only scans (the queues' capped
+            # counts) read no heap; without it every counted row is a heap visit, ten times slower.
+            # VACUUM cannot run in a transaction (the tests load inside one): ANALYZE alone there.
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
             for model in analysed:
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
+                cursor.execute(f"{command} {model._meta.db_table}")
 
 
 def bulk_form(rng: random.Random, size: int) -> list[dict]:
