@@ -38,7 +38,7 @@ def portal_card(request, incident: Incident, *, files=None) -> dict | None:
 def register() -> None:
     panels.register(panels.Panel(
         slot="desk:incident:main", name="attachments", template="itsm/_attachments.html", context=desk_card,
-        order=50,
+        order=50, probes=(attachments.ATTACHED,),
     ))  # fmt: skip
 
 

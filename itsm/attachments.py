@@ -33,6 +33,7 @@ from django.http import FileResponse, Http404
 from itsm import audit, policy
 from itsm.errors import InvalidInput, NotAllowed, NotFound
 from itsm.models import Attachment, AuditEntry
+from itsm.prefetch import Probe
 from itsm.validators import is_possible_pk
 
 FIELD = "attachments"  # the form field and API field every refusal names
@@ -251,6 +252,10 @@ def removable(user, record, files) -> set[int]:
 
 def _type_of(obj) -> ContentType:
     return ContentType.objects.get_for_model(obj, for_concrete_model=False)
+
+
+# The files on a record (its own and its notes'), for a record page's one statement of lists.
+ATTACHED = Probe(Attachment, "record")
 
 
 def attachments_of(user, record, *, note=None) -> models.QuerySet:

@@ -18,7 +18,7 @@ from itsm import policy
 from itsm.views import panels
 from knowledge import selectors
 from knowledge.models import Article
-from knowledge.views.incident import incident_panel
+from knowledge.views.incident import LINKED, incident_panel
 
 SUGGESTED = 5
 
@@ -44,7 +44,7 @@ def raise_form_panel(request, record) -> dict | None:
 def register() -> None:
     panels.register(panels.Panel(
         slot="desk:incident:side", name="knowledge", template="knowledge/desk/_incident_panel.html",
-        context=incident_panel,
+        context=incident_panel, probes=(LINKED,),
     ))  # fmt: skip
     panels.register(panels.Panel(
         slot="portal:incident-new", name="knowledge", template="knowledge/portal/_raise_panel.html",

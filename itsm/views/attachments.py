@@ -20,6 +20,7 @@ from django.views import View
 
 from itsm import attachments, policy
 from itsm.errors import ItsmError, NotFound
+from itsm.prefetch import holds
 from itsm.views.base import DeskMixin, PortalMixin
 
 
@@ -93,10 +94,11 @@ def by_note(user, record, files, *, door: str) -> dict[int, list[dict]]:
 
 def card(request, record, *, upload_url: str, door: str, files=None) -> dict:
     """The attachments card of a record page: the files the reader may read (one query, unless
-    the page read them already: ``files``) and the upload form (the one just refused, with its
-    errors, if the page comes back from one)."""
+    the page read them already, ``files``, or found that the record has none: ``ATTACHED``) and
+    the upload form (the one just refused, with its errors, if the page comes back from one)."""
     user = request.user
-    files = list(attachments.attachments_of(user, record)) if files is None else files
+    if files is None:
+        files = list(attachments.attachments_of(user, record)) if holds(record, attachments.ATTACHED) else []
     may_attach = attachments.may_attach(user, record)
     form = getattr(request, "attach_form", None)
     if form is None and may_attach:

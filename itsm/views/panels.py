@@ -15,7 +15,10 @@ app registers a ``Panel`` for that slot from its ``AppConfig.ready()``:
 The page puts ``panels.render(request, slot, record)`` in its context and the template writes
 ``{% for panel in panels %}{% include panel.template with panel=panel.context %}{% endfor %}``.
 The context function asks the policy itself (a panel about records the user may not read returns
-None) and must cost a fixed few queries, since it runs on every view of the page.
+None) and must cost a fixed few queries, since it runs on every view of the page. A panel that
+lists rows pointing at the record declares them (``probes``); a record page that names its slots
+(``RecordTabView.panel_slots``) asks whether any exist with its own lists, and the panel reads
+none when ``itsm.prefetch.holds`` says there are none.
 
 Slots in use:
 
@@ -32,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from itsm.prefetch import Probe
+
 
 @dataclass(frozen=True)
 class Panel:
@@ -40,6 +45,10 @@ class Panel:
     template: str
     context: Callable[..., dict | None]
     order: int = 100
+    # The rows pointing at the record that the panel reads (``itsm.prefetch.Probe``): a record
+    # page asks for them with its own lists, in one statement, and the panel skips its query
+    # when ``prefetch.holds(record, probe)`` says none exist.
+    probes: tuple[Probe, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,11 @@ def unregister(slot: str, name: str) -> None:
 
 def panels(slot: str) -> list[Panel]:
     return sorted(_PANELS.get(slot, {}).values(), key=lambda panel: (panel.order, panel.name))
+
+
+def probes(slot: str) -> list[Probe]:
+    """What the panels of ``slot`` read that a record page can ask for with its own lists."""
+    return [probe for panel in panels(slot) for probe in panel.probes]
 
 
 def render(request, slot: str, record=None) -> list[Shown]:

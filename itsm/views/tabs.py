@@ -21,6 +21,7 @@ from itsm.actions import ActionTable
 from itsm.errors import ItsmError
 from itsm.forms import NoInputForm, Unopened, opened
 from itsm.prefetch import prefetch_filled
+from itsm.views import panels
 from itsm.views.assign import SelfAssign, with_membership
 from itsm.views.base import DeskMixin, record_or_404, submit
 from itsm.views.conversation import return_url
@@ -40,6 +41,9 @@ class RecordTabView(DeskMixin, View):
     context_name = "record"  # the record's name in the template context ("incident", "problem")
     tabs: tuple[Tab, ...] = ()
     related: tuple[str, ...] = ()  # select_related for every tab
+    # The ``itsm.views.panels`` slots this tab shows: what their panels read is asked for with
+    # the record's lists (``itsm.prefetch.Probe``), so an empty panel costs no query.
+    panel_slots: tuple[str, ...] = ()
     tab = "overview"
     template_name = ""
     # "Assign to me" in the page head (itsm.views.assign): the kind's action table and the URL
@@ -70,8 +74,13 @@ class RecordTabView(DeskMixin, View):
         if self.assign_to_me:
             queryset = with_membership(queryset, self.request.user)
         record = record_or_404(self.request.user, self.model, pk, queryset=queryset)
-        prefetch_filled(record, self.prefetch(hidden))  # no query for an empty list
+        prefetch_filled(record, self.prefetch(hidden), self.probes())  # no query for an empty list
         return record
+
+    def probes(self) -> list:
+        """What the tab's panels read of the rows pointing at the record (``panel_slots``): asked
+        with the record's lists, in the same statement."""
+        return [probe for slot in self.panel_slots for probe in panels.probes(slot)]
 
     def load(self, pk):
         self.hidden = policy.hidden_fields(self.request.user, self.model)

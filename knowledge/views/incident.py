@@ -17,6 +17,7 @@ from django.views import View
 from incidents.models import Incident
 from incidents.views.desk.overview import OverviewView
 from itsm import policy
+from itsm.prefetch import Probe, holds
 from itsm.views.base import DeskMixin, record_or_404, submit
 from knowledge import selectors, services
 from knowledge.forms_desk import LinkArticleForm
@@ -24,18 +25,21 @@ from knowledge.models import Article
 
 SUGGESTED = 5
 LINKED_SHOWN = 10
+LINKED = Probe(Article.incidents.through, "incident")  # the articles linked to an incident
 
 
 def incident_panel(request, incident) -> dict | None:
-    """The panel's context: nothing for a user who may read no article. Three queries at most
-    (suggestions, linked articles, and the roles once per request)."""
+    """The panel's context: nothing for a user who may read no article. The suggestions' queries
+    and one for the linked articles, unless the page found none linked (``LINKED``)."""
     user = request.user
     if incident is None or not policy.can(user, "read", Article):
         return None
-    linked = list(
-        selectors.linked_articles(user, incident)
-        .only("pk", "number", "title", "state", "revision_of", "source_incident")[:LINKED_SHOWN]
-    )
+    linked = []
+    if holds(incident, LINKED):  # no query when the page found no article linked to it
+        linked = list(
+            selectors.linked_articles(user, incident)
+            .only("pk", "number", "title", "state", "revision_of", "source_incident")[:LINKED_SHOWN]
+        )
     linked_ids = {article.pk for article in linked}
     suggestions = [
         hit for hit in selectors.suggestions_for_incident(user, incident, limit=SUGGESTED + len(linked_ids))

@@ -8,13 +8,16 @@ import re
 from html import unescape
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
+from changes.models import Change
 from conftest import make_user
 from incidents import workflows as incident_workflows
-from itsm.models import AuditEntry
+from itsm.models import Attachment, AuditEntry
 from itsm.roles import Role
 from knowledge.models import Article, ArticleState, Audience
+from tests.changes.factories import make_change
 from tests.incidents.factories import make_incident
 from tests.knowledge.factories import make_article, published_article
 
@@ -186,6 +189,9 @@ def test_the_incident_page_with_the_panel_costs_a_fixed_few_more_queries(
     client.force_login(l1)
     path = incident_page(incident)
     client.get(path)
+    with django_assert_max_num_queries(60) as none_linked:
+        client.get(path)
+    published_article(by=agent, publisher=manager, title="Printer tip", body="printer").incidents.add(incident)
     with django_assert_max_num_queries(60) as few:
         client.get(path)
     for i in range(6):
@@ -194,6 +200,32 @@ def test_the_incident_page_with_the_panel_costs_a_fixed_few_more_queries(
     with django_assert_max_num_queries(60) as many:
         client.get(path)
     assert len(many) == len(few)
+    # No article linked: the page's one statement of lists said so, and the panel reads none.
+    assert len(none_linked) == len(few) - 1
+
+
+def test_an_incident_nothing_points_at_costs_no_query_for_its_changes_articles_or_files(
+    client, l1, incident, agent, manager, django_assert_max_num_queries
+):
+    # The page's one statement of lists also asks whether any change, linked article or file
+    # points at the incident (itsm.prefetch.Probe): the panels read only what exists.
+    client.force_login(l1)
+    path = incident_page(incident)
+    client.get(path)
+    with django_assert_max_num_queries(60) as bare:
+        client.get(path)
+    change = make_change(by=agent, short_description="Replace the print server")
+    Change.objects.filter(pk=change.pk).update(incident=incident)  # raised for it
+    published_article(by=agent, publisher=manager, title="Badge reader calibration", body="badge").incidents.add(incident)
+    Attachment.objects.create(
+        record_type=ContentType.objects.get_for_model(incident, for_concrete_model=False), record_id=incident.pk,
+        file="attachments/spooler.log", name="spooler.log", size=3, mime_type="text/plain",
+    )  # fmt: skip
+    with django_assert_max_num_queries(60) as pointed_at:
+        response = client.get(path)
+    assert len(pointed_at) == len(bare) + 3
+    page = html_of(response)
+    assert change.number in page and "Badge reader calibration" in page and "spooler.log" in page
 
 
 # --- The portal's raise form -------------------------------------------------------------------

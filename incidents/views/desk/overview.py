@@ -81,6 +81,7 @@ def field_rows(incident: Incident, names) -> list[dict]:
 class OverviewView(IncidentTabView):
     tab = "overview"
     template_name = "incidents/desk/overview.html"
+    panel_slots = ("desk:incident:side", "desk:incident:main")
 
     def prefetch(self, hidden):
         # The overview shows these relations' items by name only (``field_rows``): read just the
@@ -143,8 +144,8 @@ class OverviewView(IncidentTabView):
             "workarounds": workarounds,
             "may_raise_problem": policy.can(user, "create", problem_model),
             "may_read_problems": "related_problems" in readable and policy.can(user, "read", problem_model),
-            "side_panels": panels.render(self.request, "desk:incident:side", incident),
-            "main_panels": panels.render(self.request, "desk:incident:main", incident),
+            "side_panels": panels.render(self.request, self.panel_slots[0], incident),
+            "main_panels": panels.render(self.request, self.panel_slots[1], incident),
             "rows": field_rows(incident, [name for name in OVERVIEW_FIELDS if name in readable]),
             "edit_form": edit_form,
             "actions": actions,
