@@ -27,8 +27,9 @@ LINKED_SHOWN = 10
 
 
 def incident_panel(request, incident) -> dict | None:
-    """The panel's context: nothing for a user who may read no article. Three queries at most
-    (suggestions, linked articles, and the roles once per request)."""
+    """The panel's context: nothing for a user who may read no article. The linked articles cost
+    one query and the suggestions one (two on PostgreSQL when the titles do not fill the list;
+    the articles and snippets come with them), the roles one once per request."""
     user = request.user
     if incident is None or not policy.can(user, "read", Article):
         return None
