@@ -157,7 +157,8 @@ def search_ranked(user, text: str, *, limit: int = MAX_RESULTS, queryset: QueryS
         return Ranked([(pk, 0.0) for pk in base.order_by("-published_at", "-pk").values_list("pk", flat=True)[:limit]], "")
     if _postgres():
         query = SearchQuery(text, search_type="websearch", config="english")
-        return Ranked(_tiered(base, select=query, rank=query, limit=limit), text, query)
+        found = _tiered(base, select=query, rank=query, limit=limit, read=_ids)
+        return Ranked([(pk, round(float(rank), 4)) for pk, rank in found], text, query)
     words = words_of(text)
     qs = base
     for word in words:
@@ -195,7 +196,9 @@ def search(user, text: str, *, limit: int = 20, queryset: QuerySet | None = None
 
 def suggest(user, text: str, *, limit: int = 5) -> list[ArticleHit]:
     """The published articles ``user`` may read that best match free text (an incident's short
-    description, description and category): any of its significant words, best first."""
+    description, description and category): any of its significant words, best first. The
+    ranking queries read the articles themselves (one query, two on PostgreSQL when the titles
+    do not fill the list)."""
     words = words_of(text, limit=MAX_WORDS)
     limit = max(0, min(limit, MAX_RESULTS))
     if not words or not limit:
@@ -206,13 +209,13 @@ def suggest(user, text: str, *, limit: int = 5) -> list[ArticleHit]:
         if not lexemes:
             return []
         rank = _any([f"'{lexeme}'" for lexeme in lexemes])
-        found = _tiered(base, select=_any(_selecting(lexemes)), rank=rank, limit=limit)
-        return Ranked(found, " ".join(words), rank).hits()
+        found = _tiered(base, select=_any(_selecting(lexemes)), rank=rank, limit=limit, read=_rows(rank))
+        return _hits(found, " ".join(words))
     condition = Q()
     for word in words:
         condition |= _in(SEARCH_FIELDS, [word])
     rows = base.filter(condition).annotate(rank=_fallback_rank(words)).order_by("-rank", "-pk")
-    return Ranked([(pk, round(float(r), 4)) for pk, r in rows.values_list("pk", "rank")[:limit]], text).hits()
+    return _hits(rows[:limit], text)
 
 
 def suggestions_for_incident(user, incident, *, limit: int = 5) -> list[ArticleHit]:
@@ -225,26 +228,54 @@ def suggestions_for_incident(user, incident, *, limit: int = 5) -> list[ArticleH
 # --- PostgreSQL: the two tiers, and what selects suggestions -----------------------------------
 
 
-def _tiered(base: QuerySet, *, select, rank, limit: int) -> list[tuple[int, float]]:
-    """Ids and ranks of articles of ``base`` matching ``select``: those matching it with their
-    title, summary, keywords or category first, ranked by ``rank`` on that part; then, to fill up
-    ``limit``, of those matching only with their body, the ``WINDOW`` newest ranked on the whole
-    article (scaled by ``BODY_ONLY``)."""
-    head = list(
+def _tiered(base: QuerySet, *, select, rank, limit: int, read) -> list:
+    """Articles of ``base`` matching ``select``: those matching it with their title, summary,
+    keywords or category first, ranked by ``rank`` on that part; then, to fill up ``limit``, of
+    those matching only with their body, the ``WINDOW`` newest ranked on the whole article
+    (scaled by ``BODY_ONLY``). ``read(tier, count)`` reads the best ``count`` of a tier (a
+    queryset annotated with ``rank``, in order): ``_ids`` or ``_rows``."""
+    head = read(
         base.filter(search_head=select)
         .annotate(rank=SearchRank(F("search_head"), rank))
-        .order_by("-rank", "-pk")
-        .values_list("pk", "rank")[:limit]
+        .order_by("-rank", "-pk"),
+        limit,
     )
     if len(head) < limit:
         window = base.filter(search_vector=select).exclude(search_head=select).order_by("-pk")[:WINDOW]
-        head += list(
+        head += read(
             Article.objects.filter(pk__in=window.values("pk"))
             .annotate(rank=SearchRank(F("search_vector"), rank) * Value(BODY_ONLY))
-            .order_by("-rank", "-pk")
-            .values_list("pk", "rank")[: limit - len(head)]
+            .order_by("-rank", "-pk"),
+            limit - len(head),
         )
-    return [(pk, round(float(value), 4)) for pk, value in head]
+    return head
+
+
+def _ids(tier: QuerySet, count: int) -> list[tuple[int, float]]:
+    """A tier's best ``count`` as (article id, rank) pairs, for a search that pages them."""
+    return list(tier.values_list("pk", "rank")[:count])
+
+
+def _rows(query: SearchQuery):
+    """Reads a tier's best articles themselves (documents deferred) with the ``headline`` of
+    their snippet marking ``query``, so suggestions need no query more. PostgreSQL computes the
+    headline after the sort and the limit, for the rows returned only: it postpones an
+    expensive output column the ORDER BY does not use past them (``docs/PERFORMANCE.md``)."""
+
+    def read(tier: QuerySet, count: int) -> list[Article]:
+        return list(tier.defer(*VECTORS).annotate(headline=_headline(query))[:count])
+
+    return read
+
+
+def _hits(rows, text: str) -> list[ArticleHit]:
+    """Hits of articles read with their ``rank`` (rounded here to 4 places, as ``Ranked``'s) and,
+    on PostgreSQL, their ``headline``."""
+    hits = []
+    for article in rows:
+        article.rank = round(float(article.rank), 4)
+        hits.append(ArticleHit(article=article, rank=article.rank, snippet=snippet_of(article, text)))
+    return hits
 
 
 _STEMS: dict[str, tuple[str, ...]] = {}  # a word's English lexemes: they never change

@@ -31,8 +31,10 @@ QUEUE_BOUND = 9
 # The overview's panels from other apps (itsm.views.panels) cost their own fixed queries: the
 # incident's changes (1), its linked articles (1) and its suggested articles (1 on SQLite; on
 # PostgreSQL the title tier, then the body tier only when the titles did not fill the list, the
-# words' stems asked once a process): 12 in all at most. The changes, linked articles and files
-# are read only when the page's statement of lists found some (itsm.prefetch.Probe).
+# words' stems asked once a process; the articles and their snippets are read by those queries,
+# so finding some costs nothing more): 12 in all at most. The incidents here match no article,
+# so PostgreSQL runs both tiers. The changes, linked articles and files are read only when the
+# page's statement of lists found some (itsm.prefetch.Probe).
 PAGE_BOUND = 12
 
 

@@ -9,6 +9,7 @@ from html import unescape
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.urls import reverse
 
 from changes.models import Change
@@ -17,6 +18,7 @@ from incidents import workflows as incident_workflows
 from itsm.models import Attachment, AuditEntry
 from itsm.roles import Role
 from knowledge.models import Article, ArticleState, Audience
+from knowledge.views import incident as incident_views
 from tests.changes.factories import make_change
 from tests.incidents.factories import make_incident
 from tests.knowledge.factories import make_article, published_article
@@ -226,6 +228,24 @@ def test_an_incident_nothing_points_at_costs_no_query_for_its_changes_articles_o
     assert len(pointed_at) == len(bare) + 3
     page = html_of(response)
     assert change.number in page and "Badge reader calibration" in page and "spooler.log" in page
+
+
+@pytest.mark.parametrize("titles_fill", [False, True])
+def test_the_panel_costs_one_query_for_the_linked_articles_and_one_for_the_suggestions_two_with_the_body_tier(
+    rf, l1, incident, articles, agent, manager, titles_fill, django_assert_max_num_queries
+):
+    # The ranking queries read the suggested articles and their snippets themselves: on
+    # PostgreSQL the title tier, then the body tier only when the titles do not fill the list.
+    for i in range(incident_views.SUGGESTED if titles_fill else 0):
+        published_article(by=agent, publisher=manager, title=f"Printer tip {i}", body="Print again.")
+    request = rf.get(incident_page(incident))
+    request.user = l1
+    incident_views.incident_panel(request, incident)  # the roles and the words' stems, asked once
+    suggesting = 1 if titles_fill or connection.vendor != "postgresql" else 2
+    with django_assert_max_num_queries(1 + suggesting):
+        panel = incident_views.incident_panel(request, incident)
+    assert len(panel["suggestions"]) == (incident_views.SUGGESTED if titles_fill else 2)
+    assert all("<mark>" in hit.snippet.lower() for hit in panel["suggestions"])
 
 
 # --- The portal's raise form -------------------------------------------------------------------

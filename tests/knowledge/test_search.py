@@ -212,3 +212,58 @@ def test_a_words_lexemes_are_asked_of_postgresql_once(library, customer, monkeyp
     assert found(again) == found(first)
     assert not any(stemming in q["sql"] for q in asked.captured_queries)
     assert selectors._lexemes(["printers", "jammed", "the"]) == ["printer", "jam"]  # stemmed; stop words dropped
+
+
+@pytest.fixture
+def corpus(agent, manager):
+    """Articles that rank apart for "printer toner jammed": matches in the title, the summary,
+    the keywords and the body only, one not matching, and ones a customer never gets."""
+    return [
+        published_article(by=agent, publisher=manager, title="Printer toner low", body="Replace the toner cartridge."),
+        published_article(by=agent, publisher=manager, title="Printer jammed", summary="Paper jam in the tray."),
+        published_article(by=agent, publisher=manager, title="Toner smudges", body="The printer needs a clean."),
+        published_article(by=agent, publisher=manager, title="Paper feed", keywords="printer"),
+        published_article(by=agent, publisher=manager, title="Scanner offline", body="The printer toner jammed too."),
+        published_article(by=agent, publisher=manager, title="Cable checks", body="A printer on the desk."),
+        published_article(by=agent, publisher=manager, title="VPN drops", body="Reconnect the VPN."),
+        published_article(by=agent, publisher=manager, title="Printer toner internal", audience=Audience.AGENTS),
+        make_article(by=agent, title="Printer toner draft"),
+    ]
+
+
+def ranked_then_read(user, text: str, limit: int) -> list:
+    """What ``suggest`` found before it read the rows in its ranking queries: the ids and ranks
+    first, then the rows and snippets in one more query (``Ranked.hits``, as search still does)."""
+    words = selectors.words_of(text, limit=selectors.MAX_WORDS)
+    base = selectors.published(user)
+    if connection.vendor == "postgresql":
+        lexemes = selectors._lexemes(words)
+        rank = selectors._any([f"'{lexeme}'" for lexeme in lexemes])
+        select = selectors._any(selectors._selecting(lexemes))
+        ids = selectors._tiered(base, select=select, rank=rank, limit=limit, read=selectors._ids)
+        return selectors.Ranked([(pk, round(float(r), 4)) for pk, r in ids], " ".join(words), rank).hits()
+    condition = selectors._in(selectors.SEARCH_FIELDS, words[:1])
+    for word in words[1:]:
+        condition |= selectors._in(selectors.SEARCH_FIELDS, [word])
+    rows = base.filter(condition).annotate(rank=selectors._fallback_rank(words)).order_by("-rank", "-pk")
+    return selectors.Ranked([(pk, round(float(r), 4)) for pk, r in rows.values_list("pk", "rank")[:limit]], text).hits()
+
+
+@pytest.mark.parametrize("limit", [2, 5, 50])
+def test_suggestions_read_in_their_ranking_queries_are_the_ranked_articles_with_the_same_ranks_and_snippets(
+    corpus, customer, limit
+):
+    text = "My printer toner jammed"
+    hits = selectors.suggest(customer, text, limit=limit)
+    if connection.vendor == "postgresql":
+        # The title, summary, keywords and category matches by their rank (limit 5 also reads the
+        # body tier), then the body-only ones.
+        order = ["Printer jammed", "Printer toner low", "Toner smudges", "Paper feed", "Scanner offline", "Cable checks"]
+    else:
+        # How many words hit, a title hit counting double; ties newest first.
+        order = ["Printer toner low", "Printer jammed", "Scanner offline", "Toner smudges", "Cable checks", "Paper feed"]
+    assert found(hits) == order[:limit]
+    expected = ranked_then_read(customer, text, limit)
+    assert [(h.article.pk, h.rank, h.snippet) for h in hits] == [(h.article.pk, h.rank, h.snippet) for h in expected]
+    assert [h.article.rank for h in hits] == [h.rank for h in hits]
+    assert all(h.rank == round(h.rank, 4) for h in hits)
