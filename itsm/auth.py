@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Aggregate, OuterRef, Subquery, TextField
+from django.db.models import F, Func, TextField
 
 from itsm.models import User, UserRole
 from itsm.roles import remember_roles
@@ -24,29 +24,34 @@ USER_BACKEND = "itsm.auth.UserBackend"
 HELD_ROLES = "held_role_codes"
 
 
-class _Joined(Aggregate):
-    """The values joined with commas: ``STRING_AGG`` on PostgreSQL, ``GROUP_CONCAT`` on SQLite.
-    The comma is a literal in the SQL, not a parameter PostgreSQL would have to type (as the
-    knowledge snippets' ``CONCAT`` separator had to be); role codes hold no comma."""
+class HeldRoles(Func):
+    """The role codes held by the user whose id ``expression`` is, comma-separated (NULL for
+    none): a correlated subquery on the ``(user, role)`` unique index, aggregated with
+    ``STRING_AGG`` on PostgreSQL and ``GROUP_CONCAT`` on SQLite. Written as SQL rather than a
+    ``Subquery`` of a grouped queryset, which took Django as long to compile as the query it
+    saves took to run. The comma is a literal, not a parameter PostgreSQL would have to type;
+    role codes hold none."""
 
     function = "STRING_AGG"
-    template = "%(function)s(%(distinct)s%(expressions)s, ',')"
     output_field = TextField()
 
+    def as_sql(self, compiler, connection, function=None, template=None, **extra_context):
+        qn = connection.ops.quote_name
+        table, user, role = UserRole._meta.db_table, UserRole._meta.get_field("user").column, "role"
+        template = (
+            f"(SELECT %(function)s(held.{qn(role)}, ',') FROM {qn(table)} held"
+            f" WHERE held.{qn(user)} = %(expressions)s)"
+        )
+        return super().as_sql(compiler, connection, function=function, template=template, **extra_context)
+
     def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+        return self.as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
 
 
-def held_roles(user_ref) -> Subquery:
-    """The role codes the user ``user_ref`` points at holds, comma-separated (NULL for none)."""
-    grants = UserRole.objects.filter(user=user_ref).order_by().values("user")
-    return Subquery(grants.annotate(codes=_Joined("role")).values("codes"), output_field=TextField())
-
-
-def with_held_roles(queryset, user_ref=None):
-    """``queryset`` with the role codes of each row's user (``user_ref``, the row itself by
-    default) read in the same SELECT, for ``take_held_roles``."""
-    return queryset.annotate(**{HELD_ROLES: held_roles(OuterRef("pk") if user_ref is None else user_ref)})
+def with_held_roles(queryset, user_id: str = "pk"):
+    """``queryset`` with the role codes of each row's user (whose id is the field ``user_id``)
+    read in the same SELECT, for ``take_held_roles``."""
+    return queryset.annotate(**{HELD_ROLES: HeldRoles(F(user_id))})
 
 
 def take_held_roles(row, user) -> None:

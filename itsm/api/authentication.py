@@ -1,7 +1,6 @@
 """API sign-in: DRF's token authentication reading the token, its user and the user's roles in
 one query (``itsm.auth.with_held_roles``), as ``itsm.auth.UserBackend`` does for sessions."""
 
-from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
@@ -11,7 +10,7 @@ from itsm.auth import take_held_roles, with_held_roles
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
         model = self.get_model()
-        tokens = with_held_roles(model.objects.select_related("user"), OuterRef("user_id"))
+        tokens = with_held_roles(model.objects.select_related("user"), "user_id")
         try:
             token = tokens.get(key=key)
         except model.DoesNotExist:
