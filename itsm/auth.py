@@ -26,7 +26,7 @@ HELD_ROLES = "held_role_codes"
 
 class HeldRoles(Func):
     """The role codes held by the user whose id ``expression`` is, comma-separated (NULL for
-    none): a correlated subquery on the ``(user, role)`` unique index, aggregated with
+    none): a correlated subquery on the grants' ``user_id`` index, aggregated with
     ``STRING_AGG`` on PostgreSQL and ``GROUP_CONCAT`` on SQLite. Written as SQL rather than a
     ``Subquery`` of a grouped queryset, which took Django as long to compile as the query it
     saves took to run. The comma is a literal, not a parameter PostgreSQL would have to type;
@@ -37,7 +37,8 @@ class HeldRoles(Func):
 
     def as_sql(self, compiler, connection, function=None, template=None, **extra_context):
         qn = connection.ops.quote_name
-        table, user, role = UserRole._meta.db_table, UserRole._meta.get_field("user").column, "role"
+        table, field = UserRole._meta.db_table, UserRole._meta.get_field
+        user, role = field("user").column, field("role").column
         template = (
             f"(SELECT %(function)s(held.{qn(role)}, ',') FROM {qn(table)} held"
             f" WHERE held.{qn(user)} = %(expressions)s)"
