@@ -206,7 +206,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "itsm.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out user or address
-    "django.contrib.auth.backends.ModelBackend",
+    "itsm.auth.UserBackend",  # Django's ModelBackend, reading the user's roles with the user
     "guardian.backends.ObjectPermissionBackend",
     "itsm.policy.backend.PolicyBackend",
 ]
@@ -365,7 +365,7 @@ SECURE_CSP_PATHS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "itsm.api.authentication.TokenAuthentication",  # DRF's, reading the roles with the user
     ],
     "DEFAULT_PERMISSION_CLASSES": ["itsm.api.permissions.PolicyPermission"],
     "DEFAULT_PARSER_CLASSES": [

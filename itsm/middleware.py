@@ -20,6 +20,8 @@ from django.http import Http404
 from django.urls import Resolver404, get_resolver, resolve
 from django.utils.functional import SimpleLazyObject
 
+from itsm.auth import adopt_model_backend_session
+
 NONCE = "'nonce'"
 HEADER = "Content-Security-Policy"
 
@@ -52,13 +54,15 @@ class SignedInUserMiddleware:
     stand-in costs a few function calls: on a desk queue page that was some 2,000 calls. Placed
     right after ``AuthenticationMiddleware``, this reads the user once (the same session and user
     queries the page would have made) and puts the object in its place. A request without a
-    session cookie reads no row: it is the anonymous user."""
+    session cookie reads no row: it is the anonymous user. The user comes with its roles
+    (``itsm.auth.UserBackend``); a session signed in before that backend is moved over to it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if isinstance(getattr(request, "user", None), SimpleLazyObject):
+            adopt_model_backend_session(request)
             request.user = get_user(request)  # cached on the request: the stand-in would answer the same
         return self.get_response(request)
 

@@ -558,8 +558,8 @@ def test_request_list_query_count_is_fixed_whatever_the_page_size(
     # An agent reads every decision; the requester none (they are the approvers' own).
     for user, decisions in ((agent, 2), (customer, 0), (customer2, 1)):
         client = api.as_user(user)
-        # the token, the roles, the count, the page, its approvals (with their people)
-        with django_assert_max_num_queries(5):
+        # the token with its user and roles, the count, the page, its approvals (with their people)
+        with django_assert_max_num_queries(4):
             r = client.get(REQUESTS, {"page_size": page_size})
         assert r.status_code == 200 and len(r.json()["results"]) == page_size
         assert all(len(x["approvals"]) == decisions for x in r.json()["results"]), user
@@ -572,9 +572,10 @@ def test_item_list_query_count_is_fixed_whatever_the_items(
     for n in range(count):
         make_item(api, manager, category, name=f"Item {n}", levels=[{"mode": "any", "users": [lead.pk]}],
                   templates=[{"short_description": "Do it"}])  # fmt: skip
-    for user, most in ((manager, 7), (customer, 4)):
+    for user, most in ((manager, 6), (customer, 3)):
         client = api.as_user(user)
-        # the token, the roles, the count, the page (with categories), levels, their users, templates
+        # the token with its user and roles, the count, the page (with categories), levels, their
+        # users, templates
         with django_assert_max_num_queries(most):
             r = client.get(ITEMS, {"page_size": 50})
         assert r.status_code == 200 and len(r.json()["results"]) == count
@@ -587,8 +588,8 @@ def test_request_detail_query_count_is_fixed_whatever_the_approvers(
     item = make_item(api, manager, category, levels=[{"mode": "every", "users": [p.pk for p in people]}])
     request = raise_request(api, customer, item)
     client = api.as_user(agent)
-    # the token, the roles, the request, its approvals (with their people)
-    with django_assert_max_num_queries(4):
+    # the token with its user and roles, the request, its approvals (with their people)
+    with django_assert_max_num_queries(3):
         r = client.get(f"{REQUESTS}{request['id']}/")
     assert r.status_code == 200 and len(r.json()["approvals"]) == 8
 

@@ -28,7 +28,7 @@ LIST = reverse("desk:request-list")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
 TABS = ("request-detail", "request-approvals", "request-tasks", "request-notes", "request-timeline")
 LAPTOP_DATA = {"needs_laptop": True, "laptop_model": "15-inch", "start_date": "2027-01-04"}
-# Session, user and roles, then the page's own reads (the overview: its attachments too); never one
+# Session, user with its roles, then the page's own reads (the overview: its attachments too); never one
 # query per row. Issue #17 item 10 adds two to the queue: the reader's saved views (none to count
 # here) and the groups a view may be shared with.
 QUEUE_BOUND = 11

@@ -20,9 +20,9 @@ DESK_NEW = reverse("desk:catalog-item-new")
 PORTAL_LIST = reverse("portal:catalog-manage")
 PORTAL_NEW = reverse("portal:catalog-manage-new")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-# Session, user, roles (twice: the page and the navigation), the count, the page of items with
+# Session, user with its roles, the count, the page of items with
 # their category, group and counts, the filter's categories — never one query per item.
-LIST_BOUND = 9
+LIST_BOUND = 8
 
 
 def html_of(response) -> str:

@@ -21,7 +21,7 @@ BROWSE = reverse("portal:catalog")
 LIST = reverse("portal:request-list")
 QUEUE = reverse("portal:approval-queue")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-# Session, user, roles, then the page's own reads: a count and a page of rows. Never one per row.
+# Session, user with its roles, then the page's own reads: a count and a page of rows. Never one per row.
 LIST_QUERY_BOUND = 7
 
 
@@ -489,11 +489,11 @@ def test_portal_catalog_pages_need_signing_in(client, laptop):
 
 # --- Fixed query counts ----------------------------------------------------------------------
 
-# Session, user, roles, then the page's own reads (detail: the request, its decisions, comments,
+# Session, user with its roles, then the page's own reads (detail: the request, its decisions, comments,
 # the approver check, the tab strip's count, and for an approver one grant check per policy
 # question, the attachments card's files and whether the reader may attach). Never one per
 # comment, row, item or file.
-PAGE_QUERY_BOUND = 18
+PAGE_QUERY_BOUND = 17
 
 
 def queries(client, path, django_assert_max_num_queries) -> int:

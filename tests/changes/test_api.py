@@ -396,8 +396,8 @@ def test_change_list_query_count_is_fixed_whatever_the_page_size(api, agent, pag
     for n in range(page_size):
         make_change(by=agent, short_description=f"C{n}", hosts=hosts[: n % 4 + 1], host_groups=[group])
     client = api.as_user(agent)
-    # the token, the roles, the count, the page, its hosts, its host groups
-    with django_assert_max_num_queries(6):
+    # the token with its user and roles, the count, the page, its hosts, its host groups
+    with django_assert_max_num_queries(5):
         r = client.get(URL, {"page_size": page_size})
     assert r.status_code == 200 and len(r.json()["results"]) == page_size
     assert all(c["host_groups"] == [group.pk] for c in r.json()["results"])
@@ -407,9 +407,9 @@ def test_change_detail_query_count_is_fixed_whatever_the_hosts(api, agent, djang
     hosts = make_hosts(40)
     change = make_change(by=agent, hosts=hosts, host_groups=[make_group("Web", hosts=20)], **window())
     client = api.as_user(agent)
-    # the token, the roles, the change, its hosts, its host groups, its conflicts (two: the
-    # hosts and groups it touches, then the changes sharing one)
-    with django_assert_max_num_queries(7):
+    # the token with its user and roles, the change, its hosts, its host groups, its conflicts
+    # (two: the hosts and groups it touches, then the changes sharing one)
+    with django_assert_max_num_queries(6):
         r = client.get(f"{URL}{change.pk}/")
     assert r.status_code == 200 and len(r.json()["hosts"]) == 40
 

@@ -41,7 +41,7 @@ CAB = reverse("desk:change-cab")
 NEW = reverse("desk:change-new")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
 TABS = ("change-detail", "change-risk", "change-notes", "change-tasks", "change-timeline")
-# Session, user and roles, then the page's own reads; never one query per row.
+# Session, user with its roles, then the page's own reads; never one query per row.
 # Issue #17 item 10 adds two to the queue: the reader's saved views (none to count here) and the
 # groups a view may be shared with.
 QUEUE_BOUND = 10

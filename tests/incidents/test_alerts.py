@@ -252,7 +252,7 @@ def test_a_repeat_costs_a_fixed_few_queries_however_many_alerts_its_incident_has
     the host and an alert as severe are already on it)."""
     for n in range(6):
         post(event_id=f"e{n}")
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         r = post(event_id="last")
     assert r.status_code == 201 and r.json()["outcome"] == "attached"
 

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.django_db
 
 LIST = reverse("portal:incident-list")
 NEW = reverse("portal:incident-new")
-# Session, user, roles, then the page's own reads: a count and a page of rows (list), or the
+# Session, user with its roles, then the page's own reads: a count and a page of rows (list), or the
 # incident, its comments and the customer's rating (detail). Never one per row or per comment.
-QUERY_BOUND = 6
+QUERY_BOUND = 5
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
 
 

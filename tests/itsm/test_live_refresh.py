@@ -128,7 +128,7 @@ def test_customer_refresh_is_refused_like_the_page(client, customer):
     assert client.get(QUEUES["incidents"], **REFRESH).status_code == 403
 
 
-# Session, user, roles, then the queue's count and rows; the page adds the filter form's choices
+# Session, user with its roles, then the queue's count and rows; the page adds the filter form's choices
 # (groups, assignees) and the navigation's unread count.
 REFRESH_BOUND = 5
 

@@ -24,7 +24,7 @@ NEW = reverse("desk:article-new")
 PREVIEW = reverse("desk:article-preview")
 REVIEW = reverse("desk:article-review")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-# Session, user, roles, the categories (two queries on PostgreSQL), the count and the page;
+# Session, user with its roles, the categories (two queries on PostgreSQL), the count and the page;
 # never one query per row.
 LIST_BOUND = 8
 

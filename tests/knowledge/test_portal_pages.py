@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 S = ArticleState
 SEARCH = reverse("portal:knowledge")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-# Session, user, roles, the count, the page's keys and its articles.
+# Session, user with its roles, the count, the page's keys and its articles.
 SEARCH_BOUND = 6
 
 

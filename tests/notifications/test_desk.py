@@ -136,9 +136,9 @@ def test_the_page_query_count_is_the_same_for_3_and_30_notifications(
 
     def count():
         desk.get(PAGE)
-        # Session, user, roles, the page's count and rows (with their work), and the
+        # Session, user with its roles, the page's count and rows (with their work), and the
         # navigation's unread count.
-        with django_assert_max_num_queries(6) as captured:
+        with django_assert_max_num_queries(5) as captured:
             assert desk.get(PAGE).status_code == 200
         return len(captured)
 

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 LIST = reverse("desk:problem-list")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
 TABS = ("problem-detail", "problem-incidents", "problem-notes", "problem-tasks", "problem-timeline")
-# Session, user and roles, then the page's own reads; never one query per row (the queue uses
+# Session, user with its roles, then the page's own reads; never one query per row (the queue uses
 # all 8, the tabs 6 to 8).
 # Issue #17 item 10 adds two to the queue: the reader's saved views (none to count here) and the
 # groups a view may be shared with.

@@ -448,7 +448,7 @@ def test_the_sla_view_costs_a_fixed_number_of_queries(
     incident = services.incident_create(actor=customer, data={"short_description": "Printer on fire"})
     client = api.as_user(agent)
     client.get(f"{INCIDENTS}{incident.pk}/sla/")
-    with django_assert_max_num_queries(7) as few:
+    with django_assert_max_num_queries(6) as few:
         client.get(f"{INCIDENTS}{incident.pk}/sla/", {"history": "true"})
     for _ in range(3):
         workflows.incident_hold(incident=Incident.objects.get(pk=incident.pk), actor=agent)

@@ -25,10 +25,10 @@ LIST = reverse("desk:incident-list")
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
 # A Wednesday afternoon before Christmas, in the future (the clocks are still running "now").
 START = datetime(2026, 12, 23, 16, 0, tzinfo=UTC)
-# Session, user and roles, the incident with its related rows, the clocks (with definition and
+# Session, user with its roles, the incident with its related rows, the clocks (with definition and
 # calendar) and their events, periods and holidays (4 queries whatever their number), the
 # escalation stages and their users (2), and the navigation's unread-notification count (1).
-SLA_TAB_BOUND = 11
+SLA_TAB_BOUND = 10
 
 
 def url(name, incident, *args):
@@ -334,7 +334,7 @@ def test_breached_filter_query_count_is_the_same_for_3_and_30_incidents(
 
     def count():
         desk.get(LIST, {"breached": "on"})
-        # Session, user, roles, group and assignee choices, count, page, and the navigation's
+        # Session, user with its roles, group and assignee choices, count, page, and the navigation's
         # unread-notification count, the saved views, the groups to share one with and the bulk
         # form's group and agent choices: never one per row.
         with django_assert_max_num_queries(12) as captured:

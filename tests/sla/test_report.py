@@ -386,11 +386,11 @@ def test_desk_access_alone_does_not_open_the_report(client):
 
 # --- Cost -----------------------------------------------------------------------------------
 
-# Auth, roles and one grouped query per breakdown (periods, targets, priorities, groups,
-# organisations); the desk page adds the session, the groups and organisations to pick from, and
+# Auth (the roles come with the user) and one grouped query per breakdown (periods, targets,
+# priorities, groups, organisations); the desk page adds the session, the groups and organisations to pick from, and
 # the page chrome's unread-notification count.
-API_QUERIES = 7
-DESK_QUERIES = 11
+API_QUERIES = 6
+DESK_QUERIES = 10
 
 
 def more_clocks(n, organisation):
