@@ -107,15 +107,15 @@ def warm_ups() -> int:
     return 2 if threshold is None else threshold + CUSTOM_PLANS + 1
 
 
-def measure(client: Client, url: str, runs: int) -> dict:
+def measure(client: Client, url: str, runs: int, headers: dict | None = None) -> dict:
     for _ in range(warm_ups()):
-        response = client.get(url)
+        response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code, response.content[:300])
     times, cpu, queries = [], [], []
     for _ in range(runs):
         with CaptureQueriesContext(connection) as captured:
             started, started_cpu = time.perf_counter(), time.process_time()
-            response = client.get(url)
+            response = client.get(url, headers=headers)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
             _ = response.content
@@ -228,11 +228,22 @@ def requests(runs: int, notes: int = 20, only: list[str] = ()) -> list[tuple[str
         ("API incident detail", desk, f"/api/v1/incidents/{open_pk}/"),
         ("ITSM Work queue (API)", desk, "/api/v1/work/"),
     ]
+    suggested = suggested_incident(agent)
+    if suggested:
+        cases += [
+            ("Incident page (desk), an incident with suggested articles", desk, f"/desk/incidents/{suggested}/"),
+            (
+                "Its suggested articles, fetched after the page (htmx)",
+                desk,
+                f"/desk/incidents/{suggested}/knowledge/suggestions/",
+            ),
+        ]
     cases = [case for case in cases if not only or any(text in case[0] for text in only)]
     results = []
     for name, client, url in cases:
+        headers = {"HX-Request": "true"} if url.endswith("/suggestions/") else None
         try:
-            results.append((name, measure(client, url, runs), url))
+            results.append((name, measure(client, url, runs, headers), url))
         except AssertionError as error:
             print(f"skipped {name}: {error}", file=sys.stderr)
         print(f"  {name}: done", file=sys.stderr)
@@ -252,6 +263,17 @@ def requests(runs: int, notes: int = 20, only: list[str] = ()) -> list[tuple[str
                 print(f"  {name}: done", file=sys.stderr)
             transaction.set_rollback(True)
     return results
+
+
+def suggested_incident(agent) -> int | None:
+    """The newest open incident the knowledge base has five articles to suggest for, as most
+    have (the incident page fetches them after it is shown: ``knowledge.views.incident``)."""
+    from knowledge.selectors import suggestions_for_incident
+
+    for incident in Incident.objects.filter(state="in_progress").order_by("-pk")[:50]:
+        if len(suggestions_for_incident(agent, incident)) >= 5:
+            return incident.pk
+    return None
 
 
 def add_conversation(incident_pk: int, notes: int, agent) -> None:

@@ -23,4 +23,9 @@ urlpatterns: list = [
         name="incident-article-unlink",
     ),
     path("incidents/<int:pk>/knowledge/promote/", incident.IncidentPromoteView.as_view(), name="incident-promote"),
+    path(
+        "incidents/<int:pk>/knowledge/suggestions/",
+        incident.IncidentSuggestionsView.as_view(),
+        name="incident-article-suggestions",
+    ),
 ]

@@ -75,13 +75,56 @@ def resolved(incident, agent):
 # --- The desk incident page --------------------------------------------------------------------
 
 
+def suggestions_url(incident) -> str:
+    return reverse("desk:incident-article-suggestions", args=[incident.pk])
+
+
+def suggested(client, incident) -> list[str]:
+    """The titles the incident page's suggestions (fetched by htmx once the page is shown) list."""
+    response = client.get(suggestions_url(incident), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return [hit.article.title for hit in response.context["panel"]["suggestions"]]
+
+
 def test_the_incident_page_suggests_matching_published_articles(client, l1, incident, articles):
     client.force_login(l1)
-    response = client.get(incident_page(incident))
-    titles = [hit.article.title for hit in panel_of(response)["suggestions"]]
+    titles = suggested(client, incident)
     assert "Printer offline" in titles and "Printer fleet runbook" in titles
     assert "Printer draft" not in titles and "VPN drops" not in titles
-    assert "Suggested articles" in html_of(response)
+
+
+def test_the_incident_page_fetches_its_suggestions_once_it_is_shown(client, l1, incident, articles):
+    # Ranking the articles costs more than the rest of the page: it comes in its own request.
+    client.force_login(l1)
+    response = client.get(incident_page(incident))
+    assert panel_of(response)["suggestions"] is None
+    page = html_of(response)
+    assert "Suggested articles" in page and "Printer offline" not in page
+    assert f'hx-get="{suggestions_url(incident)}" hx-trigger="load"' in page
+    fragment = client.get(suggestions_url(incident), HTTP_HX_REQUEST="true")
+    assert '<div id="kb-suggestions">' in html_of(fragment) and "Printer offline" in html_of(fragment)
+    assert "HX-Request" in fragment["Vary"]
+
+
+def test_without_javascript_a_link_opens_the_page_with_its_suggestions(client, l1, incident, articles):
+    client.force_login(l1)
+    opened = f"{incident_page(incident)}?open=suggestions#knowledge"
+    assert f'href="{opened}"' in html_of(client.get(incident_page(incident)))
+    response = client.get(f"{incident_page(incident)}?open=suggestions")
+    assert "Printer offline" in [hit.article.title for hit in panel_of(response)["suggestions"]]
+    assert "Printer offline" in html_of(response)
+    # The fragment's address, opened as a page, leads there too.
+    assert client.get(suggestions_url(incident))["Location"] == opened
+
+
+def test_the_suggestions_are_the_desks_and_of_an_incident_the_reader_may_read(
+    client, l1, incident, articles, customer
+):
+    client.force_login(customer)  # reads the articles for everyone, and its own incident, not the desk
+    assert client.get(suggestions_url(incident), HTTP_HX_REQUEST="true").status_code == 403
+    client.force_login(l1)
+    missing = reverse("desk:incident-article-suggestions", args=[incident.pk + 1000])
+    assert client.get(missing, HTTP_HX_REQUEST="true").status_code == 404
 
 
 def test_an_agent_links_a_suggested_article_and_it_moves_to_the_linked_list(client, l1, incident, articles):
@@ -94,7 +137,7 @@ def test_an_agent_links_a_suggested_article_and_it_moves_to_the_linked_list(clie
     assert list(article.incidents.all()) == [incident]
     panel = panel_of(response)
     assert [a.pk for a in panel["linked"]] == [article.pk]
-    assert article.pk not in [hit.article.pk for hit in panel["suggestions"]]
+    assert article.title not in suggested(client, incident)
     assert AuditEntry.objects.filter(object_id=incident.pk).exists()
 
 
@@ -240,10 +283,10 @@ def test_the_panel_costs_one_query_for_the_linked_articles_and_one_for_the_sugge
         published_article(by=agent, publisher=manager, title=f"Printer tip {i}", body="Print again.")
     request = rf.get(incident_page(incident))
     request.user = l1
-    incident_views.incident_panel(request, incident)  # the roles and the words' stems, asked once
+    incident_views.incident_panel(request, incident, suggest=True)  # the roles and the words' stems, asked once
     suggesting = 1 if titles_fill or connection.vendor != "postgresql" else 2
     with django_assert_max_num_queries(1 + suggesting):
-        panel = incident_views.incident_panel(request, incident)
+        panel = incident_views.incident_panel(request, incident, suggest=True)
     assert len(panel["suggestions"]) == (incident_views.SUGGESTED if titles_fill else 2)
     assert all("<mark>" in hit.snippet.lower() for hit in panel["suggestions"])
 
