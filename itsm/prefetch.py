@@ -15,7 +15,7 @@ which panels of other apps show. Most records have none, and a panel that knows 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -35,6 +35,9 @@ class Probe:
 
     model: type[models.Model]
     field: str
+    # A generic relation: the record's content type as the rows store it (by default the
+    # relation's own rule, ``GenericForeignKey.for_concrete_model``).
+    type_of: Callable[[models.Model], ContentType] | None = None
 
     def condition(self, record, quote) -> tuple[str, list]:
         """The ``EXISTS`` subquery asking whether any row points at ``record``, and its values."""
@@ -43,13 +46,16 @@ class Probe:
         if isinstance(field, GenericForeignKey):
             type_column = self.model._meta.get_field(field.ct_field).column
             id_column = self.model._meta.get_field(field.fk_field).column
-            # The record's own type, proxies included, as itsm.attachments stores and reads it.
-            content_type = ContentType.objects.get_for_model(record, for_concrete_model=False)
+            if self.type_of is None:
+                content_type = ContentType.objects.get_for_model(record, field.for_concrete_model)
+            else:
+                content_type = self.type_of(record)
             return (
                 f"EXISTS (SELECT 1 FROM {table} WHERE {quote(type_column)} = %s AND {quote(id_column)} = %s)",
                 [content_type.pk, record.pk],
             )
-        return f"EXISTS (SELECT 1 FROM {table} WHERE {quote(field.column)} = %s)", [record.pk]
+        value = getattr(record, field.target_field.attname)  # the key the foreign key points at
+        return f"EXISTS (SELECT 1 FROM {table} WHERE {quote(field.column)} = %s)", [value]
 
 
 def holds(record, probe: Probe) -> bool:

@@ -8,10 +8,10 @@ views live here, mounted under ``/desk/incidents/<pk>/knowledge/…`` by ``confi
 
 The suggestions come after the page: ranking the published articles against the incident's
 words and marking their snippets costs more than the rest of the page (about 7 ms in Python and
-PostgreSQL, for a page of 15–20), and agents open an incident to read and answer it. The panel
-shows the linked articles at once and fetches the suggestions from ``IncidentSuggestionsView``
-as soon as the page is shown (htmx); without JavaScript a link opens the page with them
-(``?open=suggestions``), as the closed action cards open.
+PostgreSQL, for a page of 15–20: docs/PERFORMANCE.md), and agents open an incident to read and
+answer it. The panel shows the linked articles at once and fetches the suggestions from
+``IncidentSuggestionsView`` when it comes into view (htmx); without JavaScript a link opens the
+page with them (``?open=suggestions``), as the closed action cards open.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from knowledge.models import Article
 SUGGESTED = 5
 LINKED_SHOWN = 10
 LINKED = Probe(Article.incidents.through, "incident")  # the articles linked to an incident
+LINKS = Article.incidents.field.related_query_name()  # the incident's side: "knowledge_articles"
 SUGGESTIONS = "suggestions"  # ?open=suggestions: the page with them, for a browser without htmx
 
 
@@ -48,8 +49,11 @@ def incident_panel(request, incident, *, suggest: bool | None = None) -> dict | 
     user = request.user
     if incident is None or not policy.can(user, "read", Article):
         return None
+    # Which articles answer the incident is the desk's working (``knowledge_articles``, hidden
+    # from a reader of the incident as self-service): then none is listed, linked or left out.
+    links_read = LINKS not in policy.hidden_fields(user, incident)
     linked = []
-    if holds(incident, LINKED):  # no query when the page found no article linked to it
+    if links_read and holds(incident, LINKED):  # no query when the page found none linked
         linked = list(
             selectors.linked_articles(user, incident)
             .only("pk", "number", "title", "state", "revision_of", "source_incident")[:LINKED_SHOWN]
@@ -62,7 +66,7 @@ def incident_panel(request, incident, *, suggest: bool | None = None) -> dict | 
         "suggestions_url": reverse("desk:incident-article-suggestions", args=[incident.pk]),
         "open_url": reverse("desk:incident-detail", args=[incident.pk]) + f"?open={SUGGESTIONS}#knowledge",
         "linked": linked,
-        "may_link": policy.can(user, "link_incident", Article) and policy.can(user, "read", incident),
+        "may_link": links_read and policy.can(user, "link_incident", Article) and policy.can(user, "read", incident),
         "may_promote": incident.state in services.PROMOTABLE and policy.can(user, "create", Article),
         # The draft already promoted from it (the button would make a second one).
         "promoted": next((a for a in linked if a.source_incident_id == incident.pk), None),
@@ -78,8 +82,8 @@ def _suggestions(user, incident, linked_ids: set[int]) -> list:
 
 class IncidentSuggestionsView(DeskMixin, View):
     """The panel's suggested articles alone, which the incident page fetches once it is shown
-    (htmx). An incident the user may not read, or a user who reads no article, is 404; asked
-    without htmx, the incident page with the suggestions open."""
+    (htmx) when the panel comes into view. An incident the user may not read, or a user who
+    reads no article, is 404; asked without htmx, the incident page with the suggestions open."""
 
     http_method_names = ["get"]
 
@@ -88,9 +92,10 @@ class IncidentSuggestionsView(DeskMixin, View):
         panel = incident_panel(request, incident, suggest=True)
         if panel is None:
             raise Http404("No such page.")
-        if not request.headers.get("HX-Request"):
-            return redirect(panel["open_url"])
-        response = render(request, "knowledge/desk/_incident_suggestions.html", {"panel": panel})
+        if request.headers.get("HX-Request") == "true":
+            response = render(request, "knowledge/desk/_incident_suggestions.html", {"panel": panel})
+        else:
+            response = redirect(panel["open_url"])
         patch_vary_headers(response, ["HX-Request"])
         return response
 

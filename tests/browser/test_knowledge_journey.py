@@ -166,6 +166,7 @@ def test_agent_links_a_suggested_article_to_an_incident_and_promotes_a_resolutio
     sign_in(page, "alex")
     page.wait_for_url("**/desk/")
     page.goto(f"/desk/incidents/{incident.pk}/")
+    page.locator("#knowledge").scroll_into_view_if_needed()  # the suggestions come as it shows
     page.locator(".kb-suggested li", has_text=live.title).locator("button").click()
     page.wait_for_load_state()
     assert f"{live.number} is linked to {incident.number} as its answer." in said(page)

@@ -33,12 +33,12 @@ QUEUE_BOUND = 8
 # incident's changes (1), its linked articles (1) and its suggested articles (1 on SQLite; on
 # PostgreSQL the title tier, then the body tier only when the titles did not fill the list, the
 # words' stems asked once a process; the articles and their snippets are read by those queries,
-# so finding some costs nothing more). The incidents here match no article, so PostgreSQL runs
-# both tiers. The changes, linked articles and files are read only when the page's statement of
-# lists found some (itsm.prefetch.Probe): none here, so 8 in all at most (on SQLite 7), the
-# roles read with the user; each of those three, when there is one, adds its query
+# so finding some costs nothing more). The suggestions now come after the page, in their own
+# request (knowledge.views.incident). The changes, linked articles and files are read only when
+# the page's statement of lists found some (itsm.prefetch.Probe): none here, so 6 in all at most,
+# the roles read with the user; each of those three, when there is one, adds its query
 # (tests/knowledge/test_incident_panels.py).
-PAGE_BOUND = 8
+PAGE_BOUND = 6
 
 
 def url(name, incident, *args):

@@ -100,7 +100,7 @@ def test_the_incident_page_fetches_its_suggestions_once_it_is_shown(client, l1, 
     assert panel_of(response)["suggestions"] is None
     page = html_of(response)
     assert "Suggested articles" in page and "Printer offline" not in page
-    assert f'hx-get="{suggestions_url(incident)}" hx-trigger="load"' in page
+    assert f'hx-get="{suggestions_url(incident)}" hx-trigger="intersect once"' in page
     fragment = client.get(suggestions_url(incident), HTTP_HX_REQUEST="true")
     assert '<div id="kb-suggestions">' in html_of(fragment) and "Printer offline" in html_of(fragment)
     assert "HX-Request" in fragment["Vary"]
@@ -122,9 +122,48 @@ def test_the_suggestions_are_the_desks_and_of_an_incident_the_reader_may_read(
 ):
     client.force_login(customer)  # reads the articles for everyone, and its own incident, not the desk
     assert client.get(suggestions_url(incident), HTTP_HX_REQUEST="true").status_code == 403
-    client.force_login(l1)
+    # A desk user who reads incidents only as self-service: another's incident is not found,
+    # as a missing one is, with htmx or without (no redirect to a page it would not get).
+    client.force_login(make_user("pat", Role.PLATFORM_AGENT))
     missing = reverse("desk:incident-article-suggestions", args=[incident.pk + 1000])
-    assert client.get(missing, HTTP_HX_REQUEST="true").status_code == 404
+    for url in (suggestions_url(incident), missing):
+        assert client.get(url, HTTP_HX_REQUEST="true").status_code == 404
+        assert client.get(url).status_code == 404
+
+
+def test_the_suggestions_cost_a_fixed_few_queries_whatever_is_linked_and_found(
+    client, l1, incident, articles, agent, manager, django_assert_max_num_queries
+):
+    # Session, user with roles, incident, linked articles, the ranking (two tiers on PostgreSQL
+    # when the titles do not fill the list).
+    client.force_login(l1)
+    client.get(suggestions_url(incident), HTTP_HX_REQUEST="true")
+    with django_assert_max_num_queries(6) as few:
+        client.get(suggestions_url(incident), HTTP_HX_REQUEST="true")
+    for i in range(8):
+        article = published_article(by=agent, publisher=manager, title=f"Printer tip {i}", body="printer offline")
+        if i % 2:
+            article.incidents.add(incident)
+    with django_assert_max_num_queries(6) as many:
+        response = client.get(suggestions_url(incident), HTTP_HX_REQUEST="true")
+    assert len(response.context["panel"]["suggestions"]) == incident_views.SUGGESTED
+    assert len(many) <= len(few)
+
+
+def test_a_reader_of_the_incident_as_self_service_is_not_told_which_articles_answer_it(client, agent, manager):
+    # knowledge_articles is the desk's working, hidden from a self-service reader of the incident:
+    # the panel lists no linked article and leaves none out of the suggestions.
+    pat = make_user("pat", Role.PLATFORM_AGENT)
+    own = make_incident(requester=pat, short_description="Printer offline again")
+    answer = published_article(by=agent, publisher=manager, title="Printer offline", body="Restart the spooler.")
+    answer.incidents.add(own)
+    client.force_login(pat)
+    response = client.get(incident_page(own))
+    assert response.status_code == 200
+    assert panel_of(response)["linked"] == [] and not panel_of(response)["may_link"]
+    assert "Linked articles" not in html_of(response)
+    fragment = html_of(client.get(suggestions_url(own), HTTP_HX_REQUEST="true"))
+    assert "Printer offline" in fragment and "No other" not in fragment and "Link as the answer" not in fragment
 
 
 def test_an_agent_links_a_suggested_article_and_it_moves_to_the_linked_list(client, l1, incident, articles):
@@ -271,6 +310,15 @@ def test_an_incident_nothing_points_at_costs_no_query_for_its_changes_articles_o
     assert len(pointed_at) == len(bare) + 3
     page = html_of(response)
     assert change.number in page and "Badge reader calibration" in page and "spooler.log" in page
+
+
+def test_a_change_linked_to_the_incident_as_required_shows_in_its_changes_panel(client, l1, incident, agent):
+    client.force_login(l1)
+    change = make_change(by=agent, short_description="Replace the print server")
+    incident.changes_required.add(change)  # linked, not raised for it
+    response = client.get(incident_page(incident))
+    changes = {panel.name: panel for panel in response.context["side_panels"]}["changes"].context["changes"]
+    assert [row.pk for row in changes] == [change.pk]
 
 
 @pytest.mark.parametrize("titles_fill", [False, True])

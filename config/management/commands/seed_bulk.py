@@ -1234,7 +1234,8 @@ class Command(BaseCommand):
             # map then marks the loaded pages all-visible, so index-only scans (the queues' capped
             # counts) read no heap; without it every counted row is a heap visit, ten times slower.
             # VACUUM cannot run in a transaction (the tests load inside one): ANALYZE alone there.
-            command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+            in_transaction = connection.in_atomic_block or not connection.get_autocommit()
+            command = "ANALYZE" if in_transaction else "VACUUM (ANALYZE)"
             for model in analysed:
                 cursor.execute(f"{command} {model._meta.db_table}")
 

@@ -81,7 +81,8 @@ def field_rows(incident: Incident, names) -> list[dict]:
 class OverviewView(IncidentTabView):
     tab = "overview"
     template_name = "incidents/desk/overview.html"
-    panel_slots = ("desk:incident:side", "desk:incident:main")
+    SIDE, MAIN = "desk:incident:side", "desk:incident:main"  # the slots of other apps' panels
+    panel_slots = (SIDE, MAIN)
 
     def prefetch(self, hidden):
         # The overview shows these relations' items by name only (``field_rows``): read just the
@@ -144,8 +145,8 @@ class OverviewView(IncidentTabView):
             "workarounds": workarounds,
             "may_raise_problem": policy.can(user, "create", problem_model),
             "may_read_problems": "related_problems" in readable and policy.can(user, "read", problem_model),
-            "side_panels": panels.render(self.request, self.panel_slots[0], incident),
-            "main_panels": panels.render(self.request, self.panel_slots[1], incident),
+            "side_panels": panels.render(self.request, self.SIDE, incident),
+            "main_panels": panels.render(self.request, self.MAIN, incident),
             "rows": field_rows(incident, [name for name in OVERVIEW_FIELDS if name in readable]),
             "edit_form": edit_form,
             "actions": actions,
