@@ -14,7 +14,7 @@ from incidents import services, workflows
 from incidents.models import Incident
 from itsm.models import Organisation
 from itsm.roles import PERSONAS, Persona
-from tests.browser.support import sign_in
+from tests.browser.support import settled, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,6 +55,7 @@ def test_agent_replies_from_the_overview_and_sees_the_customers_reply_on_the_res
     page.wait_for_url(re.compile(rf".*/desk/incidents/{incident.pk}/(#conversation)?$"))
     assert "Known issue" in page.locator("#conversation .desk-note-internal").inner_text()
 
+    settled(page)
     workflows.incident_resolve(
         incident=Incident.objects.get(pk=incident.pk), actor=alex, resolution_code="resolved",
         resolution_notes="Client rollout 5.2 fixed the tunnel.", resolution_message="Updating to 5.2 fixes it.",

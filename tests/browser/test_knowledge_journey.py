@@ -17,7 +17,7 @@ from incidents.models import Incident
 from itsm.models import Organisation
 from itsm.roles import PERSONAS, Persona
 from knowledge.models import Article, ArticleFeedback
-from tests.browser.support import sign_in
+from tests.browser.support import settled, sign_in
 from tests.incidents.factories import make_incident
 from tests.knowledge.factories import published_article, revised_article
 
@@ -174,6 +174,7 @@ def test_agent_links_a_suggested_article_to_an_incident_and_promotes_a_resolutio
     shot(page, "7-incident-panel-linked")
 
     # Resolved, its resolution is promoted to a new draft, opened in the editor.
+    settled(page)
     incident_workflows.incident_start(incident=incident, actor=agent)
     incident_workflows.incident_resolve(
         incident=incident, actor=agent, resolution_code="resolved", resolution_notes="Raised the idle timeout to 60."

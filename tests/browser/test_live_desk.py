@@ -12,7 +12,7 @@ from incidents import workflows
 from itsm.models import Organisation
 from itsm.roles import PERSONAS, Persona
 from notifications.models import Notification
-from tests.browser.support import sign_in
+from tests.browser.support import settled, sign_in
 from tests.incidents.factories import make_incident
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -172,6 +172,7 @@ def test_a_draft_sent_from_the_page_that_showed_its_errors_is_forgotten_where_it
     incident.refresh_from_db()
     assert incident.state == "resolved"
 
+    settled(page)
     workflows.incident_reopen(incident=incident, actor=agent, notes="Back again")
     page.goto(f"/desk/incidents/{incident.pk}/")
     page.click("#action-resolve summary")
