@@ -254,8 +254,6 @@ def _type_of(obj) -> ContentType:
     return ContentType.objects.get_for_model(obj, for_concrete_model=False)
 
 
-
-
 # The files on a record (its own and its notes'), for a record page's one statement of lists.
 ATTACHED = Probe(Attachment, "record", type_of=_type_of)
 
