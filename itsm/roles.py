@@ -123,22 +123,20 @@ def effective_roles(user) -> frozenset[str]:
     cached = getattr(user, "_itsm_effective_roles", None)
     if cached is not None:
         return cached
-    if user.is_superuser:
-        roles = ALL_ROLES
+    # A lazy queryset: a superuser's grants are never read.
+    return remember_roles(user, user.role_grants.values_list("role", flat=True))
+
+
+def remember_roles(user, held: Iterable[str]) -> frozenset[str]:
+    """Caches on ``user``, and answers, the effective roles of the role codes it holds (read
+    with the user row by ``itsm.auth``, for many users by ``load_roles``, or by
+    ``effective_roles``): nothing for an inactive user, every role for a superuser."""
+    if not user.is_active:
+        roles = frozenset()
     else:
-        roles = closure(user.role_grants.values_list("role", flat=True))
+        roles = ALL_ROLES if user.is_superuser else closure(held)
     user._itsm_effective_roles = roles
     return roles
-
-
-def remember_roles(user, held: Iterable[str]) -> None:
-    """Caches on ``user`` the effective roles of the role codes it holds, read with the user
-    row (``itsm.auth``), as ``effective_roles`` would: nothing for an inactive user, every role
-    for a superuser."""
-    if not user.is_active:
-        user._itsm_effective_roles = frozenset()
-    else:
-        user._itsm_effective_roles = ALL_ROLES if user.is_superuser else closure(held)
 
 
 def load_roles(users: Iterable) -> None:
@@ -157,7 +155,7 @@ def load_roles(users: Iterable) -> None:
     for user_id, role in related.objects.filter(user_id__in=list(pending)).values_list("user_id", "role"):
         grants[user_id].append(role)
     for pk, user in pending.items():
-        user._itsm_effective_roles = ALL_ROLES if user.is_superuser else closure(grants[pk])
+        remember_roles(user, grants[pk])
 
 
 def forget_roles(user) -> None:
