@@ -61,6 +61,7 @@ from django_q.models import OrmQ  # noqa: E402
 from incidents.models import Incident, IncidentNote  # noqa: E402
 from itsm.models import User  # noqa: E402
 from itsm.pagination import keyset_for  # noqa: E402
+from knowledge.selectors import suggestions_for_incident  # noqa: E402
 from sla.models import SlaClock  # noqa: E402
 
 TARGETS_MS = {
@@ -268,8 +269,6 @@ def requests(runs: int, notes: int = 20, only: list[str] = ()) -> list[tuple[str
 def suggested_incident(agent) -> int | None:
     """The newest open incident the knowledge base has five articles to suggest for, as most
     have (the incident page fetches them after it is shown: ``knowledge.views.incident``)."""
-    from knowledge.selectors import suggestions_for_incident
-
     for incident in Incident.objects.filter(state="in_progress").order_by("-pk")[:50]:
         if len(suggestions_for_incident(agent, incident)) >= 5:
             return incident.pk

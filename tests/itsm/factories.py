@@ -1,8 +1,11 @@
-"""People and groups for tests. Users with roles: ``conftest.make_user``."""
+"""People, groups and files for tests. Users with roles: ``conftest.make_user``."""
 
 from __future__ import annotations
 
-from itsm.models import AssignmentGroup, GroupMembership
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from itsm import attachments
+from itsm.models import AssignmentGroup, Attachment, GroupMembership
 
 
 def make_group(name: str, *, members=(), leads=(), **fields) -> AssignmentGroup:
@@ -13,3 +16,12 @@ def make_group(name: str, *, members=(), leads=(), **fields) -> AssignmentGroup:
         + [GroupMembership(group=group, user=user, role=GroupMembership.Role.MEMBER) for user in members]
     )
     return group
+
+
+def attach_file(record, *, by, name: str = "spooler.log", content: bytes = b"Spooler timed out.\n") -> Attachment:
+    """A plain-text file on ``record``, attached by ``by`` as the pages attach one
+    (``itsm.attachments.attachment_add``). Point ``settings.MEDIA_ROOT`` at a temporary folder."""
+    [added] = attachments.attachment_add(
+        record=record, actor=by, files=[SimpleUploadedFile(name, content, content_type="text/plain")]
+    )
+    return added

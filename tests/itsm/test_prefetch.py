@@ -9,9 +9,10 @@ from django.db.models import Prefetch
 
 from incidents.models import Incident
 from itsm.attachments import ATTACHED
-from itsm.models import Attachment, Host
+from itsm.models import Host
 from itsm.prefetch import Probe, filled, holds, prefetch_filled
 from tests.incidents.factories import make_incident
+from tests.itsm.factories import attach_file
 
 pytestmark = pytest.mark.django_db
 
@@ -59,15 +60,13 @@ def test_a_prefetch_into_another_attribute_is_fetched_as_asked(incident, agent):
 RELATED_TO = Probe(Incident.related_problems.through, "incident")  # a foreign key of a through model
 
 
-def attach(record, name="log.txt"):
-    return Attachment.objects.create(
-        record_type=ContentType.objects.get_for_model(record, for_concrete_model=False), record_id=record.pk,
-        file=f"attachments/{name}", name=name, size=3, mime_type="text/plain",
-    )  # fmt: skip
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def test_probes_are_answered_by_the_same_one_query(incident, django_assert_num_queries):
-    attach(incident)
+def test_probes_are_answered_by_the_same_one_query(incident, customer, django_assert_num_queries):
+    attach_file(incident, by=customer)
     ContentType.objects.get_for_model(incident, for_concrete_model=False)  # Django caches it after once
     with django_assert_num_queries(1):
         assert filled(incident, LISTS, [ATTACHED, RELATED_TO]) == {"collaborators", "hosts", ATTACHED}
@@ -75,11 +74,11 @@ def test_probes_are_answered_by_the_same_one_query(incident, django_assert_num_q
 
 def test_a_probed_record_holds_only_what_points_at_it(customer, incident):
     other = make_incident(requester=customer, short_description="Another outage")
-    attach(other)  # another record's file says nothing about this one
+    attach_file(other, by=customer)  # another record's file says nothing about this one
     prefetch_filled(incident, LISTS, [ATTACHED, RELATED_TO])
     assert holds(incident, ATTACHED) is False
     assert holds(incident, RELATED_TO) is False
-    attach(incident)
+    attach_file(incident, by=customer)
     prefetch_filled(incident, LISTS, [ATTACHED])
     assert holds(incident, ATTACHED) is True
 

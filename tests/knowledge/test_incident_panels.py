@@ -8,19 +8,19 @@ import re
 from html import unescape
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.urls import reverse
 
 from changes.models import Change
 from conftest import make_user
 from incidents import workflows as incident_workflows
-from itsm.models import Attachment, AuditEntry
+from itsm.models import AuditEntry
 from itsm.roles import Role
 from knowledge.models import Article, ArticleState, Audience
 from knowledge.views import incident as incident_views
 from tests.changes.factories import make_change
 from tests.incidents.factories import make_incident
+from tests.itsm.factories import attach_file
 from tests.knowledge.factories import make_article, published_article
 
 pytestmark = pytest.mark.django_db
@@ -289,7 +289,7 @@ def test_the_incident_page_with_the_panel_costs_a_fixed_few_more_queries(
 
 
 def test_an_incident_nothing_points_at_costs_no_query_for_its_changes_articles_or_files(
-    client, l1, incident, agent, manager, django_assert_max_num_queries
+    client, l1, incident, agent, manager, customer, settings, tmp_path, django_assert_max_num_queries
 ):
     # The page's one statement of lists also asks whether any change, linked article or file
     # points at the incident (itsm.prefetch.Probe): the panels read only what exists.
@@ -301,10 +301,8 @@ def test_an_incident_nothing_points_at_costs_no_query_for_its_changes_articles_o
     change = make_change(by=agent, short_description="Replace the print server")
     Change.objects.filter(pk=change.pk).update(incident=incident)  # raised for it
     published_article(by=agent, publisher=manager, title="Badge reader calibration", body="badge").incidents.add(incident)
-    Attachment.objects.create(
-        record_type=ContentType.objects.get_for_model(incident, for_concrete_model=False), record_id=incident.pk,
-        file="attachments/spooler.log", name="spooler.log", size=3, mime_type="text/plain",
-    )  # fmt: skip
+    settings.MEDIA_ROOT = tmp_path / "media"
+    attach_file(incident, by=customer, name="spooler.log")
     with django_assert_max_num_queries(60) as pointed_at:
         response = client.get(path)
     assert len(pointed_at) == len(bare) + 3
